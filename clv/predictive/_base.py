@@ -1,0 +1,165 @@
+"""Common skeleton of the purchase-count ("buy till you die") models."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Self
+
+import numpy as np
+
+from ._fitting import Collapsed, LogLik, collapse, fit_log_params, hessian, standard_errors
+from ._fitting import numeric_objective as _numeric_objective
+from ._validation import FloatArray, validate_rft, validate_t
+from .errors import InvalidInputError, NotFittedError
+
+__all__ = ["TransactionModel"]
+
+
+class TransactionModel(ABC):
+    """Base class: fitting by maximum likelihood on collapsed (frequency, recency, T) rows.
+
+    Parameters
+    ----------
+    penalizer_coef : float, default 0
+        L2 penalty ``penalizer_coef * sum(params ** 2)`` added to the mean negative
+        log-likelihood, with the time-scale parameters expressed in units of ``max(T)`` (the
+        same convention as ``lifetimes``).
+    maxiter : int, default 1000
+        Maximum number of optimiser iterations; :class:`~clv.predictive.ConvergenceError` is
+        raised when the fit does not converge within it.
+    """
+
+    param_names: tuple[str, ...] = ()
+    _time_params: tuple[bool, ...] = ()  # parameters with the unit of time (rate scales)
+    _numeric_gradient: bool = False
+
+    def __init__(self, penalizer_coef: float = 0.0, maxiter: int = 1000) -> None:
+        if not np.isfinite(penalizer_coef) or penalizer_coef < 0:
+            raise InvalidInputError(f"penalizer_coef must be >= 0, got {penalizer_coef}")
+        self.penalizer_coef = float(penalizer_coef)
+        self.maxiter = int(maxiter)
+        self._params: FloatArray | None = None
+        self.log_likelihood: float = float("nan")
+        self.standard_errors: dict[str, float] = {}
+
+    # -- model-specific pieces -------------------------------------------------------------
+    @abstractmethod
+    def _prepare(self, rows: Collapsed) -> Any:
+        """Precompute the data structures used by :meth:`_loglik`."""
+
+    @abstractmethod
+    def _loglik(self, params: FloatArray, data: Any) -> tuple[float, FloatArray | None]:
+        """Summed log-likelihood and its gradient w.r.t. the natural parameters (or None)."""
+
+    # -- fitting ---------------------------------------------------------------------------
+    def fit(self, frequency: Any, recency: Any, T: Any) -> Self:
+        """Fit the model by maximum likelihood; returns ``self``.
+
+        Parameters
+        ----------
+        frequency, recency, T : array_like
+            Number of repeat purchases, time of the last purchase and length of observation,
+            all measured from the first purchase in the same time unit.
+
+        Raises
+        ------
+        InvalidInputError
+            If the input is invalid (the message names the customer index).
+        ConvergenceError
+            If the optimiser does not converge.
+        """
+        x, t_x, t_obs = validate_rft(frequency, recency, T)
+        if t_obs.max() <= 0:
+            raise InvalidInputError("T must be > 0 for at least one customer")
+        rows = collapse(x, t_x, t_obs)
+        n = float(rows.weights.sum())
+        scale = 1.0 / float(t_obs.max())  # fit in units of max(T), as lifetimes does
+        ux, utx, uT = rows.columns
+        scaled = self._prepare(Collapsed((ux, utx * scale, uT * scale), rows.weights, rows.inverse))
+        c = self.penalizer_coef
+
+        def objective(z: FloatArray) -> tuple[float, FloatArray]:
+            theta = np.exp(z)
+            ll, grad = self._loglik(theta, scaled)
+            assert grad is not None
+            return -ll / n + c * float(theta @ theta), -grad * theta / n + 2 * c * theta**2
+
+        def value(z: FloatArray) -> float:
+            theta = np.exp(z)
+            return -self._loglik(theta, scaled)[0] / n + c * float(theta @ theta)
+
+        obj = _numeric_objective(value) if self._numeric_gradient else objective
+        z = fit_log_params(
+            obj,
+            np.zeros(len(self.param_names)),
+            maxiter=self.maxiter,
+            model=type(self).__name__,
+            gtol=1e-8 if self._numeric_gradient else 1e-9,
+        )
+        params = np.exp(z)
+        params[list(self._time_params)] /= scale
+        self._params = params
+        data = self._prepare(rows)
+        with np.errstate(all="ignore"):
+            self.log_likelihood = float(self._loglik(params, data)[0])
+            loglik: LogLik = lambda p: self._loglik(p, data)  # noqa: E731
+            self.standard_errors = standard_errors(hessian(loglik, params), self.param_names)
+        return self
+
+    # -- accessors -------------------------------------------------------------------------
+    @property
+    def params(self) -> dict[str, float]:
+        """Fitted parameters by name."""
+        return dict(zip(self.param_names, self._theta().tolist(), strict=True))
+
+    def _theta(self) -> FloatArray:
+        if self._params is None:
+            raise NotFittedError(f"{type(self).__name__} is not fitted: call fit() first")
+        return self._params
+
+    def set_params(self, **params: float) -> Self:
+        """Set the parameters directly (e.g. known values) instead of fitting."""
+        missing = set(self.param_names) - set(params)
+        if missing or any(not np.isfinite(v) or v <= 0 for v in params.values()):
+            raise InvalidInputError(f"need positive finite {self.param_names}, got {params}")
+        self._params = np.array([float(params[k]) for k in self.param_names])
+        return self
+
+    # -- predictions -----------------------------------------------------------------------
+    @abstractmethod
+    def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
+        """P(alive at T | history) on validated arrays."""
+
+    @abstractmethod
+    def _expected_if_alive(self, t: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
+        """E[purchases in (T, T+t] | alive at T, x, T]; broadcasts ``t`` against ``x``."""
+
+    def probability_alive(self, frequency: Any, recency: Any, T: Any) -> FloatArray:
+        """Probability that each customer is still active at the end of observation ``T``."""
+        x, t_x, t_obs = validate_rft(frequency, recency, T)
+        self._theta()
+        with np.errstate(all="ignore"):
+            return self._probability_alive(x, t_x, t_obs)
+
+    def expected_purchases(self, t: Any, frequency: Any, recency: Any, T: Any) -> FloatArray:
+        """Expected number of purchases in ``(T, T + t]`` given each customer's history.
+
+        ``t`` may be a scalar or an array broadcastable against the customers.
+        """
+        x, t_x, t_obs = validate_rft(frequency, recency, T)
+        tt = validate_t(t)
+        self._theta()
+        with np.errstate(all="ignore"):
+            alive = self._probability_alive(x, t_x, t_obs)
+            return np.asarray(alive * self._expected_if_alive(tt, x, t_obs), dtype=np.float64)
+
+    @abstractmethod
+    def _expected_new(self, t: FloatArray) -> FloatArray:
+        """Unconditional E[X(t)] on a validated horizon."""
+
+    def expected_purchases_new_customer(self, t: Any) -> FloatArray:
+        """Expected number of repeat purchases in ``(0, t]`` of a newly acquired customer."""
+        tt = validate_t(t)
+        self._theta()
+        with np.errstate(all="ignore"):
+            return self._expected_new(tt)

@@ -1,0 +1,180 @@
+"""Shared maximum-likelihood machinery: weight collapsing, optimisation and the Hessian.
+
+Every model is fitted by minimising the *mean* negative log-likelihood over customers plus an
+optional L2 penalty ``penalizer_coef * sum(params ** 2)`` (the convention of ``lifetimes``),
+in log-parameter space with L-BFGS-B and (mostly) analytic gradients; Nelder-Mead is only a
+fallback when L-BFGS-B fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize
+
+from ._validation import FloatArray
+from .errors import ConvergenceError
+
+IntArray = npt.NDArray[np.intp]
+#: ``f(log_params) -> (value, gradient)`` of the objective in log-parameter space.
+Objective = Callable[[FloatArray], tuple[float, FloatArray]]
+#: ``loglik(params) -> (summed log-likelihood, gradient w.r.t. the natural params or None)``.
+LogLik = Callable[[FloatArray], tuple[float, FloatArray | None]]
+
+__all__ = ["Collapsed", "collapse", "fit_log_params", "hessian", "standard_errors"]
+
+_LOG_BOUND = 30.0
+
+
+@dataclass(frozen=True)
+class Collapsed:
+    """Unique rows of several columns, their multiplicities and the map back to the rows."""
+
+    columns: tuple[FloatArray, ...]
+    weights: FloatArray
+    inverse: IntArray
+
+
+def _codes(col: FloatArray) -> tuple[IntArray, int]:
+    """Integer codes of ``col`` that preserve equality (no sort when it holds small integers)."""
+    lo = float(col.min())
+    hi = float(col.max())
+    if hi - lo < 2**22 and np.array_equal(col, np.floor(col)):
+        return (col - lo).astype(np.intp), int(hi - lo) + 1
+    uniq, inv = np.unique(col, return_inverse=True)
+    return inv.astype(np.intp).ravel(), int(uniq.size)
+
+
+def collapse(*columns: FloatArray) -> Collapsed:
+    """Collapse identical rows of ``columns`` into unique rows with integer weights.
+
+    This is the device of Fader, Hardie & Lee (2005, section 7): the likelihood of customers
+    who share a summary is computed once and weighted by their count.
+    """
+    key = np.zeros(columns[0].shape, dtype=np.intp)
+    span = 1
+    for col in columns:
+        codes, n = _codes(col)
+        if span * n >= 2**62:  # the combined key would overflow: compare rows directly
+            _, first, inverse, counts = np.unique(
+                np.stack(columns, axis=1), axis=0, return_index=True,
+                return_inverse=True, return_counts=True,
+            )  # fmt: skip
+            return Collapsed(
+                tuple(c[first] for c in columns), counts.astype(np.float64), inverse.ravel()
+            )
+        key = key * n + codes
+        span *= n
+    _, first, inverse, counts = np.unique(
+        key, return_index=True, return_inverse=True, return_counts=True
+    )
+    return Collapsed(tuple(c[first] for c in columns), counts.astype(np.float64), inverse.ravel())
+
+
+def numeric_objective(fun: Callable[[FloatArray], float], step: float = 1e-6) -> Objective:
+    """Wrap a scalar function of the log-parameters with a central-difference gradient."""
+
+    def wrapped(z: FloatArray) -> tuple[float, FloatArray]:
+        f0 = fun(z)
+        grad = np.empty_like(z)
+        for i in range(z.size):
+            e = np.zeros_like(z)
+            e[i] = step
+            grad[i] = (fun(z + e) - fun(z - e)) / (2 * step)
+        return f0, grad
+
+    return wrapped
+
+
+def fit_log_params(
+    objective: Objective, x0: FloatArray, *, maxiter: int, model: str, gtol: float = 1e-9
+) -> FloatArray:
+    """Minimise ``objective`` over log-parameters; raise :class:`ConvergenceError` on failure."""
+
+    def safe(z: FloatArray) -> tuple[float, FloatArray]:
+        with np.errstate(all="ignore"):
+            f, g = objective(z)
+        if not np.isfinite(f) or not np.all(np.isfinite(g)):
+            return np.inf, np.zeros_like(z)
+        return f, g
+
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * x0.size
+    res = optimize.minimize(
+        safe, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+        options={"maxiter": maxiter, "ftol": 1e-15, "gtol": gtol, "maxcor": 20},
+    )  # fmt: skip
+    f, g = safe(res.x)
+    small_grad = np.isfinite(f) and float(np.max(np.abs(g))) < 1e-6
+    ok = (res.success or small_grad) and res.nit < maxiter
+    if not ok and res.nit < maxiter and maxiter > 50:  # fallback, then polish with L-BFGS-B
+        nm = optimize.minimize(
+            lambda z: safe(z)[0], res.x, method="Nelder-Mead",
+            options={"maxiter": 200 * x0.size, "xatol": 1e-9, "fatol": 1e-14},
+        )  # fmt: skip
+        res = optimize.minimize(
+            safe, nm.x, jac=True, method="L-BFGS-B", bounds=bounds,
+            options={"maxiter": maxiter, "ftol": 1e-15, "gtol": gtol, "maxcor": 20},
+        )  # fmt: skip
+        f, g = safe(res.x)
+        ok = bool(np.isfinite(f)) and float(np.max(np.abs(g))) < 1e-6
+    if not ok:
+        raise ConvergenceError(
+            f"{model}: maximum-likelihood fit did not converge after {res.nit} iterations "
+            f"({res.message}); try a larger maxiter or a penalizer_coef > 0"
+        )
+    if np.any(np.abs(res.x) >= _LOG_BOUND - 1e-6):
+        raise ConvergenceError(
+            f"{model}: parameters diverged (log-parameters {np.round(res.x, 2).tolist()}); "
+            "the data may be degenerate, try a penalizer_coef > 0"
+        )
+    return np.asarray(res.x, dtype=np.float64)
+
+
+def hessian(loglik: LogLik, params: FloatArray, rel_step: float = 1e-4) -> FloatArray:
+    """Numerical Hessian of the *negative* log-likelihood in the natural parameters.
+
+    Uses central differences of the analytic gradient when ``loglik`` supplies one, otherwise
+    the standard central second differences of the function values.
+    """
+    k = params.size
+    h = rel_step * np.abs(params)
+    H = np.empty((k, k))
+    if loglik(params)[1] is not None:
+        for j in range(k):
+            e = np.zeros(k)
+            e[j] = h[j]
+            gp = loglik(params + e)[1]
+            gm = loglik(params - e)[1]
+            assert gp is not None and gm is not None
+            H[:, j] = -(gp - gm) / (2 * h[j])
+        return np.asarray(0.5 * (H + H.T), dtype=np.float64)
+
+    def f(v: FloatArray) -> float:
+        return -loglik(v)[0]
+
+    f0 = f(params)
+    for i in range(k):
+        ei = np.zeros(k)
+        ei[i] = h[i]
+        H[i, i] = (f(params + ei) - 2 * f0 + f(params - ei)) / h[i] ** 2
+        for j in range(i):
+            ej = np.zeros(k)
+            ej[j] = h[j]
+            H[i, j] = H[j, i] = (
+                f(params + ei + ej) - f(params + ei - ej) - f(params - ei + ej)
+                + f(params - ei - ej)
+            ) / (4 * h[i] * h[j])  # fmt: skip
+    return H
+
+
+def standard_errors(hess: FloatArray, names: tuple[str, ...]) -> dict[str, float]:
+    """Standard errors from the observed information matrix (NaN if it is not invertible)."""
+    try:
+        cov = np.linalg.inv(hess)
+        se = np.sqrt(np.where(np.diag(cov) > 0, np.diag(cov), np.nan))
+    except np.linalg.LinAlgError:
+        se = np.full(len(names), np.nan)
+    return {name: float(v) for name, v in zip(names, se, strict=True)}
