@@ -148,7 +148,8 @@ def hessian(loglik: LogLik, params: FloatArray, rel_step: float = 1e-4) -> Float
             e[j] = h[j]
             gp = loglik(params + e)[1]
             gm = loglik(params - e)[1]
-            assert gp is not None and gm is not None
+            assert gp is not None
+            assert gm is not None
             H[:, j] = -(gp - gm) / (2 * h[j])
         return np.asarray(0.5 * (H + H.T), dtype=np.float64)
 

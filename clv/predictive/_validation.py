@@ -97,7 +97,7 @@ def validate_rft(frequency: Any, recency: Any, T: Any) -> tuple[FloatArray, Floa
 
 
 def validate_monetary(frequency: Any, monetary: Any) -> tuple[FloatArray, FloatArray]:
-    """Validate frequency and mean repeat-purchase value; ``monetary > 0`` where ``frequency > 0``."""
+    """Validate frequency and mean repeat value (``monetary > 0`` where ``frequency > 0``)."""
     x = as_float_array(frequency, "frequency")
     m = as_float_array(monetary, "monetary")
     _check_lengths(frequency=x, monetary=m)

@@ -67,7 +67,7 @@ class BetaGeoModel(TransactionModel):
         x, t_x, T = rows.columns
         w = rows.weights
         xs, inv = np.unique(x, return_inverse=True)
-        wx = np.bincount(inv.ravel(), weights=w, minlength=xs.size)
+        wx = np.asarray(np.bincount(inv.ravel(), weights=w, minlength=xs.size), np.float64)
         m = x > 0 if self._k == 0 else np.ones(x.shape, dtype=bool)
         return _Data(xs, wx, x, T, w, x[m], t_x[m], T[m], w[m])
 
