@@ -1,0 +1,23 @@
+"""`clvbot`: the top-level command and its sub-command groups."""
+
+from __future__ import annotations
+
+import typer
+
+from bot.cli import db, demo, imports, stats
+
+app = typer.Typer(
+    name="clvbot",
+    help="Customer lifetime value for e-commerce teams, in Slack and on the command line.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(imports.app, name="import")
+app.command("stats")(stats.stats)
+app.command("demo")(demo.demo)
+
+
+def main() -> None:
+    app()

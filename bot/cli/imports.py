@@ -1,0 +1,114 @@
+"""`clvbot import orders|customers FILE`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bot.cli.context import err, interactive, load_settings, open_store, out, user_errors
+from clv.ingest import ImportReport, import_customers, import_orders
+
+app = typer.Typer(help="Import customers or orders from CSV files.", no_args_is_help=True)
+
+FILE = typer.Argument(..., help="CSV file with a header line.", dir_okay=False)
+MAP = typer.Option(None, "--map", help="Rename columns: order_id=OrderNo,amount=Total")
+DATE_FORMAT = typer.Option(
+    None, "--date-format", help="strptime format for non-ISO dates, e.g. %d/%m/%Y"
+)
+STRICT = typer.Option(False, "--strict", help="Stop at the first bad row and import nothing.")
+UPDATE = typer.Option(False, "--update", help="Replace stored rows that differ from the file.")
+REJECTS = typer.Option(None, "--rejects", help="Where to write rejected rows.")
+JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+
+
+@app.command("orders")
+def orders(
+    file: Path = FILE,
+    map_: str | None = MAP,
+    date_format: str | None = DATE_FORMAT,
+    strict: bool = STRICT,
+    update: bool = UPDATE,
+    rejects: Path | None = REJECTS,
+    json_output: bool = JSON,
+) -> None:
+    """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
+    settings = load_settings()
+    engine = open_store(settings)
+    with user_errors(), _progress(file) as progress:
+        report = import_orders(
+            engine,
+            file,
+            settings,
+            column_map=map_,
+            date_format=date_format,
+            strict=strict,
+            update_existing=update,
+            rejects_path=rejects,
+            progress=progress,
+        )
+    _print(report, json_output)
+
+
+@app.command("customers")
+def customers(
+    file: Path = FILE,
+    map_: str | None = MAP,
+    date_format: str | None = DATE_FORMAT,
+    strict: bool = STRICT,
+    update: bool = UPDATE,
+    rejects: Path | None = REJECTS,
+    json_output: bool = JSON,
+) -> None:
+    """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
+    opted_out, nps)."""
+    settings = load_settings()
+    engine = open_store(settings)
+    with user_errors(), _progress(file) as progress:
+        report = import_customers(
+            engine,
+            file,
+            settings,
+            column_map=map_,
+            date_format=date_format,
+            strict=strict,
+            update_existing=update,
+            rejects_path=rejects,
+            progress=progress,
+        )
+    _print(report, json_output)
+
+
+@contextmanager
+def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar on a terminal for files worth one (over 5 MB); nothing otherwise."""
+    size = file.stat().st_size if file.is_file() else 0
+    if not interactive() or size < 5_000_000:
+        yield None
+        return
+    columns = (
+        TextColumn("importing"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("import", total=size)
+        yield lambda done: bar.update(task, completed=done)
+
+
+def _print(report: ImportReport, json_output: bool) -> None:
+    if json_output:
+        out.print_json(json.dumps(report.as_dict()))
+    else:
+        for reject in report.first_rejects[:10]:
+            err.print(f"rejected {reject.describe(report.path)}", markup=False)
+        if report.rejected > 10:
+            err.print(f"... and {report.rejected - 10:,} more rejected rows", markup=False)
+        out.print(report.summary(), markup=False)
+    if report.rejected:
+        raise typer.Exit(3)

@@ -1,0 +1,227 @@
+"""Importing customers from CSV: `clvbot import customers FILE`.
+
+A value the file gives fills an empty field; a value that differs from a stored one is a
+reported conflict unless `update` is set. Opting out always applies: consent is never lost to a
+conflict, while opting back in needs `update`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from sqlalchemy import Connection, Engine, bindparam, insert, select, update
+
+from clv.ingest.customer_keys import chunks
+from clv.ingest.parsing import (
+    DateParser,
+    FieldError,
+    parse_bool,
+    parse_email,
+    parse_int_between,
+    parse_money,
+)
+from clv.ingest.report import ImportReport
+from clv.ingest.runner import ImportRun, Parsed, ProgressCallback, run_import
+from clv.ingest.source import open_csv, parse_column_map
+from clv.settings import Settings
+from clv.store.tables import customers_table as customers
+
+REQUIRED = ("customer_id",)
+OPTIONAL = ("email", "name", "acquired_at", "acquisition_cost", "channel", "opted_out", "nps")
+# file column -> table column, for the fields a file may give
+FIELDS = {
+    "email": "email",
+    "name": "name",
+    "acquired_at": "acquired_at",
+    "acquisition_cost": "acquisition_cost_minor",
+    "channel": "channel",
+    "opted_out": "opted_out",
+    "nps": "nps",
+}
+
+
+class CustomerRow(NamedTuple):
+    customer_id: str
+    given: dict[str, Any]  # table column -> value, only the fields the row fills
+
+
+def import_customers(
+    engine: Engine,
+    path: Path,
+    settings: Settings,
+    *,
+    column_map: str | None = None,
+    date_format: str | None = None,
+    strict: bool = False,
+    update_existing: bool = False,
+    rejects_path: Path | None = None,
+    progress: ProgressCallback | None = None,
+    batch_size: int = 10_000,
+) -> ImportReport:
+    """Import the customers in `path` in one transaction; see the module docstring."""
+    mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
+    source = open_csv(path, required=REQUIRED, optional=OPTIONAL, mapping=mapping)
+    parse_row = _row_parser(source.columns, settings, DateParser(settings.tzinfo, date_format))
+
+    def merge(connection: Connection, batch: list[Parsed[CustomerRow]], run: ImportRun) -> None:
+        _merge_batch(connection, batch, run, update_existing=update_existing)
+
+    return run_import(
+        engine,
+        source,
+        parse_row=parse_row,
+        merge_batch=merge,
+        strict=strict,
+        mapping=mapping,
+        rejects_path=rejects_path,
+        progress=progress,
+        batch_size=batch_size,
+    )
+
+
+def _row_parser(
+    columns: dict[str, int], settings: Settings, dates: DateParser
+) -> Callable[[list[str]], CustomerRow]:
+    readers: dict[str, Callable[[str], Any]] = {
+        "email": parse_email,
+        "name": lambda text: _bounded(text, "name", 256),
+        "acquired_at": lambda text: dates(text, column="acquired_at")[0],
+        "acquisition_cost": lambda text: _cost(text, settings),
+        "channel": lambda text: _bounded(text, "channel", 64),
+        "opted_out": lambda text: parse_bool(text, column="opted_out"),
+        "nps": lambda text: parse_int_between(text, column="nps", low=0, high=10),
+    }
+    present = [(FIELDS[name], columns[name], readers[name]) for name in OPTIONAL if name in columns]
+    i_customer = columns["customer_id"]
+
+    def parse(fields: list[str]) -> CustomerRow:
+        customer_id = fields[i_customer].strip()
+        if not customer_id:
+            raise FieldError("customer_id", "missing customer")
+        if len(customer_id) > 128:
+            raise FieldError("customer_id", f"longer than 128 characters ({len(customer_id)})")
+        given = {
+            column: read(fields[index].strip())
+            for column, index, read in present
+            if fields[index].strip()
+        }
+        return CustomerRow(customer_id, given)
+
+    return parse
+
+
+def _bounded(text: str, column: str, limit: int) -> str:
+    if len(text) > limit:
+        raise FieldError(column, f"longer than {limit} characters ({len(text)})")
+    return text
+
+
+def _cost(text: str, settings: Settings) -> int:
+    cost = parse_money(
+        text,
+        column="acquisition_cost",
+        exponent=settings.currency_exponent,
+        currency=settings.currency,
+    )
+    if cost < 0:
+        raise FieldError("acquisition_cost", f"must not be negative, got {text!r}")
+    return cost
+
+
+def _merge_batch(
+    connection: Connection,
+    batch: list[Parsed[CustomerRow]],
+    run: ImportRun,
+    *,
+    update_existing: bool,
+) -> None:
+    report = run.report
+    latest: dict[str, Parsed[CustomerRow]] = {}
+    for item in batch:
+        earlier = latest.get(item.row.customer_id)
+        if earlier is None or update_existing:
+            if earlier is not None:
+                report.unchanged += 1  # superseded by the later row of the same customer
+            latest[item.row.customer_id] = item
+        elif earlier.row.given == item.row.given:
+            report.unchanged += 1
+        else:
+            report.conflicts += 1
+            run.reject(
+                item.line,
+                "customer_id",
+                f"conflict: customer {item.row.customer_id} "
+                f"appears earlier in this file (line {earlier.line}) with different "
+                "values; use --update to keep the later row",
+                item.fields,
+            )
+    stored = _stored_customers(connection, list(latest))
+    new: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for customer_id, item in latest.items():
+        old = stored.get(customer_id)
+        if old is None:
+            new.append(
+                {
+                    **dict.fromkeys(FIELDS.values()),
+                    "opted_out": False,
+                    **item.row.given,
+                    "external_id": customer_id,
+                }
+            )
+            continue
+        change, conflict = _compare(old, item.row.given, update_existing)
+        if conflict is not None:
+            report.conflicts += 1
+            name = _file_column(conflict)
+            run.reject(
+                item.line,
+                name,
+                f"conflict: customer {customer_id} is stored with "
+                f"{name}={old[conflict]!r}, this row has "
+                f"{item.row.given[conflict]!r} (use --update to replace it)",
+                item.fields,
+            )
+        elif change:
+            changes.append({**{c: old[c] for c in FIELDS.values()}, **change, "rid": old["id"]})
+        else:
+            report.unchanged += 1
+    if new:
+        connection.execute(insert(customers), new)
+        report.imported += len(new)
+    if changes:
+        values: dict[str, Any] = {column: bindparam(column) for column in FIELDS.values()}
+        statement = update(customers).where(customers.c.id == bindparam("rid")).values(values)
+        connection.execute(statement, changes)
+        report.updated += len(changes)
+
+
+def _compare(
+    old: dict[str, Any], given: dict[str, Any], update_existing: bool
+) -> tuple[dict[str, Any], str | None]:
+    """The table columns to write, or the first conflicting table column."""
+    change: dict[str, Any] = {}
+    for column, value in given.items():
+        before = old[column]
+        if before == value:
+            continue
+        fills = before is None or (column == "opted_out" and value is True)
+        if not fills and not update_existing:
+            return {}, column
+        change[column] = value
+    return change, None
+
+
+def _file_column(column: str) -> str:
+    return next(name for name, table_column in FIELDS.items() if table_column == column)
+
+
+def _stored_customers(connection: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
+    stored: dict[str, dict[str, Any]] = {}
+    wanted = [customers.c.id, customers.c.external_id, *(customers.c[c] for c in FIELDS.values())]
+    for part in chunks(ids):
+        for row in connection.execute(select(*wanted).where(customers.c.external_id.in_(part))):
+            stored[row.external_id] = dict(row._mapping)
+    return stored

@@ -1,0 +1,112 @@
+"""Field parsers for imported rows. Each raises `FieldError` with a reason a person can act on."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, tzinfo
+
+_MONEY = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
+_TRUE = frozenset({"1", "true", "t", "yes", "y"})
+_FALSE = frozenset({"0", "false", "f", "no", "n"})
+_DATE_CACHE_LIMIT = 100_000
+
+
+class FieldError(ValueError):
+    """One field of one row cannot be read; `column` names the field."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(f"{column}: {reason}")
+        self.column = column
+        self.reason = reason
+
+
+def parse_money(text: str, *, column: str, exponent: int, currency: str) -> int:
+    """`'12.30'` -> 1230 minor units (exponent 2). Exact: never goes through a float."""
+    match = _MONEY.fullmatch(text.strip())
+    if match is None:
+        raise FieldError(column, f"not a number: {text!r}")
+    sign, whole, fraction = match.groups()
+    fraction = (fraction or "").rstrip("0")
+    if len(fraction) > exponent:
+        raise FieldError(
+            column, f"too many decimals for {currency} ({len(fraction)} > {exponent}): {text!r}"
+        )
+    minor: int = int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+    return -minor if sign == "-" else minor
+
+
+def format_money(minor: int, *, exponent: int) -> str:
+    """1230 -> `'12.30'` (exponent 2): the inverse of `parse_money`."""
+    if exponent == 0:
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    whole, fraction = divmod(abs(minor), 10**exponent)
+    return f"{sign}{whole}.{fraction:0{exponent}d}"
+
+
+def parse_bool(text: str, *, column: str) -> bool:
+    value = text.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise FieldError(column, f"expected true/false (or yes/no, 1/0), got {text!r}")
+
+
+def parse_int_between(text: str, *, column: str, low: int, high: int) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise FieldError(column, f"not a whole number: {text!r}") from None
+    if not low <= value <= high:
+        raise FieldError(column, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def parse_email(text: str, *, column: str = "email") -> str:
+    value = text.strip()
+    local, at, domain = value.rpartition("@")
+    if not at or not local or "." not in domain or " " in value or len(value) > 320:
+        raise FieldError(column, f"not an email address: {text!r}")
+    return value
+
+
+class DateParser:
+    """Reads dates and timestamps: ISO 8601 and `YYYYMMDD` always, or one `strptime` format.
+
+    A value without a time zone is taken in `zone`. Returns the instant in UTC and the calendar
+    day in `zone`. Results are cached: real files repeat the same dates many times.
+    """
+
+    def __init__(self, zone: tzinfo, date_format: str | None = None) -> None:
+        self.zone = zone
+        self.date_format = date_format
+        self._cache: dict[str, tuple[datetime, date]] = {}
+
+    def __call__(self, text: str, *, column: str) -> tuple[datetime, date]:
+        cached = self._cache.get(text)
+        if cached is not None:
+            return cached
+        value = self._parse(text.strip(), column)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=self.zone)
+        result = (value.astimezone(UTC), value.astimezone(self.zone).date())
+        if len(self._cache) >= _DATE_CACHE_LIMIT:
+            self._cache.clear()
+        self._cache[text] = result
+        return result
+
+    def _parse(self, text: str, column: str) -> datetime:
+        if not text:
+            raise FieldError(column, "missing date")
+        try:
+            if self.date_format:
+                return datetime.strptime(text, self.date_format)
+            return datetime.fromisoformat(text)
+        except ValueError:
+            expected = (
+                f"format {self.date_format!r}"
+                if self.date_format
+                else "ISO 8601 or YYYYMMDD; pass --date-format for others"
+            )
+            raise FieldError(column, f"cannot read date {text!r} (expected {expected})") from None

@@ -1,0 +1,127 @@
+"""Opening a CSV file for import: encoding, delimiter, header and column mapping."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+_SNIFF_BYTES = 64 * 1024
+_DELIMITERS = ",;\t|"
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be imported (not CSV, empty, a required column missing)."""
+
+
+def parse_column_map(spec: str | None, known: Sequence[str]) -> dict[str, str]:
+    """`'order_id=OrderNo,amount=Total'` -> {"order_id": "OrderNo", "amount": "Total"}."""
+    mapping: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        target, eq, source = (s.strip() for s in part.partition("="))
+        if not eq or not target or not source:
+            raise ImportFileError(f"--map: expected column=Header pairs, got {part!r}")
+        if target not in known:
+            raise ImportFileError(f"--map: unknown column {target!r} (known: {', '.join(known)})")
+        mapping[target] = source
+    return mapping
+
+
+@dataclass
+class CsvSource:
+    """An open CSV file: `rows()` yields (line number, fields) after the header."""
+
+    path: Path
+    header: list[str]
+    columns: dict[str, int]  # our column name -> index in the file's rows
+    _file: IO[str]
+    _reader: Iterator[list[str]]
+    _line: Callable[[], int]
+    chars_read: int = 0
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        for fields in self._reader:
+            if fields:
+                yield self._line(), fields
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def open_csv(
+    path: Path, *, required: Sequence[str], optional: Sequence[str], mapping: Mapping[str, str]
+) -> CsvSource:
+    """Open `path`, check it is a CSV with the required columns, and map its header."""
+    if not path.is_file():
+        raise ImportFileError(f"{path}: no such file")
+    with path.open("rb") as raw:
+        head = raw.read(_SNIFF_BYTES)
+    if not head.strip():
+        raise ImportFileError(f"{path}: the file is empty")
+    if b"\0" in head:
+        raise ImportFileError(f"{path}: not a CSV file (it contains binary data)")
+    try:
+        sample = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut at the sample's end
+            raise ImportFileError(
+                f"{path}: not UTF-8 text (byte {exc.start + 1}); save the CSV as UTF-8"
+            ) from None
+        sample = head[: exc.start].decode("utf-8-sig")
+    delimiter = _sniff_delimiter(sample)
+    file = path.open(encoding="utf-8-sig", newline="")
+    source = CsvSource(path, [], {}, file, iter(()), lambda: 0)
+    reader = csv.reader(_counting(file, source), delimiter=delimiter)
+    source._reader, source._line = reader, lambda: reader.line_num
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
+        file.close()
+        raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
+    source.header = [h.strip() for h in header]
+    try:
+        source.columns = _map_header(path, source.header, required, optional, mapping)
+    except ImportFileError:
+        file.close()
+        raise
+    return source
+
+
+def _counting(file: IO[str], source: CsvSource) -> Iterator[str]:
+    for line in file:
+        source.chars_read += len(line)
+        yield line
+
+
+def _sniff_delimiter(sample: str) -> str:
+    first_line = sample.splitlines()[0] if sample else ""
+    counts = {d: first_line.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _map_header(
+    path: Path,
+    header: list[str],
+    required: Sequence[str],
+    optional: Sequence[str],
+    mapping: Mapping[str, str],
+) -> dict[str, int]:
+    positions = {name.lower(): i for i, name in enumerate(header)}
+    columns: dict[str, int] = {}
+    missing: list[str] = []
+    for name in (*required, *optional):
+        source = mapping.get(name, name)
+        if source.lower() in positions:
+            columns[name] = positions[source.lower()]
+        elif name in required or name in mapping:
+            missing.append(f"{name}" if source == name else f"{name} (mapped to {source!r})")
+    if missing:
+        found = ", ".join(header) if any(header) else "nothing"
+        raise ImportFileError(
+            f"{path}: missing required column(s) {', '.join(missing)} in the header line "
+            f"(found: {found}); rename with --map {missing[0].split()[0]}=YourHeader"
+        )
+    return columns

@@ -1,0 +1,15 @@
+"""The order store: tables, engine, migrations and queries."""
+
+from clv.store.engine import make_engine, session_scope
+from clv.store.schema import SchemaNotCurrentError, require_current_schema, upgrade
+from clv.store.tables import Customer, Order
+
+__all__ = [
+    "Customer",
+    "Order",
+    "SchemaNotCurrentError",
+    "make_engine",
+    "require_current_schema",
+    "session_scope",
+    "upgrade",
+]

@@ -1,0 +1,84 @@
+"""Fixtures: a migrated database on SQLite always and on a real PostgreSQL server when present."""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, text
+
+from clv.settings import Settings, get_settings
+from clv.store import make_engine, upgrade
+from tests.postgres import Cluster, find_bindir, start_cluster
+
+_counter = itertools.count()
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster | None]:
+    bindir = find_bindir()
+    if bindir is None:
+        if os.environ.get("CLVBOT_REQUIRE_POSTGRES"):
+            pytest.fail("CLVBOT_REQUIRE_POSTGRES is set but no PostgreSQL server is installed")
+        yield None
+        return
+    cluster = start_cluster(bindir)
+    engine = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("CREATE DATABASE clv_template"))
+    engine.dispose()
+    template = make_engine(cluster.url_for("clv_template"))
+    upgrade(template)
+    template.dispose()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, pg_cluster: Cluster | None
+) -> Iterator[str]:
+    """The URL of a fresh, migrated database on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'clvbot.db'}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    if pg_cluster is None:
+        pytest.skip("PostgreSQL is not installed here (CI installs it)")
+    name = f"clv_test_{os.getpid()}_{next(_counter)}"
+    admin = make_engine(pg_cluster.url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name} TEMPLATE clv_template"))
+    yield pg_cluster.url_for(name)
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, timezone="UTC", currency="USD", _env_file=None)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def env_settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the process settings (read from the environment) at the test database."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TIMEZONE", "UTC")
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()
