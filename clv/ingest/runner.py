@@ -94,6 +94,9 @@ def run_import(
                             fields,
                         )
                         continue
+                    if "\0" in "".join(fields):
+                        run.reject(line, "(row)", "contains a NUL character", fields)
+                        continue
                     try:
                         parsed.append(Parsed(line, fields, parse_row(fields)))
                     except FieldError as exc:

@@ -42,9 +42,19 @@ class CsvSource:
     chars_read: int = 0
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        for fields in self._reader:
-            if fields:
-                yield self._line(), fields
+        """(line number, fields) of each non-blank record; a broken file raises ImportFileError."""
+        try:
+            for fields in self._reader:
+                if fields:
+                    yield self._line(), fields
+        except csv.Error as exc:
+            raise ImportFileError(
+                f"{self.path}:{self._line()}: not readable as CSV ({exc})"
+            ) from None
+        except UnicodeDecodeError:
+            raise ImportFileError(
+                f"{self.path}: not UTF-8 text after line {self._line()}; save the CSV as UTF-8"
+            ) from None
 
     def close(self) -> None:
         self._file.close()
@@ -60,7 +70,7 @@ def open_csv(
         head = raw.read(_SNIFF_BYTES)
     if not head.strip():
         raise ImportFileError(f"{path}: the file is empty")
-    if b"\0" in head:
+    if b"\0" in head.split(b"\n", 1)[0] or head.count(b"\0") > len(head) // 100:
         raise ImportFileError(f"{path}: not a CSV file (it contains binary data)")
     try:
         sample = head.decode("utf-8-sig")
