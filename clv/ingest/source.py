@@ -77,7 +77,8 @@ def open_csv(
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not merely a character cut at the sample's end
             raise ImportFileError(
-                f"{path}: not UTF-8 text (byte {exc.start + 1}); save the CSV as UTF-8"
+                f"{path}: not a CSV text file (byte {exc.start + 1} is not UTF-8); "
+                "save it as UTF-8 CSV"
             ) from None
         sample = head[: exc.start].decode("utf-8-sig")
     delimiter = _sniff_delimiter(sample)

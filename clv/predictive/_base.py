@@ -10,7 +10,7 @@ import numpy as np
 from ._fitting import Collapsed, LogLik, collapse, fit_log_params, hessian, standard_errors
 from ._fitting import numeric_objective as _numeric_objective
 from ._validation import FloatArray, validate_rft, validate_t
-from .errors import InvalidInputError, NotFittedError
+from .errors import InvalidInputError, ModelError, NotFittedError
 
 __all__ = ["TransactionModel"]
 
@@ -48,6 +48,10 @@ class TransactionModel(ABC):
         """Precompute the data structures used by :meth:`_loglik`."""
 
     @abstractmethod
+    def _scale_data(self, data: Any, scale: float) -> Any:
+        """The prepared data with every time multiplied by ``scale``."""
+
+    @abstractmethod
     def _loglik(self, params: FloatArray, data: Any) -> tuple[float, FloatArray | None]:
         """Summed log-likelihood and its gradient w.r.t. the natural parameters (or None)."""
 
@@ -72,39 +76,53 @@ class TransactionModel(ABC):
         if t_obs.max() <= 0:
             raise InvalidInputError("T must be > 0 for at least one customer")
         rows = collapse(x, t_x, t_obs)
-        n = float(rows.weights.sum())
         scale = 1.0 / float(t_obs.max())  # fit in units of max(T), as lifetimes does
-        ux, utx, uT = rows.columns
-        scaled = self._prepare(Collapsed((ux, utx * scale, uT * scale), rows.weights, rows.inverse))
+        data = self._scale_data(self._prepare(rows), scale)
+        x0 = self._warm_start(x, t_x, t_obs, rows.weights.size)
+        z = self._minimize(data, float(rows.weights.sum()), x0)
+        # back to the data's time unit: rates scale by `scale`, each of the sum(x) purchase
+        # times contributes a density factor of `scale`
+        unit = np.where(self._time_params, scale, 1.0)
+        self._params = np.exp(z) * unit
+        loglik: LogLik = lambda p: self._loglik(p, data)  # noqa: E731
+        with np.errstate(all="ignore"):
+            self.log_likelihood = float(loglik(np.exp(z))[0]) + float(x.sum()) * np.log(scale)
+            H = hessian(loglik, np.exp(z)) / np.outer(unit, unit)
+        self.standard_errors = standard_errors(H, self.param_names)
+        return self
+
+    def _warm_start(self, x: FloatArray, t_x: FloatArray, T: FloatArray, n_rows: int) -> FloatArray:
+        """Start values in units of ``max(T)``: a fit on every k-th customer for big inputs."""
+        x0 = np.zeros(len(self.param_names))
+        if n_rows <= 60_000:
+            return x0
+        step = x.size // 30_000
+        sub = collapse(x[::step], t_x[::step], T[::step])
+        data = self._scale_data(self._prepare(sub), 1.0 / float(T.max()))
+        try:
+            return self._minimize(data, float(sub.weights.sum()), x0, gtol=1e-6)
+        except ModelError:
+            return x0
+
+    def _minimize(
+        self, data: Any, n: float, x0: FloatArray, gtol: float | None = None
+    ) -> FloatArray:
         c = self.penalizer_coef
 
         def objective(z: FloatArray) -> tuple[float, FloatArray]:
             theta = np.exp(z)
-            ll, grad = self._loglik(theta, scaled)
+            ll, grad = self._loglik(theta, data)
             assert grad is not None
             return -ll / n + c * float(theta @ theta), -grad * theta / n + 2 * c * theta**2
 
         def value(z: FloatArray) -> float:
             theta = np.exp(z)
-            return -self._loglik(theta, scaled)[0] / n + c * float(theta @ theta)
+            return -self._loglik(theta, data)[0] / n + c * float(theta @ theta)
 
         obj = _numeric_objective(value) if self._numeric_gradient else objective
-        z = fit_log_params(
-            obj,
-            np.zeros(len(self.param_names)),
-            maxiter=self.maxiter,
-            model=type(self).__name__,
-            gtol=1e-8 if self._numeric_gradient else 1e-9,
-        )
-        params = np.exp(z)
-        params[list(self._time_params)] /= scale
-        self._params = params
-        data = self._prepare(rows)
-        with np.errstate(all="ignore"):
-            self.log_likelihood = float(self._loglik(params, data)[0])
-            loglik: LogLik = lambda p: self._loglik(p, data)  # noqa: E731
-            self.standard_errors = standard_errors(hessian(loglik, params), self.param_names)
-        return self
+        if gtol is None:
+            gtol = 1e-8 if self._numeric_gradient else 1e-9
+        return fit_log_params(obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol)
 
     # -- accessors -------------------------------------------------------------------------
     @property

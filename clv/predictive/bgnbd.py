@@ -10,13 +10,13 @@ model". http://brucehardie.com/notes/021/
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from ._base import TransactionModel
-from ._fitting import Collapsed
+from ._fitting import Collapsed, IntArray
 from ._validation import FloatArray
 
 __all__ = ["BetaGeoModel"]
@@ -24,15 +24,24 @@ __all__ = ["BetaGeoModel"]
 
 @dataclass(frozen=True)
 class _Data:
-    xs: FloatArray  # unique frequencies
-    wx: FloatArray  # number of customers per unique frequency
-    x: FloatArray  # collapsed rows ...
-    T: FloatArray
-    w: FloatArray  # ... and their weights
-    xm: FloatArray  # rows with a "dropped out after the last purchase" term
-    txm: FloatArray
-    Tm: FloatArray
+    xs: FloatArray  # unique frequencies and the number of customers with each
+    wx: FloatArray
+    Tu: FloatArray  # unique T, customers per T and their summed frequency
+    wT: FloatArray
+    xwT: FloatArray
+    # rows with a "dropped out after the last purchase" term (x > 0 for BG/NBD, all for MBG):
+    xm: FloatArray  # frequency and weight per collapsed row
     wm: FloatArray
+    ix: IntArray  # row -> xs
+    txu: FloatArray  # unique recency and row -> txu
+    itx: IntArray
+    Tmu: FloatArray  # unique T of these rows and row -> Tmu
+    iT: IntArray
+
+
+def _index(values: FloatArray) -> tuple[FloatArray, IntArray]:
+    uniq, inv = np.unique(values, return_inverse=True)
+    return uniq, inv.ravel().astype(np.intp)
 
 
 class BetaGeoModel(TransactionModel):
@@ -66,10 +75,22 @@ class BetaGeoModel(TransactionModel):
     def _prepare(self, rows: Collapsed) -> _Data:
         x, t_x, T = rows.columns
         w = rows.weights
-        xs, inv = np.unique(x, return_inverse=True)
-        wx = np.asarray(np.bincount(inv.ravel(), weights=w, minlength=xs.size), np.float64)
+        xs, ix = _index(x)
+        wx = np.bincount(ix, weights=w, minlength=xs.size)
+        Tu, iT = _index(T)
+        wT = np.bincount(iT, weights=w, minlength=Tu.size)
+        xwT = np.bincount(iT, weights=w * x, minlength=Tu.size)
         m = x > 0 if self._k == 0 else np.ones(x.shape, dtype=bool)
-        return _Data(xs, wx, x, T, w, x[m], t_x[m], T[m], w[m])
+        txu, itx = _index(t_x[m])
+        Tmu, iTm = _index(T[m])
+        f64 = np.float64
+        return _Data(
+            xs, np.asarray(wx, f64), Tu, np.asarray(wT, f64), np.asarray(xwT, f64),
+            x[m], w[m], ix[m], txu, itx, Tmu, iTm,
+        )  # fmt: skip
+
+    def _scale_data(self, data: _Data, scale: float) -> _Data:
+        return replace(data, Tu=data.Tu * scale, txu=data.txu * scale, Tmu=data.Tmu * scale)
 
     def _loglik(self, params: FloatArray, data: _Data) -> tuple[float, FloatArray]:
         r, alpha, a, b = (float(v) for v in params)
@@ -82,24 +103,27 @@ class BetaGeoModel(TransactionModel):
         d_r = float(wx @ psi(r + xs)) + n * (np.log(alpha) - psi(r))
         d_a = float(wx @ (psi(a + b) - psi(a + b + xs + k)))
         d_b = float(wx @ (psi(b + xs + k) - psi(a + b + xs + k))) + n * (psi(a + b) - psi(b))
-        # A_3 = -(r + x) log(alpha + T)
-        lat = np.log(alpha + data.T)
-        rx = r + data.x
-        ll -= float(data.w @ (rx * lat))
-        d_r -= float(data.w @ lat)
-        d_alpha = n * r / alpha - float(data.w @ (rx / (alpha + data.T)))
-        # log(1 + delta_{x>0} exp(D)), D = A_4 - A_3 in log-sum-exp form (section 7)
-        rxm = r + data.xm
-        bx = b + data.xm + (k - 1)
-        ltx = np.log(alpha + data.txm)
-        latm = np.log(alpha + data.Tm)
-        D = np.log(a) - np.log(bx) - rxm * (ltx - latm)
-        ww = data.wm * expit(D)
-        ll += float(data.wm @ np.logaddexp(0.0, D))
-        d_r -= float(ww @ (ltx - latm))
-        d_alpha -= float(ww @ (rxm * (1.0 / (alpha + data.txm) - 1.0 / (alpha + data.Tm))))
+        # A_3 = -(r + x) log(alpha + T), summed per unique T
+        lat = np.log(alpha + data.Tu)
+        ll -= float((r * data.wT + data.xwT) @ lat)
+        d_r -= float(data.wT @ lat)
+        d_alpha = n * r / alpha - float((r * data.wT + data.xwT) @ (1.0 / (alpha + data.Tu)))
+        # log(1 + delta exp(D)) with D = A_4 - A_3 (section 7), per collapsed row
+        log_b = np.log(b + np.maximum(xs + (k - 1), 0.0))
+        diff = np.log(alpha + data.txu)[data.itx] - np.log(alpha + data.Tmu)[data.iT]
+        rx = r + data.xm
+        D = (np.log(a) - log_b)[data.ix] - rx * diff
+        soft = np.logaddexp(0.0, D)
+        ww = data.wm * np.exp(D - soft)  # weight x P(dropped out | data)
+        ll += float(data.wm @ soft)
+        d_r -= float(ww @ diff)
+        wrx = ww * rx
+        d_alpha -= float(
+            np.bincount(data.itx, weights=wrx, minlength=data.txu.size) @ (1.0 / (alpha + data.txu))
+            - np.bincount(data.iT, weights=wrx, minlength=data.Tmu.size) @ (1.0 / (alpha + data.Tmu))
+        )  # fmt: skip
         d_a += float(ww.sum()) / a
-        d_b -= float(ww @ (1.0 / bx))
+        d_b -= float(np.bincount(data.ix, weights=ww, minlength=xs.size) @ np.exp(-log_b))
         return ll, np.array([d_r, d_alpha, d_a, d_b])
 
     def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

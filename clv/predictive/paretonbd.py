@@ -14,7 +14,7 @@ expressions".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
@@ -54,11 +54,13 @@ def log_hyp2f1_one(B: FloatArray, C: FloatArray, z: FloatArray) -> FloatArray:
 class _Data:
     xs: FloatArray  # unique frequencies and their weights
     wx: FloatArray
-    x: FloatArray  # collapsed rows and their weights
-    w: FloatArray
-    p1: tuple[FloatArray, FloatArray]  # unique (x, t_x) pairs; i1 maps rows to them
+    w: FloatArray  # weights of the collapsed rows
+    x1: FloatArray  # unique (x, t_x) pairs; i1 maps rows to them
+    t1: FloatArray
     i1: IntArray
-    p2: tuple[FloatArray, FloatArray]  # unique (x, T) pairs; i2 maps rows to them
+    x2: FloatArray  # unique (x, T) pairs, their weights; i2 maps rows to them
+    T2: FloatArray
+    w2: FloatArray
     i2: IntArray
 
 
@@ -67,9 +69,8 @@ def _prepare_rows(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) 
     wx = np.asarray(np.bincount(inv.ravel(), weights=w, minlength=xs.size), np.float64)
     c1 = collapse(x, t_x)
     c2 = collapse(x, T)
-    p1 = (c1.columns[0], c1.columns[1])
-    p2 = (c2.columns[0], c2.columns[1])
-    return _Data(xs, wx, x, w, p1, c1.inverse, p2, c2.inverse)
+    w2 = np.asarray(np.bincount(c2.inverse, weights=w, minlength=c2.weights.size), np.float64)
+    return _Data(xs, wx, w, *c1.columns, c1.inverse, *c2.columns, w2, c2.inverse)
 
 
 class ParetoNBDModel(TransactionModel):
@@ -96,6 +97,9 @@ class ParetoNBDModel(TransactionModel):
         x, t_x, T = rows.columns
         return _prepare_rows(x, t_x, T, rows.weights)
 
+    def _scale_data(self, data: _Data, scale: float) -> _Data:
+        return replace(data, t1=data.t1 * scale, T2=data.T2 * scale)
+
     @staticmethod
     def _log_f(params: FloatArray, x: FloatArray, t: FloatArray) -> FloatArray:
         """``log[2F1(r+s+x, b'; r+s+x+1; z(t)) / (max(alpha, beta) + t)^(r+s+x)]``.
@@ -116,18 +120,17 @@ class ParetoNBDModel(TransactionModel):
         log_f = log_hyp2f1_one(A + 1.0 - b_prime, A + 1.0, z)
         return np.asarray(log_f + (1.0 - b_prime) * log_one_minus_z - A * log_hi, np.float64)
 
-    def _row_terms(self, params: FloatArray, data: _Data) -> tuple[FloatArray, FloatArray]:
-        """Per-row log of the "alive at T" term and of the "died in (t_x, T]" term."""
+    def _terms(self, params: FloatArray, data: _Data) -> tuple[FloatArray, FloatArray]:
+        """Log of the "alive at T" term per (x, T) pair and, per row, log(dead / alive)."""
         r, alpha, s, beta = (float(v) for v in params)
-        log_f1 = self._log_f(params, *data.p1)[data.i1]
-        x2, T2 = data.p2
+        x2, T2 = data.x2, data.T2
+        log_f1 = self._log_f(params, data.x1, data.t1)[data.i1]
         log_f2 = self._log_f(params, x2, T2)
-        alive2 = -(r + x2) * np.log(alpha + T2) - s * np.log(beta + T2)
-        log_f2, alive = log_f2[data.i2], alive2[data.i2]
-        # A_0 = F(t_x) - F(T) >= 0 (eq. 22), as a log-difference
-        log_a0 = log_f1 + np.log1p(-np.exp(np.minimum(log_f2 - log_f1, 0.0)))
-        dead = np.log(s) - np.log(r + s + data.x) + log_a0
-        return alive, dead
+        alive = -(r + x2) * np.log(alpha + T2) - s * np.log(beta + T2)
+        # log[s / (r+s+x) * A_0] - alive, with A_0 = F(t_x) - F(T) >= 0 (eq. 22)
+        shift = (alive - np.log(s) + np.log(r + s + x2))[data.i2]
+        ratio = log_f1 - shift + np.log1p(-np.exp(np.minimum(log_f2[data.i2] - log_f1, 0.0)))
+        return alive, ratio
 
     def _loglik(self, params: FloatArray, data: _Data) -> tuple[float, None]:
         r, alpha, s, beta = (float(v) for v in params)
@@ -136,14 +139,15 @@ class ParetoNBDModel(TransactionModel):
         ll = float(data.wx @ gammaln(r + data.xs)) + n * (
             r * np.log(alpha) + s * np.log(beta) - gammaln(r)
         )
-        alive, dead = self._row_terms(params, data)
-        return ll + float(data.w @ np.logaddexp(alive, dead)), None
+        alive, ratio = self._terms(params, data)
+        return ll + float(data.w2 @ alive) + float(data.w @ np.logaddexp(0.0, ratio)), None
 
     def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         # eq. (18) of Fader & Hardie (2005): ratio of the alive term to the likelihood
-        params = self._theta()
-        alive, dead = self._row_terms(params, _prepare_rows(x, t_x, T, np.ones(x.size)))
-        return np.asarray(expit(alive - dead), dtype=np.float64)
+        data = _prepare_rows(x, t_x, T, np.ones(x.size))
+        _, ratio = self._terms(self._theta(), data)
+        # rows of _prepare_rows are the customers themselves (no collapsing of rows)
+        return np.asarray(expit(-ratio), dtype=np.float64)
 
     def _expected_if_alive(self, t: FloatArray, x: FloatArray, T: FloatArray) -> FloatArray:
         # eq. (24) of Fader & Hardie (2005) without its P(alive) factor:

@@ -183,9 +183,9 @@ def test_email_and_name_fill_the_customer(
     [
         (b"", "the file is empty"),
         (b"   \n", "the file is empty"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a CSV file"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "not a CSV"),
         (b"order_id,customer_id,amount\n1,2,3\n", "missing required column(s) ordered_at"),
-        (b"\xff\xfeo\x00r\x00d\x00e\x00r\x00", "not a CSV file"),
+        (b"\xff\xfeo\x00r\x00d\x00e\x00r\x00", "not a CSV"),
         ("ordre,client,date,montant\n".encode("latin-1"), "missing required column(s) order_id"),
     ],
 )
