@@ -80,9 +80,9 @@ class TransactionModel(ABC):
         data = self._scale_data(self._prepare(rows), scale)
         x0 = self._warm_start(x, t_x, t_obs, rows.weights.size)
         z = self._minimize(data, float(rows.weights.sum()), x0)
-        # back to the data's time unit: rates scale by `scale`, each of the sum(x) purchase
+        # back to the data's time unit: alpha (beta) / scale; each of the sum(x) purchase
         # times contributes a density factor of `scale`
-        unit = np.where(self._time_params, scale, 1.0)
+        unit = np.where(self._time_params, 1.0 / scale, 1.0)
         self._params = np.exp(z) * unit
         loglik: LogLik = lambda p: self._loglik(p, data)  # noqa: E731
         with np.errstate(all="ignore"):

@@ -27,8 +27,8 @@ class _Data:
     xs: FloatArray  # unique frequencies and the number of customers with each
     wx: FloatArray
     Tu: FloatArray  # unique T, customers per T and their summed frequency
-    wT: FloatArray
-    xwT: FloatArray
+    w_t: FloatArray
+    xw_t: FloatArray
     # rows with a "dropped out after the last purchase" term (x > 0 for BG/NBD, all for MBG):
     xm: FloatArray  # frequency and weight per collapsed row
     wm: FloatArray
@@ -36,7 +36,7 @@ class _Data:
     txu: FloatArray  # unique recency and row -> txu
     itx: IntArray
     Tmu: FloatArray  # unique T of these rows and row -> Tmu
-    iT: IntArray
+    i_t: IntArray
 
 
 def _index(values: FloatArray) -> tuple[FloatArray, IntArray]:
@@ -77,15 +77,15 @@ class BetaGeoModel(TransactionModel):
         w = rows.weights
         xs, ix = _index(x)
         wx = np.bincount(ix, weights=w, minlength=xs.size)
-        Tu, iT = _index(T)
-        wT = np.bincount(iT, weights=w, minlength=Tu.size)
-        xwT = np.bincount(iT, weights=w * x, minlength=Tu.size)
+        Tu, i_t = _index(T)
+        w_t = np.bincount(i_t, weights=w, minlength=Tu.size)
+        xw_t = np.bincount(i_t, weights=w * x, minlength=Tu.size)
         m = x > 0 if self._k == 0 else np.ones(x.shape, dtype=bool)
         txu, itx = _index(t_x[m])
         Tmu, iTm = _index(T[m])
         f64 = np.float64
         return _Data(
-            xs, np.asarray(wx, f64), Tu, np.asarray(wT, f64), np.asarray(xwT, f64),
+            xs, np.asarray(wx, f64), Tu, np.asarray(w_t, f64), np.asarray(xw_t, f64),
             x[m], w[m], ix[m], txu, itx, Tmu, iTm,
         )  # fmt: skip
 
@@ -105,12 +105,12 @@ class BetaGeoModel(TransactionModel):
         d_b = float(wx @ (psi(b + xs + k) - psi(a + b + xs + k))) + n * (psi(a + b) - psi(b))
         # A_3 = -(r + x) log(alpha + T), summed per unique T
         lat = np.log(alpha + data.Tu)
-        ll -= float((r * data.wT + data.xwT) @ lat)
-        d_r -= float(data.wT @ lat)
-        d_alpha = n * r / alpha - float((r * data.wT + data.xwT) @ (1.0 / (alpha + data.Tu)))
+        ll -= float((r * data.w_t + data.xw_t) @ lat)
+        d_r -= float(data.w_t @ lat)
+        d_alpha = n * r / alpha - float((r * data.w_t + data.xw_t) @ (1.0 / (alpha + data.Tu)))
         # log(1 + delta exp(D)) with D = A_4 - A_3 (section 7), per collapsed row
         log_b = np.log(b + np.maximum(xs + (k - 1), 0.0))
-        diff = np.log(alpha + data.txu)[data.itx] - np.log(alpha + data.Tmu)[data.iT]
+        diff = np.log(alpha + data.txu)[data.itx] - np.log(alpha + data.Tmu)[data.i_t]
         rx = r + data.xm
         D = (np.log(a) - log_b)[data.ix] - rx * diff
         soft = np.logaddexp(0.0, D)
@@ -118,10 +118,9 @@ class BetaGeoModel(TransactionModel):
         ll += float(data.wm @ soft)
         d_r -= float(ww @ diff)
         wrx = ww * rx
-        d_alpha -= float(
-            np.bincount(data.itx, weights=wrx, minlength=data.txu.size) @ (1.0 / (alpha + data.txu))
-            - np.bincount(data.iT, weights=wrx, minlength=data.Tmu.size) @ (1.0 / (alpha + data.Tmu))
-        )  # fmt: skip
+        s_tx = np.bincount(data.itx, weights=wrx, minlength=data.txu.size)
+        s_t = np.bincount(data.i_t, weights=wrx, minlength=data.Tmu.size)
+        d_alpha -= float(s_tx @ (1.0 / (alpha + data.txu)) - s_t @ (1.0 / (alpha + data.Tmu)))
         d_a += float(ww.sum()) / a
         d_b -= float(np.bincount(data.ix, weights=ww, minlength=xs.size) @ np.exp(-log_b))
         return ll, np.array([d_r, d_alpha, d_a, d_b])

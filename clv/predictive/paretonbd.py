@@ -70,7 +70,8 @@ def _prepare_rows(x: FloatArray, t_x: FloatArray, T: FloatArray, w: FloatArray) 
     c1 = collapse(x, t_x)
     c2 = collapse(x, T)
     w2 = np.asarray(np.bincount(c2.inverse, weights=w, minlength=c2.weights.size), np.float64)
-    return _Data(xs, wx, w, *c1.columns, c1.inverse, *c2.columns, w2, c2.inverse)
+    (x1, t1), (x2, T2) = c1.columns, c2.columns
+    return _Data(xs, wx, w, x1, t1, c1.inverse, x2, T2, w2, c2.inverse)
 
 
 class ParetoNBDModel(TransactionModel):
