@@ -8,8 +8,9 @@ Each order also keeps the calendar day it was placed on in the deployment's time
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, SmallInteger, Table
+from sqlalchemy import JSON, BigInteger, Column, Float, ForeignKey, Index, SmallInteger, Table
 from sqlmodel import Field, SQLModel
 
 from clv.store.types import UTCDateTime
@@ -31,7 +32,10 @@ class Customer(SQLModel, table=True):
 
 class Order(SQLModel, table=True):
     __tablename__ = "orders"
-    __table_args__ = (Index("ix_orders_customer_day", "customer_id", "ordered_on"),)
+    # covers the scoring aggregation (per customer and day, with amounts) without table reads
+    __table_args__ = (
+        Index("ix_orders_customer_day_amount", "customer_id", "ordered_on", "amount_minor"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True)
@@ -41,6 +45,109 @@ class Order(SQLModel, table=True):
     amount_minor: int = Field(sa_column=Column(BigInteger(), nullable=False))
 
 
+class ScoringRun(SQLModel, table=True):
+    """One scoring run: kept for good, with the run's aggregates (the trend data)."""
+
+    __tablename__ = "scoring_runs"
+    __table_args__ = (Index("ix_scoring_runs_status_as_of", "status", "as_of"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    as_of: date
+    week_end: date  # the last day of the week as_of falls in (weeks end on Sunday)
+    status: str = Field(max_length=16)  # running | complete | failed
+    model: str = Field(max_length=16)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    error: str | None = Field(default=None, max_length=2000)
+    n_customers: int = 0
+    n_buyers: int = 0
+    n_active: int = 0
+    n_dormant: int = 0
+    customer_equity: float = Field(default=0.0, sa_column=Column(Float(), nullable=False))
+    mean_clv: float = Field(default=0.0, sa_column=Column(Float(), nullable=False))
+    revenue_week_minor: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(), nullable=False))
+
+
+class RunGroupStat(SQLModel, table=True):
+    """Size and value of one segment, tier or stage in one run."""
+
+    __tablename__ = "run_group_stats"
+
+    run_id: int = Field(
+        sa_column=Column(ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    dimension: str = Field(max_length=16, primary_key=True)  # segment | tier | stage
+    name: str = Field(max_length=32, primary_key=True)
+    customers: int
+    clv_sum: float = Field(sa_column=Column(Float(), nullable=False))
+    clv_median: float = Field(sa_column=Column(Float(), nullable=False))
+
+
+class CustomerScore(SQLModel, table=True):
+    """A customer's full scores; kept for the newest complete run only."""
+
+    __tablename__ = "customer_scores"
+    __table_args__ = (
+        Index("ix_customer_scores_run_value", "run_id", "predicted_clv"),
+        Index("ix_customer_scores_run_segment", "run_id", "segment", "predicted_clv"),
+        Index("ix_customer_scores_run_stake", "run_id", "dormant", "value_at_stake"),
+    )
+
+    run_id: int = Field(
+        sa_column=Column(ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    orders: int
+    refunds: int
+    historical_value_minor: int = Field(sa_column=Column(BigInteger(), nullable=False))
+    aov: float | None = Field(default=None, sa_column=Column(Float()))
+    first_order: date | None = None
+    last_order: date | None = None
+    days_since_last: int | None = None
+    frequency: int
+    recency: float = Field(sa_column=Column(Float(), nullable=False))
+    tenure: float = Field(sa_column=Column(Float(), nullable=False))  # T, days
+    monetary: float = Field(sa_column=Column(Float(), nullable=False))
+    predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
+    formula_clv: float = Field(sa_column=Column(Float(), nullable=False))
+    p_alive: float = Field(sa_column=Column(Float(), nullable=False))
+    expected_purchases_90d: float = Field(sa_column=Column(Float(), nullable=False))
+    expected_spend: float = Field(sa_column=Column(Float(), nullable=False))
+    clv_cac: float | None = Field(default=None, sa_column=Column(Float()))
+    r_score: int = Field(sa_column=Column(SmallInteger(), nullable=False))
+    f_score: int = Field(sa_column=Column(SmallInteger(), nullable=False))
+    m_score: int = Field(sa_column=Column(SmallInteger(), nullable=False))
+    segment: str = Field(max_length=32)
+    tier: str | None = Field(default=None, max_length=16)
+    stage: str = Field(max_length=16)
+    dormant: bool
+    dormant_reason: str | None = Field(default=None, max_length=200)
+    value_at_stake: float = Field(sa_column=Column(Float(), nullable=False))
+
+
+class CustomerWeekly(SQLModel, table=True):
+    """A customer's scores at the end of a week: the history behind trends and movers."""
+
+    __tablename__ = "customer_weekly"
+
+    week_end: date = Field(primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
+    p_alive: float = Field(sa_column=Column(Float(), nullable=False))
+    segment: str = Field(max_length=32)
+    tier: str | None = Field(default=None, max_length=16)
+    stage: str = Field(max_length=16)
+
+
 # The Core tables, for set-based queries and bulk writes.
 customers_table: Table = Customer.__table__  # type: ignore[attr-defined]
 orders_table: Table = Order.__table__  # type: ignore[attr-defined]
+scoring_runs_table: Table = ScoringRun.__table__  # type: ignore[attr-defined]
+run_group_stats_table: Table = RunGroupStat.__table__  # type: ignore[attr-defined]
+customer_scores_table: Table = CustomerScore.__table__  # type: ignore[attr-defined]
+customer_weekly_table: Table = CustomerWeekly.__table__  # type: ignore[attr-defined]

@@ -46,7 +46,7 @@ def test_commands_refuse_an_unmigrated_store(blank_sqlite: str, tmp_path: Path) 
         assert "run `clvbot db upgrade`" in result.output
     upgraded = runner.invoke(app, ["db", "upgrade"])
     assert upgraded.exit_code == 0
-    assert "schema upgraded: empty -> 0001" in upgraded.output
+    assert "schema upgraded: empty -> " in upgraded.output
     assert "schema is current" in runner.invoke(app, ["db", "upgrade"]).output
     assert runner.invoke(app, ["stats"]).exit_code == 0
 
