@@ -78,8 +78,8 @@ class TransactionModel(ABC):
         rows = collapse(x, t_x, t_obs)
         scale = 1.0 / float(t_obs.max())  # fit in units of max(T), as lifetimes does
         data = self._scale_data(self._prepare(rows), scale)
-        x0 = self._warm_start(x, t_x, t_obs, rows.weights.size)
-        z = self._minimize(data, float(rows.weights.sum()), x0)
+        x0, h0 = self._warm_start(x, t_x, t_obs, rows.weights.size)
+        z, _ = self._minimize(data, float(rows.weights.sum()), x0, hess_inv0=h0)
         # back to the data's time unit: alpha (beta) / scale; each of the sum(x) purchase
         # times contributes a density factor of `scale`
         unit = np.where(self._time_params, 1.0 / scale, 1.0)
@@ -91,22 +91,36 @@ class TransactionModel(ABC):
         self.standard_errors = standard_errors(H, self.param_names)
         return self
 
-    def _warm_start(self, x: FloatArray, t_x: FloatArray, T: FloatArray, n_rows: int) -> FloatArray:
-        """Start values in units of ``max(T)``: a fit on every k-th customer for big inputs."""
+    def _warm_start(
+        self, x: FloatArray, t_x: FloatArray, T: FloatArray, n_rows: int
+    ) -> tuple[FloatArray, FloatArray | None]:
+        """Start values (in units of ``max(T)``) and inverse Hessian for big inputs.
+
+        Both come from a fit on every k-th customer, so that the full fit needs only a few
+        BFGS iterations.
+        """
         x0 = np.zeros(len(self.param_names))
         if n_rows <= 60_000:
-            return x0
+            return x0, None
         step = x.size // 30_000
         sub = collapse(x[::step], t_x[::step], T[::step])
         data = self._scale_data(self._prepare(sub), 1.0 / float(T.max()))
         try:
-            return self._minimize(data, float(sub.weights.sum()), x0, gtol=1e-6)
-        except ModelError:
-            return x0
+            z, h = self._minimize(data, float(sub.weights.sum()), x0, gtol=1e-6)
+            h = 0.5 * (h + h.T)
+            np.linalg.cholesky(h)  # BFGS needs a positive definite start
+            return z, h
+        except (ModelError, np.linalg.LinAlgError):
+            return x0, None
 
     def _minimize(
-        self, data: Any, n: float, x0: FloatArray, gtol: float | None = None
-    ) -> FloatArray:
+        self,
+        data: Any,
+        n: float,
+        x0: FloatArray,
+        gtol: float | None = None,
+        hess_inv0: FloatArray | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
         c = self.penalizer_coef
 
         def objective(z: FloatArray) -> tuple[float, FloatArray]:
@@ -122,7 +136,9 @@ class TransactionModel(ABC):
         obj = _numeric_objective(value) if self._numeric_gradient else objective
         if gtol is None:
             gtol = 1e-8 if self._numeric_gradient else 1e-9
-        return fit_log_params(obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol)
+        return fit_log_params(
+            obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol, hess_inv0=hess_inv0
+        )
 
     # -- accessors -------------------------------------------------------------------------
     @property

@@ -16,7 +16,7 @@ import numpy as np
 from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from ._base import TransactionModel
-from ._fitting import Collapsed, IntArray
+from ._fitting import Collapsed, IntArray, log1pexp
 from ._validation import FloatArray
 
 __all__ = ["BetaGeoModel"]
@@ -113,7 +113,7 @@ class BetaGeoModel(TransactionModel):
         diff = np.log(alpha + data.txu)[data.itx] - np.log(alpha + data.Tmu)[data.i_t]
         rx = r + data.xm
         D = (np.log(a) - log_b)[data.ix] - rx * diff
-        soft = np.logaddexp(0.0, D)
+        soft = log1pexp(D)
         ww = data.wm * np.exp(D - soft)  # weight x P(dropped out | data)
         ll += float(data.wm @ soft)
         d_r -= float(ww @ diff)

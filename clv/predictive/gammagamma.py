@@ -18,7 +18,7 @@ from scipy.special import gammaln, psi
 
 from ._fitting import LogLik, fit_log_params, hessian, standard_errors
 from ._validation import FloatArray, validate_monetary
-from .errors import InvalidInputError, NotFittedError
+from .errors import InvalidInputError, ModelError, NotFittedError
 
 __all__ = ["GammaGammaModel"]
 
@@ -113,7 +113,28 @@ class GammaGammaModel:
         keep = x > 0
         if keep.sum() < 2:
             raise InvalidInputError("Gamma-Gamma needs at least 2 customers with frequency > 0")
-        data = _prepare(x[keep], m[keep])
+        x, m = x[keep], m[keep]
+        x0 = np.array([0.0, 0.0, float(np.log(np.mean(m)))])
+        h0 = None
+        if x.size > 60_000:  # warm start (values and inverse Hessian) from every k-th customer
+            step = x.size // 30_000
+            try:
+                x0, h0 = self._minimize(_prepare(x[::step], m[::step]), x0, None, gtol=1e-6)
+                h0 = 0.5 * (h0 + h0.T)
+                np.linalg.cholesky(h0)
+            except (ModelError, np.linalg.LinAlgError):
+                x0, h0 = np.array([0.0, 0.0, float(np.log(np.mean(m)))]), None
+        data = _prepare(x, m)
+        z, _ = self._minimize(data, x0, h0)
+        self._params = np.exp(z)
+        self.log_likelihood = float(_loglik(self._params, data)[0])
+        loglik: LogLik = lambda t: _loglik(t, data)  # noqa: E731
+        self.standard_errors = standard_errors(hessian(loglik, self._params), self.param_names)
+        return self
+
+    def _minimize(
+        self, data: _Data, x0: FloatArray, h0: FloatArray | None, gtol: float = 1e-9
+    ) -> tuple[FloatArray, FloatArray]:
         n = float(data.nx.sum())
         c = self.penalizer_coef
 
@@ -122,13 +143,9 @@ class GammaGammaModel:
             ll, grad = _loglik(theta, data)
             return -ll / n + c * float(theta @ theta), -grad * theta / n + 2 * c * theta**2
 
-        x0 = np.array([0.0, 0.0, float(np.log(np.mean(m[keep])))])
-        z = fit_log_params(objective, x0, maxiter=self.maxiter, model="GammaGammaModel")
-        self._params = np.exp(z)
-        self.log_likelihood = float(_loglik(self._params, data)[0])
-        loglik: LogLik = lambda t: _loglik(t, data)  # noqa: E731
-        self.standard_errors = standard_errors(hessian(loglik, self._params), self.param_names)
-        return self
+        return fit_log_params(
+            objective, x0, maxiter=self.maxiter, model="GammaGammaModel", gtol=gtol, hess_inv0=h0
+        )
 
     @property
     def params(self) -> dict[str, float]:

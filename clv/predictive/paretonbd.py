@@ -20,7 +20,7 @@ import numpy as np
 from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
 from ._base import TransactionModel
-from ._fitting import Collapsed, IntArray, collapse
+from ._fitting import Collapsed, IntArray, collapse, log1pexp
 from ._validation import FloatArray
 
 __all__ = ["ParetoNBDModel", "log_hyp2f1_one"]
@@ -141,7 +141,7 @@ class ParetoNBDModel(TransactionModel):
             r * np.log(alpha) + s * np.log(beta) - gammaln(r)
         )
         alive, ratio = self._terms(params, data)
-        return ll + float(data.w2 @ alive) + float(data.w @ np.logaddexp(0.0, ratio)), None
+        return ll + float(data.w2 @ alive) + float(data.w @ log1pexp(ratio)), None
 
     def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:
         # eq. (18) of Fader & Hardie (2005): ratio of the alive term to the likelihood
