@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -25,6 +26,14 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", min_length=3, max_length=3)
     gross_margin: float = Field(default=1.0, gt=0.0, le=1.0)
 
+    clv_model: Literal["bgnbd", "mbgnbd", "pnbd"] = "mbgnbd"
+    clv_horizon_months: int = Field(default=12, ge=1, le=120)
+    clv_annual_discount_rate: float = Field(default=0.10, ge=0.0, lt=1.0)
+    clv_lifespan_years: float | None = Field(default=None, gt=0.0, le=50.0)
+    dormant_p_alive: float = Field(default=0.3, gt=0.0, lt=1.0)
+    dormant_max_days: int = Field(default=180, ge=1)
+    history_weeks: int = Field(default=13, ge=2, le=520)
+
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
@@ -46,6 +55,11 @@ class Settings(BaseSettings):
         if not value.isalpha():
             raise ValueError(f"currency must be an ISO 4217 code such as USD, not {value!r}")
         return value.upper()
+
+    @property
+    def monthly_discount_rate(self) -> float:
+        """The monthly rate equivalent to `clv_annual_discount_rate`."""
+        return float((1.0 + self.clv_annual_discount_rate) ** (1.0 / 12.0) - 1.0)
 
     @property
     def tzinfo(self) -> ZoneInfo:

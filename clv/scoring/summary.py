@@ -5,28 +5,32 @@ As of a day D (orders on D included), in days, for each customer with a purchase
   several orders on one day are one purchase day, as in the models' literature);
 - frequency = purchase days - 1, recency = last - first purchase day, T = D - first day;
 - monetary = mean value of the repeat purchase days (the first day excluded), 0 if none.
-Historical value is net of refunds. The heavy lifting (grouping orders by customer and day) is
-one SQL statement, so it scales with the database rather than with Python.
+Historical value is net of refunds.
+
+One SQL statement groups the orders by customer and day and then by customer, computing every
+column twice: as of a `cutoff` day and as of the `end` day. That single pass yields the
+summary the models are fitted on, a holdout period to check them against, the revenue of the
+last week and the year-over-year retention cohort, so it scales with the database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Integer, and_, case, func, select
+from sqlalchemy import Connection, Integer, case, func, select
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
 
 
@@ -47,13 +51,19 @@ def _day_number_default(element: day_number, compiler: Any, **kw: Any) -> str:
     return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
+def to_day(value: date) -> int:
+    return (value - EPOCH).days
+
+
 @dataclass(frozen=True)
 class CustomerSummary:
     """Column arrays, one entry per customer (buyers and prospects), ordered by customer id."""
 
+    as_of: date
     customer_id: IntArray
     orders: IntArray  # purchases (amount >= 0)
     refunds: IntArray
+    bought_minor: IntArray  # value of the purchases
     historical_minor: IntArray  # net of refunds
     first_day: IntArray  # days since 1970-01-01; -1 for prospects
     last_day: IntArray
@@ -64,15 +74,38 @@ class CustomerSummary:
     acquisition_cost_minor: FloatArray  # NaN when unknown
 
     @property
-    def buyers(self) -> npt.NDArray[np.bool_]:
+    def buyers(self) -> BoolArray:
         return self.first_day >= 0
+
+    @property
+    def days_since_last(self) -> IntArray:
+        return np.where(self.buyers, to_day(self.as_of) - self.last_day, -1)
 
     def __len__(self) -> int:
         return int(self.customer_id.size)
 
 
+@dataclass(frozen=True)
+class SummaryPair:
+    """Summaries as of `cutoff` and as of `end`, plus facts of the whole span."""
+
+    at_cutoff: CustomerSummary
+    at_end: CustomerSummary
+    revenue_last_week_minor: int  # net revenue of the 7 days ending at `end`
+    active_year_before: int  # customers who bought in the year before the last one
+    retained_last_year: int  # ... and bought again in the last year
+    first_order_day: int | None  # earliest purchase day in the store, or None
+
+
 def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
     """Every customer's summary as of `as_of` (inclusive)."""
+    return build_summaries(connection, end=as_of, cutoff=as_of).at_end
+
+
+def build_summaries(connection: Connection, *, end: date, cutoff: date) -> SummaryPair:
+    """Summaries as of `cutoff` and `end` (cutoff <= end) from one pass over the orders."""
+    if cutoff > end:
+        raise ValueError(f"cutoff {cutoff} is after end {end}")
     day = day_number(orders.c.ordered_on)
     amount = orders.c.amount_minor
     is_purchase = amount >= 0
@@ -85,7 +118,7 @@ def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
             func.sum(case((is_purchase, 0), else_=1)).label("refunds"),
             func.sum(amount).label("net"),
         )
-        .where(orders.c.ordered_on <= as_of)
+        .where(orders.c.ordered_on <= end)
         .group_by(orders.c.customer_id, orders.c.ordered_on)
         .cte("days")
     )
@@ -95,63 +128,92 @@ def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
         .group_by(days.c.customer_id)
         .cte("firsts")
     )
+    end_day, cutoff_day = to_day(end), to_day(cutoff)
     bought_day = days.c.purchases > 0
-    per_customer = (
+
+    def total(value: Any, when: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+        return func.sum(value if when is None else case((when, value), else_=0))
+
+    def variant(when: ColumnElement[bool] | None) -> list[ColumnElement[Any]]:
+        bought_when = bought_day if when is None else bought_day & when
+        return [
+            total(days.c.purchases, when),
+            total(days.c.refunds, when),
+            total(days.c.bought, when),
+            total(days.c.net, when),
+            func.coalesce(func.max(case((bought_when, days.c.day))), -1),
+            total(1, bought_when),
+        ]
+
+    in_cutoff = days.c.day <= cutoff_day
+    last_week = days.c.day > end_day - 7
+    year_before = (days.c.day > end_day - 730) & (days.c.day <= end_day - 365)
+    last_year = days.c.day > end_day - 365
+    query = (
         select(
             days.c.customer_id,
-            func.sum(days.c.purchases),
-            func.sum(days.c.refunds),
-            func.sum(days.c.net),
             func.coalesce(firsts.c.first_day, -1),
-            func.coalesce(func.max(case((bought_day, days.c.day))), -1),
-            func.sum(case((bought_day, 1), else_=0)),
-            func.sum(days.c.bought),
-            func.sum(case((days.c.day == firsts.c.first_day, days.c.bought), else_=0)),
+            total(days.c.bought, days.c.day == firsts.c.first_day),
+            *variant(in_cutoff),
+            *variant(None),
+            total(days.c.net, last_week),
+            func.max(case((bought_day & year_before, 1), else_=0)),
+            func.max(case((bought_day & last_year, 1), else_=0)),
         )
         .select_from(days.outerjoin(firsts, firsts.c.customer_id == days.c.customer_id))
         .group_by(days.c.customer_id, firsts.c.first_day)
     )
-    rows = connection.execute(per_customer).all()
-    stats = np.array(rows, dtype=np.int64).reshape(-1, 9)
+    stats = np.array(connection.execute(query).all(), dtype=np.int64).reshape(-1, 18)
     everyone = connection.execute(
         select(customers.c.id, customers.c.acquisition_cost_minor).order_by(customers.c.id)
     ).all()
-    return _assemble(stats, everyone, as_of)
-
-
-def _assemble(stats: IntArray, everyone: Sequence[Any], as_of: date) -> CustomerSummary:
     ids = np.array([row[0] for row in everyone], dtype=np.int64)
     cost = np.array([np.nan if row[1] is None else row[1] for row in everyone], dtype=np.float64)
-    n = ids.size
-    columns = np.zeros((n, 8), dtype=np.int64)
-    columns[:, 3:5] = -1  # first/last purchase day of prospects
+    table = np.zeros((ids.size, 17), dtype=np.int64)
+    table[:, 0] = -1  # first purchase day of prospects
+    table[:, [6, 12]] = -1  # last purchase days of prospects
     if stats.size:
-        at = np.searchsorted(ids, stats[:, 0])
-        columns[at] = stats[:, 1:]
-    purchases, refunds, net, first, last, purchase_days, bought, first_bought = columns.T
-    buyer = first >= 0
+        table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
+    first, first_bought = table[:, 0], table[:, 1]
+    year_before_flag, last_year_flag = table[:, 15] > 0, table[:, 16] > 0
+    first_days = first[first >= 0]
+    return SummaryPair(
+        at_cutoff=_assemble(cutoff, ids, cost, first, first_bought, table[:, 2:8]),
+        at_end=_assemble(end, ids, cost, first, first_bought, table[:, 8:14]),
+        revenue_last_week_minor=int(table[:, 14].sum()),
+        active_year_before=int(year_before_flag.sum()),
+        retained_last_year=int((year_before_flag & last_year_flag).sum()),
+        first_order_day=int(first_days.min()) if first_days.size else None,
+    )
+
+
+def _assemble(
+    as_of: date,
+    ids: IntArray,
+    cost: FloatArray,
+    first: IntArray,
+    first_bought: IntArray,
+    columns: IntArray,
+) -> CustomerSummary:
+    purchases, refunds, bought, net, last, purchase_days = columns.T
+    today = to_day(as_of)
+    buyer = (first >= 0) & (first <= today)
+    first = np.where(buyer, first, -1)
     frequency = np.where(buyer, purchase_days - 1, 0)
-    today = (as_of - EPOCH).days
-    repeat_value = (bought - first_bought).astype(np.float64)
-    monetary = np.divide(repeat_value, frequency, out=np.zeros(n), where=frequency > 0)
+    repeat_value = np.where(buyer, bought - first_bought, 0).astype(np.float64)
+    monetary = np.divide(repeat_value, frequency, out=np.zeros(ids.size), where=frequency > 0)
     return CustomerSummary(
+        as_of=as_of,
         customer_id=ids,
         orders=purchases,
         refunds=refunds,
+        bought_minor=bought,
         historical_minor=net,
         first_day=first,
-        last_day=last,
+        last_day=np.where(buyer, last, -1),
         frequency=frequency,
         recency=np.where(buyer, last - first, 0).astype(np.float64),
         T=np.where(buyer, today - first, 0).astype(np.float64),
         monetary_minor=monetary,
         acquisition_cost_minor=cost,
     )
-
-
-def revenue_between(connection: Connection, *, start: date, end: date) -> int:
-    """Net revenue (minor units) of orders placed on days start..end inclusive."""
-    query = select(func.coalesce(func.sum(orders.c.amount_minor), 0)).where(
-        and_(orders.c.ordered_on >= start, orders.c.ordered_on <= end)
-    )
-    return int(connection.execute(query).scalar_one())

@@ -113,7 +113,7 @@ class CustomerScore(SQLModel, table=True):
     monetary: float = Field(sa_column=Column(Float(), nullable=False))
     predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
     formula_clv: float = Field(sa_column=Column(Float(), nullable=False))
-    p_alive: float = Field(sa_column=Column(Float(), nullable=False))
+    p_alive: float | None = Field(default=None, sa_column=Column(Float()))  # None: no model
     expected_purchases_90d: float = Field(sa_column=Column(Float(), nullable=False))
     expected_spend: float = Field(sa_column=Column(Float(), nullable=False))
     clv_cac: float | None = Field(default=None, sa_column=Column(Float()))
@@ -138,7 +138,7 @@ class CustomerWeekly(SQLModel, table=True):
         sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     )
     predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
-    p_alive: float = Field(sa_column=Column(Float(), nullable=False))
+    p_alive: float | None = Field(default=None, sa_column=Column(Float()))  # None: no model
     segment: str = Field(max_length=32)
     tier: str | None = Field(default=None, max_length=16)
     stage: str = Field(max_length=16)

@@ -1,0 +1,92 @@
+"""Assigning every customer an RFM segment, CLV tier, lifecycle stage and dormant flag."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from clv.scoring.summary import BoolArray, FloatArray, IntArray
+from clv.segments.definitions import PROSPECTS
+from clv.segments.scores import (
+    SEGMENT_NAMES,
+    TIER_NAMES,
+    quintile_scores,
+    rfm_segment_index,
+    tier_index,
+)
+
+LIKELY_ALIVE = 0.7  # P(alive) at or above which a customer is "likely active"
+StrArray = npt.NDArray[np.object_]
+
+
+@dataclass(frozen=True)
+class Classes:
+    r_score: IntArray  # 0 for prospects
+    f_score: IntArray
+    m_score: IntArray
+    segment: StrArray
+    tier: StrArray  # None for prospects
+    stage: StrArray
+    dormant: BoolArray
+    dormant_reason: StrArray  # None unless dormant
+    value_at_stake: FloatArray
+
+
+def classify(
+    *,
+    buyers: BoolArray,
+    days_since_last: IntArray,
+    orders: IntArray,
+    frequency: IntArray,
+    historical: FloatArray,
+    predicted_clv: FloatArray,
+    p_alive: FloatArray,
+    dormant_p_alive: float,
+    dormant_max_days: int,
+) -> Classes:
+    """Classify all customers; the arrays cover buyers and prospects alike.
+
+    `predicted_clv` and `p_alive` are per customer (prospects' values are ignored); a NaN
+    P(alive) (no purchase model) leaves only the days-since-last-purchase rule for dormancy.
+    """
+    n = buyers.size
+    r = np.zeros(n, dtype=np.int64)
+    f = np.zeros(n, dtype=np.int64)
+    m = np.zeros(n, dtype=np.int64)
+    r[buyers] = quintile_scores(-days_since_last[buyers].astype(np.float64))
+    f[buyers] = quintile_scores(orders[buyers].astype(np.float64))
+    m[buyers] = quintile_scores(historical[buyers])
+    segment = np.full(n, PROSPECTS.name, dtype=object)
+    segment[buyers] = np.asarray(SEGMENT_NAMES, dtype=object)[
+        rfm_segment_index(r[buyers], f[buyers])
+    ]
+    tier = np.full(n, None, dtype=object)
+    tier[buyers] = np.asarray(TIER_NAMES, dtype=object)[tier_index(predicted_clv[buyers])]
+
+    with np.errstate(invalid="ignore"):
+        slipping = buyers & (p_alive < dormant_p_alive)
+    quiet = buyers & (days_since_last > dormant_max_days)
+    dormant = slipping | quiet
+    reason = np.full(n, None, dtype=object)
+    for i in np.flatnonzero(dormant):
+        parts = []
+        if slipping[i]:
+            parts.append(f"P(alive) {p_alive[i]:.2f} < {dormant_p_alive:.2f}")
+        if quiet[i]:
+            parts.append(f"no purchase for {days_since_last[i]} days (> {dormant_max_days})")
+        reason[i] = "; ".join(parts)
+
+    stage = np.full(n, "prospect", dtype=object)
+    stage[buyers & (frequency == 0)] = "new"
+    stage[buyers & (frequency > 0)] = "retained"
+    with np.errstate(invalid="ignore"):
+        stage[buyers & (frequency > 0) & (f == 5) & (p_alive >= LIKELY_ALIVE)] = "loyal"
+    stage[dormant] = "dormant"
+
+    # value at stake: what is lost if the customer is gone, (1 - P(alive)) x CLV if active,
+    # and CLV if active = predicted CLV / P(alive) (the prediction is P(alive) x E[... | alive])
+    alive = np.clip(np.nan_to_num(p_alive, nan=1.0), 1e-9, 1.0)
+    stake = np.where(buyers, (1.0 - alive) * predicted_clv / alive, 0.0)
+    return Classes(r, f, m, segment, tier, stage, dormant, reason, stake)

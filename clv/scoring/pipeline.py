@@ -1,0 +1,307 @@
+"""`clvbot score`: build summaries, fit, score, classify and store one complete run atomically.
+
+Readers always see the newest *complete* run. A run writes everything in one transaction and
+marks itself complete at the end of it, so until it commits readers see the previous run; a
+run that fails writes nothing but a `failed` row saying why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, Engine, func, insert, select
+
+from clv.scoring.classify import Classes, classify
+from clv.scoring.holdout import holdout_check
+from clv.scoring.predict import (
+    MODEL_TITLES,
+    Predictions,
+    fit_transaction_model,
+    model_report,
+    predict,
+)
+from clv.scoring.store import write_run_rows
+from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, to_day
+from clv.scoring.weeks import previous_week_ends, week_end
+from clv.settings import Settings
+from clv.store.tables import orders_table, scoring_runs_table
+from clv.valuation import DEFAULT_LIFESPAN_YEARS, clv_to_cac, formula_clv, lifespan_from_churn
+
+MIN_CUSTOMERS = 500
+MIN_HISTORY_DAYS = 180
+HOLDOUT_MAX_DAYS = 91
+HOLDOUT_MIN_DAYS = 28
+
+
+class ScoringError(RuntimeError):
+    """A scoring run failed; nothing was changed but the record of the failure."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int
+    as_of: date
+    model: str
+    n_customers: int
+    customer_equity: float
+    warnings: list[str]
+    seconds: float
+
+
+def score(
+    engine: Engine,
+    settings: Settings,
+    *,
+    as_of: date,
+    model: str | None = None,
+    backfill: int = 0,
+    now: datetime | None = None,
+) -> list[RunResult]:
+    """Score as of each of the last `backfill` week ends, then as of `as_of` (the current run)."""
+    name = model or settings.clv_model
+    if name not in MODEL_TITLES:
+        raise ScoringError(f"unknown model {name!r} (choose from {', '.join(MODEL_TITLES)})")
+    days = previous_week_ends(as_of, backfill)
+    results = [_score_one(engine, settings, as_of=d, model=name, full=False, now=now) for d in days]
+    results.append(_score_one(engine, settings, as_of=as_of, model=name, full=True, now=now))
+    return results
+
+
+def _score_one(
+    engine: Engine,
+    settings: Settings,
+    *,
+    as_of: date,
+    model: str,
+    full: bool,
+    now: datetime | None,
+) -> RunResult:
+    started = now or datetime.now(UTC)
+    clock = datetime.now(UTC)
+    try:
+        with engine.connect() as connection:
+            pair, future_holdout = _summaries(connection, as_of)
+        summary = pair.at_cutoff if future_holdout else pair.at_end
+        if not summary.buyers.any():
+            raise ScoringError(
+                f"no customer has a purchase on or before {as_of}: import orders first"
+            )
+        predictions = predict(
+            summary,
+            model_name=model,
+            exponent=settings.currency_exponent,
+            months=settings.clv_horizon_months,
+            monthly_discount_rate=settings.monthly_discount_rate,
+            gross_margin=settings.gross_margin,
+        )
+        details = _details(settings, summary, pair, predictions, model, future_holdout)
+        values = _per_customer(settings, summary, pair, predictions, future_holdout)
+        with engine.begin() as connection:
+            revenue = _week_revenue(connection, pair, as_of, future_holdout)
+            run_id = write_run_rows(
+                connection,
+                as_of=as_of,
+                week_end=week_end(as_of),
+                model=model,
+                started_at=started,
+                summary=summary,
+                values=values,
+                details=details,
+                revenue_week_minor=revenue,
+                write_customers=full,
+                history_weeks=settings.history_weeks,
+            )
+    except Exception as exc:
+        reason = str(exc) if isinstance(exc, ScoringError) else f"{type(exc).__name__}: {exc}"
+        _record_failure(engine, as_of=as_of, model=model, started=started, reason=reason)
+        raise ScoringError(f"scoring as of {as_of} failed: {reason}") from exc
+    clv = values["predicted_clv"]
+    return RunResult(
+        run_id,
+        as_of,
+        model,
+        len(summary),
+        float(np.nansum(clv)),
+        details["warnings"],
+        (datetime.now(UTC) - clock).total_seconds(),
+    )
+
+
+def _summaries(connection: Connection, as_of: date) -> tuple[SummaryPair, bool]:
+    """The summaries for a run, and whether the holdout is the real period after `as_of`."""
+    last_order = connection.execute(select(func.max(orders_table.c.ordered_on))).scalar_one()
+    if isinstance(last_order, str):
+        last_order = date.fromisoformat(last_order)
+    if last_order is not None and last_order > as_of:
+        # orders after as_of exist: they are the holdout (the calibration/holdout split of
+        # Fader, Hardie & Lee 2005); everything else is computed as of as_of
+        return build_summaries(connection, end=last_order, cutoff=as_of), True
+    first = connection.execute(select(func.min(orders_table.c.ordered_on))).scalar_one()
+    if isinstance(first, str):
+        first = date.fromisoformat(first)
+    span = (as_of - first).days if first is not None else 0
+    holdout = min(HOLDOUT_MAX_DAYS, span // 3)
+    cutoff = as_of - timedelta(days=holdout if holdout >= HOLDOUT_MIN_DAYS else 0)
+    return build_summaries(connection, end=as_of, cutoff=cutoff), False
+
+
+def _per_customer(
+    settings: Settings,
+    summary: CustomerSummary,
+    pair: SummaryPair,
+    predictions: Predictions,
+    future_holdout: bool,
+) -> dict[str, Any]:
+    n = len(summary)
+    buyers = summary.buyers
+    scale = 10.0**settings.currency_exponent
+
+    def spread(values: np.ndarray[Any, Any], fill: float) -> np.ndarray[Any, Any]:
+        out = np.full(n, fill, dtype=np.float64)
+        out[buyers] = values
+        return out
+
+    clv = spread(predictions.clv, 0.0)
+    p_alive = spread(predictions.p_alive, np.nan)
+    aov = np.divide(
+        summary.bought_minor / scale,
+        summary.orders,
+        out=np.full(n, np.nan),
+        where=summary.orders > 0,
+    )
+    lifespan = _lifespan(settings, pair, future_holdout)
+    formula = np.where(
+        buyers,
+        formula_clv(
+            np.nan_to_num(aov),
+            summary.orders.astype(np.float64),
+            summary.T,
+            lifespan_years=lifespan,
+            gross_margin=settings.gross_margin,
+        ),
+        0.0,
+    )
+    classes: Classes = classify(
+        buyers=buyers,
+        days_since_last=summary.days_since_last,
+        orders=summary.orders,
+        frequency=summary.frequency,
+        historical=summary.historical_minor.astype(np.float64),
+        predicted_clv=clv,
+        p_alive=p_alive,
+        dormant_p_alive=settings.dormant_p_alive,
+        dormant_max_days=settings.dormant_max_days,
+    )
+    return {
+        "predicted_clv": clv,
+        "formula_clv": formula,
+        "p_alive": p_alive,
+        "expected_purchases_90d": spread(predictions.expected_90d, 0.0),
+        "expected_spend": spread(predictions.expected_spend, 0.0),
+        "aov": aov,
+        "monetary": summary.monetary_minor / scale,
+        "clv_cac": clv_to_cac(clv, summary.acquisition_cost_minor / scale),
+        "classes": classes,
+        "lifespan_years": lifespan,
+    }
+
+
+def _lifespan(settings: Settings, pair: SummaryPair, future_holdout: bool) -> float:
+    if settings.clv_lifespan_years is not None:
+        return settings.clv_lifespan_years
+    if future_holdout:
+        return DEFAULT_LIFESPAN_YEARS
+    derived = lifespan_from_churn(pair.active_year_before, pair.retained_last_year)
+    first = pair.first_order_day
+    enough = first is not None and to_day(pair.at_end.as_of) - first >= 730
+    return derived if (derived is not None and enough) else DEFAULT_LIFESPAN_YEARS
+
+
+def _details(
+    settings: Settings,
+    summary: CustomerSummary,
+    pair: SummaryPair,
+    predictions: Predictions,
+    model: str,
+    future_holdout: bool,
+) -> dict[str, Any]:
+    warnings = list(predictions.warnings)
+    buyers = int(summary.buyers.sum())
+    if buyers < MIN_CUSTOMERS:
+        warnings.append(
+            f"only {buyers} customers with purchases (fewer than {MIN_CUSTOMERS}): "
+            "model estimates are uncertain"
+        )
+    first = pair.first_order_day
+    history = to_day(summary.as_of) - first if first is not None else 0
+    if history < MIN_HISTORY_DAYS:
+        warnings.append(f"only {history} days of order history (less than {MIN_HISTORY_DAYS})")
+    if not (summary.frequency > 0).any():
+        warnings.append("no repeat buyers: purchase rates cannot be estimated")
+    holdout: dict[str, Any] | None = None
+    calibration, full = pair.at_cutoff, pair.at_end
+    if calibration.as_of < full.as_of and predictions.transaction_model is not None:
+        holdout_model = predictions.transaction_model
+        try:
+            if not future_holdout:
+                cal = calibration.buyers
+                holdout_model = fit_transaction_model(
+                    model,
+                    calibration.frequency[cal].astype(np.float64),
+                    calibration.recency[cal],
+                    calibration.T[cal],
+                )
+            holdout = holdout_check(holdout_model, calibration, full)
+        except Exception as exc:  # a holdout that cannot be fitted is a warning, not a failure
+            warnings.append(f"holdout check not possible: {exc}")
+    return {
+        "time_unit": "days",
+        "transactions_model": {
+            **model_report(predictions.transaction_model, MODEL_TITLES[model]),
+            "key": model,
+            "n_customers": buyers,
+        },
+        "spend_model": model_report(predictions.spend_model, "Gamma-Gamma"),
+        "holdout": holdout,
+        "warnings": warnings,
+        "settings": {
+            "horizon_months": settings.clv_horizon_months,
+            "annual_discount_rate": settings.clv_annual_discount_rate,
+            "gross_margin": settings.gross_margin,
+            "dormant_p_alive": settings.dormant_p_alive,
+            "dormant_max_days": settings.dormant_max_days,
+            "currency": settings.currency,
+        },
+    }
+
+
+def _week_revenue(
+    connection: Connection, pair: SummaryPair, as_of: date, future_holdout: bool
+) -> int:
+    if not future_holdout:
+        return pair.revenue_last_week_minor
+    query = select(func.coalesce(func.sum(orders_table.c.amount_minor), 0)).where(
+        orders_table.c.ordered_on > as_of - timedelta(days=7), orders_table.c.ordered_on <= as_of
+    )
+    return int(connection.execute(query).scalar_one())
+
+
+def _record_failure(
+    engine: Engine, *, as_of: date, model: str, started: datetime, reason: str
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            insert(scoring_runs_table).values(
+                as_of=as_of,
+                week_end=week_end(as_of),
+                status="failed",
+                model=model,
+                started_at=started,
+                finished_at=datetime.now(UTC),
+                error=reason[:2000],
+                details={},
+            )
+        )

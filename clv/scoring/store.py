@@ -1,0 +1,163 @@
+"""Writing a scoring run: the run row with its aggregates, customer scores, weekly history."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, delete, func, insert, select
+
+from clv.scoring.classify import Classes
+from clv.scoring.summary import CustomerSummary
+from clv.store.tables import (
+    customer_scores_table,
+    customer_weekly_table,
+    run_group_stats_table,
+    scoring_runs_table,
+)
+
+WRITE_CHUNK = 50_000
+
+
+def _nullable(values: np.ndarray[Any, Any]) -> list[Any]:
+    """A float array as a list with NaN as None (SQL NULL)."""
+    return [None if v != v else v for v in values.tolist()]
+
+
+def _dates(days: np.ndarray[Any, Any]) -> list[date | None]:
+    as_dates = days.astype("datetime64[D]").astype(object)
+    return [d if n >= 0 else None for d, n in zip(as_dates.tolist(), days.tolist(), strict=True)]
+
+
+def write_run_rows(
+    connection: Connection,
+    *,
+    as_of: date,
+    week_end: date,
+    model: str,
+    started_at: datetime,
+    summary: CustomerSummary,
+    values: dict[str, Any],
+    details: dict[str, Any],
+    revenue_week_minor: int,
+    write_customers: bool,
+    history_weeks: int,
+) -> int:
+    """Write one complete run inside the caller's transaction; returns the run id."""
+    classes: Classes = values["classes"]
+    buyers = summary.buyers
+    clv = values["predicted_clv"]
+    details = {**details, "lifespan_years": values["lifespan_years"]}
+    run_id = connection.execute(
+        insert(scoring_runs_table).returning(scoring_runs_table.c.id).values(
+            as_of=as_of, week_end=week_end, status="complete", model=model,
+            started_at=started_at, finished_at=datetime.now(UTC),
+            n_customers=len(summary), n_buyers=int(buyers.sum()),
+            n_active=int((buyers & ~classes.dormant).sum()), n_dormant=int(classes.dormant.sum()),
+            customer_equity=float(clv[buyers].sum()),
+            mean_clv=float(clv[buyers].mean()) if buyers.any() else 0.0,
+            revenue_week_minor=revenue_week_minor, details=details,
+        )
+    ).scalar_one()  # fmt: skip
+    connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
+    if write_customers:
+        _write_customer_scores(connection, run_id, summary, values)
+        connection.execute(
+            delete(customer_scores_table).where(customer_scores_table.c.run_id != run_id)
+        )
+    _write_weekly(connection, week_end, summary, values)
+    newest = connection.execute(select(func.max(customer_weekly_table.c.week_end))).scalar_one()
+    if isinstance(newest, str):
+        newest = date.fromisoformat(newest)
+    if newest is not None:
+        oldest_kept = newest - timedelta(weeks=history_weeks - 1)
+        connection.execute(
+            delete(customer_weekly_table).where(customer_weekly_table.c.week_end < oldest_kept)
+        )
+    return int(run_id)
+
+
+def _group_stats(run_id: int, classes: Classes, clv: np.ndarray[Any, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for dimension, labels in (("segment", classes.segment), ("tier", classes.tier),
+                              ("stage", classes.stage)):  # fmt: skip
+        for name in sorted({label for label in labels.tolist() if label is not None}):
+            members = labels == name
+            rows.append({
+                "run_id": run_id, "dimension": dimension, "name": name,
+                "customers": int(members.sum()), "clv_sum": float(clv[members].sum()),
+                "clv_median": float(np.median(clv[members])),
+            })  # fmt: skip
+    return rows
+
+
+def _write_customer_scores(
+    connection: Connection, run_id: int, summary: CustomerSummary, values: dict[str, Any]
+) -> None:
+    classes: Classes = values["classes"]
+    # money is in major units (dollars), except the exact historical_value_minor
+    columns: dict[str, list[Any]] = {
+        "customer_id": summary.customer_id.tolist(),
+        "orders": summary.orders.tolist(),
+        "refunds": summary.refunds.tolist(),
+        "historical_value_minor": summary.historical_minor.tolist(),
+        "aov": _nullable(values["aov"]),
+        "first_order": _dates(summary.first_day),
+        "last_order": _dates(summary.last_day),
+        "days_since_last": [d if d >= 0 else None for d in summary.days_since_last.tolist()],
+        "frequency": summary.frequency.tolist(),
+        "recency": summary.recency.tolist(),
+        "tenure": summary.T.tolist(),
+        "monetary": values["monetary"].tolist(),
+        "predicted_clv": values["predicted_clv"].tolist(),
+        "formula_clv": values["formula_clv"].tolist(),
+        "p_alive": _nullable(values["p_alive"]),
+        "expected_purchases_90d": values["expected_purchases_90d"].tolist(),
+        "expected_spend": values["expected_spend"].tolist(),
+        "clv_cac": _nullable(values["clv_cac"]),
+        "r_score": classes.r_score.tolist(),
+        "f_score": classes.f_score.tolist(),
+        "m_score": classes.m_score.tolist(),
+        "segment": classes.segment.tolist(),
+        "tier": classes.tier.tolist(),
+        "stage": classes.stage.tolist(),
+        "dormant": classes.dormant.tolist(),
+        "dormant_reason": classes.dormant_reason.tolist(),
+        "value_at_stake": classes.value_at_stake.tolist(),
+    }
+    _insert_columns(connection, customer_scores_table, {"run_id": run_id}, columns)
+
+
+def _write_weekly(
+    connection: Connection, week_end: date, summary: CustomerSummary, values: dict[str, Any]
+) -> None:
+    classes: Classes = values["classes"]
+    buyers = summary.buyers
+    connection.execute(
+        delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
+    )
+    columns: dict[str, list[Any]] = {
+        "customer_id": summary.customer_id[buyers].tolist(),
+        "predicted_clv": values["predicted_clv"][buyers].tolist(),
+        "p_alive": _nullable(values["p_alive"][buyers]),
+        "segment": classes.segment[buyers].tolist(),
+        "tier": classes.tier[buyers].tolist(),
+        "stage": classes.stage[buyers].tolist(),
+    }
+    _insert_columns(connection, customer_weekly_table, {"week_end": week_end}, columns)
+
+
+def _insert_columns(
+    connection: Connection, table: Any, constant: dict[str, Any], columns: dict[str, list[Any]]
+) -> None:
+    names = list(columns)
+    rows = zip(*(columns[name] for name in names), strict=True)
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append({**constant, **dict(zip(names, row, strict=True))})
+        if len(batch) >= WRITE_CHUNK:
+            connection.execute(insert(table), batch)
+            batch = []
+    if batch:
+        connection.execute(insert(table), batch)
