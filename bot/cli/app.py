@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, demo, imports, stats
+from bot.cli import db, demo, imports, read, score, stats
 
 app = typer.Typer(
     name="clvbot",
@@ -16,6 +16,17 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(imports.app, name="import")
 app.command("stats")(stats.stats)
+app.command("score")(score.score)
+for _command in (
+    read.customer,
+    read.segment,
+    read.segments,
+    read.dormant,
+    read.top,
+    read.model,
+    read.trends,
+):
+    app.command(_command.__name__)(_command)
 app.command("demo")(demo.demo)
 
 

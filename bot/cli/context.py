@@ -14,6 +14,8 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
 from clv.ingest import ImportFileError, StrictImportError
+from clv.insights import NoScoresError, UnknownCustomerError, UnknownGroupError
+from clv.scoring.pipeline import ScoringError
 from clv.settings import Settings, get_settings
 from clv.store import SchemaNotCurrentError, make_engine, require_current_schema
 
@@ -21,7 +23,15 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 # Failures a user can fix: print the message, no traceback, exit 1.
-USER_ERRORS = (ImportFileError, StrictImportError, SchemaNotCurrentError)
+USER_ERRORS = (
+    ImportFileError,
+    StrictImportError,
+    SchemaNotCurrentError,
+    ScoringError,
+    NoScoresError,
+    UnknownCustomerError,
+    UnknownGroupError,
+)
 
 
 def load_settings() -> Settings:

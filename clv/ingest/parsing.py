@@ -64,7 +64,7 @@ def parse_int_between(text: str, *, column: str, low: int, high: int) -> int:
 
 
 def parse_email(text: str, *, column: str = "email") -> str:
-    value = text.strip()
+    value = text.strip().lower()  # stored lower-case: look-ups by email ignore case
     local, at, domain = value.rpartition("@")
     if not at or not local or "." not in domain or " " in value or len(value) > 320:
         raise FieldError(column, f"not an email address: {text!r}")

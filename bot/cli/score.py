@@ -1,0 +1,45 @@
+"""`clvbot score`: score every customer and store the run."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import typer
+
+from bot.cli.context import load_settings, open_store, out, user_errors
+from clv.formatting import money
+from clv.scoring.pipeline import score as run_score
+from clv.scoring.weeks import today_in
+
+
+def score(
+    as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD; default today."),
+    model: str | None = typer.Option(None, "--model", help="bgnbd, mbgnbd or pnbd."),
+    backfill: int = typer.Option(
+        0, "--backfill", min=0, max=520, help="Also score as of each of the last N week ends."
+    ),
+) -> None:
+    """Fit the models and score every customer as of a day (orders on that day included)."""
+    settings = load_settings()
+    engine = open_store(settings)
+    day = _parse_day(as_of) if as_of else today_in(settings.tzinfo, datetime.now(UTC))
+    with user_errors():
+        results = run_score(engine, settings, as_of=day, model=model, backfill=backfill)
+    for result in results:
+        out.print(
+            f"scored {result.n_customers:,} customers as of {result.as_of} with {result.model} "
+            f"(run {result.run_id}, equity {money(result.customer_equity, settings.currency)}, "
+            f"{result.seconds:.1f} s)",
+            markup=False,
+        )
+    for warning in results[-1].warnings:
+        out.print(f"warning: {warning}", markup=False)
+
+
+def _parse_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"expected YYYY-MM-DD, got {text!r}", param_hint="--as-of"
+        ) from None

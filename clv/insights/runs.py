@@ -1,0 +1,67 @@
+"""Finding scoring runs: the current one, and the one standing for each week."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from clv.store.tables import ScoringRun, scoring_runs_table
+
+runs = scoring_runs_table
+
+
+class NoScoresError(LookupError):
+    """No complete scoring run exists yet."""
+
+    def __init__(self) -> None:
+        super().__init__("no scores yet: run `clvbot score` (it takes seconds) and ask again")
+
+
+def current_run(session: Session) -> ScoringRun:
+    """The newest complete run (what every reader sees), or NoScoresError."""
+    query = select(ScoringRun).where(runs.c.status == "complete").order_by(runs.c.id.desc())
+    run: ScoringRun | None = session.execute(query.limit(1)).scalars().first()
+    if run is None:
+        raise NoScoresError()
+    return run
+
+
+def weekly_runs(
+    session: Session, *, until: date | None = None, weeks: int = 13
+) -> list[ScoringRun]:
+    """For each week end (oldest first), the newest complete run of that week."""
+    newest = (
+        select(runs.c.week_end, func.max(runs.c.id).label("run_id"))
+        .where(runs.c.status == "complete")
+        .group_by(runs.c.week_end)
+    )
+    if until is not None:
+        newest = newest.where(runs.c.week_end <= until)
+        newest = newest.where(runs.c.week_end > until - timedelta(weeks=weeks))
+    ids = [row.run_id for row in session.execute(newest)]
+    if not ids:
+        return []
+    found: list[ScoringRun] = list(
+        session.execute(select(ScoringRun).where(runs.c.id.in_(ids))).scalars()
+    )
+    chosen = sorted(found, key=lambda run: run.week_end)
+    return chosen[-weeks:]
+
+
+def run_as_dict(run: ScoringRun) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "as_of": run.as_of.isoformat(),
+        "week_end": run.week_end.isoformat(),
+        "model": run.model,
+        "customers": run.n_customers,
+        "buyers": run.n_buyers,
+        "active": run.n_active,
+        "dormant": run.n_dormant,
+        "customer_equity": run.customer_equity,
+        "mean_clv": run.mean_clv,
+        "revenue_week_minor": run.revenue_week_minor,
+    }
