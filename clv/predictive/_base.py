@@ -135,7 +135,7 @@ class TransactionModel(ABC):
 
         obj = _numeric_objective(value) if self._numeric_gradient else objective
         if gtol is None:
-            gtol = 1e-8 if self._numeric_gradient else 1e-9
+            gtol = 1e-7
         return fit_log_params(
             obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol, hess_inv0=hess_inv0
         )

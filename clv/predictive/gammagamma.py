@@ -133,7 +133,7 @@ class GammaGammaModel:
         return self
 
     def _minimize(
-        self, data: _Data, x0: FloatArray, h0: FloatArray | None, gtol: float = 1e-9
+        self, data: _Data, x0: FloatArray, h0: FloatArray | None, gtol: float = 1e-7
     ) -> tuple[FloatArray, FloatArray]:
         n = float(data.nx.sum())
         c = self.penalizer_coef
