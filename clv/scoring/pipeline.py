@@ -190,7 +190,7 @@ def _per_customer(
         orders=summary.orders,
         frequency=summary.frequency,
         historical=summary.historical_minor.astype(np.float64),
-        predicted_clv=clv,
+        predicted_clv=clv if predictions.transaction_model is not None else formula,
         p_alive=p_alive,
         dormant_p_alive=settings.dormant_p_alive,
         dormant_max_days=settings.dormant_max_days,

@@ -87,6 +87,8 @@ def predict(
     except ModelError as exc:
         warnings.append(f"spend model not fitted ({exc}); expected spend = the customer's AOV")
     try:
+        if not (x > 0).any():  # the likelihood has no maximum without a repeat purchase
+            raise ModelError("no customer has made a repeat purchase yet")
         transaction_model = fit_transaction_model(model_name, x, t_x, T)
     except ModelError as exc:
         warnings.append(f"{MODEL_TITLES[model_name]} not fitted ({exc}); no predictive CLV")

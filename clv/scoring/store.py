@@ -20,6 +20,19 @@ from clv.store.tables import (
 WRITE_CHUNK = 50_000
 
 
+def json_safe(value: Any) -> Any:
+    """`value` with NaN and infinities replaced by None: JSON (and PostgreSQL) has no NaN."""
+    if isinstance(value, dict):
+        return {key: json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(item) for item in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
 def _nullable(values: np.ndarray[Any, Any]) -> list[Any]:
     """A float array as a list with NaN as None (SQL NULL)."""
     return [None if v != v else v for v in values.tolist()]
@@ -48,7 +61,7 @@ def write_run_rows(
     classes: Classes = values["classes"]
     buyers = summary.buyers
     clv = values["predicted_clv"]
-    details = {**details, "lifespan_years": values["lifespan_years"]}
+    details = json_safe({**details, "lifespan_years": values["lifespan_years"]})
     run_id = connection.execute(
         insert(scoring_runs_table).returning(scoring_runs_table.c.id).values(
             as_of=as_of, week_end=week_end, status="complete", model=model,

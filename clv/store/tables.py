@@ -63,9 +63,9 @@ class ScoringRun(SQLModel, table=True):
     n_buyers: int = 0
     n_active: int = 0
     n_dormant: int = 0
-    customer_equity: float = Field(default=0.0, sa_column=Column(Float(), nullable=False))
-    mean_clv: float = Field(default=0.0, sa_column=Column(Float(), nullable=False))
-    revenue_week_minor: int = Field(default=0, sa_column=Column(BigInteger(), nullable=False))
+    customer_equity: float = Field(sa_column=Column(Float(), nullable=False, default=0.0))
+    mean_clv: float = Field(sa_column=Column(Float(), nullable=False, default=0.0))
+    revenue_week_minor: int = Field(sa_column=Column(BigInteger(), nullable=False, default=0))
     details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(), nullable=False))
 
 

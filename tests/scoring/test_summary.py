@@ -28,7 +28,7 @@ def test_summary_equals_published_cdnow_summary(cdnow_store: Engine) -> None:
     with cdnow_store.connect() as connection:
         summary = build_summary(connection, as_of=date(1997, 9, 30))
         query = select(customers_table.c.id, customers_table.c.external_id)
-        ids = {row_id: external for row_id, external in connection.execute(query)}
+        ids = {row.id: row.external_id for row in connection.execute(query)}
     with cdnow_path("cdnow_customers_summary_with_transactions.csv").open() as file:
         published = {row["ID"]: row for row in csv.DictReader(file)}
     assert len(summary) == len(published) == 2357
