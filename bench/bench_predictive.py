@@ -105,7 +105,9 @@ def _theirs(step: str, d: dict[str, np.ndarray], clv_params: dict[str, float], p
         return {"seconds": time.perf_counter() - t0, "params": fitter.params_.to_dict()}
     if step == "pareto":
         if pareto == "weights":
-            key, w = np.unique(np.stack([d["x"], d["t_x"], d["T"]], axis=1), axis=0, return_counts=True)
+            key, w = np.unique(
+                np.stack([d["x"], d["t_x"], d["T"]], axis=1), axis=0, return_counts=True
+            )
             x, t_x, T = (pd.Series(key[:, i]) for i in range(3))
         else:
             w = None
@@ -123,9 +125,7 @@ def _theirs(step: str, d: dict[str, np.ndarray], clv_params: dict[str, float], p
     ggf = GammaGammaFitter()
     ggf.params_ = pd.Series({k: clv_params[k] for k in ("p", "q", "v")})
     t0 = time.perf_counter()
-    clv = ggf.customer_lifetime_value(
-        bgf, x, t_x, T, m, time=12, discount_rate=0.01, freq="D"
-    )
+    clv = ggf.customer_lifetime_value(bgf, x, t_x, T, m, time=12, discount_rate=0.01, freq="D")
     return {"seconds": time.perf_counter() - t0, "clv": clv.to_numpy()}
 
 
@@ -166,7 +166,9 @@ def ensure_lifetimes_venv() -> None:
         return
     subprocess.run(["python3", "-m", "venv", str(LIFETIMES_VENV)], check=True)
     req = HERE / "requirements-lifetimes.txt"
-    subprocess.run([str(LIFETIMES_VENV / "bin" / "pip"), "install", "-q", "-r", str(req)], check=True)
+    subprocess.run(
+        [str(LIFETIMES_VENV / "bin" / "pip"), "install", "-q", "-r", str(req)], check=True
+    )
 
 
 def max_rel_diff(ours: dict[str, float], theirs: dict[str, float]) -> float:
@@ -207,15 +209,19 @@ def main() -> None:
         for rnd in range(a.rounds):
             for step in steps:
                 for side in ("ours", "lifetimes"):
-                    if side == "lifetimes" and step == "pareto" and (
-                        a.lifetimes_pareto == "skip" or rnd >= a.lifetimes_pareto_rounds
+                    if (
+                        side == "lifetimes"
+                        and step == "pareto"
+                        and (a.lifetimes_pareto == "skip" or rnd >= a.lifetimes_pareto_rounds)
                     ):
                         continue
                     res = run_step(side, step, data, clv_params, a)
                     if res is None:
                         continue
                     results[step][side].append(res)
-                    extra = f" clv sum={np.load(res['clv_file']).sum():.6g}" if step == "clv" else ""
+                    extra = (
+                        f" clv sum={np.load(res['clv_file']).sum():.6g}" if step == "clv" else ""
+                    )
                     print(f"round {rnd + 1} {step:10s} {side:9s} {res['seconds']:8.2f} s "
                           f"{res['maxrss_mb']:7.0f} MB {res.get('params', '')}{extra}",
                           flush=True)  # fmt: skip

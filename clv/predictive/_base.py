@@ -7,7 +7,15 @@ from typing import Any, Self
 
 import numpy as np
 
-from ._fitting import Collapsed, LogLik, collapse, fit_log_params, hessian, standard_errors
+from ._fitting import (
+    Collapsed,
+    LogLik,
+    check_identified,
+    collapse,
+    fit_log_params,
+    hessian,
+    standard_errors,
+)
 from ._fitting import numeric_objective as _numeric_objective
 from ._validation import FloatArray, validate_rft, validate_t
 from .errors import InvalidInputError, ModelError, NotFittedError
@@ -89,6 +97,8 @@ class TransactionModel(ABC):
             self.log_likelihood = float(loglik(np.exp(z))[0]) + float(x.sum()) * np.log(scale)
             H = hessian(loglik, np.exp(z)) / np.outer(unit, unit)
         self.standard_errors = standard_errors(H, self.param_names)
+        if self.penalizer_coef == 0:
+            check_identified(self._params, self.standard_errors, type(self).__name__)
         return self
 
     def _warm_start(

@@ -25,8 +25,14 @@ Objective = Callable[[FloatArray], tuple[float, FloatArray]]
 LogLik = Callable[[FloatArray], tuple[float, FloatArray | None]]
 
 __all__ = [
-    "Collapsed", "collapse", "fit_log_params", "hessian", "log1pexp", "standard_errors",
-]  # fmt: skip
+    "Collapsed",
+    "check_identified",
+    "collapse",
+    "fit_log_params",
+    "hessian",
+    "log1pexp",
+    "standard_errors",
+]
 
 _LOG_BOUND = 25.0  # |log-parameter| beyond this counts as divergence
 
@@ -204,3 +210,19 @@ def standard_errors(hess: FloatArray, names: tuple[str, ...]) -> dict[str, float
     except np.linalg.LinAlgError:
         se = np.full(len(names), np.nan)
     return {name: float(v) for name, v in zip(names, se, strict=True)}
+
+
+def check_identified(params: FloatArray, ses: dict[str, float], model: str) -> None:
+    """Raise :class:`ConvergenceError` when the optimum found is not a proper maximum.
+
+    That is the case when the observed information is not positive definite (NaN standard
+    errors) or a relative standard error exceeds 10: the likelihood then keeps rising towards
+    the boundary of the parameter space (degenerate data, e.g. nobody ever buys again).
+    """
+    rel = np.array(list(ses.values())) / params
+    if not np.all(np.isfinite(rel)) or np.any(rel > 10.0):
+        detail = ", ".join(f"{k}={v:.4g}" for k, v in zip(ses, params.tolist(), strict=True))
+        raise ConvergenceError(
+            f"{model}: the likelihood has no proper maximum ({detail}; the observed information "
+            "is singular): the data do not identify the parameters, try a penalizer_coef > 0"
+        )

@@ -16,7 +16,7 @@ from typing import Any, Self
 import numpy as np
 from scipy.special import gammaln, psi
 
-from ._fitting import LogLik, fit_log_params, hessian, standard_errors
+from ._fitting import LogLik, check_identified, fit_log_params, hessian, standard_errors
 from ._validation import FloatArray, validate_monetary
 from .errors import InvalidInputError, ModelError, NotFittedError
 
@@ -130,6 +130,8 @@ class GammaGammaModel:
         self.log_likelihood = float(_loglik(self._params, data)[0])
         loglik: LogLik = lambda t: _loglik(t, data)  # noqa: E731
         self.standard_errors = standard_errors(hessian(loglik, self._params), self.param_names)
+        if self.penalizer_coef == 0:
+            check_identified(self._params, self.standard_errors, "GammaGammaModel")
         return self
 
     def _minimize(

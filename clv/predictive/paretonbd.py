@@ -130,7 +130,8 @@ class ParetoNBDModel(TransactionModel):
         alive = -(r + x2) * np.log(alpha + T2) - s * np.log(beta + T2)
         # log[s / (r+s+x) * A_0] - alive, with A_0 = F(t_x) - F(T) >= 0 (eq. 22)
         shift = (alive - np.log(s) + np.log(r + s + x2))[data.i2]
-        ratio = log_f1 - shift + np.log1p(-np.exp(np.minimum(log_f2[data.i2] - log_f1, 0.0)))
+        with np.errstate(divide="ignore"):  # log(0) = -inf when t_x == T: never died
+            ratio = log_f1 - shift + np.log1p(-np.exp(np.minimum(log_f2[data.i2] - log_f1, 0.0)))
         return alive, ratio
 
     def _loglik(self, params: FloatArray, data: _Data) -> tuple[float, None]:

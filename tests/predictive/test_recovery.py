@@ -17,15 +17,15 @@ def _windows(rng: np.random.Generator, n: int) -> np.ndarray:
     return rng.integers(30, 366, size=n).astype(float)  # observation windows of 30..365 days
 
 
-def _check(params: dict[str, float], ses: dict[str, float], true: dict[str, float], rtol: float) -> None:
+def _check(
+    params: dict[str, float], ses: dict[str, float], true: dict[str, float], rtol: float
+) -> None:
     for k, v in true.items():
         assert abs(params[k] - v) / v < rtol, (k, params[k], v)
         assert abs(params[k] - v) < 4.5 * ses[k], (k, params[k], v, ses[k])  # SEs are honest
 
 
-@pytest.mark.parametrize(
-    ("cls", "modified"), [(BetaGeoModel, False), (ModifiedBetaGeoModel, True)]
-)
+@pytest.mark.parametrize(("cls", "modified"), [(BetaGeoModel, False), (ModifiedBetaGeoModel, True)])
 def test_bg_family_recovers_parameters_50k(cls: type[BetaGeoModel], modified: bool) -> None:
     rng = np.random.default_rng(11)
     d = simulate_bg(rng, _windows(rng, 50_000), **BG_TRUE, modified=modified)
@@ -54,4 +54,3 @@ def test_pareto_recovers_parameters_1m() -> None:
     d = simulate_pareto(rng, _windows(rng, 1_000_000), **PARETO_TRUE)
     m = ParetoNBDModel().fit(d["x"], d["t_x"], d["T"])
     _check(m.params, m.standard_errors, PARETO_TRUE, rtol=0.06)
-
