@@ -2,6 +2,12 @@
 
 BG/NBD, MBG/NBD and Pareto/NBD purchase-count models, the Gamma-Gamma spend model and the
 discounted customer lifetime value built from them.
+
+Conventions (as in ``lifetimes``): ``frequency`` is the number of repeat purchase periods,
+``recency`` the time from the first to the last purchase (0 when ``frequency == 0``; anything
+else is rejected), ``T`` the time from the first purchase to the end of observation, all in
+one time unit; ``monetary`` is the mean value of the repeat purchases.  Fitting collapses
+identical customers into weights, so data in whole days fit fastest.
 """
 
 from ._base import TransactionModel
