@@ -23,7 +23,15 @@ from clv.ingest.parsing import (
     parse_money,
 )
 from clv.ingest.report import ImportReport
-from clv.ingest.runner import ImportRun, Parsed, ProgressCallback, run_import
+from clv.ingest.runner import (
+    Batch,
+    BatchHandler,
+    ImportRun,
+    Lines,
+    ProgressCallback,
+    parse_rows,
+    run_import,
+)
 from clv.ingest.source import open_csv, parse_column_map
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
@@ -65,14 +73,19 @@ def import_customers(
     source = open_csv(path, required=REQUIRED, optional=OPTIONAL, mapping=mapping)
     parse_row = _row_parser(source.columns, settings, DateParser(settings.tzinfo, date_format))
 
-    def merge(connection: Connection, batch: list[Parsed[CustomerRow]], run: ImportRun) -> None:
-        _merge_batch(connection, batch, run, update_existing=update_existing)
+    width = len(source.header)
+
+    def prepare(connection: Connection) -> tuple[None, BatchHandler]:
+        def handle(lines: Lines, _: object, run: ImportRun) -> None:
+            batch = parse_rows(lines, run, parse_row, width)
+            _merge_batch(connection, batch, run, update_existing=update_existing)
+
+        return None, handle
 
     return run_import(
         engine,
         source,
-        parse_row=parse_row,
-        merge_batch=merge,
+        prepare=prepare,
         strict=strict,
         mapping=mapping,
         rejects_path=rejects_path,
@@ -132,57 +145,58 @@ def _cost(text: str, settings: Settings) -> int:
 
 def _merge_batch(
     connection: Connection,
-    batch: list[Parsed[CustomerRow]],
+    batch: Batch[CustomerRow],
     run: ImportRun,
     *,
     update_existing: bool,
 ) -> None:
     report = run.report
-    latest: dict[str, Parsed[CustomerRow]] = {}
-    for item in batch:
-        earlier = latest.get(item.row.customer_id)
+    latest: dict[str, tuple[int, list[str], CustomerRow]] = {}
+    for line, fields, row in batch:
+        item = (line, fields, row)
+        earlier = latest.get(row.customer_id)
         if earlier is None or update_existing:
             if earlier is not None:
                 report.unchanged += 1  # superseded by the later row of the same customer
-            latest[item.row.customer_id] = item
-        elif earlier.row.given == item.row.given:
+            latest[row.customer_id] = item
+        elif earlier[2].given == row.given:
             report.unchanged += 1
         else:
             report.conflicts += 1
             run.reject(
-                item.line,
+                line,
                 "customer_id",
-                f"conflict: customer {item.row.customer_id} "
-                f"appears earlier in this file (line {earlier.line}) with different "
+                f"conflict: customer {row.customer_id} "
+                f"appears earlier in this file (line {earlier[0]}) with different "
                 "values; use --update to keep the later row",
-                item.fields,
+                fields,
             )
     stored = _stored_customers(connection, list(latest))
     new: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
-    for customer_id, item in latest.items():
+    for customer_id, (line, fields, row) in latest.items():
         old = stored.get(customer_id)
         if old is None:
             new.append(
                 {
                     **dict.fromkeys(FIELDS.values()),
                     "opted_out": False,
-                    **item.row.given,
+                    **row.given,
                     "external_id": customer_id,
                 }
             )
             continue
-        change, conflict = _compare(old, item.row.given, update_existing)
+        change, conflict = _compare(old, row.given, update_existing)
         if conflict is not None:
             report.conflicts += 1
             name = _file_column(conflict)
             run.reject(
-                item.line,
+                line,
                 name,
                 f"conflict: customer {customer_id} is stored with "
                 f"{name}={old[conflict]!r}, this row has "
-                f"{item.row.given[conflict]!r} (use --update to replace it)",
-                item.fields,
+                f"{row.given[conflict]!r} (use --update to replace it)",
+                fields,
             )
         elif change:
             changes.append({**{c: old[c] for c in FIELDS.values()}, **change, "rid": old["id"]})

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, tzinfo
 
-_MONEY = re.compile(r"([+-]?)(\d+)(?:\.(\d*))?")
 _TRUE = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE = frozenset({"0", "false", "f", "no", "n"})
 _DATE_CACHE_LIMIT = 100_000
@@ -22,17 +20,24 @@ class FieldError(ValueError):
 
 def parse_money(text: str, *, column: str, exponent: int, currency: str) -> int:
     """`'12.30'` -> 1230 minor units (exponent 2). Exact: never goes through a float."""
-    match = _MONEY.fullmatch(text.strip())
-    if match is None:
+    value = text.strip()
+    sign = -1 if value[:1] == "-" else 1
+    if value[:1] in "+-":
+        value = value[1:]
+    whole, _, fraction = value.partition(".")
+    if not whole and fraction:  # ".5"
+        whole = "0"
+    if not (whole.isascii() and whole.isdigit()) or (
+        fraction and not (fraction.isascii() and fraction.isdigit())
+    ):
         raise FieldError(column, f"not a number: {text!r}")
-    sign, whole, fraction = match.groups()
-    fraction = (fraction or "").rstrip("0")
+    fraction = fraction.rstrip("0")
     if len(fraction) > exponent:
         raise FieldError(
             column, f"too many decimals for {currency} ({len(fraction)} > {exponent}): {text!r}"
         )
-    minor: int = int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
-    return -minor if sign == "-" else minor
+    minor = int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+    return int(sign * minor)
 
 
 def format_money(minor: int, *, exponent: int) -> str:
@@ -89,12 +94,21 @@ class DateParser:
             return cached
         value = self._parse(text.strip(), column)
         if value.tzinfo is None:
+            if self.zone is UTC:  # the common case, without time-zone arithmetic
+                result = (value.replace(tzinfo=UTC), value.date())
+                if len(text) <= 10:  # dates repeat; timestamps rarely do
+                    self._remember(text, result)
+                return result
             value = value.replace(tzinfo=self.zone)
         result = (value.astimezone(UTC), value.astimezone(self.zone).date())
+        if len(text) <= 10:
+            self._remember(text, result)
+        return result
+
+    def _remember(self, text: str, result: tuple[datetime, date]) -> None:
         if len(self._cache) >= _DATE_CACHE_LIMIT:
             self._cache.clear()
         self._cache[text] = result
-        return result
 
     def _parse(self, text: str, column: str) -> datetime:
         if not text:

@@ -6,28 +6,27 @@ Ctrl-C) nothing is: the whole import runs in one database transaction.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from itertools import islice
+from contextlib import ExitStack
 from pathlib import Path
 from time import perf_counter
-from typing import Generic, TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, Table
 
+from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load, deferred_indexes
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
-from clv.ingest.source import CsvSource
+from clv.ingest.source import CsvSource, reopen_csv
 
 RowT = TypeVar("RowT")
 ProgressCallback = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class Parsed(Generic[RowT]):
-    line: int
-    fields: list[str]
-    row: RowT
+Lines = list[tuple[int, list[str]]]  # (line number, fields) of a batch of records
+Batch = list[tuple[int, list[str], RowT]]  # (line, fields, parsed row)
+BatchHandler = Callable[[Lines, Any, "ImportRun"], None]  # (records, pre-parsed, run)
+PreParser = Callable[[Lines], Any]  # pure work on a batch (may run in a reader process)
 
 
 class ImportRun:
@@ -65,57 +64,138 @@ def run_import(
     engine: Engine,
     source: CsvSource,
     *,
-    parse_row: Callable[[list[str]], RowT],
-    merge_batch: Callable[[Connection, list[Parsed[RowT]], ImportRun], None],
+    prepare: Callable[[Connection], tuple[PreParser | None, BatchHandler]],
+    defer_indexes_of: Table | None = None,
+    reader_process: bool | None = None,
     strict: bool,
     mapping: dict[str, str],
     rejects_path: Path | None,
     progress: ProgressCallback | None,
     batch_size: int,
 ) -> ImportReport:
+    """Run one import.
+
+    `prepare` gets the transaction's connection and returns an optional pre-parser (a
+    picklable callable that must not touch the database or the run: for large files it runs
+    in a reader process, see `read_ahead`) and the handler that parses the rest and merges
+    each batch (see `parse_rows`).
+    `defer_indexes_of`: a table whose secondary indexes a large load rebuilds at the end.
+    `reader_process`: parse in a reader process (None: for files of 8 MB or more).
+    """
     report = ImportReport(source.path)
     rejects = RejectsWriter(
         rejects_path or default_rejects_path(source.path), source.header, report
     )
     run = ImportRun(source, report, rejects, strict=strict, mapping=mapping)
-    width = len(source.header)
     started = perf_counter()
+    collecting = gc.isenabled()
+    gc.disable()  # millions of short-lived tuples: the cyclic collector only slows this down
     try:
-        with engine.begin() as connection:
-            for batch in _batches(source.rows(), batch_size):
-                parsed: list[Parsed[RowT]] = []
-                for line, fields in batch:
-                    report.read += 1
-                    if len(fields) != width:
-                        run.reject(
-                            line,
-                            "(row)",
-                            f"expected {width} fields as in the header, found {len(fields)}",
-                            fields,
-                        )
-                        continue
-                    if "\0" in "".join(fields):
-                        run.reject(line, "(row)", "contains a NUL character", fields)
-                        continue
-                    try:
-                        parsed.append(Parsed(line, fields, parse_row(fields)))
-                    except FieldError as exc:
-                        run.reject(line, exc.column, exc.reason, fields)
-                merge_batch(connection, parsed, run)
+        with ExitStack() as stack:
+            connection = stack.enter_context(engine.connect())
+            stack.enter_context(bulk_load(connection))
+            stack.enter_context(connection.begin())
+            if defer_indexes_of is not None:
+                expected = source.path.stat().st_size // BYTES_PER_ROW_ESTIMATE
+                stack.enter_context(
+                    deferred_indexes(
+                        connection, defer_indexes_of, keep=set(), expected_rows=expected
+                    )
+                )
+            pre_parse, handle = prepare(connection)
+            batches = read_ahead(source, batch_size, pre_parse, reader_process=reader_process)
+            for lines, parsed, bytes_read in batches:
+                handle(lines, parsed, run)
+                report.read += len(lines)
                 if progress is not None:
-                    progress(source.chars_read)
+                    progress(bytes_read)
     except BaseException:
         rejects.discard()
         raise
     finally:
+        if collecting:
+            gc.enable()
         source.close()
     rejects.close()
     report.seconds = perf_counter() - started
     return report
 
 
-def _batches(
-    rows: Iterator[tuple[int, list[str]]], size: int
-) -> Iterator[list[tuple[int, list[str]]]]:
-    while batch := list(islice(rows, size)):
-        yield batch
+def parse_rows(
+    lines: Lines, run: ImportRun, parse_row: Callable[[list[str]], RowT], width: int
+) -> Batch[RowT]:
+    """Parse records one by one; each bad one is rejected with its line, column and reason."""
+    batch: Batch[RowT] = []
+    for line, fields in lines:
+        if len(fields) != width:
+            run.reject(
+                line,
+                "(row)",
+                f"expected {width} fields as in the header, found {len(fields)}",
+                fields,
+            )
+        elif "\0" in "".join(fields):
+            run.reject(line, "(row)", "contains a NUL character", fields)
+        else:
+            try:
+                batch.append((line, fields, parse_row(fields)))
+            except FieldError as exc:
+                run.reject(line, exc.column, exc.reason, fields)
+    return batch
+
+
+_READER_MIN_BYTES = 8_000_000  # smaller files are parsed in-process: a process costs ~0.3 s
+
+
+def read_ahead(
+    source: CsvSource,
+    batch_size: int,
+    pre_parse: PreParser | None,
+    *,
+    reader_process: bool | None = None,
+) -> Iterator[tuple[Lines, Any, int]]:
+    """(batch, pre_parse(batch), bytes read) for each batch of `source`.
+
+    For a large file with a pre-parser, a reader process reads and pre-parses the file (on
+    the second core) while this process merges into the database.
+    """
+    if reader_process is None:
+        reader_process = source.path.stat().st_size >= _READER_MIN_BYTES
+    if pre_parse is None or not reader_process:
+        for lines in source.batches(batch_size):
+            yield lines, pre_parse(lines) if pre_parse else None, source.bytes_read
+        return
+    # fork: the reader needs nothing but the file, and a library must not re-run `__main__`
+    context = multiprocessing.get_context("fork")
+    handoff: Any = context.Queue(maxsize=4)
+    reader = context.Process(
+        target=_read_and_parse,
+        args=(source.path, source.delimiter, batch_size, pre_parse, handoff),
+        name="csv-reader",
+        daemon=True,
+    )
+    reader.start()
+    try:
+        while (item := handoff.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+        reader.join()
+        handoff.close()
+
+
+def _read_and_parse(
+    path: Path, delimiter: str, batch_size: int, pre_parse: PreParser, handoff: Any
+) -> None:
+    """The reader process: batches and their pre-parse, then None; or the error."""
+    try:
+        source = reopen_csv(path, delimiter)
+        for lines in source.batches(batch_size):
+            handoff.put((lines, pre_parse(lines), source.bytes_read))
+        source.close()
+        handoff.put(None)
+    except BaseException as exc:  # handed to the importing process, raised there
+        handoff.put(exc)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
@@ -31,29 +32,36 @@ def parse_column_map(spec: str | None, known: Sequence[str]) -> dict[str, str]:
 
 @dataclass
 class CsvSource:
-    """An open CSV file: `rows()` yields (line number, fields) after the header."""
+    """An open CSV file: `batches()` yields its records after the header."""
 
     path: Path
     header: list[str]
     columns: dict[str, int]  # our column name -> index in the file's rows
     _file: IO[str]
-    _reader: Iterator[list[str]]
-    _line: Callable[[], int]
-    chars_read: int = 0
+    _reader: Any  # a csv reader over _file
+    delimiter: str = ","
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, fields) of each non-blank record; a broken file raises ImportFileError."""
+    @property
+    def bytes_read(self) -> int:
+        """How far into the file reading has got (for progress bars)."""
+        return int(self._file.buffer.tell())  # type: ignore[attr-defined]
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """Lists of up to `size` (line number, fields) of the non-blank records.
+
+        A file that stops being readable raises ImportFileError naming the line.
+        """
+        reader = self._reader
         try:
-            for fields in self._reader:
-                if fields:
-                    yield self._line(), fields
+            while batch := [(reader.line_num, fields) for fields in islice(reader, size)]:
+                yield [item for item in batch if item[1]]
         except csv.Error as exc:
             raise ImportFileError(
-                f"{self.path}:{self._line()}: not readable as CSV ({exc})"
+                f"{self.path}:{reader.line_num}: not readable as CSV ({exc})"
             ) from None
         except UnicodeDecodeError:
             raise ImportFileError(
-                f"{self.path}: not UTF-8 text after line {self._line()}; save the CSV as UTF-8"
+                f"{self.path}: not UTF-8 text after line {reader.line_num}; save it as UTF-8"
             ) from None
 
     def close(self) -> None:
@@ -83,14 +91,13 @@ def open_csv(
         sample = head[: exc.start].decode("utf-8-sig")
     delimiter = _sniff_delimiter(sample)
     file = path.open(encoding="utf-8-sig", newline="")
-    source = CsvSource(path, [], {}, file, iter(()), lambda: 0)
-    reader = csv.reader(_counting(file, source), delimiter=delimiter)
-    source._reader, source._line = reader, lambda: reader.line_num
+    reader = csv.reader(file, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
         file.close()
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
+    source = CsvSource(path, [], {}, file, reader, delimiter)
     source.header = [h.strip() for h in header]
     try:
         source.columns = _map_header(path, source.header, required, optional, mapping)
@@ -100,10 +107,12 @@ def open_csv(
     return source
 
 
-def _counting(file: IO[str], source: CsvSource) -> Iterator[str]:
-    for line in file:
-        source.chars_read += len(line)
-        yield line
+def reopen_csv(path: Path, delimiter: str) -> CsvSource:
+    """The same file opened again past its header (for a reader in another process)."""
+    file = path.open(encoding="utf-8-sig", newline="")
+    reader = csv.reader(file, delimiter=delimiter)
+    header = next(reader, [])
+    return CsvSource(path, header, {}, file, reader, delimiter)
 
 
 def _sniff_delimiter(sample: str) -> str:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, inspect, select
 from sqlmodel import Session
 
 from clv.ingest import ImportFileError, StrictImportError, import_orders
@@ -205,3 +205,43 @@ def test_unknown_map_target_is_refused(engine: Engine, settings: Settings, tmp_p
     path = write_csv(tmp_path / "o.csv", ORDER_HEADER, GOOD)
     with pytest.raises(ImportFileError, match="unknown column 'total'"):
         import_orders(engine, path, settings, column_map="total=Amount")
+
+
+def _many_rows(n: int) -> list[list[str]]:
+    return [
+        [
+            f"o{i}",
+            f"c{i % 997}",
+            f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00",
+            f"{i % 500}.{i % 100:02d}",
+        ]
+        for i in range(n)
+    ]
+
+
+@pytest.mark.parametrize("reader_process", [True, False])
+def test_large_import_rebuilds_indexes_and_can_use_a_reader_process(
+    engine: Engine, settings: Settings, tmp_path: Path, reader_process: bool
+) -> None:
+    """60k rows: the secondary order index is dropped and rebuilt; bad rows still reported."""
+    rows = _many_rows(60_000)
+    rows[31_234] = ["bad", "c1", "2024-13-01", "1.00"]  # line 31,236
+    path = write_csv(tmp_path / "big.csv", ORDER_HEADER, rows)
+    report = import_orders(engine, path, settings, reader_process=reader_process)
+    assert (report.read, report.imported, report.rejected) == (60_000, 59_999, 1)
+    assert (report.first_rejects[0].line, report.first_rejects[0].column) == (31_236, "ordered_at")
+    indexes = {index["name"] for index in inspect(engine).get_indexes("orders")}
+    assert "ix_orders_customer_day_amount" in indexes
+    again = import_orders(engine, path, settings, reader_process=reader_process)
+    assert (again.unchanged, again.imported, again.rejected) == (59_999, 0, 1)
+
+
+def test_reader_process_errors_reach_the_importer(
+    engine: Engine, settings: Settings, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "o.csv", ORDER_HEADER, _many_rows(100))
+    with path.open("ab") as file:
+        file.write(b'o-x,c,2024-01-01,"1.00\n' + b"\xff\xfe broken utf-8\n")
+    with pytest.raises(ImportFileError, match="not UTF-8"):
+        import_orders(engine, path, settings, reader_process=True)
+    assert count_rows(engine) == (0, 0)
