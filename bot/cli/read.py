@@ -11,9 +11,9 @@ from rich.table import Table
 from sqlmodel import Session
 
 from bot.cli.context import load_settings, open_store, out, user_errors
-from clv.formatting import money, percent, signed, sparkline
+from bot.cli.render import print_customer, print_group, ranked_table
+from clv.formatting import money, percent, signed
 from clv.insights import (
-    RankedCustomer,
     all_groups,
     customer_view,
     dormant_customers,
@@ -43,37 +43,10 @@ def customer(
 ) -> None:
     """The full view of one customer: values, P(alive), segment, stage and 13-week trend."""
     view, settings = _read(lambda s: customer_view(s, key))
-    currency = settings.currency
-    data = view.as_dict()
     if json_output:
-        _json(data)
-        return
-    c = data
-    historical = c["historical_value_minor"] / 10**settings.currency_exponent
-    p_alive = "n/a" if c["p_alive"] is None else percent(c["p_alive"])
-    lines = [
-        f"{c['name'] or '(no name)'} · customer {c['customer_id']} · {c['email'] or 'no email'}",
-        f"predicted CLV ({c['horizon_months']} months)  {money(c['predicted_clv'], currency)}",
-        f"historical value             {money(historical, currency)}",
-        f"formula CLV                  {money(c['formula_clv'], currency)}",
-        f"P(alive)                     {p_alive}",
-        f"orders / AOV                 {c['orders']} / {money(c['aov'], currency)}",
-        f"first / last order           {c['first_order']} / {c['last_order']}",
-        f"expected purchases, 90 days  {c['expected_purchases_90d']:.2f}",
-        f"segment / tier / stage       {c['segment']} / {c['tier']} / {c['stage']}",
-        f"RFM                          R{c['r_score']} F{c['f_score']} M{c['m_score']}",
-    ]
-    if c["clv_cac"] is not None:
-        lines.append(f"CLV:CAC                      {c['clv_cac']:.1f}")
-    if c["nps"] is not None:
-        lines.append(f"NPS                          {c['nps']}")
-    if c["dormant"]:
-        lines.append(f"dormant                      {c['dormant_reason']}")
-    history = [h["predicted_clv"] for h in c["history"]]
-    lines.append(f"weekly CLV trend             {sparkline(history)} ({len(history)} weeks)")
-    lines.append(f"scores as of                 {c['as_of']}")
-    for line in lines:
-        out.print(line, markup=False)
+        _json(view.as_dict())
+    else:
+        print_customer(view, settings)
 
 
 def segment(
@@ -81,34 +54,10 @@ def segment(
 ) -> None:
     """One segment (or CLV tier, or lifecycle stage): size, value, change, rule, top customers."""
     group, settings = _read(lambda s: group_summary(s, name))
-    currency = settings.currency
     if json_output:
         _json(group.as_dict())
-        return
-    out.print(f"{group.name} ({group.dimension}): {group.rule}", markup=False)
-    out.print(
-        f"{group.customers:,} customers ({percent(group.share, decimals=1)}), "
-        f"predicted CLV {money(group.clv_sum, currency)} in total, "
-        f"median {money(group.clv_median, currency)}",
-        markup=False,
-    )
-    if group.customers_change is not None and group.clv_change is not None:
-        out.print(
-            f"week over week: {signed(group.customers_change)} customers, "
-            f"{signed(group.clv_change)} {currency}",
-            markup=False,
-        )
-    if group.advice:
-        out.print(group.advice, markup=False)
-    table = Table("customer", "name", "predicted CLV", "P(alive)")
-    for top in group.top:
-        table.add_row(
-            top.customer_id,
-            top.name or "",
-            money(top.predicted_clv, currency),
-            "n/a" if top.p_alive is None else percent(top.p_alive),
-        )
-    out.print(table)
+    else:
+        print_group(group, settings.currency)
 
 
 def segments(
@@ -136,29 +85,6 @@ def segments(
     out.print(table)
 
 
-def _ranked_table(rows: list[RankedCustomer], currency: str, *, stake: bool) -> Table:
-    table = Table(
-        "customer",
-        "name",
-        "predicted CLV",
-        "P(alive)",
-        "value at stake" if stake else "segment",
-        "why dormant" if stake else "stage",
-    )
-    for r in rows:
-        name = (r.name or "") + (" (opted out)" if r.opted_out else "")
-        p_alive = "n/a" if r.p_alive is None else percent(r.p_alive)
-        table.add_row(
-            r.customer_id,
-            name,
-            money(r.predicted_clv, currency),
-            p_alive,
-            money(r.value_at_stake, currency) if stake else r.segment,
-            (r.dormant_reason or "") if stake else r.stage,
-        )
-    return table
-
-
 def dormant(
     limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON
 ) -> None:
@@ -168,7 +94,7 @@ def dormant(
     if json_output:
         _json([r.as_dict() for r in rows])
     else:
-        out.print(_ranked_table(rows, currency, stake=True))
+        out.print(ranked_table(rows, currency, stake=True))
 
 
 def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON) -> None:
@@ -178,7 +104,7 @@ def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: b
     if json_output:
         _json([r.as_dict() for r in rows])
     else:
-        out.print(_ranked_table(rows, currency, stake=False))
+        out.print(ranked_table(rows, currency, stake=False))
 
 
 def model(json_output: bool = JSON) -> None:

@@ -107,10 +107,15 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "unknown time zone 'Mars/Olympus'" in result.output
 
 
-def test_demo_imports_the_cdnow_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_imports_scores_and_shows_the_cdnow_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output
     assert "customers  2,357" in result.output
     assert "orders     6,919" in result.output
     assert "dates      1997-01-01 to 1998-06-30" in result.output
+    assert "scored 2,357 customers as of 1998-06-30 with mbgnbd and 12 weeks of backfill" in (
+        result.output
+    )
+    assert "Champions (segment): R 5 and F 4–5" in result.output
+    assert "value at stake" in result.output
