@@ -107,7 +107,9 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "unknown time zone 'Mars/Olympus'" in result.output
 
 
-def test_demo_imports_scores_and_shows_the_cdnow_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_demo_imports_scores_and_shows_the_cdnow_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo"])
     assert result.exit_code == 0, result.output

@@ -1,0 +1,107 @@
+"""The read commands over a scored CDNOW store, as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from clv.datasets import write_cdnow_orders_csv
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def scored(env_settings: str, tmp_path: Path) -> str:
+    path = write_cdnow_orders_csv(tmp_path / "cdnow.csv")
+    assert runner.invoke(app, ["import", "orders", str(path)]).exit_code == 0
+    result = runner.invoke(
+        app, ["score", "--as-of", "1997-09-30", "--model", "bgnbd", "--backfill", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "scored 2,357 customers as of 1997-09-30 with bgnbd" in result.output
+    return env_settings
+
+
+def _json(args: list[str]) -> object:
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_model_json_has_the_documented_keys(scored: str) -> None:
+    data = _json(["model"])
+    assert isinstance(data, dict)
+    assert data["as_of"] == "1997-09-30"
+    assert data["time_unit"] == "days"
+    tm = data["transactions_model"]
+    assert {"name", "params", "log_likelihood", "n_customers"} <= tm.keys()
+    assert tm["name"] == "BG/NBD"
+    assert round(tm["params"]["alpha"] / 7, 3) == 4.414  # Fader, Hardie & Lee (2005), weeks
+    assert {"name", "params"} <= data["spend_model"].keys()
+    assert data["holdout"]["actual_repeat_purchases"] == 1882
+
+
+def test_customer_by_id_and_unknown_customer(scored: str) -> None:
+    data = _json(["customer", "1"])
+    assert isinstance(data, dict)
+    assert data["customer_id"] == "1"
+    assert data["orders"] == 3  # purchases up to 1997-09-30
+    assert len(data["history"]) == 3  # the run and two backfilled weeks
+    missing = runner.invoke(app, ["customer", "nobody@example.com"])
+    assert missing.exit_code == 1
+    assert "no customer with id or email 'nobody@example.com'" in missing.output
+
+
+def test_segment_commands(scored: str) -> None:
+    group = _json(["segment", "CANT lose them"])
+    assert isinstance(group, dict)
+    assert group["name"] == "Can't Lose Them"
+    assert group["rule"] == "R 1–2 and F 5"
+    groups = _json(["segments"])
+    assert isinstance(groups, list)
+    assert sum(g["customers"] for g in groups) == 2357
+    tiers = _json(["segments", "--by", "tier"])
+    assert isinstance(tiers, list)
+    assert [t["name"] for t in tiers if t["name"] == "Platinum"] == ["Platinum"]
+    unknown = runner.invoke(app, ["segment", "whales"])
+    assert unknown.exit_code == 1
+    assert "no segment, tier or stage called 'whales'" in unknown.output
+
+
+def test_dormant_and_top_lists(scored: str) -> None:
+    dormant = _json(["dormant", "--limit", "5"])
+    assert isinstance(dormant, list)
+    stakes = [d["value_at_stake"] for d in dormant]
+    assert stakes == sorted(stakes, reverse=True)
+    assert all(d["dormant_reason"] for d in dormant)
+    top = _json(["top", "--limit", "3"])
+    assert isinstance(top, list)
+    values = [t["predicted_clv"] for t in top]
+    assert values == sorted(values, reverse=True)
+
+
+def test_trends_and_text_output(scored: str) -> None:
+    trend = _json(["trends"])
+    assert isinstance(trend, list)
+    assert len(trend) == 3
+    for args in (
+        ["customer", "1"],
+        ["segment", "champions"],
+        ["segments"],
+        ["dormant"],
+        ["top"],
+        ["model"],
+        ["trends"],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, (args, result.output)
+
+
+def test_read_commands_before_any_scoring(env_settings: str) -> None:
+    result = runner.invoke(app, ["customer", "1"])
+    assert result.exit_code == 1
+    assert "no scores yet: run `clvbot score`" in result.output
