@@ -132,6 +132,7 @@ class CustomerWeekly(SQLModel, table=True):
     """A customer's scores at the end of a week: the history behind trends and movers."""
 
     __tablename__ = "customer_weekly"
+    __table_args__ = (Index("ix_customer_weekly_customer", "customer_id", "week_end"),)
 
     week_end: date = Field(primary_key=True)
     customer_id: int = Field(

@@ -100,6 +100,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("week_end", "customer_id"),
     )
+    op.create_index("ix_customer_weekly_customer", "customer_weekly", ["customer_id", "week_end"])
     op.create_table(
         "run_group_stats",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -129,6 +130,7 @@ def downgrade() -> None:
         )
 
     op.drop_table("run_group_stats")
+    op.drop_index("ix_customer_weekly_customer", table_name="customer_weekly")
     op.drop_table("customer_weekly")
     with op.batch_alter_table("customer_scores", schema=None) as batch_op:
         batch_op.drop_index("ix_customer_scores_run_value")
