@@ -25,6 +25,7 @@ for _command in (
     read.top,
     read.model,
     read.trends,
+    read.movers,
 ):
     app.command(_command.__name__)(_command)
 app.command("demo")(demo.demo)

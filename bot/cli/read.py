@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from typing import Any, TypeVar
 
 import typer
@@ -14,14 +15,17 @@ from bot.cli.context import load_settings, open_store, out, user_errors
 from bot.cli.render import print_customer, print_group, ranked_table
 from clv.formatting import money, percent, signed
 from clv.insights import (
+    NoScoresError,
     all_groups,
     customer_view,
     dormant_customers,
     group_summary,
     model_status,
+    stored_weeks,
     top_customers,
     weekly_trend,
 )
+from clv.insights import movers as find_movers
 from clv.settings import Settings
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
@@ -161,3 +165,51 @@ def trends(
             money(r["revenue_week_minor"] / 10**settings.currency_exponent, currency, decimals=0),
         )
     out.print(table)
+
+
+def movers(
+    before: str | None = typer.Option(
+        None, "--from", help="Week end YYYY-MM-DD (default: the one before --to)."
+    ),
+    after: str | None = typer.Option(
+        None, "--to", help="Week end YYYY-MM-DD (default: the newest)."
+    ),
+    limit: int = typer.Option(5, "--limit", min=1, max=100),
+    json_output: bool = JSON,
+) -> None:
+    """Largest predicted-CLV rises and falls, and segment migrations, between two stored weeks."""
+
+    def read(session: Session) -> dict[str, Any]:
+        weeks = stored_weeks(session)
+        if len(weeks) < 2:
+            raise NoScoresError()
+        to_week = date.fromisoformat(after) if after else weeks[-1]
+        earlier = [w for w in weeks if w < to_week]
+        from_week = date.fromisoformat(before) if before else (earlier[-1] if earlier else weeks[0])
+        return find_movers(session, before=from_week, after=to_week, limit=limit)
+
+    found, settings = _read(read)
+    if json_output:
+        _json(
+            {
+                **found,
+                "rises": [m.__dict__ | {"change": m.change} for m in found["rises"]],
+                "falls": [m.__dict__ | {"change": m.change} for m in found["falls"]],
+            }
+        )
+        return
+    out.print(f"from week ending {found['before']} to week ending {found['after']}", markup=False)
+    table = Table("customer", "name", "before", "after", "change")
+    for mover in [*found["rises"], *found["falls"]]:
+        table.add_row(
+            mover.customer_id,
+            mover.name or "",
+            money(mover.before, settings.currency),
+            money(mover.after, settings.currency),
+            signed(mover.change, "{:,.2f}"),
+        )
+    out.print(table)
+    for migration in found["migrations"]:
+        out.print(
+            f"{migration['customers']:,} {migration['from']} became {migration['to']}", markup=False
+        )

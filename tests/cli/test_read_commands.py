@@ -101,6 +101,17 @@ def test_trends_and_text_output(scored: str) -> None:
         assert result.exit_code == 0, (args, result.output)
 
 
+def test_movers_between_two_weeks(scored: str) -> None:
+    data = _json(["movers", "--limit", "3"])
+    assert isinstance(data, dict)
+    assert (data["before"], data["after"]) == ("1997-09-28", "1997-10-05")
+    assert len(data["rises"]) == 3
+    assert all(m["change"] > 0 for m in data["rises"])
+    assert all(m["change"] < 0 for m in data["falls"])
+    assert all(m["from"] != m["to"] for m in data["migrations"])
+    assert runner.invoke(app, ["movers"]).exit_code == 0
+
+
 def test_read_commands_before_any_scoring(env_settings: str) -> None:
     result = runner.invoke(app, ["customer", "1"])
     assert result.exit_code == 1
