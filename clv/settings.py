@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    slack_allowed_users: str = ""  # comma-separated user ids; empty: everyone
+    slack_allowed_channels: str = ""  # comma-separated channel ids; empty: everywhere
+    slack_answer_in_ack: bool = True  # False: ack empty, answer through response_url
+    port: int = Field(default=3000, ge=1, le=65535)
 
     @field_validator("timezone")
     @classmethod

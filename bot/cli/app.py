@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, demo, imports, read, score, stats
+from bot.cli import db, demo, imports, read, score, serve, stats
 
 app = typer.Typer(
     name="clvbot",
@@ -29,6 +29,7 @@ for _command in (
 ):
     app.command(_command.__name__)(_command)
 app.command("demo")(demo.demo)
+app.command("serve")(serve.serve)
 
 
 def main() -> None:

@@ -1,0 +1,40 @@
+"""`clvbot serve`: run the Slack app (Socket Mode with SLACK_APP_TOKEN, else HTTP on PORT)."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from bot.cli.context import fail, load_settings, open_store
+from bot.slack.app import build_app
+from bot.slack.deps import Deps
+from bot.slack.errors import RedactSecrets
+from bot.slack.server import EVENTS_PATH, serve_http, serve_socket_mode
+
+REQUIRED = ("slack_signing_secret", "slack_bot_token")
+
+
+def serve(
+    host: str = typer.Option("0.0.0.0", "--host", help="Interface for the HTTP server."),
+    port: int | None = typer.Option(None, "--port", help="HTTP port (default: PORT, 3000)."),
+) -> None:
+    """Answer /clv in Slack from the stored scores."""
+    settings = load_settings()
+    missing = [name.upper() for name in REQUIRED if getattr(settings, name) is None]
+    if missing:
+        fail(f"missing setting(s) {', '.join(missing)}: see the README's Slack section")
+    engine = open_store(settings)  # exits with the fix when the schema is not current
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
+    app = build_app(Deps(settings, engine))
+    if settings.slack_app_token is not None:
+        typer.echo("clvbot: serving /clv over Socket Mode", err=True)
+        serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+        return
+    port = port or settings.port
+    typer.echo(
+        f"clvbot: serving /clv on http://{host}:{port}{EVENTS_PATH} (health: /healthz)", err=True
+    )
+    serve_http(app, engine, host=host, port=port)

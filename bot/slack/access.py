@@ -1,0 +1,17 @@
+"""Who may use the bot: SLACK_ALLOWED_USERS and SLACK_ALLOWED_CHANNELS (empty: everyone)."""
+
+from __future__ import annotations
+
+from clv.settings import Settings
+
+
+def to_id_set(value: str) -> frozenset[str]:
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
+def is_allowed(settings: Settings, user_id: str | None, channel_id: str | None) -> bool:
+    users = to_id_set(settings.slack_allowed_users)
+    channels = to_id_set(settings.slack_allowed_channels)
+    if users and user_id not in users:
+        return False
+    return not (channels and channel_id not in channels)

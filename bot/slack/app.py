@@ -1,0 +1,41 @@
+"""The bolt App: one Web API client, request signing, the listeners and a last-resort handler."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+from slack_sdk import WebClient
+
+from bot.slack.client import build_client
+from bot.slack.deps import Deps
+from bot.slack.errors import log_failure
+from bot.slack.listeners import register_listeners
+from bot.slack.render import render_apology
+
+log = logging.getLogger("clvbot.slack")
+
+
+def build_app(deps: Deps, client: WebClient | None = None) -> App:
+    secret = deps.settings.slack_signing_secret
+    app = App(
+        client=client or build_client(deps.settings),
+        signing_secret=secret.get_secret_value() if secret else None,
+        logger=log,
+    )
+    register_listeners(app, deps)
+    app.error(_last_resort)
+    return app
+
+
+def _last_resort(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse:
+    """A failure no listener caught: log it under an id, tell the user the id, never a trace."""
+    error_id = log_failure(log, error, "handling a Slack request")
+    message = render_apology(error_id)
+    if body.get("response_url"):
+        try:
+            respond(**message, replace_original=False)
+        except Exception as exc:  # the apology itself failed: the log has both
+            log_failure(log, exc, f"sending the apology for {error_id}")
+    return BoltResponse(status=200, body="")

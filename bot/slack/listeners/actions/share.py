@@ -1,0 +1,51 @@
+"""The "Share in channel" button: the card, personal data masked, via chat.postMessage."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.answers import shared_card
+from bot.slack.deps import Deps
+from bot.slack.errors import log_failure
+from bot.slack.payloads import (
+    extract_action_value,
+    extract_channel_id,
+    extract_user_id,
+    is_slack_id,
+)
+from bot.slack.render import render_apology, render_notice
+
+NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
+
+
+def share_in_channel(deps: Deps) -> Callable[..., None]:
+    def share(body: dict[str, Any], client: WebClient, respond: Respond, logger: Logger) -> None:
+        channel, user = extract_channel_id(body), extract_user_id(body)
+        if channel is None or user is None or not (is_slack_id(channel) and is_slack_id(user)):
+            respond(**render_notice("I can only share in a channel."), replace_original=False)
+            return
+        try:
+            card = shared_card(deps.engine, deps.settings, extract_action_value(body), user)
+            if card is None:
+                notice = "That customer is no longer in the current scores."
+                respond(**render_notice(notice), replace_original=False)
+                return
+            card.pop("response_type", None)
+            client.chat_postMessage(channel=channel, **card)
+            note = render_notice(f"Shared in <#{channel}> with name and email masked.")
+        except SlackApiError as exc:
+            if exc.response.get("error") in NOT_A_MEMBER:
+                note = render_notice("I can't post in this channel: invite me (`/invite @clvbot`).")
+            else:
+                note = render_apology(log_failure(logger, exc, "sharing a card"))
+        except Exception as exc:
+            note = render_apology(log_failure(logger, exc, "sharing a card"))
+        respond(**note, replace_original=False)
+
+    return share

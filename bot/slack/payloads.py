@@ -1,0 +1,94 @@
+"""Pure helpers over Slack payloads (a dict in, a value out), as bolt's payload_utils."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
+_MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
+_LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
+MAX_LIST = 50
+DEFAULT_LIST = 10
+
+SUBCOMMANDS = ("help", "segment", "segments", "dormant", "top", "model")
+
+
+@dataclass(frozen=True)
+class ClvRequest:
+    """What `/clv <text>` asks for: a sub-command and its argument."""
+
+    kind: str  # help | customer | segment | segments | dormant | top | model | unknown
+    argument: str = ""
+    limit: int = DEFAULT_LIST
+
+
+def is_slack_id(value: object) -> bool:
+    return isinstance(value, str) and bool(_SLACK_ID.match(value))
+
+
+def is_block_action(body: dict[str, Any]) -> bool:
+    return body.get("type") == "block_actions"
+
+
+def is_command(body: dict[str, Any]) -> bool:
+    return "command" in body and "type" not in body
+
+
+def extract_user_id(body: dict[str, Any]) -> str | None:
+    user = body.get("user")
+    found = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    return found if isinstance(found, str) else None
+
+
+def extract_channel_id(body: dict[str, Any]) -> str | None:
+    channel = body.get("channel")
+    found = channel.get("id") if isinstance(channel, dict) else body.get("channel_id")
+    if found is None and isinstance(body.get("container"), dict):
+        found = body["container"].get("channel_id")
+    return found if isinstance(found, str) else None
+
+
+def extract_action_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    value = actions[0].get("value", "") if isinstance(actions[0], dict) else ""
+    return value if isinstance(value, str) else ""
+
+
+def to_plain_text(text: str) -> str:
+    """Slack's formatting undone: `<mailto:a@b.c|a@b.c>` -> `a@b.c`, `<url|label>` -> label."""
+    text = _MAILTO.sub(lambda m: m.group(1), text)
+    return _LINK.sub(lambda m: m.group(2), text).strip()
+
+
+def to_limit(word: str) -> int | None:
+    """A list length from `/clv top 20`: 1..50, or None when `word` is not a number."""
+    if not word.isdigit():
+        return None
+    return max(1, min(MAX_LIST, int(word)))
+
+
+def to_clv_request(text: str) -> ClvRequest:
+    """Parse the text after `/clv`."""
+    text = to_plain_text(text or "")
+    if not text:
+        return ClvRequest("help")
+    word, _, rest = text.partition(" ")
+    word, rest = word.lower(), rest.strip()
+    if word == "help":
+        return ClvRequest("help")
+    if word == "model" and not rest:
+        return ClvRequest("model")
+    if word == "segments":
+        return ClvRequest("segments", rest.lower() or "segment")
+    if word == "segment":
+        return ClvRequest("segment", rest) if rest else ClvRequest("unknown", text)
+    if word in ("dormant", "top"):
+        if not rest:
+            return ClvRequest(word)
+        limit = to_limit(rest)
+        return ClvRequest(word, limit=limit) if limit else ClvRequest("unknown", text)
+    if " " in text:  # ids and emails have no spaces
+        return ClvRequest("unknown", text)
+    return ClvRequest("customer", text)

@@ -1,0 +1,29 @@
+"""Pure renderers: data from clv.insights in, a Block Kit message (dict) out."""
+
+from bot.slack.render.customer import render_customer_card, render_why
+from bot.slack.render.groups import render_group, render_groups
+from bot.slack.render.lists import render_ranked
+from bot.slack.render.notices import (
+    render_apology,
+    render_help,
+    render_no_scores,
+    render_notice,
+    render_refusal,
+    render_unknown,
+)
+from bot.slack.render.status import render_model
+
+__all__ = [
+    "render_apology",
+    "render_customer_card",
+    "render_group",
+    "render_groups",
+    "render_help",
+    "render_model",
+    "render_no_scores",
+    "render_notice",
+    "render_ranked",
+    "render_refusal",
+    "render_unknown",
+    "render_why",
+]

@@ -1,0 +1,60 @@
+"""Help, did-you-mean, no scores yet, refusals and apologies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.slack.blocks import context, escape, header, section, to_message
+
+HELP = """\
+`/clv <customer id or email>` — the customer's card: value, status, segment, trend
+`/clv segment <name>` — one segment, CLV tier or lifecycle stage, with its top customers
+`/clv segments [segment|tier|stage]` — every group: size, value, week-over-week change, rule
+`/clv dormant [N]` — re-engagement list, ranked by value at stake
+`/clv top [N]` — the most valuable customers
+`/clv model` — when the model was fitted, on how many customers, how accurate it is
+`/clv help` — this message"""
+
+
+def render_help(problem: str | None = None) -> dict[str, Any]:
+    blocks = [header("clvbot: customer lifetime value")]
+    if problem:
+        blocks.append(section(problem))
+    blocks.append(section(HELP))
+    blocks.append(context("Answers are visible only to you; use *Share in channel* to post."))
+    return to_message("How to use /clv", blocks)
+
+
+def render_unknown(text: str, suggestions: list[str]) -> dict[str, Any]:
+    """Unrecognised input: help, and for an unknown customer the closest matches."""
+    problem = f"I don't know `{escape(text)}`: no such command or customer."
+    if suggestions:
+        options = ", ".join(f"`{escape(s)}`" for s in suggestions)
+        problem += f"\nDid you mean {options}?"
+    return render_help(problem)
+
+
+def render_notice(text: str) -> dict[str, Any]:
+    """A short ephemeral message; `text` is ours (mrkdwn), data in it must be escaped."""
+    return to_message(text, [section(text)])
+
+
+def render_no_scores() -> dict[str, Any]:
+    return render_notice(
+        "There are no scores yet. Run `clvbot score` on the server (it takes seconds), "
+        "then ask again."
+    )
+
+
+def render_refusal() -> dict[str, Any]:
+    return render_notice(
+        "Sorry, clvbot is not enabled for you here. An admin can add you "
+        "(or this channel) to its allowed list."
+    )
+
+
+def render_apology(error_id: str) -> dict[str, Any]:
+    return render_notice(
+        f"Sorry, something went wrong on my side and I couldn't answer. "
+        f"If it keeps happening, give your admin this error id: `{error_id}`."
+    )
