@@ -54,3 +54,26 @@ def test_pareto_recovers_parameters_1m() -> None:
     d = simulate_pareto(rng, _windows(rng, 1_000_000), **PARETO_TRUE)
     m = ParetoNBDModel().fit(d["x"], d["t_x"], d["T"])
     _check(m.params, m.standard_errors, PARETO_TRUE, rtol=0.06)
+
+
+@pytest.mark.parametrize(
+    ("model", "simulate", "true", "seed"),
+    [
+        (ModifiedBetaGeoModel, "bg", BG_TRUE, 31),
+        (ParetoNBDModel, "pareto", PARETO_TRUE, 32),
+    ],
+)
+def test_recovers_parameters_200k_within_a_few_percent(
+    model: type[ModifiedBetaGeoModel] | type[ParetoNBDModel],
+    simulate: str,
+    true: dict[str, float],
+    seed: int,
+) -> None:
+    rng = np.random.default_rng(seed)
+    windows = _windows(rng, 200_000)
+    if simulate == "bg":
+        d = simulate_bg(rng, windows, **true, modified=True)
+    else:
+        d = simulate_pareto(rng, windows, **true)
+    m = model().fit(d["x"], d["t_x"], d["T"])
+    _check(m.params, m.standard_errors, true, rtol=0.08)
