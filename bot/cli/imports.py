@@ -37,21 +37,7 @@ def orders(
     json_output: bool = JSON,
 ) -> None:
     """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
-    settings = load_settings()
-    engine = open_store(settings)
-    with user_errors(), _progress(file) as progress:
-        report = import_orders(
-            engine,
-            file,
-            settings,
-            column_map=map_,
-            date_format=date_format,
-            strict=strict,
-            update_existing=update,
-            rejects_path=rejects,
-            progress=progress,
-        )
-    _print(report, json_output)
+    _import(import_orders, file, map_, date_format, strict, update, rejects, json_output)
 
 
 @app.command("customers")
@@ -66,10 +52,23 @@ def customers(
 ) -> None:
     """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
     opted_out, nps)."""
+    _import(import_customers, file, map_, date_format, strict, update, rejects, json_output)
+
+
+def _import(
+    importer: Callable[..., ImportReport],
+    file: Path,
+    map_: str | None,
+    date_format: str | None,
+    strict: bool,
+    update: bool,
+    rejects: Path | None,
+    json_output: bool,
+) -> None:
     settings = load_settings()
     engine = open_store(settings)
     with user_errors(), _progress(file) as progress:
-        report = import_customers(
+        report = importer(
             engine,
             file,
             settings,
