@@ -44,6 +44,11 @@ def clip(text: str, limit: int) -> str:
     return cut + "…"
 
 
+def short(value: object, limit: int = 60) -> str:
+    """A data value for a list row: clipped to `limit` characters, then escaped."""
+    return escape(clip(str(value), limit))
+
+
 def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": clip(text, MAX_HEADER)}}
 

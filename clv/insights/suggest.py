@@ -1,9 +1,10 @@
 """Did-you-mean suggestions: customers whose id or email is close to an unknown key.
 
 Candidates come from indexed prefix lookups on `external_id` and `email` (a range on the
-unique index plus a LIKE on the same prefix), shortening the prefix until enough are found;
-difflib then ranks that bounded set. No query reads more than `per_query` rows, so the cost
-does not grow with the number of customers.
+index plus a LIKE on the same prefix): a binary search finds the longest prefix of the key
+that any customer shares (LIMIT 1 probes), then at most `per_query` rows are read per column
+at that prefix and a slightly shorter one; difflib ranks that bounded set. The cost grows
+with the key's length, not with the number of customers.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from sqlmodel import Session
 from clv.store.tables import customers_table
 
 _TOP = "\U0010ffff"  # sorts after every character, in SQLite's binary and most collations
-_MAX_QUERIES = 6
 
 
 def _prefixed(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
@@ -26,24 +26,39 @@ def _prefixed(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     )
 
 
-def _candidates(session: Session, key: str, *, per_query: int, wanted: int) -> list[str]:
+def _any(session: Session, column: ColumnElement[str], prefix: str) -> bool:
+    return (
+        session.execute(select(column).where(_prefixed(column, prefix)).limit(1)).first()
+        is not None
+    )
+
+
+def _longest_prefix(session: Session, column: ColumnElement[str], key: str) -> int:
+    """Length of the longest prefix of `key` that some value starts with (binary search)."""
+    low, high = 0, len(key)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _any(session, column, key[:middle]):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _candidates(session: Session, key: str, *, per_query: int) -> list[str]:
+    """Values sharing the longest possible prefix with `key`, a bounded number per column."""
     found: dict[str, None] = {}
     columns = [customers_table.c.external_id]
     if "@" in key or not key.isdigit():
         columns.append(customers_table.c.email)
-    queries = 0
-    for length in range(len(key), 0, -1):
-        for column in columns:
-            rows = session.execute(
-                select(column)
-                .where(_prefixed(column, key[:length]))
-                .order_by(column)
-                .limit(per_query)
-            )
+    for column in columns:
+        best = _longest_prefix(session, column, key)
+        for length in dict.fromkeys((best, max(1, best - 2))):
+            if best == 0:
+                break
+            query = select(column).where(_prefixed(column, key[:length]))
+            rows = session.execute(query.order_by(column).limit(per_query))
             found.update((row[0], None) for row in rows if row[0])
-            queries += 1
-        if len(found) >= wanted or queries >= _MAX_QUERIES * len(columns):
-            break
     return list(found)
 
 
@@ -55,8 +70,8 @@ def suggest_customers(
     if not key:
         return []
     lowered = key.lower()
-    candidates = _candidates(session, key, per_query=per_query, wanted=limit * 3)
+    candidates = _candidates(session, key, per_query=per_query)
     if lowered != key:
-        candidates += _candidates(session, lowered, per_query=per_query, wanted=limit * 3)
+        candidates += _candidates(session, lowered, per_query=per_query)
     unique = list(dict.fromkeys(candidates))
     return difflib.get_close_matches(key, unique, n=limit, cutoff=0.4)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, escape, fields, header, line_sections, section, to_message
+from bot.slack.blocks import (
+    context,
+    escape,
+    fields,
+    header,
+    line_sections,
+    section,
+    short,
+    to_message,
+)
 from clv.formatting import money, percent, signed
 
 
@@ -27,7 +36,7 @@ def render_group(group: dict[str, Any], *, currency: str, as_of: str) -> dict[st
         ),
     ]
     rows = [
-        f"{i}. `{escape(t['customer_id'])}` {escape(t['name'] or '')} — "
+        f"{i}. `{short(t['customer_id'], 40)}` {short(t['name'] or '')} — "
         f"{money(t['predicted_clv'], currency)}"
         + ("" if t["p_alive"] is None else f" · P(alive) {percent(t['p_alive'])}")
         for i, t in enumerate(group["top"], start=1)

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, escape, header, line_sections, to_message
+from bot.slack.blocks import context, escape, header, line_sections, short, to_message
 from clv.formatting import money, percent
 
 
 def _row(i: int, r: dict[str, Any], currency: str, stake: bool) -> str:
-    name = escape(r["name"] or "")
+    name, key = short(r["name"] or ""), short(r["customer_id"], 40)
     opted = " :no_entry_sign: _opted out_" if r["opted_out"] else ""
     p_alive = "" if r["p_alive"] is None else f" · P(alive) {percent(r['p_alive'])}"
     if stake:
         return (
-            f"{i}. `{escape(r['customer_id'])}` {name}{opted} — at stake "
+            f"{i}. `{key}` {name}{opted} — at stake "
             f"*{money(r['value_at_stake'], currency)}*{p_alive}"
             f" · {escape(r['dormant_reason'] or '')}"
         )
     return (
-        f"{i}. `{escape(r['customer_id'])}` {name}{opted} — *{money(r['predicted_clv'], currency)}*"
+        f"{i}. `{key}` {name}{opted} — *{money(r['predicted_clv'], currency)}*"
         f"{p_alive} · {escape(r['segment'])}"
     )
 

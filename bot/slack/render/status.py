@@ -8,6 +8,10 @@ from bot.slack.blocks import context, escape, fields, header, line_sections, to_
 from clv.formatting import money
 
 
+def _when(stamp: str | None) -> str:
+    return f"{stamp[:16].replace('T', ' ')} UTC" if stamp else "—"
+
+
 def _holdout(holdout: dict[str, Any] | None) -> str:
     if not holdout:
         return "no holdout check in this run"
@@ -26,7 +30,7 @@ def render_model(status: dict[str, Any], *, currency: str) -> dict[str, Any]:
     spend = status["spend_model"].get("name") or "no spend model"
     pairs = [
         ("Scores as of", status["as_of"]),
-        ("Fitted", escape(status["fitted_at"] or "—")),
+        ("Fitted", _when(status["fitted_at"])),
         ("Models", f"{escape(model)} + {escape(spend)}"),
         ("Customers · buyers", f"{status['customers']:,} · {status['buyers']:,}"),
         ("Customer equity", money(status["customer_equity"], currency, decimals=0)),
@@ -37,4 +41,5 @@ def render_model(status: dict[str, Any], *, currency: str) -> dict[str, Any]:
         notes.append(f":x: the last scoring run failed: {escape(status['failed_since']['error'])}")
     blocks = [header("The CLV model"), fields(pairs), *line_sections(notes)]
     blocks.append(context("`clvbot model` on the command line shows every parameter"))
-    return to_message(f"{model} fitted {status['fitted_at']} on {status['customers']:,}", blocks)
+    text = f"{model} fitted {_when(status['fitted_at'])} on {status['customers']:,} customers"
+    return to_message(escape(text), blocks)

@@ -1,0 +1,166 @@
+"""The bot served by uvicorn on a loopback port, and signed requests to it over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import uvicorn
+from slack_sdk.signature import SignatureVerifier
+
+from bot.slack.app import build_app
+from bot.slack.deps import Deps
+from bot.slack.server import build_asgi
+from clv.settings import Settings
+from clv.store import make_engine
+from tests.bot.fake_slack import FakeSlack
+
+SECRET = "test-signing-secret-0123456789"
+BOT_TOKEN = "xoxb-test-0000-secret-token"
+
+
+def bot_settings(database_url: str, fake: FakeSlack, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "timezone": "UTC",
+        "currency": "USD",
+        "slack_signing_secret": SECRET,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_api_url": f"{fake.url}/api/",
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    body: str
+    headers: dict[str, str]
+
+    def json(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body)
+        return data
+
+
+class ServedBot:
+    """`clvbot serve`'s HTTP app in a thread; `command()` and `click()` send signed requests."""
+
+    def __init__(self, settings: Settings, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.engine = make_engine(settings.database_url)
+        asgi = build_asgi(build_app(Deps(settings, self.engine)), self.engine)
+        self.port = _free_port()
+        config = uvicorn.Config(asgi, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.engine.dispose()
+
+    def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> Reply:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(secret).generate_signature(timestamp=ts, body=body)
+        headers = {
+            "content-type": "application/x-www-form-urlencoded",
+            "x-slack-request-timestamp": ts,
+            "x-slack-signature": signature,
+        }
+        request = urllib.request.Request(
+            f"{self.url}/slack/events", data=body.encode(), headers=headers, method="POST"
+        )
+        return self._send(request)
+
+    def get(self, path: str) -> Reply:
+        return self._send(urllib.request.Request(f"{self.url}{path}"))
+
+    @staticmethod
+    def _send(request: urllib.request.Request) -> Reply:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return Reply(response.status, response.read().decode(), dict(response.headers))
+        except urllib.error.HTTPError as exc:
+            return Reply(exc.code, exc.read().decode(), dict(exc.headers))
+
+    def command(self, text: str, *, user: str = "U1", channel: str = "C1", tag: str = "1") -> Reply:
+        return self.post(command_body(text, self.fake.response_url(tag), user, channel))
+
+    def click(
+        self, action_id: str, value: str, *, user: str = "U1", channel: str = "C1", tag: str = "1"
+    ) -> Reply:
+        payload = block_action(action_id, value, self.fake.response_url(tag), user, channel)
+        return self.post(urlencode({"payload": json.dumps(payload)}))
+
+
+def command_body(text: str, response_url: str, user: str = "U1", channel: str = "C1") -> str:
+    return urlencode(
+        {
+            "token": "legacy-unused",
+            "team_id": "T1",
+            "team_domain": "shop",
+            "channel_id": channel,
+            "channel_name": "sales",
+            "user_id": user,
+            "user_name": "jane",
+            "command": "/clv",
+            "text": text,
+            "response_url": response_url,
+            "trigger_id": "1.2.3",
+            "api_app_id": "A1",
+        }
+    )
+
+
+def block_action(
+    action_id: str, value: str, response_url: str, user: str = "U1", channel: str = "C1"
+) -> dict[str, Any]:
+    return {
+        "type": "block_actions",
+        "user": {"id": user, "username": "jane", "team_id": "T1"},
+        "api_app_id": "A1",
+        "team": {"id": "T1", "domain": "shop"},
+        "channel": {"id": channel, "name": "sales"},
+        "container": {
+            "type": "message",
+            "message_ts": "1700000000.000100",
+            "channel_id": channel,
+            "is_ephemeral": True,
+        },
+        "message": {"type": "message", "text": "card", "ts": "1700000000.000100"},
+        "response_url": response_url,
+        "trigger_id": "1.2.3",
+        "actions": [
+            {
+                "type": "button",
+                "action_id": action_id,
+                "block_id": "b1",
+                "value": value,
+                "action_ts": "1700000001.000200",
+            }
+        ],
+    }

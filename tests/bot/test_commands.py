@@ -1,0 +1,128 @@
+"""Every `/clv` sub-command against a scored CDNOW store, answered in the acknowledgement."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.bot.conftest import INJECTED_NAME, build_scored_store
+from tests.bot.limits import all_text, assert_within_limits, mrkdwn_text
+from tests.bot.served import ServedBot
+
+
+def ask(bot: ServedBot, text: str) -> str:
+    reply = bot.command(text)
+    assert reply.status == 200, reply.body
+    message = reply.json()
+    assert message["response_type"] == "ephemeral"
+    assert_within_limits(message)
+    return all_text(message)
+
+
+def test_customer_card(bot: ServedBot) -> None:
+    card = bot.command("1").json()
+    text = all_text(card)
+    for expected in (
+        "Jane Doe",
+        "customer `1`",
+        "*Predicted CLV (12 months)*",
+        "*Historical value*\n$74.02",
+        "likely active (P(alive) 73%)",
+        "3 · $24.67",
+        "1997-01-01 · 1997-08-02",
+        "*Expected purchases, next 90 days*",
+        "*Segment*\nChampions",
+        "healthy",  # CLV:CAC 7.3 (CAC $5)
+        "*NPS*\n9",
+        "3-week CLV trend",
+        "scores as of 1997-09-30",
+    ):
+        assert expected in text, expected
+    buttons = card["blocks"][-1]["elements"]
+    assert [b["text"]["text"] for b in buttons] == ["Why this number?", "Share in channel"]
+    assert ask(bot, "JANE.DOE@example.com") == text  # by email, any case
+
+
+def test_customer_card_flags_a_losing_clv_cac(bot: ServedBot) -> None:
+    assert "losing money" in ask(bot, "2")  # CAC $500
+
+
+def test_data_never_becomes_mrkdwn(bot: ServedBot) -> None:
+    message = bot.command("2").json()
+    text = mrkdwn_text(message)
+    assert "<!channel>" not in text
+    assert "<https://" not in text
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; co" in text
+    assert message["blocks"][0]["text"]["text"] == INJECTED_NAME  # plain_text header: inert
+    for listing in ("top 50", "dormant 50", "segment champions", "2"):
+        assert "<!channel>" not in mrkdwn_text(bot.command(listing).json())
+
+
+def test_segment_and_segments(bot: ServedBot) -> None:
+    text = ask(bot, "segment CANT lose them")
+    assert "Can't Lose Them (segment)" in text
+    assert "rule: R 1–2 and F 5" in text
+    assert "*Week over week*" in text
+    assert "Top customers by predicted CLV" in text
+    assert "Platinum (tier)" in ask(bot, "segment platinum")
+    overview = ask(bot, "segments")
+    assert "Customers by segment" in overview
+    assert "Champions" in overview and "w/w" in overview
+    assert "Customers by tier" in ask(bot, "segments tiers")
+    assert "takes one of segment, tier, stage" in ask(bot, "segments colour")
+    assert "no segment, tier or stage called 'whales'" in ask(bot, "segment whales")
+
+
+def test_dormant_and_top(bot: ServedBot) -> None:
+    dormant = ask(bot, "dormant 5")
+    assert "Re-engagement list" in dormant
+    assert dormant.count("— at stake") == 5
+    top = ask(bot, "top")
+    assert "Most valuable customers" in top
+    assert top.count("P(alive)") == 10
+    longest = ask(bot, "top 500")  # capped at 50 rows, then at Slack's size limits
+    assert "1. `" in longest
+    assert "51. `" not in longest
+
+
+def test_model(bot: ServedBot) -> None:
+    text = ask(bot, "model")
+    assert "BG/NBD + Gamma-Gamma" in text
+    assert "2,357 · 2,357" in text
+    assert "actual 1,882" in text
+
+
+@pytest.mark.parametrize("text", ["", "help", "  HELP  "])
+def test_help(bot: ServedBot, text: str) -> None:
+    assert "/clv segment <name>" in ask(bot, text).replace("&lt;", "<").replace("&gt;", ">")
+
+
+def test_unknown_customer_gets_help_and_did_you_mean(bot: ServedBot) -> None:
+    text = ask(bot, "jane.do@example.com")
+    assert "I don't know `jane.do@example.com`" in text
+    assert "Did you mean `jane.doe@example.com`" in text
+    assert "`/clv top [N]`" in text
+    assert "Did you mean" in ask(bot, "23577")  # a typo of an existing id
+    nonsense = ask(bot, "what is the weather")
+    assert "I don't know" in nonsense and "Did you mean" not in nonsense
+
+
+def test_no_scores_yet_says_how_to_score(
+    serve: Callable[..., ServedBot], database_url: str
+) -> None:
+    bot = serve(database_url)
+    text = ask(bot, "1")
+    assert "no scores yet" in text.lower()
+    assert "`clvbot score`" in text
+
+
+def test_every_sub_command_on_each_backend(
+    serve: Callable[..., ServedBot], database_url: str, tmp_path: Path
+) -> None:
+    build_scored_store(database_url, tmp_path)
+    bot = serve(database_url)
+    for text in ("1", "segment champions", "segments", "dormant 3", "top 3", "model", "help"):
+        assert "something went wrong" not in ask(bot, text), text
+    assert "Did you mean `jane.doe@example.com`" in ask(bot, "jane.do@example.com")
