@@ -69,7 +69,8 @@ def test_segment_and_segments(bot: ServedBot) -> None:
     assert "Platinum (tier)" in ask(bot, "segment platinum")
     overview = ask(bot, "segments")
     assert "Customers by segment" in overview
-    assert "Champions" in overview and "w/w" in overview
+    assert "Champions" in overview
+    assert "w/w" in overview
     assert "Customers by tier" in ask(bot, "segments tiers")
     assert "takes one of segment, tier, stage" in ask(bot, "segments colour")
     assert "no segment, tier or stage called 'whales'" in ask(bot, "segment whales")
@@ -106,7 +107,8 @@ def test_unknown_customer_gets_help_and_did_you_mean(bot: ServedBot) -> None:
     assert "`/clv top [N]`" in text
     assert "Did you mean" in ask(bot, "23577")  # a typo of an existing id
     nonsense = ask(bot, "what is the weather")
-    assert "I don't know" in nonsense and "Did you mean" not in nonsense
+    assert "I don't know" in nonsense
+    assert "Did you mean" not in nonsense
 
 
 def test_no_scores_yet_says_how_to_score(
