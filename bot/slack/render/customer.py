@@ -47,7 +47,7 @@ def _identity(card: dict[str, Any], masked: bool) -> tuple[str, str, str]:
     name, email, key = card["name"], card["email"], card["customer_id"]
     if masked:
         name, email, key = to_masked_name(name), to_masked_email(email), to_masked_key(key)
-    return name or "(no name)", email or "", key
+    return name or f"Customer {key}", email or "", key
 
 
 def render_customer_card(
@@ -94,7 +94,7 @@ def render_customer_card(
                 button("Share in channel", ACTION_SHARE, card["customer_id"]),
             )
         )
-    text = f"{name} (customer {key}): predicted CLV {money(card['predicted_clv'], cur)}"
+    text = f"{name} ({key}): predicted CLV {money(card['predicted_clv'], cur)}"
     return to_message(escape(text), blocks, ephemeral=not shared_by)
 
 
@@ -124,7 +124,7 @@ def render_why(
         lines.append(
             f"Median predicted CLV in {escape(card['segment'])}: *{money(segment_median, cur)}*"
         )
-    name = card["name"] or card["customer_id"]
+    name = card["name"] or f"customer {card['customer_id']}"
     blocks = [
         header(f"Why {name} is worth {money(clv, cur)}"),
         section("\n".join(lines)),
