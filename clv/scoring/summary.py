@@ -17,11 +17,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Connection, Integer, case, func, select
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Integer,
+    Select,
+    case,
+    cast,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
@@ -32,6 +43,16 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
+_SHIFT_BITS = 40  # purchase-day values are below 2^40 minor units
+_SHIFT_VALUE = 1 << _SHIFT_BITS
+_SHIFT = literal_column(str(_SHIFT_VALUE), BigInteger())
+
+
+def _int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArray:
+    """Run `query` (integer columns only) straight into a numpy matrix, skipping row objects."""
+    cursor: Any = connection.execute(query).cursor
+    flat = np.fromiter(chain.from_iterable(cursor), dtype=np.int64)
+    return flat.reshape(-1, width)
 
 
 class day_number(FunctionElement[int]):  # noqa: N801  (an SQL function, named like one)
@@ -120,19 +141,13 @@ def build_summaries(connection: Connection, *, end: date, cutoff: date) -> Summa
         )
         .where(orders.c.ordered_on <= end)
         .group_by(orders.c.customer_id, orders.c.ordered_on)
-        .cte("days")
-    )
-    firsts = (
-        select(days.c.customer_id, func.min(days.c.day).label("first_day"))
-        .where(days.c.purchases > 0)
-        .group_by(days.c.customer_id)
-        .cte("firsts")
+        .subquery("days")
     )
     end_day, cutoff_day = to_day(end), to_day(cutoff)
     bought_day = days.c.purchases > 0
 
     def total(value: Any, when: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
-        return func.sum(value if when is None else case((when, value), else_=0))
+        return cast(func.sum(value if when is None else case((when, value), else_=0)), BigInteger)
 
     def variant(when: ColumnElement[bool] | None) -> list[ColumnElement[Any]]:
         bought_when = bought_day if when is None else bought_day & when
@@ -145,30 +160,36 @@ def build_summaries(connection: Connection, *, end: date, cutoff: date) -> Summa
             total(1, bought_when),
         ]
 
+    # the first purchase day and its value in one aggregate: the minimum of day x 2^40 + value
+    first_key = func.min(case((bought_day, days.c.day * _SHIFT + days.c.bought)))
     in_cutoff = days.c.day <= cutoff_day
     last_week = days.c.day > end_day - 7
     year_before = (days.c.day > end_day - 730) & (days.c.day <= end_day - 365)
     last_year = days.c.day > end_day - 365
-    query = (
-        select(
-            days.c.customer_id,
-            func.coalesce(firsts.c.first_day, -1),
-            total(days.c.bought, days.c.day == firsts.c.first_day),
-            *variant(in_cutoff),
-            *variant(None),
-            total(days.c.net, last_week),
-            func.max(case((bought_day & year_before, 1), else_=0)),
-            func.max(case((bought_day & last_year, 1), else_=0)),
-        )
-        .select_from(days.outerjoin(firsts, firsts.c.customer_id == days.c.customer_id))
-        .group_by(days.c.customer_id, firsts.c.first_day)
+    query = select(
+        days.c.customer_id,
+        func.coalesce(first_key, -1),
+        *variant(in_cutoff),
+        *variant(None),
+        total(days.c.net, last_week),
+        func.max(case((bought_day & year_before, 1), else_=0)),
+        func.max(case((bought_day & last_year, 1), else_=0)),
+    ).group_by(days.c.customer_id)
+    stats = _int_matrix(connection, query, 17)
+    first_key_values = stats[:, 1].copy()
+    stats = np.insert(stats, 2, 0, axis=1)  # room for the first day's value
+    buyer_rows = first_key_values >= 0
+    stats[:, 1] = np.where(buyer_rows, first_key_values >> _SHIFT_BITS, -1)
+    stats[:, 2] = np.where(buyer_rows, first_key_values & (_SHIFT_VALUE - 1), 0)
+    everyone = _int_matrix(
+        connection,
+        select(customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)).order_by(
+            customers.c.id
+        ),
+        2,
     )
-    stats = np.array(connection.execute(query).all(), dtype=np.int64).reshape(-1, 18)
-    everyone = connection.execute(
-        select(customers.c.id, customers.c.acquisition_cost_minor).order_by(customers.c.id)
-    ).all()
-    ids = np.array([row[0] for row in everyone], dtype=np.int64)
-    cost = np.array([np.nan if row[1] is None else row[1] for row in everyone], dtype=np.float64)
+    ids = everyone[:, 0].copy()
+    cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
     table = np.zeros((ids.size, 17), dtype=np.int64)
     table[:, 0] = -1  # first purchase day of prospects
     table[:, [6, 12]] = -1  # last purchase days of prospects
