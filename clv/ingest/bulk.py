@@ -15,9 +15,12 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Index, Table, func, select
+from sqlalchemy import Connection
+
+from clv.store.driver import insert_rows
 
 OrderValues = tuple[str, int, Any, Any, int]  # external_id, customer row id, at, on, amount
+ORDER_COLUMNS = ("external_id", "customer_id", "ordered_at", "ordered_on", "amount_minor")
 IMPORT_CACHE_KIB = 256 * 1024  # SQLite page cache while importing: indexes stay in memory
 
 
@@ -47,32 +50,12 @@ def bulk_load(connection: Connection) -> Iterator[None]:
 BYTES_PER_ROW_ESTIMATE = 40  # a lower bound for a CSV order row: estimates rows from file size
 
 
-@contextmanager
-def deferred_indexes(
-    connection: Connection, table: Table, *, keep: set[str], expected_rows: int
-) -> Iterator[None]:
-    """Drop `table`'s secondary indexes (but those in `keep`) for a load that at least doubles
-    the table, and build them again at the end, in the same transaction.
-
-    Building an index once from sorted data costs far less than updating it row by row; for a
-    small load into a big table it is the other way round, so then nothing is dropped.
-    """
-    existing = connection.execute(select(func.count()).select_from(table)).scalar_one()
-    dropped: list[Index] = []
-    if expected_rows >= max(existing, 50_000):
-        dropped = [index for index in table.indexes if index.name not in keep and not index.unique]
-    for index in dropped:
-        index.drop(connection)
-    yield
-    for index in dropped:
-        index.create(connection)
-
-
 class BulkStore:
     """Driver-level access for one import; every call runs in the caller's transaction."""
 
     def __init__(self, connection: Connection) -> None:
         self.sqlite = connection.dialect.name == "sqlite"
+        self.connection = connection
         raw: Any = connection.connection.dbapi_connection
         self.cursor = raw.cursor()
         self._p = "?" if self.sqlite else "%s"
@@ -115,22 +98,15 @@ class BulkStore:
         return {row[0]: (row[1], row[2], row[3]) for row in self.cursor.fetchall()}
 
     def insert_orders(self, rows: list[OrderValues]) -> None:
-        if not rows:
-            return
-        columns = "external_id, customer_id, ordered_at, ordered_on, amount_minor"
-        if self.sqlite:
-            self.cursor.executemany(f"INSERT INTO orders ({columns}) VALUES (?, ?, ?, ?, ?)", rows)
-            return
-        with self.cursor.copy(f"COPY orders ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+        if rows:
+            insert_rows(self.connection, "orders", ORDER_COLUMNS, rows)
 
     def insert_new_orders(self, rows: list[OrderValues]) -> int:
         """SQLite: insert the rows whose external id is not stored yet; returns how many."""
         if not rows:
             return 0
         self.cursor.executemany(
-            "INSERT INTO orders (external_id, customer_id, ordered_at, ordered_on, amount_minor) "
+            f"INSERT INTO orders ({', '.join(ORDER_COLUMNS)}) "
             "VALUES (?, ?, ?, ?, ?) ON CONFLICT (external_id) DO NOTHING",
             rows,
         )

@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 
-from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load, deferred_indexes
+from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
 from clv.ingest.source import CsvSource, reopen_csv
+from clv.store.driver import deferred_indexes
 
 RowT = TypeVar("RowT")
 ProgressCallback = Callable[[int], None]
@@ -98,9 +99,7 @@ def run_import(
             if defer_indexes_of is not None:
                 expected = source.path.stat().st_size // BYTES_PER_ROW_ESTIMATE
                 stack.enter_context(
-                    deferred_indexes(
-                        connection, defer_indexes_of, keep=set(), expected_rows=expected
-                    )
+                    deferred_indexes(connection, defer_indexes_of, expected_rows=expected)
                 )
             pre_parse, handle = prepare(connection)
             batches = read_ahead(source, batch_size, pre_parse, reader_process=reader_process)

@@ -34,6 +34,7 @@ MIN_CUSTOMERS = 500
 MIN_HISTORY_DAYS = 180
 HOLDOUT_MAX_DAYS = 91
 HOLDOUT_MIN_DAYS = 28
+HOLDOUT_FIT_SAMPLE = 250_000  # buyers the holdout model is fitted on, at most
 
 
 class ScoringError(RuntimeError):
@@ -246,15 +247,18 @@ def _details(
     if calibration.as_of < full.as_of and predictions.transaction_model is not None:
         holdout_model = predictions.transaction_model
         try:
+            fitted_on = int(calibration.buyers.sum())
             if not future_holdout:
-                cal = calibration.buyers
+                # a check, not the model: a fixed random sample of buyers fits it as well
+                cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
+                fitted_on = cal.size
                 holdout_model = fit_transaction_model(
                     model,
                     calibration.frequency[cal].astype(np.float64),
                     calibration.recency[cal],
                     calibration.T[cal],
                 )
-            holdout = holdout_check(holdout_model, calibration, full)
+            holdout = {**holdout_check(holdout_model, calibration, full), "fitted_on": fitted_on}
         except Exception as exc:  # a holdout that cannot be fitted is a warning, not a failure
             warnings.append(f"holdout check not possible: {exc}")
     return {
@@ -276,6 +280,12 @@ def _details(
             "currency": settings.currency,
         },
     }
+
+
+def _sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
+    if indices.size <= size:
+        return indices
+    return np.sort(np.random.default_rng(0).choice(indices, size=size, replace=False))
 
 
 def _week_revenue(

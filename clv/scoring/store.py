@@ -10,14 +10,13 @@ from sqlalchemy import Connection, delete, func, insert, select
 
 from clv.scoring.classify import Classes
 from clv.scoring.summary import CustomerSummary
+from clv.store.driver import day_values, deferred_indexes, float_values, insert_rows, is_sqlite
 from clv.store.tables import (
     customer_scores_table,
     customer_weekly_table,
     run_group_stats_table,
     scoring_runs_table,
 )
-
-WRITE_CHUNK = 50_000
 
 
 def json_safe(value: Any) -> Any:
@@ -31,16 +30,6 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
     return value
-
-
-def _nullable(values: np.ndarray[Any, Any]) -> list[Any]:
-    """A float array as a list with NaN as None (SQL NULL)."""
-    return [None if v != v else v for v in values.tolist()]
-
-
-def _dates(days: np.ndarray[Any, Any]) -> list[date | None]:
-    as_dates = days.astype("datetime64[D]").astype(object)
-    return [d if n >= 0 else None for d, n in zip(as_dates.tolist(), days.tolist(), strict=True)]
 
 
 def write_run_rows(
@@ -75,10 +64,11 @@ def write_run_rows(
     ).scalar_one()  # fmt: skip
     connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
     if write_customers:
-        _write_customer_scores(connection, run_id, summary, values)
-        connection.execute(
-            delete(customer_scores_table).where(customer_scores_table.c.run_id != run_id)
-        )
+        # only the newest run keeps per-customer scores; inside this transaction readers
+        # still see the previous run's rows until it commits
+        connection.execute(delete(customer_scores_table))
+        with deferred_indexes(connection, customer_scores_table, expected_rows=len(summary)):
+            _write_customer_scores(connection, run_id, summary, values)
     _write_weekly(connection, week_end, summary, values)
     newest = connection.execute(select(func.max(customer_weekly_table.c.week_end))).scalar_one()
     if isinstance(newest, str):
@@ -109,26 +99,29 @@ def _write_customer_scores(
     connection: Connection, run_id: int, summary: CustomerSummary, values: dict[str, Any]
 ) -> None:
     classes: Classes = values["classes"]
+    sqlite = is_sqlite(connection)
+    days_since = summary.days_since_last
     # money is in major units (dollars), except the exact historical_value_minor
     columns: dict[str, list[Any]] = {
+        "run_id": [run_id] * len(summary),
         "customer_id": summary.customer_id.tolist(),
         "orders": summary.orders.tolist(),
         "refunds": summary.refunds.tolist(),
         "historical_value_minor": summary.historical_minor.tolist(),
-        "aov": _nullable(values["aov"]),
-        "first_order": _dates(summary.first_day),
-        "last_order": _dates(summary.last_day),
-        "days_since_last": [d if d >= 0 else None for d in summary.days_since_last.tolist()],
+        "aov": float_values(values["aov"]),
+        "first_order": day_values(summary.first_day, sqlite=sqlite),
+        "last_order": day_values(summary.last_day, sqlite=sqlite),
+        "days_since_last": [d if d >= 0 else None for d in days_since.tolist()],
         "frequency": summary.frequency.tolist(),
         "recency": summary.recency.tolist(),
         "tenure": summary.T.tolist(),
         "monetary": values["monetary"].tolist(),
         "predicted_clv": values["predicted_clv"].tolist(),
         "formula_clv": values["formula_clv"].tolist(),
-        "p_alive": _nullable(values["p_alive"]),
+        "p_alive": float_values(values["p_alive"]),
         "expected_purchases_90d": values["expected_purchases_90d"].tolist(),
         "expected_spend": values["expected_spend"].tolist(),
-        "clv_cac": _nullable(values["clv_cac"]),
+        "clv_cac": float_values(values["clv_cac"]),
         "r_score": classes.r_score.tolist(),
         "f_score": classes.f_score.tolist(),
         "m_score": classes.m_score.tolist(),
@@ -139,7 +132,7 @@ def _write_customer_scores(
         "dormant_reason": classes.dormant_reason.tolist(),
         "value_at_stake": classes.value_at_stake.tolist(),
     }
-    _insert_columns(connection, customer_scores_table, {"run_id": run_id}, columns)
+    insert_rows(connection, "customer_scores", list(columns), zip(*columns.values(), strict=True))
 
 
 def _write_weekly(
@@ -150,27 +143,15 @@ def _write_weekly(
     connection.execute(
         delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
     )
+    n = int(buyers.sum())
+    week = week_end.isoformat() if is_sqlite(connection) else week_end
     columns: dict[str, list[Any]] = {
+        "week_end": [week] * n,
         "customer_id": summary.customer_id[buyers].tolist(),
         "predicted_clv": values["predicted_clv"][buyers].tolist(),
-        "p_alive": _nullable(values["p_alive"][buyers]),
+        "p_alive": float_values(values["p_alive"][buyers]),
         "segment": classes.segment[buyers].tolist(),
         "tier": classes.tier[buyers].tolist(),
         "stage": classes.stage[buyers].tolist(),
     }
-    _insert_columns(connection, customer_weekly_table, {"week_end": week_end}, columns)
-
-
-def _insert_columns(
-    connection: Connection, table: Any, constant: dict[str, Any], columns: dict[str, list[Any]]
-) -> None:
-    names = list(columns)
-    rows = zip(*(columns[name] for name in names), strict=True)
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append({**constant, **dict(zip(names, row, strict=True))})
-        if len(batch) >= WRITE_CHUNK:
-            connection.execute(insert(table), batch)
-            batch = []
-    if batch:
-        connection.execute(insert(table), batch)
+    insert_rows(connection, "customer_weekly", list(columns), zip(*columns.values(), strict=True))
