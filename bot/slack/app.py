@@ -23,6 +23,9 @@ def build_app(deps: Deps, client: WebClient | None = None) -> App:
         client=client or build_client(deps.settings),
         signing_secret=secret.get_secret_value() if secret else None,
         logger=log,
+        # run the (fast) ack listeners in the request thread: otherwise bolt polls for the ack
+        # every 10 ms from another thread; slow work still goes to lazy listeners' threads
+        process_before_response=True,
     )
     register_listeners(app, deps)
     app.error(_last_resort)
