@@ -139,14 +139,14 @@ def _summaries(connection: Connection, as_of: date) -> tuple[SummaryPair, bool]:
     if last_order is not None and last_order > as_of:
         # orders after as_of exist: they are the holdout (the calibration/holdout split of
         # Fader, Hardie & Lee 2005); everything else is computed as of as_of
-        return build_summaries(connection, end=last_order, cutoff=as_of), True
+        return build_summaries(connection, end=last_order, cutoff=as_of, full_at=as_of), True
     first = connection.execute(select(func.min(orders_table.c.ordered_on))).scalar_one()
     if isinstance(first, str):
         first = date.fromisoformat(first)
     span = (as_of - first).days if first is not None else 0
     holdout = min(HOLDOUT_MAX_DAYS, span // 3)
     cutoff = as_of - timedelta(days=holdout if holdout >= HOLDOUT_MIN_DAYS else 0)
-    return build_summaries(connection, end=as_of, cutoff=cutoff), False
+    return build_summaries(connection, end=as_of, cutoff=cutoff, full_at=as_of), False
 
 
 def _per_customer(

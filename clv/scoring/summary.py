@@ -16,7 +16,7 @@ last week and the year-over-year retention cohort, so it scales with the databas
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from itertools import chain
 from typing import Any
 
@@ -29,8 +29,8 @@ from sqlalchemy import (
     Select,
     case,
     cast,
+    distinct,
     func,
-    literal_column,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
@@ -43,9 +43,6 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
-_SHIFT_BITS = 40  # purchase-day values are below 2^40 minor units
-_SHIFT_VALUE = 1 << _SHIFT_BITS
-_SHIFT = literal_column(str(_SHIFT_VALUE), BigInteger())
 
 
 def _int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArray:
@@ -120,67 +117,75 @@ class SummaryPair:
 
 def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
     """Every customer's summary as of `as_of` (inclusive)."""
-    return build_summaries(connection, end=as_of, cutoff=as_of).at_end
+    return build_summaries(connection, end=as_of, cutoff=as_of, full_at=as_of).at_end
 
 
-def build_summaries(connection: Connection, *, end: date, cutoff: date) -> SummaryPair:
-    """Summaries as of `cutoff` and `end` (cutoff <= end) from one pass over the orders."""
+def build_summaries(
+    connection: Connection, *, end: date, cutoff: date, full_at: date
+) -> SummaryPair:
+    """Summaries as of `cutoff` and `end` (cutoff <= end) from one pass over the orders.
+
+    The summary as of `full_at` (one of the two) has every column; the other one only what a
+    holdout check needs (purchase days, first and last purchase day).
+    """
     if cutoff > end:
         raise ValueError(f"cutoff {cutoff} is after end {end}")
-    day = day_number(orders.c.ordered_on)
-    amount = orders.c.amount_minor
-    is_purchase = amount >= 0
-    days = (
-        select(
-            orders.c.customer_id.label("customer_id"),
-            day.label("day"),
-            func.sum(case((is_purchase, amount), else_=0)).label("bought"),
-            func.sum(case((is_purchase, 1), else_=0)).label("purchases"),
-            func.sum(case((is_purchase, 0), else_=1)).label("refunds"),
-            func.sum(amount).label("net"),
-        )
-        .where(orders.c.ordered_on <= end)
-        .group_by(orders.c.customer_id, orders.c.ordered_on)
-        .subquery("days")
-    )
-    end_day, cutoff_day = to_day(end), to_day(cutoff)
-    bought_day = days.c.purchases > 0
+    if full_at not in (cutoff, end):
+        raise ValueError("full_at must be the cutoff or the end")
+    light_at = cutoff if full_at == end else end
+    on, amount = orders.c.ordered_on, orders.c.amount_minor
+    purchase = amount >= 0
 
-    def total(value: Any, when: ColumnElement[bool] | None = None) -> ColumnElement[Any]:
+    def upto(day: date) -> ColumnElement[bool] | None:
+        return None if day == end else on <= day
+
+    def both(a: ColumnElement[bool] | None, b: ColumnElement[bool]) -> ColumnElement[bool]:
+        return b if a is None else a & b
+
+    def total(value: Any, when: ColumnElement[bool] | None) -> ColumnElement[Any]:
         return cast(func.sum(value if when is None else case((when, value), else_=0)), BigInteger)
 
-    def variant(when: ColumnElement[bool] | None) -> list[ColumnElement[Any]]:
-        bought_when = bought_day if when is None else bought_day & when
-        return [
-            total(days.c.purchases, when),
-            total(days.c.refunds, when),
-            total(days.c.bought, when),
-            total(days.c.net, when),
-            func.coalesce(func.max(case((bought_when, days.c.day))), -1),
-            total(1, bought_when),
-        ]
+    def day_of(aggregate: Any) -> ColumnElement[Any]:
+        return func.coalesce(day_number(aggregate), -1)
 
-    # the first purchase day and its value in one aggregate: the minimum of day x 2^40 + value
-    first_key = func.min(case((bought_day, days.c.day * _SHIFT + days.c.bought)))
-    in_cutoff = days.c.day <= cutoff_day
-    last_week = days.c.day > end_day - 7
-    year_before = (days.c.day > end_day - 730) & (days.c.day <= end_day - 365)
-    last_year = days.c.day > end_day - 365
-    query = select(
-        days.c.customer_id,
-        func.coalesce(first_key, -1),
-        *variant(in_cutoff),
-        *variant(None),
-        total(days.c.net, last_week),
-        func.max(case((bought_day & year_before, 1), else_=0)),
-        func.max(case((bought_day & last_year, 1), else_=0)),
-    ).group_by(days.c.customer_id)
-    stats = _int_matrix(connection, query, 17)
-    first_key_values = stats[:, 1].copy()
-    stats = np.insert(stats, 2, 0, axis=1)  # room for the first day's value
-    buyer_rows = first_key_values >= 0
-    stats[:, 1] = np.where(buyer_rows, first_key_values >> _SHIFT_BITS, -1)
-    stats[:, 2] = np.where(buyer_rows, first_key_values & (_SHIFT_VALUE - 1), 0)
+    full, light = upto(full_at), upto(light_at)
+    full_purchase = both(full, purchase)
+    light_purchase = both(light, purchase)
+    week_start, year, two_years = (full_at - timedelta(days=d) for d in (7, 365, 730))
+    query = (
+        select(
+            orders.c.customer_id,
+            day_of(func.min(case((purchase, on)))),
+            total(1, full_purchase),
+            total(1, both(full, ~purchase)),
+            total(amount, full_purchase),
+            total(amount, full),
+            day_of(func.max(case((full_purchase, on)))),
+            func.count(distinct(case((full_purchase, on)))),
+            day_of(func.max(case((light_purchase, on)))),
+            func.count(distinct(case((light_purchase, on)))),
+            total(amount, both(full, on > week_start)),
+            func.max(case((purchase & (on > two_years) & (on <= year), 1), else_=0)),
+            func.max(case((full_purchase & (on > year), 1), else_=0)),
+        )
+        .where(on <= end)
+        .group_by(orders.c.customer_id)
+    )
+    stats = _int_matrix(connection, query, 13)
+    firsts = (
+        select(orders.c.customer_id, func.min(on).label("first_on"))
+        .where(purchase, on <= end)
+        .group_by(orders.c.customer_id)
+        .subquery("firsts")
+    )
+    first_value = _int_matrix(
+        connection,
+        select(orders.c.customer_id, total(amount, None))
+        .join(firsts, (firsts.c.customer_id == orders.c.customer_id) & (firsts.c.first_on == on))
+        .where(purchase)
+        .group_by(orders.c.customer_id),
+        2,
+    )
     everyone = _int_matrix(
         connection,
         select(customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)).order_by(
@@ -190,18 +195,24 @@ def build_summaries(connection: Connection, *, end: date, cutoff: date) -> Summa
     )
     ids = everyone[:, 0].copy()
     cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
-    table = np.zeros((ids.size, 17), dtype=np.int64)
-    table[:, 0] = -1  # first purchase day of prospects
-    table[:, [6, 12]] = -1  # last purchase days of prospects
+    table = np.zeros((ids.size, 12), dtype=np.int64)
+    table[:, [0, 5, 7]] = -1  # first and last purchase days of prospects
     if stats.size:
         table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
-    first, first_bought = table[:, 0], table[:, 1]
-    year_before_flag, last_year_flag = table[:, 15] > 0, table[:, 16] > 0
+    first_bought = np.zeros(ids.size, dtype=np.int64)
+    if first_value.size:
+        first_bought[np.searchsorted(ids, first_value[:, 0])] = first_value[:, 1]
+    first = table[:, 0]
+    light_columns = np.zeros((ids.size, 6), dtype=np.int64)
+    light_columns[:, 4:6] = table[:, 7:9]
+    full_summary = _assemble(full_at, ids, cost, first, first_bought, table[:, 1:7])
+    light_summary = _assemble(light_at, ids, cost, first, first_bought, light_columns)
+    year_before_flag, last_year_flag = table[:, 10] > 0, table[:, 11] > 0
     first_days = first[first >= 0]
     return SummaryPair(
-        at_cutoff=_assemble(cutoff, ids, cost, first, first_bought, table[:, 2:8]),
-        at_end=_assemble(end, ids, cost, first, first_bought, table[:, 8:14]),
-        revenue_last_week_minor=int(table[:, 14].sum()),
+        at_cutoff=full_summary if full_at == cutoff else light_summary,
+        at_end=full_summary if full_at == end else light_summary,
+        revenue_last_week_minor=int(table[:, 9].sum()),
         active_year_before=int(year_before_flag.sum()),
         retained_last_year=int((year_before_flag & last_year_flag).sum()),
         first_order_day=int(first_days.min()) if first_days.size else None,
