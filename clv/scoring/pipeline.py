@@ -83,8 +83,7 @@ def _score_one(
     started = now or datetime.now(UTC)
     clock = datetime.now(UTC)
     try:
-        with engine.connect() as connection:
-            pair, future_holdout = _summaries(connection, as_of)
+        pair, future_holdout = _summaries(engine, as_of)
         summary = pair.at_cutoff if future_holdout else pair.at_end
         if not summary.buyers.any():
             raise ScoringError(
@@ -131,22 +130,21 @@ def _score_one(
     )
 
 
-def _summaries(connection: Connection, as_of: date) -> tuple[SummaryPair, bool]:
+def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:
     """The summaries for a run, and whether the holdout is the real period after `as_of`."""
-    last_order = connection.execute(select(func.max(orders_table.c.ordered_on))).scalar_one()
-    if isinstance(last_order, str):
-        last_order = date.fromisoformat(last_order)
-    if last_order is not None and last_order > as_of:
+    with engine.connect() as connection:
+        first, last = connection.execute(
+            select(func.min(orders_table.c.ordered_on), func.max(orders_table.c.ordered_on))
+        ).one()
+    first, last = (date.fromisoformat(d) if isinstance(d, str) else d for d in (first, last))
+    if last is not None and last > as_of:
         # orders after as_of exist: they are the holdout (the calibration/holdout split of
         # Fader, Hardie & Lee 2005); everything else is computed as of as_of
-        return build_summaries(connection, end=last_order, cutoff=as_of, full_at=as_of), True
-    first = connection.execute(select(func.min(orders_table.c.ordered_on))).scalar_one()
-    if isinstance(first, str):
-        first = date.fromisoformat(first)
+        return build_summaries(engine, end=last, cutoff=as_of, full_at=as_of), True
     span = (as_of - first).days if first is not None else 0
     holdout = min(HOLDOUT_MAX_DAYS, span // 3)
     cutoff = as_of - timedelta(days=holdout if holdout >= HOLDOUT_MIN_DAYS else 0)
-    return build_summaries(connection, end=as_of, cutoff=cutoff, full_at=as_of), False
+    return build_summaries(engine, end=as_of, cutoff=cutoff, full_at=as_of), False
 
 
 def _per_customer(

@@ -25,6 +25,7 @@ import numpy.typing as npt
 from sqlalchemy import (
     BigInteger,
     Connection,
+    Engine,
     Integer,
     Select,
     case,
@@ -43,6 +44,15 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
+
+
+def _read_matrices(
+    source: Engine | Connection, queries: list[tuple[Select[Any], int]]
+) -> list[IntArray]:
+    if isinstance(source, Connection):
+        return [_int_matrix(source, query, width) for query, width in queries]
+    with source.connect() as connection:
+        return [_int_matrix(connection, query, width) for query, width in queries]
 
 
 def _int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArray:
@@ -121,7 +131,7 @@ def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
 
 
 def build_summaries(
-    connection: Connection, *, end: date, cutoff: date, full_at: date
+    source: Engine | Connection, *, end: date, cutoff: date, full_at: date
 ) -> SummaryPair:
     """Summaries as of `cutoff` and `end` (cutoff <= end) from one pass over the orders.
 
@@ -152,10 +162,24 @@ def build_summaries(
     full_purchase = both(full, purchase)
     light_purchase = both(light, purchase)
     week_start, year, two_years = (full_at - timedelta(days=d) for d in (7, 365, 730))
+    first_on = func.min(case((purchase, on)))
+    same_day = orders.alias("same_day")
+    # the value of the first purchase day: a subquery on the group's own aggregate, which reads
+    # only that customer's first day from the index
+    first_bought = (
+        select(func.coalesce(func.sum(same_day.c.amount_minor), 0))
+        .where(
+            same_day.c.customer_id == orders.c.customer_id,
+            same_day.c.ordered_on == first_on,
+            same_day.c.amount_minor >= 0,
+        )
+        .scalar_subquery()
+    )
     query = (
         select(
             orders.c.customer_id,
-            day_of(func.min(case((purchase, on)))),
+            day_of(first_on),
+            cast(first_bought, BigInteger),
             total(1, full_purchase),
             total(1, both(full, ~purchase)),
             total(amount, full_purchase),
@@ -171,42 +195,23 @@ def build_summaries(
         .where(on <= end)
         .group_by(orders.c.customer_id)
     )
-    stats = _int_matrix(connection, query, 13)
-    firsts = (
-        select(orders.c.customer_id, func.min(on).label("first_on"))
-        .where(purchase, on <= end)
-        .group_by(orders.c.customer_id)
-        .subquery("firsts")
-    )
-    first_value = _int_matrix(
-        connection,
-        select(orders.c.customer_id, total(amount, None))
-        .join(firsts, (firsts.c.customer_id == orders.c.customer_id) & (firsts.c.first_on == on))
-        .where(purchase)
-        .group_by(orders.c.customer_id),
-        2,
-    )
-    everyone = _int_matrix(
-        connection,
-        select(customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)).order_by(
-            customers.c.id
-        ),
-        2,
-    )
+    everyone_query = select(
+        customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
+    ).order_by(customers.c.id)
+    stats, everyone = _read_matrices(source, [(query, 14), (everyone_query, 2)])
     ids = everyone[:, 0].copy()
     cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
-    table = np.zeros((ids.size, 12), dtype=np.int64)
-    table[:, [0, 5, 7]] = -1  # first and last purchase days of prospects
+    table = np.zeros((ids.size, 13), dtype=np.int64)
+    table[:, [0, 6, 8]] = -1  # first and last purchase days of prospects
     if stats.size:
         table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
-    first_bought = np.zeros(ids.size, dtype=np.int64)
-    if first_value.size:
-        first_bought[np.searchsorted(ids, first_value[:, 0])] = first_value[:, 1]
+    first_bought_values = table[:, 1]
+    table = np.delete(table, 1, axis=1)
     first = table[:, 0]
     light_columns = np.zeros((ids.size, 6), dtype=np.int64)
     light_columns[:, 4:6] = table[:, 7:9]
-    full_summary = _assemble(full_at, ids, cost, first, first_bought, table[:, 1:7])
-    light_summary = _assemble(light_at, ids, cost, first, first_bought, light_columns)
+    full_summary = _assemble(full_at, ids, cost, first, first_bought_values, table[:, 1:7])
+    light_summary = _assemble(light_at, ids, cost, first, first_bought_values, light_columns)
     year_before_flag, last_year_flag = table[:, 10] > 0, table[:, 11] > 0
     first_days = first[first >= 0]
     return SummaryPair(

@@ -35,6 +35,7 @@ class Order(SQLModel, table=True):
     # covers the scoring aggregation (per customer and day, with amounts) without table reads
     __table_args__ = (
         Index("ix_orders_customer_day_amount", "customer_id", "ordered_on", "amount_minor"),
+        Index("ix_orders_ordered_on", "ordered_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

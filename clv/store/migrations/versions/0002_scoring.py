@@ -119,11 +119,13 @@ def upgrade() -> None:
             ["customer_id", "ordered_on", "amount_minor"],
             unique=False,
         )
+        batch_op.create_index("ix_orders_ordered_on", ["ordered_on"], unique=False)
 
 
 def downgrade() -> None:
 
     with op.batch_alter_table("orders", schema=None) as batch_op:
+        batch_op.drop_index("ix_orders_ordered_on")
         batch_op.drop_index("ix_orders_customer_day_amount")
         batch_op.create_index(
             batch_op.f("ix_orders_customer_day"), ["customer_id", "ordered_on"], unique=False
