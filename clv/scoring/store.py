@@ -149,9 +149,6 @@ def _write_weekly(
         "week_end": [week] * n,
         "customer_id": summary.customer_id[buyers].tolist(),
         "predicted_clv": values["predicted_clv"][buyers].tolist(),
-        "p_alive": float_values(values["p_alive"][buyers]),
         "segment": classes.segment[buyers].tolist(),
-        "tier": classes.tier[buyers].tolist(),
-        "stage": classes.stage[buyers].tolist(),
     }
     insert_rows(connection, "customer_weekly", list(columns), zip(*columns.values(), strict=True))

@@ -140,10 +140,7 @@ class CustomerWeekly(SQLModel, table=True):
         sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
     )
     predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
-    p_alive: float | None = Field(default=None, sa_column=Column(Float()))  # None: no model
     segment: str = Field(max_length=32)
-    tier: str | None = Field(default=None, max_length=16)
-    stage: str = Field(max_length=16)
 
 
 # The Core tables, for set-based queries and bulk writes.

@@ -93,10 +93,7 @@ def upgrade() -> None:
         sa.Column("week_end", sa.Date(), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.Column("predicted_clv", sa.Float(), nullable=False),
-        sa.Column("p_alive", sa.Float(), nullable=True),
         sa.Column("segment", sa.String(length=32), nullable=False),
-        sa.Column("tier", sa.String(length=16), nullable=True),
-        sa.Column("stage", sa.String(length=16), nullable=False),
         sa.ForeignKeyConstraint(["customer_id"], ["customers.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("week_end", "customer_id"),
     )
