@@ -143,6 +143,41 @@ def build_summaries(
     if full_at not in (cutoff, end):
         raise ValueError("full_at must be the cutoff or the end")
     light_at = cutoff if full_at == end else end
+    query = _order_stats_query(end=end, cutoff=cutoff, full_at=full_at)
+    everyone_query = select(
+        customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
+    ).order_by(customers.c.id)
+    stats, everyone = _read_matrices(source, [(query, 14), (everyone_query, 2)])
+    ids = everyone[:, 0].copy()
+    cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
+    table = np.zeros((ids.size, 13), dtype=np.int64)
+    table[:, [0, 6, 8]] = -1  # first and last purchase days of prospects
+    if stats.size:
+        table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
+    first_bought_values = table[:, 1]
+    table = np.delete(table, 1, axis=1)
+    first = table[:, 0]
+    light_columns = np.zeros((ids.size, 6), dtype=np.int64)
+    light_columns[:, 4:6] = table[:, 7:9]
+    full_summary = _assemble(full_at, ids, cost, first, first_bought_values, table[:, 1:7])
+    light_summary = _assemble(light_at, ids, cost, first, first_bought_values, light_columns)
+    year_before_flag, last_year_flag = table[:, 10] > 0, table[:, 11] > 0
+    first_days = first[first >= 0]
+    return SummaryPair(
+        at_cutoff=full_summary if full_at == cutoff else light_summary,
+        at_end=full_summary if full_at == end else light_summary,
+        revenue_last_week_minor=int(table[:, 9].sum()),
+        active_year_before=int(year_before_flag.sum()),
+        retained_last_year=int((year_before_flag & last_year_flag).sum()),
+        first_order_day=int(first_days.min()) if first_days.size else None,
+    )
+
+
+def _order_stats_query(
+    *, end: date, cutoff: date, full_at: date, customer_ids: tuple[int, int] | None = None
+) -> Select[Any]:
+    """The per-customer aggregation (14 integer columns), for all customers or an id range."""
+    light_at = cutoff if full_at == end else end
     on, amount = orders.c.ordered_on, orders.c.amount_minor
     purchase = amount >= 0
 
@@ -195,33 +230,9 @@ def build_summaries(
         .where(on <= end)
         .group_by(orders.c.customer_id)
     )
-    everyone_query = select(
-        customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
-    ).order_by(customers.c.id)
-    stats, everyone = _read_matrices(source, [(query, 14), (everyone_query, 2)])
-    ids = everyone[:, 0].copy()
-    cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
-    table = np.zeros((ids.size, 13), dtype=np.int64)
-    table[:, [0, 6, 8]] = -1  # first and last purchase days of prospects
-    if stats.size:
-        table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
-    first_bought_values = table[:, 1]
-    table = np.delete(table, 1, axis=1)
-    first = table[:, 0]
-    light_columns = np.zeros((ids.size, 6), dtype=np.int64)
-    light_columns[:, 4:6] = table[:, 7:9]
-    full_summary = _assemble(full_at, ids, cost, first, first_bought_values, table[:, 1:7])
-    light_summary = _assemble(light_at, ids, cost, first, first_bought_values, light_columns)
-    year_before_flag, last_year_flag = table[:, 10] > 0, table[:, 11] > 0
-    first_days = first[first >= 0]
-    return SummaryPair(
-        at_cutoff=full_summary if full_at == cutoff else light_summary,
-        at_end=full_summary if full_at == end else light_summary,
-        revenue_last_week_minor=int(table[:, 9].sum()),
-        active_year_before=int(year_before_flag.sum()),
-        retained_last_year=int((year_before_flag & last_year_flag).sum()),
-        first_order_day=int(first_days.min()) if first_days.size else None,
-    )
+    if customer_ids is not None:
+        query = query.where(orders.c.customer_id.between(*customer_ids))
+    return query
 
 
 def _assemble(
