@@ -129,8 +129,11 @@ def fit_log_params(
     """
 
     def safe(z: FloatArray) -> tuple[float, FloatArray]:
-        with np.errstate(all="ignore"):
-            f, g = objective(z)
+        try:
+            with np.errstate(all="ignore"):
+                f, g = objective(z)
+        except (ZeroDivisionError, OverflowError):  # a step to parameters that under/overflow
+            return np.inf, np.zeros_like(z)
         if not np.isfinite(f) or not np.all(np.isfinite(g)):
             return np.inf, np.zeros_like(z)
         return f, g

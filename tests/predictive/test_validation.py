@@ -99,3 +99,17 @@ def test_gamma_gamma_non_convergence_raises() -> None:
     # identical spend for everyone: no heterogeneity, q and v run away
     with pytest.raises(ConvergenceError):
         GammaGammaModel().fit(np.full(200, 3), np.full(200, 10.0))
+
+
+def test_gamma_gamma_on_identical_spends_fails_as_a_model_error() -> None:
+    """Every repeat customer spending exactly the same: the likelihood has no interior
+    maximum; the fit must fail with ModelError, not an arithmetic exception."""
+    from clv.predictive import GammaGammaModel, ModelError
+
+    x = np.array([1.0, 2.0] * 20)
+    m = np.array([20.0] * 30 + [10.0] * 10)
+    try:
+        gg = GammaGammaModel().fit(x, m)
+    except ModelError:
+        return  # the clear failure the pipeline falls back on
+    assert all(np.isfinite(v) and v > 0 for v in gg.params.values())
