@@ -51,7 +51,7 @@ class ImportReport:
             f"rejected {self.rejected:,}"
         )
         if self.conflicts:
-            text += f" ({self.conflicts:,} conflicts)"
+            text += f" ({self.conflicts:,} conflict{'s' if self.conflicts != 1 else ''})"
         text += f" · {self.seconds:.2f} s"
         if self.rejects_path is not None:
             text += f"\nrejected rows written to {self.rejects_path}"
