@@ -82,3 +82,12 @@ def env_settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests ran against the real PostgreSQL server (CI requires some did)."""
+    passed = terminalreporter.stats.get("passed", [])
+    on_postgres = [r for r in passed if "postgresql" in r.nodeid]
+    terminalreporter.write_line(
+        f"PostgreSQL leg: {len(on_postgres)} tests passed against a real PostgreSQL server"
+    )
