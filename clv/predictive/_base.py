@@ -17,7 +17,7 @@ from ._fitting import (
     standard_errors,
 )
 from ._fitting import numeric_objective as _numeric_objective
-from ._validation import FloatArray, validate_rft, validate_t
+from ._validation import FloatArray, validate_penalizer, validate_rft, validate_t
 from .errors import InvalidInputError, ModelError, NotFittedError
 
 __all__ = ["TransactionModel"]
@@ -42,9 +42,7 @@ class TransactionModel(ABC):
     _numeric_gradient: bool = False
 
     def __init__(self, penalizer_coef: float = 0.0, maxiter: int = 1000) -> None:
-        if not np.isfinite(penalizer_coef) or penalizer_coef < 0:
-            raise InvalidInputError(f"penalizer_coef must be >= 0, got {penalizer_coef}")
-        self.penalizer_coef = float(penalizer_coef)
+        self.penalizer_coef = validate_penalizer(penalizer_coef)
         self.maxiter = int(maxiter)
         self._params: FloatArray | None = None
         self.log_likelihood: float = float("nan")

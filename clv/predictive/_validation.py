@@ -125,3 +125,10 @@ def validate_t(t: Any) -> FloatArray:
         i = _first_bad(bad)
         raise InvalidInputError(f"t must be finite and >= 0 (t[{i}]={flat[i]})")
     return arr
+
+
+def validate_penalizer(penalizer_coef: float) -> float:
+    """The L2 penalty coefficient, which must be finite and >= 0."""
+    if not np.isfinite(penalizer_coef) or penalizer_coef < 0:
+        raise InvalidInputError(f"penalizer_coef must be >= 0, got {penalizer_coef}")
+    return float(penalizer_coef)

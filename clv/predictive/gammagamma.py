@@ -17,7 +17,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from ._fitting import LogLik, check_identified, fit_log_params, hessian, standard_errors
-from ._validation import FloatArray, validate_monetary
+from ._validation import FloatArray, validate_monetary, validate_penalizer
 from .errors import InvalidInputError, ModelError, NotFittedError
 
 __all__ = ["GammaGammaModel"]
@@ -91,9 +91,7 @@ class GammaGammaModel:
     param_names = ("p", "q", "v")
 
     def __init__(self, penalizer_coef: float = 0.0, maxiter: int = 1000) -> None:
-        if not np.isfinite(penalizer_coef) or penalizer_coef < 0:
-            raise InvalidInputError(f"penalizer_coef must be >= 0, got {penalizer_coef}")
-        self.penalizer_coef = float(penalizer_coef)
+        self.penalizer_coef = validate_penalizer(penalizer_coef)
         self.maxiter = int(maxiter)
         self._params: FloatArray | None = None
         self.log_likelihood = float("nan")

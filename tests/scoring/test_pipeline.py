@@ -229,5 +229,12 @@ def test_segment_summary_with_week_over_week_change(
         group = group_summary(session, "hibernating")
     assert group.name == "Hibernating"
     assert group.rule == "R 1–2 and F 1–2"
-    assert group.customers_change is not None
-    assert group.customers == len(group.top) or len(group.top) == 10
+    assert group.previous_customers is not None
+    assert group.customers_change == group.customers - group.previous_customers
+    assert len(group.top) == min(10, group.customers)
+    values = [t.predicted_clv for t in group.top]
+    assert values == sorted(values, reverse=True)
+    with Session(engine) as session:  # the previous week's run counted the same group
+        runs = weekly_trend(session, weeks=13)
+    before = {g["name"]: g["customers"] for g in runs[-2]["groups"] if g["dimension"] == "segment"}
+    assert group.previous_customers == before.get("Hibernating", 0)
