@@ -43,6 +43,30 @@ class Settings(BaseSettings):
     slack_answer_in_ack: bool = True  # False: ack empty, answer through response_url
     port: int = Field(default=3000, ge=1, le=65535)
 
+    # the weekly digest and the scheduler (cron expressions in TIMEZONE)
+    digest_channel: str = ""  # channel id (C...) or name; empty: no scheduled digest
+    digest_cron: str = "0 9 * * mon"
+    score_cron: str = "0 2 * * *"
+    digest_dormant_limit: int = Field(default=10, ge=1, le=20)
+    scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
+
+    # one-click outreach to dormant customers
+    slack_outreach_users: str = ""  # comma-separated user ids; empty: anyone who sees the button
+    outreach_backend: Literal["log", "smtp", "webhook"] = "log"
+    outreach_cooldown_days: int = Field(default=30, ge=0, le=3650)
+    outreach_unsubscribe_url: str = ""  # `{email}` and `{customer_id}` are filled in
+    shop_name: str = "our shop"
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_user: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = ""
+    outreach_webhook_url: str = ""
+    outreach_webhook_secret: SecretStr | None = None
+    outreach_webhook_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
+    outreach_webhook_retries: int = Field(default=3, ge=0, le=10)
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -60,6 +84,17 @@ class Settings(BaseSettings):
         if not value.isalpha():
             raise ValueError(f"currency must be an ISO 4217 code such as USD, not {value!r}")
         return value.upper()
+
+    @field_validator("digest_cron", "score_cron")
+    @classmethod
+    def _valid_cron(cls, value: str) -> str:
+        fields = value.split()
+        if len(fields) != 5:
+            raise ValueError(
+                f"{value!r} is not a cron expression: use five fields, "
+                "minute hour day month day-of-week, such as '0 9 * * mon'"
+            )
+        return value
 
     @property
     def monthly_discount_rate(self) -> float:

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Float, ForeignKey, Index, SmallInteger, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    Table,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from clv.store.types import UTCDateTime
@@ -143,6 +153,62 @@ class CustomerWeekly(SQLModel, table=True):
     segment: str = Field(max_length=32)
 
 
+class DigestPost(SQLModel, table=True):
+    """One weekly digest for one channel: claimed, then posted (with its ts) or failed.
+
+    The unique (channel, week_end) row is the exactly-once claim: whoever inserts it posts.
+    """
+
+    __tablename__ = "digest_posts"
+    __table_args__ = (UniqueConstraint("channel", "week_end", name="uq_digest_posts_channel_week"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    week_end: date
+    status: str = Field(max_length=16)  # claimed | posted | failed
+    claimed_by: str = Field(max_length=128)  # host:pid:token of the claiming process
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    attempts: int = 1
+    trigger: str = Field(max_length=16)  # schedule | manual | force
+    posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    message_ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class Outreach(SQLModel, table=True):
+    """The audit row of one outreach request: who, when, which customer, how, and the result."""
+
+    __tablename__ = "outreach"
+    __table_args__ = (Index("ix_outreach_customer_requested", "customer_id", "requested_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), nullable=False)
+    )
+    requested_by: str = Field(max_length=64)  # Slack user id, or "cli"
+    requested_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    source: str | None = Field(default=None, max_length=128)  # e.g. digest:C123:2024-06-30
+    backend: str = Field(max_length=16)
+    status: str = Field(max_length=16)  # claimed | sent | failed | refused
+    reason: str | None = Field(default=None, max_length=500)
+    message_id: str | None = Field(default=None, max_length=255)
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+
+
+class OutreachContact(SQLModel, table=True):
+    """The last claimed contact of a customer: the row the cooldown is claimed on atomically."""
+
+    __tablename__ = "outreach_contacts"
+
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    outreach_id: int = Field(
+        sa_column=Column(ForeignKey("outreach.id", ondelete="CASCADE"), nullable=False)
+    )
+    claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # The Core tables, for set-based queries and bulk writes.
 customers_table: Table = Customer.__table__  # type: ignore[attr-defined]
 orders_table: Table = Order.__table__  # type: ignore[attr-defined]
@@ -150,3 +216,6 @@ scoring_runs_table: Table = ScoringRun.__table__  # type: ignore[attr-defined]
 run_group_stats_table: Table = RunGroupStat.__table__  # type: ignore[attr-defined]
 customer_scores_table: Table = CustomerScore.__table__  # type: ignore[attr-defined]
 customer_weekly_table: Table = CustomerWeekly.__table__  # type: ignore[attr-defined]
+digest_posts_table: Table = DigestPost.__table__  # type: ignore[attr-defined]
+outreach_table: Table = Outreach.__table__  # type: ignore[attr-defined]
+outreach_contacts_table: Table = OutreachContact.__table__  # type: ignore[attr-defined]
