@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # one-click outreach to dormant customers
     slack_outreach_users: str = ""  # comma-separated user ids; empty: anyone who sees the button
     outreach_backend: Literal["log", "smtp", "webhook"] = "log"
-    outreach_cooldown_days: int = Field(default=30, ge=0, le=3650)
+    outreach_cooldown_days: int = Field(default=30, ge=1, le=3650)  # >= 1: double clicks
     outreach_unsubscribe_url: str = ""  # `{email}` and `{customer_id}` are filled in
     shop_name: str = "our shop"
     smtp_host: str = "localhost"

@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.slack.blocks import escape
 from bot.slack.payloads import ClvRequest
 from bot.slack.render import (
     render_customer_card,
@@ -38,6 +37,7 @@ from clv.insights import (
     top_customers,
 )
 from clv.insights.suggest import suggest_customers
+from clv.present.blocks import escape
 from clv.settings import Settings
 
 Message = dict[str, Any]

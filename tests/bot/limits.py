@@ -6,7 +6,7 @@ from typing import Any
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import block_text_size
+from clv.present.blocks import block_text_size
 
 
 def assert_within_limits(message: dict[str, Any]) -> None:

@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.slack.access import is_allowed
-from bot.slack.blocks import clip, escape, line_sections, section, to_message
 from bot.slack.payloads import (
     ClvRequest,
     extract_action_value,
@@ -18,8 +17,9 @@ from bot.slack.payloads import (
     is_slack_id,
     to_clv_request,
 )
-from bot.slack.privacy import to_masked_email, to_masked_key, to_masked_name
 from bot.slack.render.customer import to_clv_cac, to_status
+from clv.present.blocks import clip, escape, line_sections, section, to_message
+from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 from clv.settings import Settings
 from tests.bot.limits import assert_within_limits
 from tests.bot.served import block_action

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import (
+from clv.formatting import money, percent, sparkline
+from clv.present.blocks import (
     actions,
     button,
     context,
@@ -15,8 +16,7 @@ from bot.slack.blocks import (
     section,
     to_message,
 )
-from bot.slack.privacy import to_masked_email, to_masked_key, to_masked_name
-from clv.formatting import money, percent, sparkline
+from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 
 ACTION_WHY = "clv_why"
 ACTION_SHARE = "clv_share"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import (
+from clv.formatting import money, percent, signed
+from clv.present.blocks import (
     context,
     escape,
     fields,
@@ -14,7 +15,6 @@ from bot.slack.blocks import (
     short,
     to_message,
 )
-from clv.formatting import money, percent, signed
 
 
 def _change(customers: int | None, value: float | None, currency: str) -> str:

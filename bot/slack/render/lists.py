@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, escape, header, line_sections, short, to_message
 from clv.formatting import money, percent
+from clv.present.blocks import context, escape, header, line_sections, short, to_message
 
 
 def _row(i: int, r: dict[str, Any], currency: str, stake: bool) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, escape, header, section, to_message
+from clv.present.blocks import context, escape, header, section, to_message
 
 HELP = """\
 `/clv <customer id or email>` — the customer's card: value, status, segment, trend

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.slack.blocks import context, escape, fields, header, line_sections, to_message
 from clv.formatting import money
+from clv.present.blocks import context, escape, fields, header, line_sections, to_message
 
 
 def _when(stamp: str | None) -> str:
