@@ -1,0 +1,57 @@
+"""What a backend needs to reach one customer, and what every backend looks like."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+from urllib.parse import quote
+
+
+class OutreachConfigError(ValueError):
+    """A backend's settings are missing or wrong; the message names the variable."""
+
+
+class OutreachSendError(RuntimeError):
+    """A backend could not deliver; the message is safe to store and show (no secrets)."""
+
+
+@dataclass(frozen=True)
+class OutreachMessage:
+    """One re-engagement message, as the service hands it to a backend."""
+
+    outreach_id: int
+    customer_id: int
+    customer_key: str  # the shop's own customer id (customers.external_id)
+    name: str | None
+    email: str | None
+    last_order_on: date | None
+    days_since_last_order: int | None
+    shop_name: str
+    unsubscribe_url: str | None
+    requested_by: str
+    source: str | None
+    requested_at: datetime
+
+
+class OutreachBackend(Protocol):
+    """Delivers one message and returns its message id; raises on failure."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def needs_email(self) -> bool:
+        """True when a customer without an email address cannot be reached."""
+        ...
+
+    def send(self, message: OutreachMessage) -> str: ...
+
+
+def unsubscribe_link(template: str, *, email: str | None, customer_key: str) -> str | None:
+    """`OUTREACH_UNSUBSCRIBE_URL` with `{email}` and `{customer_id}` filled in, URL-encoded."""
+    if not template:
+        return None
+    return template.replace("{email}", quote(email or "", safe="")).replace(
+        "{customer_id}", quote(customer_key, safe="")
+    )

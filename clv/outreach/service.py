@@ -1,0 +1,314 @@
+"""One click, one message: consent, cooldown claim, send, record.
+
+`request_outreach` is idempotent under double clicks, concurrent clicks and Slack retries:
+in ONE transaction it inserts the audit row (`claimed`) and claims the customer's row in
+`outreach_contacts` with `INSERT ... ON CONFLICT (customer_id) DO UPDATE ... WHERE the held
+claim is older than the cooldown`. Only the transaction that wins the claim sends. The send
+happens outside the transaction; afterwards the audit row becomes `sent` or `failed`, and a
+failure gives the claim back (to the previous contact, or none) so a retry can send.
+
+Delivery is at most once: if the process dies between the claim and recording the result,
+the claim stays held with the audit row `claimed` — the customer may or may not have the
+message, so nobody can send another until the cooldown has passed. Never a double email.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from clv.outreach.backends import make_backend
+from clv.outreach.message import OutreachBackend, OutreachMessage, OutreachSendError
+from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
+from clv.outreach.policy import NO_EMAIL, OPTED_OUT, cooldown_reason, last_contacts
+from clv.settings import Settings
+from clv.store.tables import customers_table as customers
+from clv.store.tables import orders_table as orders
+from clv.store.tables import outreach_contacts_table as contacts
+from clv.store.tables import outreach_table as outreach
+
+log = logging.getLogger(__name__)
+
+OutreachStatus = Literal[
+    "sent", "already_contacted", "opted_out", "no_address", "failed", "unknown_customer"
+]
+SENT_REASONS = {
+    "log": "recorded only (OUTREACH_BACKEND=log): nothing was sent",
+    "smtp": "sent by email",
+    "webhook": "handed to the outreach webhook",
+}
+
+
+@dataclass(frozen=True)
+class OutreachResult:
+    """What happened to one request. `by`/`at`/`message_id`/`outreach_id` describe the
+    request itself, or for `already_contacted` the contact that holds the cooldown."""
+
+    status: OutreachStatus
+    customer_id: int
+    customer_key: str | None
+    outreach_id: int | None
+    by: str | None
+    at: datetime | None
+    message_id: str | None
+    reason: str | None  # plain text, no markup
+    retry_allowed: bool
+
+
+def request_outreach(
+    engine: Engine,
+    settings: Settings,
+    *,
+    customer_id: int,
+    requested_by: str,
+    source: str | None = None,
+    now: datetime | None = None,
+    backend: OutreachBackend | None = None,
+) -> OutreachResult:
+    """Contact `customer_id` once, if consent and the cooldown allow; see the module docstring.
+
+    The caller has checked that `requested_by` may do this. Raises `OutreachConfigError` when
+    no `backend` is given and the configured one lacks a setting.
+    """
+    if not requested_by.strip():
+        raise ValueError("requested_by must name who asked (a Slack user id, or 'cli')")
+    if now is not None and now.tzinfo is None:
+        raise ValueError(f"naive datetime {now!r}: pass a tz-aware `now`")
+    backend = backend or make_backend(settings)
+    now = (now or datetime.now(UTC)).astimezone(settings.tzinfo)
+    request = _Request(customer_id, requested_by[:64], source[:128] if source else None, now)
+    with engine.begin() as connection:
+        claimed = _claim(connection, settings, backend, request)
+    if isinstance(claimed, OutreachResult):
+        log.info(
+            "outreach for customer %d refused: %s", customer_id, claimed.status
+        )  # no reason text: it may name people
+        return claimed
+    return _send(engine, settings, backend, claimed, request)
+
+
+@dataclass(frozen=True)
+class _Request:
+    customer_id: int
+    requested_by: str
+    source: str | None
+    now: datetime
+
+
+def _claim(
+    connection: Connection, settings: Settings, backend: OutreachBackend, request: _Request
+) -> OutreachMessage | OutreachResult:
+    """Insert the audit row and win the cooldown claim, or record why not."""
+    customer = connection.execute(
+        select(
+            customers.c.external_id, customers.c.email, customers.c.name, customers.c.opted_out
+        ).where(customers.c.id == request.customer_id)
+    ).first()
+    if customer is None:
+        return _result(request, "unknown_customer", None, reason="unknown customer")
+    key: str = customer.external_id
+    if customer.opted_out:
+        _audit(connection, backend, request, status="refused", reason=OPTED_OUT)
+        return _result(request, "opted_out", key, reason=OPTED_OUT)
+    email = (customer.email or "").strip() or None
+    if backend.needs_email and email is None:
+        _audit(connection, backend, request, status="refused", reason=NO_EMAIL)
+        return _result(request, "no_address", key, reason=NO_EMAIL)
+
+    outreach_id = _audit(connection, backend, request, status="claimed")
+    if not _win_claim(connection, request, outreach_id, settings.outreach_cooldown_days):
+        holder = last_contacts(connection, customer_ids=[request.customer_id]).get(
+            request.customer_id
+        )
+        reason = (
+            cooldown_reason(holder, cooldown_days=settings.outreach_cooldown_days, now=request.now)
+            if holder
+            else "another outreach to this customer was requested at the same moment"
+        )
+        connection.execute(
+            update(outreach)
+            .where(outreach.c.id == outreach_id)
+            .values(status="refused", reason=reason[:500], finished_at=request.now)
+        )
+        if holder is None:
+            return _result(request, "already_contacted", key, reason=reason)
+        return OutreachResult(
+            "already_contacted", request.customer_id, key, holder.outreach_id, holder.by,
+            holder.at, holder.message_id, reason, retry_allowed=False,
+        )  # fmt: skip
+
+    last_order_on = connection.execute(
+        select(func.max(orders.c.ordered_on)).where(orders.c.customer_id == request.customer_id)
+    ).scalar_one()
+    today = request.now.date()
+    return OutreachMessage(
+        outreach_id=outreach_id,
+        customer_id=request.customer_id,
+        customer_key=key,
+        name=customer.name,
+        email=email,
+        last_order_on=last_order_on,
+        days_since_last_order=(today - last_order_on).days if last_order_on else None,
+        shop_name=settings.shop_name,
+        unsubscribe_url=fill_unsubscribe_link(
+            settings.outreach_unsubscribe_url, email=email, customer_key=key
+        ),
+        requested_by=request.requested_by,
+        source=request.source,
+        requested_at=request.now,
+    )
+
+
+def _win_claim(connection: Connection, request: _Request, outreach_id: int, days: int) -> bool:
+    """Atomically take the customer's cooldown claim unless a claim younger than it is held."""
+    name = connection.dialect.name
+    dialect: Any = {"postgresql": postgresql, "sqlite": sqlite}.get(name)
+    if dialect is None:
+        raise NotImplementedError(f"outreach claims need PostgreSQL or SQLite, not {name}")
+    statement = dialect.insert(contacts).values(
+        customer_id=request.customer_id, outreach_id=outreach_id, claimed_at=request.now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[contacts.c.customer_id],
+        set_={
+            "outreach_id": statement.excluded.outreach_id,
+            "claimed_at": statement.excluded.claimed_at,
+        },
+        where=contacts.c.claimed_at <= request.now - timedelta(days=days),
+    ).returning(contacts.c.outreach_id)
+    return connection.execute(statement).first() is not None
+
+
+def _send(
+    engine: Engine,
+    settings: Settings,
+    backend: OutreachBackend,
+    message: OutreachMessage,
+    request: _Request,
+) -> OutreachResult:
+    started = time.monotonic()
+    try:
+        message_id = backend.send(message)
+    except Exception as exc:  # any failure: record it, give the claim back
+        error = safe_error(exc, settings)
+        finished = request.now + timedelta(seconds=time.monotonic() - started)
+        with engine.begin() as connection:
+            _fail(connection, message, error, finished)
+        log.warning("outreach %d for customer %d failed: %s", message.outreach_id,
+                    message.customer_id, error)  # fmt: skip
+        return OutreachResult(
+            "failed", message.customer_id, message.customer_key, message.outreach_id,
+            request.requested_by, finished, None, f"sending failed: {error}", retry_allowed=True,
+        )  # fmt: skip
+    finished = request.now + timedelta(seconds=time.monotonic() - started)
+    reason = SENT_REASONS.get(backend.name, f"sent through {backend.name}")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(outreach)
+                .where(outreach.c.id == message.outreach_id)
+                .values(status="sent", message_id=message_id[:255], finished_at=finished)
+            )
+    except SQLAlchemyError:
+        # sent, but not recorded: the claim stays held, so it is never sent twice
+        log.exception("outreach %d was sent but could not be recorded", message.outreach_id)
+        reason += "; recording it failed (see the log)"
+    log.info("outreach %d for customer %d sent through %s", message.outreach_id,
+             message.customer_id, backend.name)  # fmt: skip
+    return OutreachResult(
+        "sent", message.customer_id, message.customer_key, message.outreach_id,
+        request.requested_by, finished, message_id, reason, retry_allowed=False,
+    )  # fmt: skip
+
+
+def _fail(connection: Connection, message: OutreachMessage, error: str, at: datetime) -> None:
+    """Record the failure and hand the claim back to the previous contact, or drop it."""
+    connection.execute(
+        update(outreach)
+        .where(outreach.c.id == message.outreach_id)
+        .values(status="failed", reason=error[:500], finished_at=at)
+    )
+    # the previous contact is read from the audit, not remembered from the claim: a claim
+    # may have been handed back by another failure in between
+    previous = connection.execute(
+        select(outreach.c.id, outreach.c.requested_at)
+        .where(
+            outreach.c.customer_id == message.customer_id,
+            outreach.c.id != message.outreach_id,
+            outreach.c.status.in_(("sent", "claimed")),
+        )
+        .order_by(outreach.c.requested_at.desc(), outreach.c.id.desc())
+        .limit(1)
+    ).first()
+    held = (contacts.c.customer_id == message.customer_id) & (
+        contacts.c.outreach_id == message.outreach_id
+    )
+    if previous is None:
+        connection.execute(delete(contacts).where(held))
+    else:
+        connection.execute(
+            update(contacts)
+            .where(held)
+            .values(outreach_id=previous.id, claimed_at=previous.requested_at)
+        )
+
+
+def _audit(
+    connection: Connection,
+    backend: OutreachBackend,
+    request: _Request,
+    *,
+    status: str,
+    reason: str | None = None,
+) -> int:
+    finished = request.now if status == "refused" else None
+    outreach_id: int = connection.execute(
+        insert(outreach)
+        .values(
+            customer_id=request.customer_id,
+            requested_by=request.requested_by,
+            requested_at=request.now,
+            source=request.source,
+            backend=backend.name,
+            status=status,
+            reason=reason,
+            finished_at=finished,
+        )
+        .returning(outreach.c.id)
+    ).scalar_one()
+    return outreach_id
+
+
+def _result(
+    request: _Request, status: OutreachStatus, key: str | None, *, reason: str
+) -> OutreachResult:
+    return OutreachResult(
+        status, request.customer_id, key, None, None, None, None, reason, retry_allowed=False
+    )
+
+
+def safe_error(exc: BaseException, settings: Settings) -> str:
+    """`exc` as text fit for the audit row and the user: secrets blanked, length capped."""
+    text = str(exc) if isinstance(exc, OutreachSendError) else f"{type(exc).__name__}: {exc}"
+    secrets = [settings.outreach_webhook_url] + [
+        secret.get_secret_value()
+        for secret in (
+            settings.smtp_password,
+            settings.outreach_webhook_secret,
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+        )
+        if secret is not None
+    ]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:400]
