@@ -15,3 +15,9 @@ def is_allowed(settings: Settings, user_id: str | None, channel_id: str | None) 
     if users and user_id not in users:
         return False
     return not (channels and channel_id not in channels)
+
+
+def may_send_outreach(settings: Settings, user_id: str | None) -> bool:
+    """SLACK_OUTREACH_USERS, or anyone who can see the button when it is empty."""
+    users = to_id_set(settings.slack_outreach_users)
+    return user_id is not None and (not users or user_id in users)

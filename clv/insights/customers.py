@@ -41,6 +41,7 @@ class CustomerView:
         customer = self.customer
         return {
             "customer_id": customer.external_id,
+            "store_id": customer.id,  # what the outreach button carries
             "name": customer.name,
             "email": customer.email,
             "channel": customer.channel,

@@ -16,6 +16,7 @@ from clv.present.blocks import (
     section,
     to_message,
 )
+from clv.present.outreach import outreach_block_id, outreach_button
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 
 ACTION_WHY = "clv_why"
@@ -88,12 +89,13 @@ def render_customer_card(
     if shared_by:
         blocks.append(context(f"shared by <@{shared_by}> · personal data masked"))
     if not masked:
-        blocks.append(
-            actions(
-                button("Why this number?", ACTION_WHY, card["customer_id"]),
-                button("Share in channel", ACTION_SHARE, card["customer_id"]),
-            )
-        )
+        buttons = [
+            button("Why this number?", ACTION_WHY, card["customer_id"]),
+            button("Share in channel", ACTION_SHARE, card["customer_id"]),
+        ]
+        if card["dormant"] and not card["opted_out"] and card.get("store_id"):
+            buttons.append(outreach_button(card["store_id"], f"card:{card['customer_id']}"))
+        blocks.append({**actions(*buttons), "block_id": outreach_block_id(card["store_id"] or 0)})
     text = f"{name} ({key}): predicted CLV {money(card['predicted_clv'], cur)}"
     return to_message(escape(text), blocks, ephemeral=not shared_by)
 

@@ -1,13 +1,15 @@
-"""Buttons on the customer card: acknowledged at once, answered from a lazy listener."""
+"""Buttons on the customer card and the digest: acknowledged at once, answered lazily."""
 
 from __future__ import annotations
 
 from slack_bolt import Ack, App
 
 from bot.slack.deps import Deps
+from bot.slack.listeners.actions.outreach import send_outreach
 from bot.slack.listeners.actions.share import share_in_channel
 from bot.slack.listeners.actions.why import explain
 from bot.slack.render.customer import ACTION_SHARE, ACTION_WHY
+from clv.present.outreach import OUTREACH_ACTION
 
 
 def ack_click(ack: Ack) -> None:
@@ -17,3 +19,4 @@ def ack_click(ack: Ack) -> None:
 def register(app: App, deps: Deps) -> None:
     app.action(ACTION_WHY)(ack=ack_click, lazy=[explain(deps)])
     app.action(ACTION_SHARE)(ack=ack_click, lazy=[share_in_channel(deps)])
+    app.action(OUTREACH_ACTION)(ack=ack_click, lazy=[send_outreach(deps)])

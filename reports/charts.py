@@ -1,0 +1,57 @@
+"""The digest's chart: weeks of customer equity and mean CLV, as a PNG (matplotlib, no display)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from datetime import date
+
+import matplotlib
+
+matplotlib.use("Agg")  # no display: render to memory
+
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+EQUITY_COLOUR = "#1264a3"  # Slack's link blue
+MEAN_COLOUR = "#e8912d"
+
+
+def _compact(value: float, _position: object = None) -> str:
+    for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= threshold:
+            return f"{value / threshold:.1f}{suffix}"
+    return f"{value:.0f}"
+
+
+def render_trend_chart(
+    weeks: Sequence[date],
+    equity: Sequence[float],
+    mean_clv: Sequence[float],
+    *,
+    currency: str,
+) -> bytes:
+    """A 1200x600 PNG: customer equity (bars, left axis) and mean CLV (line, right axis)."""
+    figure = Figure(figsize=(8, 4), dpi=150)  # not pyplot: no global state, thread-safe
+    axis = figure.add_subplot()
+    labels = [week.strftime("%d %b") for week in weeks]
+    positions = list(range(len(weeks)))
+    axis.bar(positions, equity, color=EQUITY_COLOUR, alpha=0.85, label="Customer equity")
+    axis.set_ylabel(f"Customer equity ({currency})")
+    axis.yaxis.set_major_formatter(FuncFormatter(_compact))
+    axis.set_xticks(positions, labels, rotation=45, ha="right", fontsize=8)
+    axis.spines[["top"]].set_visible(False)
+    mean_axis = axis.twinx()
+    mean_axis.plot(
+        positions, mean_clv, color=MEAN_COLOUR, marker="o", linewidth=2, label="Mean CLV"
+    )
+    mean_axis.set_ylabel(f"Mean CLV ({currency})")
+    mean_axis.yaxis.set_major_formatter(FuncFormatter(_compact))
+    mean_axis.spines[["top"]].set_visible(False)
+    handles = axis.get_legend_handles_labels()[0] + mean_axis.get_legend_handles_labels()[0]
+    axis.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    axis.set_title(f"Customer value, last {len(weeks)} weeks", fontsize=11, loc="left")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,191 @@
+"""Posting the weekly digest exactly once per channel and week.
+
+1. Claim (channel, week) in the store (`claims`): one process wins, others back off.
+2. If an earlier attempt on this claim may have reached Slack (it failed after sending, or its
+   process died), look for it in the channel: every digest carries message metadata naming its
+   week, so a digest that was posted is found and recorded instead of posted again. When the
+   channel cannot be searched, nothing is posted: at most once beats twice.
+3. Post with `chat.postMessage`, record the message ts, then upload the chart into its thread.
+
+The Web API client used here retries only on rate limits (a 429 was not processed); it never
+re-sends a message after a server error, which may have been posted.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from clv.settings import Settings
+from reports.charts import render_trend_chart
+from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
+from reports.digest.data import Digest, build_digest
+from reports.digest.render import render_blocks
+
+log = logging.getLogger("clvbot.digest")
+EVENT_TYPE = "clvbot_digest"
+
+
+@dataclass(frozen=True)
+class PostOutcome:
+    status: str  # posted | recovered | already_posted | in_progress | failed
+    channel: str
+    week_end: date
+    message_ts: str | None
+    detail: str
+
+
+def digest_client(settings: Settings) -> WebClient:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = WebClient(token=token, base_url=settings.slack_api_url.rstrip("/") + "/", timeout=15)
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    return client
+
+
+def chart_png(digest: Digest) -> bytes:
+    return render_trend_chart(
+        [p.week_end for p in digest.trend],
+        [p.customer_equity for p in digest.trend],
+        [p.mean_clv for p in digest.trend],
+        currency=digest.currency,
+    )
+
+
+def publish_digest(
+    engine: Engine,
+    settings: Settings,
+    client: WebClient,
+    *,
+    channel: str,
+    week_end: date | None = None,
+    trigger: str = "schedule",
+    force: bool = False,
+    now: datetime | None = None,
+) -> PostOutcome:
+    """Post the digest of `week_end` (None: the newest scored week) to `channel`, once."""
+    now = now or datetime.now(UTC)
+    with Session(engine) as session:
+        digest = build_digest(session, settings, week_end=week_end, now=now)
+    week = week_end or digest.week_end
+    claim = claim_digest(
+        engine,
+        channel=channel,
+        week_end=week,
+        now=now,
+        trigger="force" if force else trigger,
+        force=force,
+    )
+    if not isinstance(claim, Claim):
+        detail = (
+            f"the digest of week {week} was already posted to {channel}"
+            if claim.status == "already_posted"
+            else f"another clvbot process is posting the digest of week {week} to {channel}"
+        )
+        return PostOutcome(claim.status, channel, week, claim.message_ts, detail)
+    try:
+        if claim.previous_attempt_at is not None:
+            found = find_posted_digest(
+                client, channel=channel, week_end=week, since=claim.previous_attempt_at
+            )
+            if found is not None:
+                mark_posted(
+                    engine,
+                    claim,
+                    message_ts=found,
+                    now=now,
+                    note="found in the channel after an interrupted attempt",
+                )
+                return PostOutcome(
+                    "recovered",
+                    channel,
+                    week,
+                    found,
+                    "an earlier attempt had posted it: recorded, not reposted",
+                )
+        message = render_blocks(digest, channel=channel)
+        response = client.chat_postMessage(
+            channel=channel,
+            **message,
+            unfurl_links=False,
+            metadata={
+                "event_type": EVENT_TYPE,
+                "event_payload": {"week_end": week.isoformat(), "claim": claim.token},
+            },
+        )
+        ts = str(response["ts"])
+    except Exception as exc:
+        reason = _reason(exc)
+        mark_failed(engine, claim, reason=reason)
+        log.warning("digest of week %s to %s failed: %s", week, channel, reason)
+        return PostOutcome("failed", channel, week, None, reason)
+    mark_posted(engine, claim, message_ts=ts, now=now)
+    _upload_chart(
+        engine, client, claim, digest, channel=str(response.get("channel") or channel), thread_ts=ts
+    )
+    return PostOutcome("posted", channel, week, ts, f"posted the digest of week {week}")
+
+
+def find_posted_digest(
+    client: WebClient, *, channel: str, week_end: date, since: datetime
+) -> str | None:
+    """The ts of a digest of `week_end` posted in `channel` since `since`, or None.
+
+    Raises when the channel cannot be searched: the caller must not post blindly then.
+    """
+    oldest = f"{since.timestamp() - 60:.6f}"  # a minute of clock skew
+    cursor: str | None = None
+    while True:
+        page = client.conversations_history(
+            channel=channel, oldest=oldest, limit=200, include_all_metadata=True, cursor=cursor
+        )
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for message in messages:
+            metadata: dict[str, Any] = message.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if (
+                metadata.get("event_type") == EVENT_TYPE
+                and payload.get("week_end") == week_end.isoformat()
+            ):
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
+        if not cursor:
+            return None
+
+
+def _upload_chart(
+    engine: Engine,
+    client: WebClient,
+    claim: Claim,
+    digest: Digest,
+    *,
+    channel: str,
+    thread_ts: str,
+) -> None:
+    week = digest.week_end.isoformat()
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=chart_png(digest),
+            filename=f"clv-trend-{week}.png",
+            title=f"Customer equity and mean CLV, {len(digest.trend)} weeks to {week}",
+            alt_txt="Bar chart of customer equity and line of mean CLV per week; "
+            "the numbers are in the digest's text.",
+        )
+    except Exception as exc:  # the digest is posted; the chart is a nice-to-have
+        reason = f"chart upload failed: {_reason(exc)}"
+        log.warning("digest of week %s to %s: %s", week, channel, reason)
+        note_on_post(engine, claim, reason)
+
+
+def _reason(exc: Exception) -> str:
+    response = getattr(exc, "response", None)
+    error = response.get("error") if response is not None and hasattr(response, "get") else None
+    return f"Slack said {error}" if error else f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,207 @@
+"""Rendering a digest, pure: the text version, and the Block Kit message within Slack's limits.
+
+The prose lives in Jinja2 templates under `templates/digest/`; this module turns the digest
+into display strings (money, signed changes, dates) and assembles the blocks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clv.formatting import money, percent, signed, sparkline
+from clv.present.blocks import Block, context, divider, header, line_sections, to_message
+from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
+from clv.templating import render
+from reports.digest.data import Digest, DormantRow, Drivers, Mover
+
+MORE_HINT = "More: `/clv dormant`"
+
+
+@dataclass(frozen=True)
+class RenderedDigest:
+    text: str  # the text version: printed by --preview, the message's fallback text
+    message: dict[str, Any]  # chat.postMessage arguments: text and blocks
+    chart_png: bytes | None
+    chart_title: str
+
+
+def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
+    """Display strings for the templates (data values are escaped by the mrkdwn templates)."""
+    cur = digest.currency
+
+    def amount(value: float) -> str:
+        return money(value, cur, decimals=0)
+
+    def change(value: float | None) -> str | None:
+        if value is None:
+            return None
+        return ("+" if value > 0 else "−" if value < 0 else "±") + amount(abs(value))
+
+    def relative(value: float | None, base: float) -> str | None:
+        text = change(value)
+        if text is None or value is None:
+            return None
+        before = base - value
+        return f"{text} ({signed(100 * value / before, '{:.1f}')}%)" if before else text
+
+    return {
+        "week": digest.week_end.strftime("%a %d %b %Y"),
+        "as_of": digest.as_of.isoformat(),
+        "equity": amount(digest.customer_equity),
+        "change_week": relative(digest.change_week, digest.customer_equity),
+        "change_4_weeks": relative(digest.change_4_weeks, digest.customer_equity),
+        "driver": driver_sentence(digest.drivers, digest.change_week, amount, change),
+        "sparkline": sparkline([p.customer_equity for p in digest.trend]),
+        "weeks": [
+            {
+                "label": p.week_end.strftime("%d %b"),
+                "equity": amount(p.customer_equity),
+                "mean": money(p.mean_clv, cur),
+                "active": f"{p.active:,}",
+                "dormant": f"{p.dormant:,}",
+            }
+            for p in digest.trend
+        ],
+        "segments": [
+            {
+                "name": row.name,
+                "customers": f"{row.customers:,}",
+                "customers_change": signed(row.customers_change) if row.customers_change else None,
+                "value": amount(row.clv_sum),
+                "value_change": change(row.clv_change) if row.clv_change else None,
+            }
+            for row in digest.segments
+        ],
+        "migrations": [
+            {"customers": f"{m.customers:,}", "source": m.source, "target": m.target}
+            for m in digest.migrations
+        ],
+        "rises": [_mover(m, amount, change) for m in digest.rises],
+        "falls": [_mover(m, amount, change) for m in digest.falls],
+        "model": digest.model.name,
+        "fitted": (
+            digest.model.fitted_at.strftime("%Y-%m-%d %H:%M UTC") if digest.model.fitted_at else "?"
+        ),
+        "holdout": _holdout(digest),
+        "warnings": digest.model.warnings,
+        "outreach": _outreach(digest, amount),
+        "dormant": [_dormant(row, amount) for row in digest.dormant],
+        "dormant_total": f"{digest.dormant_total:,}",
+        "channel": channel,
+    }
+
+
+def driver_sentence(
+    drivers: Drivers | None,
+    change_week: float | None,
+    amount: Any,
+    change: Any,
+) -> str:
+    """One sentence saying what moved customer equity this week."""
+    if change_week is None:
+        return "This is the first scored week: changes show from next week on."
+    if drivers is None:
+        return f"Customer equity changed by {change(change_week)} since last week."
+    parts = []
+    if drivers.new_customers:
+        parts.append(
+            f"{drivers.new_customers:,} new customer{'s' if drivers.new_customers != 1 else ''} "
+            f"added {amount(drivers.new_customers_clv)}"
+        )
+    if drivers.went_dormant:
+        verb = "took away" if drivers.went_dormant_change <= 0 else "added"
+        parts.append(
+            f"{drivers.went_dormant:,} customer{'s' if drivers.went_dormant != 1 else ''} "
+            f"going dormant {verb} {amount(abs(drivers.went_dormant_change))}"
+        )
+    verb = "added" if drivers.others_change >= 0 else "took away"
+    parts.append(
+        f"changed purchase and spend behaviour of existing customers {verb} "
+        f"{amount(abs(drivers.others_change))}"
+    )
+    head = ", ".join(parts[:-1])
+    sentence = f"{head} and {parts[-1]}" if head else parts[-1]
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _mover(m: Mover, amount: Any, change: Any) -> dict[str, str]:
+    who = f"{m.key} ({m.name})" if m.name else m.key
+    return {
+        "who": who,
+        "before": amount(m.before),
+        "after": amount(m.after),
+        "change": change(m.after - m.before),
+    }
+
+
+def _holdout(digest: Digest) -> dict[str, str] | None:
+    model = digest.model
+    if model.holdout_predicted is None or model.holdout_actual is None:
+        return None
+    error = model.holdout_error
+    return {
+        "predicted": f"{model.holdout_predicted:,.0f}",
+        "actual": f"{model.holdout_actual:,.0f}",
+        "error": f"{signed(100 * error, '{:.1f}')}% off" if error is not None else "n/a",
+    }
+
+
+def _outreach(digest: Digest, amount: Any) -> str:
+    outcome = digest.outreach
+    if not outcome.contacted:
+        return "nobody was contacted 2–8 weeks ago."
+    return (
+        f"of {outcome.contacted:,} customers contacted 2–8 weeks ago, "
+        f"{outcome.bought_again:,} bought again "
+        f"({percent(outcome.bought_again / outcome.contacted)}) for "
+        f"{money(outcome.revenue_minor / 10**digest.currency_exponent, digest.currency)}."
+    )
+
+
+def _dormant(row: DormantRow, amount: Any) -> dict[str, Any]:
+    who = f"{row.key} ({row.name})" if row.name else row.key
+    return {
+        "customer_id": row.customer_id,
+        "who": who,
+        "segment": row.segment,
+        "stake": amount(row.value_at_stake),
+        "clv": amount(row.predicted_clv),
+        "reason": row.reason or "dormant",
+        "eligible": row.eligible,
+        "why_not": row.why_not or ("opted out" if row.opted_out else None),
+    }
+
+
+def render_text(digest: Digest, *, channel: str = "") -> str:
+    return render("digest/digest.txt.j2", **digest_context(digest, channel=channel))
+
+
+def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
+    """chat.postMessage arguments (text + blocks), within Block Kit limits whatever the data."""
+    ctx = digest_context(digest, channel=channel)
+    source = f"digest:{channel}:{digest.week_end.isoformat()}"
+    blocks: list[Block] = [
+        header(f"Weekly CLV digest · week ending {ctx['week']}"),
+        *line_sections(render("digest/headline.mrkdwn.j2", **ctx).splitlines()),
+        *line_sections(render("digest/trend.mrkdwn.j2", **ctx).splitlines()),
+        context("Chart of the last weeks in the thread :point_down:"),
+        divider(),
+        *line_sections(render("digest/segments.mrkdwn.j2", **ctx).splitlines()),
+        *line_sections(render("digest/movers.mrkdwn.j2", **ctx).splitlines()),
+        divider(),
+        *line_sections(render("digest/health.mrkdwn.j2", **ctx).splitlines()),
+        divider(),
+        header("Re-engagement: most valuable dormant customers"),
+    ]
+    for row in ctx["dormant"]:
+        mrkdwn = render("digest/dormant_row.mrkdwn.j2", row=row).strip()
+        accessory = outreach_button(row["customer_id"], source) if row["eligible"] else None
+        blocks.append(section_with_button(mrkdwn, outreach_block_id(row["customer_id"]), accessory))
+    if not ctx["dormant"]:
+        blocks.append(context("No dormant customers this week."))
+    blocks.append(context(f"{ctx['dormant_total']} dormant in all. {MORE_HINT}"))
+    fallback = f"Weekly CLV digest, week ending {ctx['week']}: customer equity {ctx['equity']}"
+    message = to_message(fallback, blocks, ephemeral=False)
+    message.pop("response_type", None)
+    return message

@@ -1,0 +1,104 @@
+"""The scheduler's jobs: plain functions over the same core the bot and the CLI use.
+
+A persistent job store keeps jobs as references ("reports.jobs:digest_job"), so the jobs take
+no arguments: what they work on (store, settings, Slack client, clock) is configured once per
+process with `configure` before the scheduler starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from slack_sdk import WebClient
+from sqlalchemy import Engine, select
+
+from clv.scoring.pipeline import ScoringError, score
+from clv.settings import Settings
+from clv.store.tables import digest_posts_table
+from reports.digest.claims import CLAIM_LEASE
+from reports.digest.publish import PostOutcome, digest_client, publish_digest
+from reports.schedule import last_complete_week_end, score_as_of
+
+log = logging.getLogger("clvbot.jobs")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class JobContext:
+    engine: Engine
+    settings: Settings
+    client: WebClient | None = None  # None: built from the settings
+    clock: Callable[[], datetime] = field(default=_utc_now)
+
+    def slack(self) -> WebClient:
+        if self.client is None:
+            self.client = digest_client(self.settings)
+        return self.client
+
+
+_context: JobContext | None = None
+
+
+def configure(context: JobContext) -> None:
+    global _context
+    _context = context
+
+
+def current_context() -> JobContext:
+    if _context is None:
+        raise RuntimeError("reports.jobs.configure() was not called before the scheduler ran")
+    return _context
+
+
+def score_job() -> None:
+    """Re-score as of yesterday (the last complete day) in TIMEZONE."""
+    ctx = current_context()
+    as_of = score_as_of(ctx.clock(), ctx.settings.tzinfo)
+    try:
+        runs = score(ctx.engine, ctx.settings, as_of=as_of)
+        log.info("scored %d customers as of %s", runs[-1].n_customers, as_of)
+    except ScoringError as exc:  # recorded in the store; the previous scores stay readable
+        log.error("scheduled scoring failed: %s", exc)
+
+
+def digest_job() -> PostOutcome | None:
+    """Post last week's digest to DIGEST_CHANNEL, once."""
+    ctx = current_context()
+    channel = ctx.settings.digest_channel
+    if not channel:
+        log.info("DIGEST_CHANNEL is not set: no digest posted")
+        return None
+    now = ctx.clock()
+    week = last_complete_week_end(now, ctx.settings.tzinfo)
+    outcome = publish_digest(
+        ctx.engine, ctx.settings, ctx.slack(), channel=channel, week_end=week, now=now
+    )
+    log.info("digest of week %s to %s: %s (%s)", week, channel, outcome.status, outcome.detail)
+    return outcome
+
+
+def digest_retry_job() -> PostOutcome | None:
+    """Finish last week's digest if an attempt failed or died mid-way (see `publish`)."""
+    ctx = current_context()
+    channel = ctx.settings.digest_channel
+    if not channel:
+        return None
+    now = ctx.clock()
+    week = last_complete_week_end(now, ctx.settings.tzinfo)
+    posts = digest_posts_table
+    with ctx.engine.connect() as connection:
+        row = connection.execute(
+            select(posts.c.status, posts.c.claimed_at).where(
+                posts.c.channel == channel, posts.c.week_end == week
+            )
+        ).first()
+    unfinished = row is not None and (
+        row.status == "failed" or (row.status == "claimed" and row.claimed_at <= now - CLAIM_LEASE)
+    )
+    return digest_job() if unfinished else None

@@ -1,0 +1,42 @@
+"""The scheduler's time logic, pure: which week a digest is about, which day a re-score is as of.
+
+Weeks run Monday to Sunday in the shop's time zone (`TIMEZONE`), as in the scoring history.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, tzinfo
+
+from apscheduler.triggers.cron import CronTrigger
+
+
+def last_complete_week_end(now: datetime, zone: tzinfo) -> date:
+    """The Sunday that ended the last complete week before `now` (tz-aware) in `zone`."""
+    today = now.astimezone(zone).date()
+    days_back = (today.weekday() + 1) % 7 or 7  # Monday: 1 (yesterday); Sunday: 7
+    return today - timedelta(days=days_back)
+
+
+def score_as_of(now: datetime, zone: tzinfo) -> date:
+    """The day a scheduled re-score is as of: yesterday in `zone`, the last complete day."""
+    return now.astimezone(zone).date() - timedelta(days=1)
+
+
+def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
+    """A crontab expression (minute hour day month day-of-week) firing in `zone`."""
+    return CronTrigger.from_crontab(expression, timezone=zone)
+
+
+def next_fire_times(expression: str, zone: tzinfo, after: datetime, count: int) -> list[datetime]:
+    """The next `count` times `expression` fires after `after`, in `zone`."""
+    trigger = cron_trigger(expression, zone)
+    times: list[datetime] = []
+    previous: datetime | None = None
+    now = after
+    for _ in range(count):
+        fire = trigger.get_next_fire_time(previous, now)
+        if fire is None:
+            break
+        times.append(fire)
+        previous, now = fire, fire + timedelta(microseconds=1)
+    return times
