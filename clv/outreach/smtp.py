@@ -5,8 +5,9 @@ from __future__ import annotations
 import smtplib
 import ssl
 from dataclasses import dataclass
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 
 from clv.outreach.message import OutreachMessage, OutreachSendError
 from clv.templating import render
@@ -39,7 +40,7 @@ def time_since(days: int | None) -> str:
 def render_reengagement(message: OutreachMessage) -> RenderedEmail:
     """The subject, text and HTML of the re-engagement email (pure: no I/O)."""
     context = {
-        "name": (message.name or "").strip() or "there",
+        "customer_name": (message.name or "").strip() or "there",
         "shop_name": message.shop_name,
         "since": time_since(message.days_since_last_order),
         "has_ordered": message.last_order_on is not None,
@@ -61,7 +62,8 @@ def compose_email(message: OutreachMessage, *, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["Subject"] = rendered.subject
     email["From"] = sender
-    email["To"] = formataddr(((message.name or "").strip(), message.email))
+    # an Address, not a formatted string: a name like `<b>Zoë & Co</b>` must stay a name
+    email["To"] = Address(display_name=(message.name or "").strip(), addr_spec=message.email)
     email["Date"] = format_datetime(message.requested_at)
     domain = parseaddr(sender)[1].rpartition("@")[2] or None
     email["Message-ID"] = make_msgid(idstring=f"outreach{message.outreach_id}", domain=domain)

@@ -1,0 +1,184 @@
+"""Fixtures for outreach: a real SMTP server, a real HTTP webhook receiver, store rows."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import Engine, insert
+
+from clv.settings import Settings
+from clv.store.tables import customers_table, orders_table
+
+NOW = datetime(2024, 6, 2, 10, 0, tzinfo=UTC)
+UNSUBSCRIBE = "https://shop.example/unsubscribe?email={email}&customer={customer_id}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def add_customer(
+    engine: Engine,
+    key: str,
+    *,
+    email: str | None = "",
+    name: str | None = None,
+    opted_out: bool = False,
+    last_order: datetime | None = None,
+) -> int:
+    """A customer (email defaults to `<key>@example.com`), with one order at `last_order`."""
+    with engine.begin() as connection:
+        customer_id: int = connection.execute(
+            insert(customers_table)
+            .values(
+                external_id=key,
+                email=f"{key.lower()}@example.com" if email == "" else email,
+                name=name,
+                opted_out=opted_out,
+            )
+            .returning(customers_table.c.id)
+        ).scalar_one()
+    if last_order is not None:
+        add_order(engine, customer_id, f"{key}-first", last_order, 4_200)
+    return customer_id
+
+
+def add_order(engine: Engine, customer_id: int, key: str, at: datetime, amount_minor: int) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            insert(orders_table).values(
+                external_id=key,
+                customer_id=customer_id,
+                ordered_at=at,
+                ordered_on=at.date(),
+                amount_minor=amount_minor,
+            )
+        )
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
+        self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 that keeps what it receives; can be started later."""
+
+    port: int
+    collector: _Collector = field(default_factory=_Collector)
+    controller: Controller | None = None
+
+    @property
+    def messages(self) -> list[EmailMessage]:
+        return self.collector.messages
+
+    def start(self) -> None:
+        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    server = SmtpServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_down() -> Iterator[SmtpServer]:
+    """A port where no SMTP server listens yet; `.start()` brings one up."""
+    server = SmtpServer(port=free_port())
+    yield server
+    server.stop()
+
+
+def smtp_settings(settings: Settings, port: int, **changes: Any) -> Settings:
+    return settings.model_copy(
+        update={
+            "outreach_backend": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "smtp_starttls": False,
+            "smtp_from": "Zoë's Books <hello@books.example>",
+            "shop_name": "Zoë's Books",
+            "outreach_unsubscribe_url": UNSUBSCRIBE,
+            **changes,
+        }
+    )
+
+
+@dataclass
+class WebhookReceiver:
+    """A real HTTP server; each request takes the next scripted answer (then 200)."""
+
+    url: str
+    script: list[int | float]  # an int: answer with that status; a float: sleep that long
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def webhook() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver(url="", script=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            step = receiver.script.pop(0) if receiver.script else 200
+            if isinstance(step, float):
+                time.sleep(step)
+                step = 200
+            try:
+                self.send_response(step)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"{}")
+            except OSError:
+                pass  # the client gave up waiting
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/clvbot?token=t0k3n"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield receiver
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def days_ago(days: float) -> datetime:
+    return NOW - timedelta(days=days)
