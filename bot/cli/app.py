@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli import db, demo, imports, read, score, serve, stats
+from bot.cli import (
+    db,
+    demo,
+    digest,
+    imports,
+    read,
+    scheduler,
+    score,
+    serve,
+    stats,
+    walkthrough,
+)
 
 app = typer.Typer(
     name="clvbot",
@@ -29,7 +40,10 @@ for _command in (
 ):
     app.command(_command.__name__)(_command)
 app.command("demo")(demo.demo)
+app.command("walkthrough")(walkthrough.walkthrough)
 app.command("serve")(serve.serve)
+app.command("digest")(digest.digest)
+app.command("scheduler")(scheduler.scheduler)
 
 
 def main() -> None:

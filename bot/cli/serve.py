@@ -7,6 +7,7 @@ import logging
 import typer
 
 from bot.cli.context import fail, load_settings, open_store
+from bot.cli.scheduler import start_jobs
 from bot.slack.app import build_app
 from bot.slack.deps import Deps
 from bot.slack.errors import RedactSecrets
@@ -18,8 +19,11 @@ REQUIRED = ("slack_signing_secret", "slack_bot_token")
 def serve(
     host: str = typer.Option("0.0.0.0", "--host", help="Interface for the HTTP server."),
     port: int | None = typer.Option(None, "--port", help="HTTP port (default: PORT, 3000)."),
+    with_scheduler: bool = typer.Option(
+        True, "--scheduler/--no-scheduler", help="Also run the re-score and digest jobs."
+    ),
 ) -> None:
-    """Answer /clv in Slack from the stored scores."""
+    """Answer /clv in Slack from the stored scores (and run the scheduled jobs)."""
     settings = load_settings()
     missing = [name.upper() for name in REQUIRED if getattr(settings, name) is None]
     if missing:
@@ -29,12 +33,18 @@ def serve(
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
     app = build_app(Deps(settings, engine))
-    if settings.slack_app_token is not None:
-        typer.echo("clvbot: serving /clv over Socket Mode", err=True)
-        serve_socket_mode(app, settings.slack_app_token.get_secret_value())
-        return
-    port = port or settings.port
-    typer.echo(
-        f"clvbot: serving /clv on http://{host}:{port}{EVENTS_PATH} (health: /healthz)", err=True
-    )
-    serve_http(app, engine, host=host, port=port)
+    stop_jobs = start_jobs(engine, settings) if with_scheduler else None
+    try:
+        if settings.slack_app_token is not None:
+            typer.echo("clvbot: serving /clv over Socket Mode", err=True)
+            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+            return
+        port = port or settings.port
+        typer.echo(
+            f"clvbot: serving /clv on http://{host}:{port}{EVENTS_PATH} (health: /healthz)",
+            err=True,
+        )
+        serve_http(app, engine, host=host, port=port)
+    finally:
+        if stop_jobs is not None:
+            stop_jobs()

@@ -25,7 +25,21 @@ class FakeSlack:
     server: ThreadingHTTPServer
     calls: list[Call] = field(default_factory=list)
     rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> 429s to answer
+    # method -> how many calls to carry out but answer with a 500, as if the answer got lost
+    lose_answer_next: dict[str, int] = field(default_factory=dict)
+    fail_next: dict[str, str] = field(default_factory=dict)  # method -> error, not carried out
+    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
     lock: threading.Lock = field(default_factory=threading.Lock)
+    ts_base: int = 1_700_000_000  # Slack's clock: message ts count up from here
+    _ts: int = 0
+
+    def next_ts(self) -> str:
+        self._ts += 1
+        return f"{self.ts_base + self._ts}.{self._ts:06d}"
+
+    def channel_posts(self, channel: str) -> list[dict[str, Any]]:
+        with self.lock:
+            return list(self.posted.get(channel, []))
 
     @property
     def url(self) -> str:
@@ -64,7 +78,13 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_POST(self) -> None:
-            raw = self.rfile.read(int(self.headers.get("content-length") or 0)).decode()
+            data = self.rfile.read(int(self.headers.get("content-length") or 0))
+            if self.path.startswith("/upload/"):  # the file itself (files_upload_v2)
+                with fake.lock:
+                    fake.calls.append(Call(self.path, {"bytes": data}, dict(self.headers.items())))
+                self._send(200, None)
+                return
+            raw = data.decode()
             if "json" in (self.headers.get("content-type") or ""):
                 body: dict[str, Any] = json.loads(raw or "{}")
             else:
@@ -84,8 +104,42 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
                                  "user": "clvbot", "team_id": "T1", "user_id": "UBOT",
                                  "bot_id": "BBOT"})  # fmt: skip
             else:
-                channel = body.get("channel", "C1")
-                self._send(200, {"ok": True, "channel": channel, "ts": "1700000000.000100"})
+                self._web_api(method, body)
+
+        def _web_api(self, method: str, body: dict[str, Any]) -> None:
+            channel = body.get("channel") or body.get("channel_id") or "C1"
+            with fake.lock:
+                error = fake.fail_next.pop(method, None)
+                lose = fake.lose_answer_next.get(method, 0)
+                if lose:
+                    fake.lose_answer_next[method] = lose - 1
+                ts = fake.next_ts() if method == "chat.postMessage" else "1700000000.000100"
+                if method == "chat.postMessage" and error is None:
+                    metadata = body.get("metadata")
+                    if isinstance(metadata, str):
+                        metadata = json.loads(metadata)
+                    fake.posted.setdefault(channel, []).append(
+                        {**body, "ts": ts, "metadata": metadata}
+                    )
+                history = [
+                    {"type": "message", "ts": m["ts"], "text": m.get("text", ""),
+                     **({"metadata": m["metadata"]} if m.get("metadata") else {})}
+                    for m in reversed(fake.posted.get(channel, []))
+                    if float(m["ts"]) >= float(body.get("oldest") or 0)
+                ]  # fmt: skip
+            if error is not None:
+                self._send(200, {"ok": False, "error": error})
+            elif lose:
+                self._send(500, {"ok": False, "error": "internal_error"})
+            elif method == "conversations.history":
+                self._send(200, {"ok": True, "messages": history, "has_more": False})
+            elif method == "files.getUploadURLExternal":
+                self._send(200, {"ok": True, "upload_url": f"{fake.url}/upload/F1",
+                                 "file_id": "F1"})  # fmt: skip
+            elif method == "files.completeUploadExternal":
+                self._send(200, {"ok": True, "files": [{"id": "F1", "title": "chart"}]})
+            else:
+                self._send(200, {"ok": True, "channel": channel, "ts": ts})
 
         def _send(
             self, status: int, payload: dict[str, Any] | None, headers: dict[str, str] | None = None

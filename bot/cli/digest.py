@@ -1,0 +1,85 @@
+"""`clvbot digest`: preview the weekly digest, or post it now (exactly once unless --force)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import typer
+from sqlmodel import Session
+
+from bot.cli.context import fail, load_settings, open_store, out, user_errors
+from reports.digest.data import build_digest
+from reports.digest.publish import chart_png, digest_client, publish_digest
+from reports.digest.render import render_blocks, render_text
+
+PREVIEW_CHANNEL = "#preview"
+
+
+def digest(
+    preview: bool = typer.Option(False, "--preview", help="Render without posting."),
+    send: bool = typer.Option(False, "--send", help="Post to the channel now."),
+    out_dir: Path | None = typer.Option(
+        None, "--out", help="With --preview: write digest.txt, digest.json (Block Kit), chart.png."
+    ),
+    channel: str | None = typer.Option(None, "--channel", help="Channel (default DIGEST_CHANNEL)."),
+    week: str | None = typer.Option(
+        None, "--week", help="Week end YYYY-MM-DD (default: the newest scored week)."
+    ),
+    force: bool = typer.Option(False, "--force", help="With --send: post even if already posted."),
+) -> None:
+    """The weekly digest: CLV trends, segments, movers, model health and the re-engagement list."""
+    if preview == send:
+        fail("say --preview (render only) or --send (post now)")
+    settings = load_settings()
+    week_end = _week(week)
+    engine = open_store(settings)
+    now = datetime.now(UTC)
+    with user_errors():
+        if preview:
+            with Session(engine) as session:
+                content = build_digest(session, settings, week_end=week_end, now=now)
+            target = channel or settings.digest_channel or PREVIEW_CHANNEL
+            out.print(render_text(content, channel=target), markup=False, end="")
+            if out_dir is not None:
+                out_dir.mkdir(parents=True, exist_ok=True)
+                (out_dir / "digest.txt").write_text(render_text(content, channel=target))
+                message = render_blocks(content, channel=target)
+                (out_dir / "digest.json").write_text(json.dumps(message, indent=2) + "\n")
+                (out_dir / "chart.png").write_bytes(chart_png(content))
+                out.print(f"\nwrote digest.txt, digest.json and chart.png to {out_dir}")
+            return
+        target = channel or settings.digest_channel
+        if not target:
+            fail("no channel: pass --channel C0123456789 or set DIGEST_CHANNEL")
+        if settings.slack_bot_token is None:
+            fail("SLACK_BOT_TOKEN is not set: see the README's Slack section")
+        outcome = publish_digest(
+            engine,
+            settings,
+            digest_client(settings),
+            channel=target,
+            week_end=week_end,
+            trigger="manual",
+            force=force,
+            now=now,
+        )
+    out.print(
+        f"{outcome.status}: {outcome.detail}"
+        + (f" (message ts {outcome.message_ts})" if outcome.message_ts else ""),
+        markup=False,
+    )
+    if outcome.status == "already_posted":
+        out.print("use --force to post it again", markup=False)
+    if outcome.status == "failed":
+        raise typer.Exit(1)
+
+
+def _week(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--week must be a date such as 2024-06-30, not {value!r}")

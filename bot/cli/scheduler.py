@@ -1,0 +1,55 @@
+"""`clvbot scheduler`: the re-score and digest jobs in a process of their own."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import typer
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy import Engine
+
+from bot.cli.context import load_settings, open_store
+from bot.slack.errors import RedactSecrets
+from clv.settings import Settings
+from reports.jobs import JobContext, configure
+from reports.schedule import next_fire_times
+from reports.scheduler import start_scheduler
+
+
+def start_jobs(engine: Engine, settings: Settings) -> Callable[[], None]:
+    """Start the scheduler with its jobs; returns the function that stops it."""
+    configure(JobContext(engine, settings))
+    scheduler: BackgroundScheduler = start_scheduler(engine, settings)
+    now = datetime.now(UTC)
+    zone = settings.tzinfo
+    for name, cron in (("re-score", settings.score_cron), ("digest", settings.digest_cron)):
+        if name == "digest" and not settings.digest_channel:
+            typer.echo("clvbot: no DIGEST_CHANNEL: the weekly digest is off", err=True)
+            continue
+        upcoming = next_fire_times(cron, zone, now, 1)
+        when = upcoming[0].isoformat() if upcoming else "never"
+        typer.echo(f"clvbot: {name} '{cron}' ({settings.timezone}), next at {when}", err=True)
+    return lambda: scheduler.shutdown(wait=True)
+
+
+def scheduler() -> None:
+    """Run the nightly re-score and the weekly digest on their schedules until stopped."""
+    settings = load_settings()
+    engine = open_store(settings)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
+    stop = start_jobs(engine, settings)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop()
+        typer.echo("clvbot: scheduler stopped", err=True)

@@ -1,0 +1,81 @@
+"""A small scored shop on each backend, a fake Slack, and the digest job's context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from clv.ingest import import_customers, import_orders
+from clv.scoring.pipeline import score
+from clv.settings import Settings
+from tests.bot.fake_slack import FakeSlack, start_fake_slack
+from tests.helpers import write_csv
+
+AS_OF = date(2024, 6, 30)  # a Sunday: the week ending that day is complete on Monday
+MONDAY_9AM = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
+CHANNEL = "C0DIGEST01"
+
+
+def build_small_shop(
+    engine: Engine, settings: Settings, workdir: Path, customers: int = 150
+) -> None:
+    """`customers` buyers over a year (fixed seed), #1 opted out, scored with 3 weeks of history."""
+    rng = np.random.default_rng(7)
+    start = datetime(2023, 7, 1, 12, tzinfo=UTC)
+    rows, people = [], []
+    for c in range(1, customers + 1):
+        people.append(
+            [str(c), f"buyer{c}@example.com", f"Buyer Number{c}", "yes" if c == 1 else ""]
+        )
+        first = rng.uniform(0, 300)
+        days = np.sort(first + np.cumsum(rng.exponential(40.0, size=int(rng.integers(1, 8)))))
+        for k, day in enumerate([first, *days.tolist()]):
+            if day > 365:
+                break
+            at = start + timedelta(days=float(day))
+            rows.append([f"o{c}-{k}", str(c), at.isoformat(), f"{rng.gamma(4.0, 10.0):.2f}"])
+    import_customers(
+        engine,
+        write_csv(workdir / "customers.csv", ["customer_id", "email", "name", "opted_out"], people),
+        settings,
+    )
+    import_orders(
+        engine,
+        write_csv(
+            workdir / "orders.csv", ["order_id", "customer_id", "ordered_at", "amount"], rows
+        ),
+        settings,
+    )
+    score(engine, settings, as_of=AS_OF, model="mbgnbd", backfill=3)
+
+
+@pytest.fixture
+def shop(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
+    build_small_shop(engine, settings, tmp_path)
+    return engine
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = start_fake_slack()
+    fake.ts_base = int(MONDAY_9AM.timestamp())  # Slack's clock agrees with the frozen one
+    yield fake
+    fake.server.shutdown()
+    fake.server.server_close()
+
+
+@pytest.fixture
+def digest_settings(settings: Settings, fake_slack: FakeSlack) -> Settings:
+    return settings.model_copy(
+        update={
+            "digest_channel": CHANNEL,
+            "slack_bot_token": SecretStr("xoxb-test-digest-token"),
+            "slack_api_url": f"{fake_slack.url}/api/",
+        }
+    )
