@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import logging
 
-from clv.outreach.message import OutreachBackend, OutreachConfigError, OutreachMessage
+from clv.outreach.message import (
+    OutreachBackend,
+    OutreachConfigError,
+    OutreachMessage,
+    OutreachSendError,
+)
 from clv.outreach.smtp import SmtpBackend
 from clv.outreach.webhook import WebhookBackend
 from clv.settings import Settings
@@ -82,4 +87,24 @@ def _webhook_backend(settings: Settings) -> WebhookBackend:
     )
 
 
-__all__ = ["LogBackend", "SmtpBackend", "WebhookBackend", "make_backend"]
+def safe_error(exc: BaseException, settings: Settings) -> str:
+    """`exc` as text fit for the audit row and the user: secrets blanked, length capped."""
+    text = str(exc) if isinstance(exc, OutreachSendError) else f"{type(exc).__name__}: {exc}"
+    secrets = [settings.outreach_webhook_url] + [
+        secret.get_secret_value()
+        for secret in (
+            settings.smtp_password,
+            settings.outreach_webhook_secret,
+            settings.slack_bot_token,
+            settings.slack_signing_secret,
+            settings.slack_app_token,
+        )
+        if secret is not None
+    ]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:400]
+
+
+__all__ = ["LogBackend", "SmtpBackend", "WebhookBackend", "make_backend", "safe_error"]

@@ -18,21 +18,19 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from clv.outreach.backends import make_backend
-from clv.outreach.message import OutreachBackend, OutreachMessage, OutreachSendError
+from clv.outreach.backends import make_backend, safe_error
+from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_claim
+from clv.outreach.message import OutreachBackend, OutreachMessage
 from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
-from clv.outreach.policy import NO_EMAIL, OPTED_OUT, cooldown_reason, last_contacts
+from clv.outreach.policy import NO_EMAIL, OPTED_OUT, LastContact, cooldown_reason, last_contacts
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
-from clv.store.tables import outreach_contacts_table as contacts
-from clv.store.tables import outreach_table as outreach
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +85,7 @@ def request_outreach(
     with engine.begin() as connection:
         claimed = _claim(connection, settings, backend, request)
     if isinstance(claimed, OutreachResult):
-        log.info(
-            "outreach for customer %d refused: %s", customer_id, claimed.status
-        )  # no reason text: it may name people
+        log.info("outreach for customer %d refused: %s", customer_id, claimed.status)
         return claimed
     return _send(engine, settings, backend, claimed, request)
 
@@ -123,31 +119,20 @@ def _claim(
         return _result(request, "no_address", key, reason=NO_EMAIL)
 
     outreach_id = _audit(connection, backend, request, status="claimed")
-    if not _win_claim(connection, request, outreach_id, settings.outreach_cooldown_days):
-        holder = last_contacts(connection, customer_ids=[request.customer_id]).get(
-            request.customer_id
-        )
-        reason = (
-            cooldown_reason(holder, cooldown_days=settings.outreach_cooldown_days, now=request.now)
-            if holder
-            else "another outreach to this customer was requested at the same moment"
-        )
-        connection.execute(
-            update(outreach)
-            .where(outreach.c.id == outreach_id)
-            .values(status="refused", reason=reason[:500], finished_at=request.now)
-        )
-        if holder is None:
-            return _result(request, "already_contacted", key, reason=reason)
-        return OutreachResult(
-            "already_contacted", request.customer_id, key, holder.outreach_id, holder.by,
-            holder.at, holder.message_id, reason, retry_allowed=False,
-        )  # fmt: skip
+    cooldown_days = settings.outreach_cooldown_days
+    if not win_claim(
+        connection,
+        customer_id=request.customer_id,
+        outreach_id=outreach_id,
+        now=request.now,
+        cooldown_days=cooldown_days,
+    ):
+        holder = last_contacts(connection, customer_ids=[request.customer_id])
+        return _refuse_claim(connection, request, key, outreach_id, holder, cooldown_days)
 
     last_order_on = connection.execute(
         select(func.max(orders.c.ordered_on)).where(orders.c.customer_id == request.customer_id)
     ).scalar_one()
-    today = request.now.date()
     return OutreachMessage(
         outreach_id=outreach_id,
         customer_id=request.customer_id,
@@ -155,7 +140,7 @@ def _claim(
         name=customer.name,
         email=email,
         last_order_on=last_order_on,
-        days_since_last_order=(today - last_order_on).days if last_order_on else None,
+        days_since_last_order=(request.now.date() - last_order_on).days if last_order_on else None,
         shop_name=settings.shop_name,
         unsubscribe_url=fill_unsubscribe_link(
             settings.outreach_unsubscribe_url, email=email, customer_key=key
@@ -166,24 +151,27 @@ def _claim(
     )
 
 
-def _win_claim(connection: Connection, request: _Request, outreach_id: int, days: int) -> bool:
-    """Atomically take the customer's cooldown claim unless a claim younger than it is held."""
-    name = connection.dialect.name
-    dialect: Any = {"postgresql": postgresql, "sqlite": sqlite}.get(name)
-    if dialect is None:
-        raise NotImplementedError(f"outreach claims need PostgreSQL or SQLite, not {name}")
-    statement = dialect.insert(contacts).values(
-        customer_id=request.customer_id, outreach_id=outreach_id, claimed_at=request.now
-    )
-    statement = statement.on_conflict_do_update(
-        index_elements=[contacts.c.customer_id],
-        set_={
-            "outreach_id": statement.excluded.outreach_id,
-            "claimed_at": statement.excluded.claimed_at,
-        },
-        where=contacts.c.claimed_at <= request.now - timedelta(days=days),
-    ).returning(contacts.c.outreach_id)
-    return connection.execute(statement).first() is not None
+def _refuse_claim(
+    connection: Connection,
+    request: _Request,
+    key: str,
+    outreach_id: int,
+    holders: dict[int, LastContact],
+    cooldown_days: int,
+) -> OutreachResult:
+    """The claim is held: the audit row becomes `refused`, and the holder is reported."""
+    holder = holders.get(request.customer_id)
+    if holder is None:  # handed back between our claim attempt and this read
+        reason = "another outreach to this customer was requested at the same moment"
+    else:
+        reason = cooldown_reason(holder, cooldown_days=cooldown_days, now=request.now)
+    finish_audit(connection, outreach_id, status="refused", at=request.now, reason=reason)
+    if holder is None:
+        return _result(request, "already_contacted", key, reason=reason)
+    return OutreachResult(
+        "already_contacted", request.customer_id, key, holder.outreach_id, holder.by,
+        holder.at, holder.message_id, reason, retry_allowed=False,
+    )  # fmt: skip
 
 
 def _send(
@@ -200,7 +188,11 @@ def _send(
         error = safe_error(exc, settings)
         finished = request.now + timedelta(seconds=time.monotonic() - started)
         with engine.begin() as connection:
-            _fail(connection, message, error, finished)
+            finish_audit(connection, message.outreach_id, status="failed", at=finished,
+                         reason=error)  # fmt: skip
+            release_claim(
+                connection, customer_id=message.customer_id, outreach_id=message.outreach_id
+            )
         log.warning("outreach %d for customer %d failed: %s", message.outreach_id,
                     message.customer_id, error)  # fmt: skip
         return OutreachResult(
@@ -211,11 +203,8 @@ def _send(
     reason = SENT_REASONS.get(backend.name, f"sent through {backend.name}")
     try:
         with engine.begin() as connection:
-            connection.execute(
-                update(outreach)
-                .where(outreach.c.id == message.outreach_id)
-                .values(status="sent", message_id=message_id[:255], finished_at=finished)
-            )
+            finish_audit(connection, message.outreach_id, status="sent", at=finished,
+                         message_id=message_id)  # fmt: skip
     except SQLAlchemyError:
         # sent, but not recorded: the claim stays held, so it is never sent twice
         log.exception("outreach %d was sent but could not be recorded", message.outreach_id)
@@ -228,38 +217,6 @@ def _send(
     )  # fmt: skip
 
 
-def _fail(connection: Connection, message: OutreachMessage, error: str, at: datetime) -> None:
-    """Record the failure and hand the claim back to the previous contact, or drop it."""
-    connection.execute(
-        update(outreach)
-        .where(outreach.c.id == message.outreach_id)
-        .values(status="failed", reason=error[:500], finished_at=at)
-    )
-    # the previous contact is read from the audit, not remembered from the claim: a claim
-    # may have been handed back by another failure in between
-    previous = connection.execute(
-        select(outreach.c.id, outreach.c.requested_at)
-        .where(
-            outreach.c.customer_id == message.customer_id,
-            outreach.c.id != message.outreach_id,
-            outreach.c.status.in_(("sent", "claimed")),
-        )
-        .order_by(outreach.c.requested_at.desc(), outreach.c.id.desc())
-        .limit(1)
-    ).first()
-    held = (contacts.c.customer_id == message.customer_id) & (
-        contacts.c.outreach_id == message.outreach_id
-    )
-    if previous is None:
-        connection.execute(delete(contacts).where(held))
-    else:
-        connection.execute(
-            update(contacts)
-            .where(held)
-            .values(outreach_id=previous.id, claimed_at=previous.requested_at)
-        )
-
-
 def _audit(
     connection: Connection,
     backend: OutreachBackend,
@@ -268,22 +225,16 @@ def _audit(
     status: str,
     reason: str | None = None,
 ) -> int:
-    finished = request.now if status == "refused" else None
-    outreach_id: int = connection.execute(
-        insert(outreach)
-        .values(
-            customer_id=request.customer_id,
-            requested_by=request.requested_by,
-            requested_at=request.now,
-            source=request.source,
-            backend=backend.name,
-            status=status,
-            reason=reason,
-            finished_at=finished,
-        )
-        .returning(outreach.c.id)
-    ).scalar_one()
-    return outreach_id
+    return insert_audit(
+        connection,
+        customer_id=request.customer_id,
+        requested_by=request.requested_by,
+        requested_at=request.now,
+        source=request.source,
+        backend=backend.name,
+        status=status,
+        reason=reason,
+    )
 
 
 def _result(
@@ -292,23 +243,3 @@ def _result(
     return OutreachResult(
         status, request.customer_id, key, None, None, None, None, reason, retry_allowed=False
     )
-
-
-def safe_error(exc: BaseException, settings: Settings) -> str:
-    """`exc` as text fit for the audit row and the user: secrets blanked, length capped."""
-    text = str(exc) if isinstance(exc, OutreachSendError) else f"{type(exc).__name__}: {exc}"
-    secrets = [settings.outreach_webhook_url] + [
-        secret.get_secret_value()
-        for secret in (
-            settings.smtp_password,
-            settings.outreach_webhook_secret,
-            settings.slack_bot_token,
-            settings.slack_signing_secret,
-            settings.slack_app_token,
-        )
-        if secret is not None
-    ]
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text[:400]

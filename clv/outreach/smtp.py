@@ -114,6 +114,11 @@ class SmtpBackend:
             ) from exc
         except smtplib.SMTPResponseException as exc:
             raise OutreachSendError(f"SMTP server refused the email: {_reply(exc)}") from exc
+        except smtplib.SMTPNotSupportedError as exc:
+            raise OutreachSendError(
+                f"SMTP server {self.host}:{self.port} does not offer STARTTLS "
+                "(SMTP_STARTTLS=false only for a trusted local relay)"
+            ) from exc
         except smtplib.SMTPRecipientsRefused as exc:
             raise OutreachSendError("SMTP server refused the recipient address") from exc
         except (smtplib.SMTPException, OSError) as exc:

@@ -22,6 +22,8 @@ from clv.settings import Settings
 from clv.store.tables import customers_table, orders_table
 
 NOW = datetime(2024, 6, 2, 10, 0, tzinfo=UTC)
+# for tests whose point is not the database: the SQLite leg is enough
+sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 UNSUBSCRIBE = "https://shop.example/unsubscribe?email={email}&customer={customer_id}"
 
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from clv.outreach import outreach_eligibility, request_outreach
 from clv.settings import Settings
 from clv.store.tables import customers_table
-from tests.outreach.conftest import NOW, add_customer
+from tests.outreach.conftest import NOW, add_customer, sqlite_only
 
 
 def test_eligibility_of_many_customers_in_two_queries(engine: Engine, settings: Settings) -> None:
@@ -55,6 +55,7 @@ def test_eligibility_of_many_customers_in_two_queries(engine: Engine, settings: 
     assert (result[expired].last_by, result[expired].next_possible) == ("U2", None)
 
 
+@sqlite_only
 def test_opted_out_reason_wins_over_cooldown(engine: Engine, settings: Settings) -> None:
     customer = add_customer(engine, "C1")
     request_outreach(engine, settings, customer_id=customer, requested_by="U1", now=NOW)
@@ -70,6 +71,7 @@ def test_opted_out_reason_wins_over_cooldown(engine: Engine, settings: Settings)
     assert after[customer].reason == "opted out of marketing"
 
 
+@sqlite_only
 def test_no_customers_no_queries(engine: Engine) -> None:
     with Session(engine) as session:
         assert outreach_eligibility(session, customer_ids=[], cooldown_days=30, now=NOW) == {}

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from clv.outreach import OutreachOutcome, outreach_outcomes
 from clv.store.tables import outreach_table
-from tests.outreach.conftest import NOW, add_customer, add_order, days_ago
+from tests.outreach.conftest import NOW, add_customer, add_order, days_ago, sqlite_only
 
 
 def add_outreach(engine: Engine, customer_id: int, status: str, finished_at: datetime) -> None:
@@ -52,11 +52,13 @@ def test_outcomes_count_customers_who_bought_after_a_sent_outreach(engine: Engin
     assert outcome == OutreachOutcome(contacted=3, bought_again=2, revenue_minor=1_800)
 
 
+@sqlite_only
 def test_no_outreach_no_outcome(engine: Engine) -> None:
     with Session(engine) as session:
         assert outreach_outcomes(session, now=NOW) == OutreachOutcome(0, 0, 0)
 
 
+@sqlite_only
 def test_outcome_window_must_make_sense(engine: Engine) -> None:
     with Session(engine) as session, pytest.raises(ValueError, match="min_days <= max_days"):
         outreach_outcomes(session, now=NOW, min_days=30, max_days=7)

@@ -12,7 +12,14 @@ from clv.outreach import OutreachMessage, OutreachResult, make_backend, request_
 from clv.settings import Settings
 from clv.store import make_engine
 from clv.store.tables import outreach_contacts_table, outreach_table
-from tests.outreach.conftest import NOW, SmtpServer, add_customer, days_ago, smtp_settings
+from tests.outreach.conftest import (
+    NOW,
+    SmtpServer,
+    add_customer,
+    days_ago,
+    smtp_settings,
+    sqlite_only,
+)
 
 
 def audit(engine: Engine) -> list[tuple[str, str, str | None]]:
@@ -121,6 +128,7 @@ def test_cooldown_refuses_then_allows(engine: Engine, settings: Settings) -> Non
     assert claims(engine) == {customer: later.outreach_id}
 
 
+@sqlite_only
 def test_cooldown_days_come_from_the_settings(engine: Engine, settings: Settings) -> None:
     settings = settings.model_copy(update={"outreach_cooldown_days": 7})
     customer = add_customer(engine, "C1")
@@ -133,6 +141,7 @@ def test_cooldown_days_come_from_the_settings(engine: Engine, settings: Settings
     assert again.status == "sent"
 
 
+@sqlite_only
 def test_customer_without_email_gets_no_email(
     engine: Engine, settings: Settings, smtp_server: SmtpServer
 ) -> None:
@@ -150,6 +159,7 @@ def test_customer_without_email_gets_no_email(
     assert [status for _, status, _ in audit(engine)] == ["refused", "sent"]
 
 
+@sqlite_only
 def test_unknown_customer_is_reported_and_not_recorded(engine: Engine, settings: Settings) -> None:
     result = request_outreach(engine, settings, customer_id=999, requested_by="U1", now=NOW)
 

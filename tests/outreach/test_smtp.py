@@ -7,11 +7,24 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
-from clv.outreach import OutreachMessage, outreach_eligibility, request_outreach
+from clv.outreach import (
+    OutreachMessage,
+    OutreachSendError,
+    SmtpBackend,
+    outreach_eligibility,
+    request_outreach,
+)
 from clv.outreach.smtp import render_reengagement, time_since
 from clv.settings import Settings
 from clv.store.tables import outreach_contacts_table, outreach_table
-from tests.outreach.conftest import NOW, SmtpServer, add_customer, days_ago, smtp_settings
+from tests.outreach.conftest import (
+    NOW,
+    SmtpServer,
+    add_customer,
+    days_ago,
+    smtp_settings,
+    sqlite_only,
+)
 
 NAME = "<b>Zoë & Co</b>"
 
@@ -60,6 +73,7 @@ def test_email_is_personal_with_text_html_and_list_unsubscribe(
     assert NOW <= row.finished_at < NOW + timedelta(seconds=30)
 
 
+@sqlite_only
 def test_plain_http_unsubscribe_gets_no_one_click_header(
     engine: Engine, settings: Settings, smtp_server: SmtpServer
 ) -> None:
@@ -113,6 +127,7 @@ def test_smtp_down_fails_restores_the_claim_and_a_retry_sends(
     assert statuses[1].reason == failed.reason.removeprefix("sending failed: ")
 
 
+@sqlite_only
 def test_failure_without_a_previous_contact_drops_the_claim(
     engine: Engine, settings: Settings, smtp_down: SmtpServer
 ) -> None:
@@ -156,3 +171,12 @@ def test_render_falls_back_to_there_and_never_ordered() -> None:
 )  # fmt: skip
 def test_time_since_last_order_in_words(days: int, words: str) -> None:
     assert time_since(days) == words
+
+
+def test_starttls_required_but_not_offered_fails_clearly(smtp_server: SmtpServer) -> None:
+    backend = SmtpBackend(host="127.0.0.1", port=smtp_server.port, sender="s@example.com")
+
+    with pytest.raises(OutreachSendError, match="does not offer STARTTLS"):
+        backend.send(message("Ann", 30))
+
+    assert smtp_server.messages == []

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, select
 from clv.outreach import WebhookBackend, request_outreach
 from clv.settings import Settings
 from clv.store.tables import outreach_contacts_table, outreach_table
-from tests.outreach.conftest import NOW, WebhookReceiver, add_customer, days_ago
+from tests.outreach.conftest import NOW, WebhookReceiver, add_customer, days_ago, sqlite_only
 
 SECRET = "whsec-0123456789"
 
@@ -71,6 +71,7 @@ def test_webhook_event_is_signed_and_a_500_is_retried_with_the_same_key(
     }
 
 
+@sqlite_only
 def test_webhook_client_error_is_not_retried(
     engine: Engine, settings: Settings, webhook: WebhookReceiver
 ) -> None:
@@ -120,6 +121,7 @@ def test_slow_webhook_times_out_and_fails_without_leaking_secrets(
         assert "t0k3n" not in text
 
 
+@sqlite_only
 def test_unreachable_webhook_fails_after_its_retries(engine: Engine, settings: Settings) -> None:
     customer = add_customer(engine, "C1")
     backend = WebhookBackend(
