@@ -1,73 +1,205 @@
-"""`clvbot demo`: the product on a fresh embedded SQLite database with the bundled CDNOW data."""
+"""`clvbot demo`: the whole bot on a realistic shop, with a local Slack sandbox in the browser.
+
+A fresh SQLite store is filled with a synthetic shop (`clv.datasets.shop`) through the real
+importers and scored; then the real bolt app (HTTP), the scheduler and the sandbox run in this
+process, all on 127.0.0.1. The bot is configured exactly as in production, only with
+SLACK_API_URL pointing at the sandbox and outreach mail going to the sandbox's SMTP server.
+"""
 
 from __future__ import annotations
 
+import logging
+import secrets
+import signal
 import tempfile
-from datetime import date
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
-from sqlmodel import Session
+from sqlalchemy import Engine
 
-from bot.cli.context import out, user_errors
-from bot.cli.render import print_customer, print_group, ranked_table
-from clv.datasets import write_cdnow_orders_csv
+from bot.cli.context import fail, out, user_errors
+from bot.sandbox import (
+    DIGEST_CHANNEL,
+    Outbox,
+    PortInUseError,
+    SandboxConfig,
+    ServerThread,
+    Workspace,
+    bind,
+    build_sandbox,
+)
+from bot.slack.app import build_app
+from bot.slack.deps import Deps
+from bot.slack.errors import RedactSecrets
+from bot.slack.server import EVENTS_PATH, build_asgi
+from clv.datasets import generate_shop, write_shop_csvs
 from clv.formatting import money
-from clv.ingest import import_orders
-from clv.ingest.parsing import format_money
-from clv.insights import customer_view, dormant_customers, group_summary, top_customers
+from clv.ingest import import_customers, import_orders
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine
 from clv.store import upgrade as upgrade_schema
-from clv.store.stats import store_stats
 
 DEMO_DATABASE = Path("clvbot-demo.db")
-CDNOW_LAST_DAY = date(1998, 6, 30)  # the sample's history ends here: score as of that day
+SMTP_FROM = "shop@example.com"
+log = logging.getLogger("clvbot.demo")
+
+
+@dataclass
+class RunningDemo:
+    url: str
+    settings: Settings
+    engine: Engine
+    workspace: Workspace
+    stops: list[Callable[[], None]] = field(default_factory=list)
+
+    def stop(self) -> None:
+        """Stop everything that was started, newest first; one failure does not stop the rest."""
+        while self.stops:
+            try:
+                self.stops.pop()()
+            except Exception:
+                log.exception("stopping the demo")
+
+
+# --- call sites for the jobs being built in reports/ (issue 7: wire them here) -----------------
+def _digest_hook(engine: Engine, settings: Settings) -> Callable[[str], str] | None:
+    """HOOK: the sandbox's "Post this week's digest now": channel id -> a short status text.
+
+    Return a function that runs the real weekly digest job for that channel; None shows "No
+    digest job is wired into this sandbox yet."
+    """
+    return None
+
+
+def _start_scheduler(engine: Engine, settings: Settings) -> Callable[[], None] | None:
+    """HOOK: start the real scheduler (reports/scheduler.py); return a function that stops it."""
+    return None
+
+
+# ------------------------------------------------------------------------------------------------
+def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
+    """Production settings but local: the sandbox as Slack, its SMTP server as the mail relay.
+
+    Everything Slack- and outreach-related is set here, so a developer's environment (a real
+    token, an allow-list) cannot leak into the demo.
+    """
+    values: dict[str, Any] = {
+        "database_url": f"sqlite:///{database}",
+        "slack_bot_token": "xoxb-sandbox-" + secrets.token_hex(12),
+        "slack_signing_secret": secrets.token_hex(16),
+        "slack_app_token": None,
+        "slack_api_url": f"{sandbox_url}/api/",
+        "slack_allowed_users": "",
+        "slack_allowed_channels": "",
+        "slack_outreach_users": "",
+        "digest_channel": DIGEST_CHANNEL,
+        "shop_name": "Example Shop",
+        "outreach_backend": "smtp",
+        "outreach_unsubscribe_url": "https://shop.example.com/unsubscribe?email={email}",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_user": "",
+        "smtp_password": None,
+        "smtp_starttls": False,
+        "smtp_from": SMTP_FROM,
+    }
+    return Settings(_env_file=None, **values)
+
+
+def build_demo_store(settings: Settings, database: Path, customers: int) -> Engine:
+    """A fresh store with the synthetic shop, imported and scored as of today (TIMEZONE)."""
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    engine = make_engine(settings.database_url)
+    upgrade_schema(engine)
+    now = datetime.now(settings.tzinfo).replace(tzinfo=None)
+    shop = generate_shop(customers, now=now)
+    with tempfile.TemporaryDirectory() as tmp:
+        customers_csv, orders_csv = write_shop_csvs(shop, Path(tmp))
+        import_customers(engine, customers_csv, settings)
+        report = import_orders(engine, orders_csv, settings)
+    out.print(f"1. {database}: {customers:,} customers, {report.summary()}", markup=False)
+    runs = score(engine, settings, as_of=now.date(), backfill=12)
+    equity = money(runs[-1].customer_equity, settings.currency)
+    out.print(f"2. scored as of {now.date()} with {runs[-1].model} and 12 weeks of backfill: "
+              f"customer equity {equity}")  # fmt: skip
+    return engine
+
+
+def start_demo(
+    *, port: int = 3000, customers: int = 3000, database: Path = DEMO_DATABASE
+) -> RunningDemo:
+    """Store, sandbox (with its SMTP outbox), bot and scheduler, all running; `stop()` ends them."""
+    sandbox_sock, bot_sock = bind(port), bind(0)
+    sandbox_url = f"http://127.0.0.1:{sandbox_sock.getsockname()[1]}"
+    workspace = Workspace()
+    outbox = Outbox(workspace)
+    settings = demo_settings(database, sandbox_url, outbox.port)
+    engine = build_demo_store(settings, database, customers)
+    running = RunningDemo(sandbox_url, settings, engine, workspace, [engine.dispose])
+    try:
+        running.stops.append(outbox.start().stop)
+        config = SandboxConfig(
+            bot_events_url=f"http://127.0.0.1:{bot_sock.getsockname()[1]}{EVENTS_PATH}",
+            signing_secret=_secret(settings.slack_signing_secret),
+            bot_token=_secret(settings.slack_bot_token),
+            base_url=f"{sandbox_url}/",
+            digest_channel=DIGEST_CHANNEL,
+            on_post_digest=_digest_hook(engine, settings),
+            smtp_port=outbox.port,
+        )
+        sandbox = ServerThread(build_sandbox(config, workspace), sandbox_sock, "sandbox")
+        running.stops.append(sandbox.start().stop)
+        bot = build_asgi(build_app(Deps(settings, engine)), engine)  # auth.test: the sandbox
+        running.stops.append(ServerThread(bot, bot_sock, "bot").start().stop)
+        out.print(f"3. bot on {config.bot_events_url}, outreach mail to 127.0.0.1:{outbox.port}")
+        stop_scheduler = _start_scheduler(engine, settings)
+        if stop_scheduler is not None:
+            running.stops.append(stop_scheduler)
+    except BaseException:
+        running.stop()
+        raise
+    return running
+
+
+def _secret(value: Any) -> str:
+    return str(value.get_secret_value())
 
 
 def demo(
+    port: int = typer.Option(3000, help="Port of the sandbox page on 127.0.0.1."),
+    customers: int = typer.Option(3000, min=600, help="Customers in the synthetic shop."),
     database: Path = typer.Option(DEMO_DATABASE, help="SQLite file to (re)create for the demo."),
-    backfill: int = typer.Option(12, help="Weeks of history to score before the last one."),
 ) -> None:
-    """Create a fresh demo store from the CDNOW sample, score it, and show what clvbot knows."""
-    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)
-    settings = Settings(database_url=f"sqlite:///{database}", _env_file=None)
-    engine = make_engine(settings.database_url)
-    with user_errors():
-        _, revision = upgrade_schema(engine)
-        out.print(f"1. created {database} (schema {revision})")
-        with tempfile.TemporaryDirectory() as tmp:
-            orders_csv = write_cdnow_orders_csv(Path(tmp) / "cdnow_sample_orders.csv")
-            report = import_orders(engine, orders_csv, settings)
-        out.print(f"2. imported the CDNOW sample: {report.summary()}", markup=False)
-        with Session(engine) as session:
-            stats = store_stats(session=session)
-        revenue = format_money(stats.revenue_minor, exponent=settings.currency_exponent)
-        out.print("3. store statistics")
-        out.print(f"   customers  {stats.customers:,}")
-        out.print(f"   orders     {stats.orders:,}")
-        out.print(f"   dates      {stats.first_order} to {stats.last_order}")
-        out.print(f"   revenue    {revenue} {settings.currency}")
-        runs = score(engine, settings, as_of=CDNOW_LAST_DAY, backfill=backfill)
-        current = runs[-1]
-        out.print(
-            f"4. scored {current.n_customers:,} customers as of {current.as_of} with "
-            f"{current.model} and {len(runs) - 1} weeks of backfill: customer equity "
-            f"{money(current.customer_equity, settings.currency)}"
-        )
-        with Session(engine) as session:
-            best = top_customers(session, limit=1)[0]
-            out.print(f"\n5. the most valuable customer, `clvbot customer {best.customer_id}`")
-            print_customer(customer_view(session, best.customer_id), settings)
-            out.print("\n6. a segment, `clvbot segment champions`")
-            print_group(group_summary(session, "champions", top=5), settings.currency)
-            out.print("\n7. the top of the re-engagement list, `clvbot dormant --limit 5`")
-            out.print(
-                ranked_table(dormant_customers(session, limit=5), settings.currency, stake=True)
-            )
-    out.print(
-        f"\nThe demo store stays in {database}: "
-        f"DATABASE_URL=sqlite:///{database} .venv/bin/clvbot --help"
-    )
+    """Run the real bot on a realistic demo shop, with a local Slack sandbox in the browser."""
+    started = time.monotonic()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactSecrets())
+    try:
+        with user_errors():
+            running = start_demo(port=port, customers=customers, database=database)
+    except PortInUseError as exc:
+        fail(f"{exc}: try `clvbot demo --port {port + 1}`")
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None
+    out.print(f"\nsandbox ready in {time.monotonic() - started:.1f} s: open {running.url}")
+    out.print("Ctrl-C stops everything.")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    try:
+        while not stopping.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        out.print("\nstopping…")
+        running.stop()
+        out.print(f"stopped; the demo store stays in {database}")

@@ -8,6 +8,19 @@ from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from clv.datasets.shop import Shop, ShopParams, generate_shop, write_shop_csvs
+
+__all__ = [
+    "CdnowPurchase",
+    "Shop",
+    "ShopParams",
+    "cdnow_path",
+    "cdnow_purchases",
+    "generate_shop",
+    "write_cdnow_orders_csv",
+    "write_shop_csvs",
+]
+
 CDNOW_FILES = {"sample": "CDNOW_sample.txt", "master": "CDNOW_master.txt"}
 
 

@@ -33,6 +33,7 @@ def test_every_command_has_help() -> None:
         ["import", "customers", "--help"],
         ["stats", "--help"],
         ["demo", "--help"],
+        ["walkthrough", "--help"],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code == 0, (args, result.output)
@@ -107,11 +108,11 @@ def test_bad_setting_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "unknown time zone 'Mars/Olympus'" in result.output
 
 
-def test_demo_imports_scores_and_shows_the_cdnow_sample(
+def test_walkthrough_imports_scores_and_shows_the_cdnow_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["demo"])
+    result = runner.invoke(app, ["walkthrough"])
     assert result.exit_code == 0, result.output
     assert "customers  2,357" in result.output
     assert "orders     6,919" in result.output

@@ -1,0 +1,76 @@
+"""`clvbot walkthrough`: the product on a fresh embedded SQLite database with the bundled CDNOW
+data, step by step on the command line."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import typer
+from sqlmodel import Session
+
+from bot.cli.context import out, user_errors
+from bot.cli.render import print_customer, print_group, ranked_table
+from clv.datasets import write_cdnow_orders_csv
+from clv.formatting import money
+from clv.ingest import import_orders
+from clv.ingest.parsing import format_money
+from clv.insights import customer_view, dormant_customers, group_summary, top_customers
+from clv.scoring.pipeline import score
+from clv.settings import Settings
+from clv.store import make_engine
+from clv.store import upgrade as upgrade_schema
+from clv.store.stats import store_stats
+
+WALKTHROUGH_DATABASE = Path("clvbot-demo.db")
+CDNOW_LAST_DAY = date(1998, 6, 30)  # the sample's history ends here: score as of that day
+
+
+def walkthrough(
+    database: Path = typer.Option(
+        WALKTHROUGH_DATABASE, help="SQLite file to (re)create for the demo."
+    ),
+    backfill: int = typer.Option(12, help="Weeks of history to score before the last one."),
+) -> None:
+    """Create a fresh demo store from the CDNOW sample, score it, and show what clvbot knows."""
+    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        stale.unlink(missing_ok=True)
+    settings = Settings(database_url=f"sqlite:///{database}", _env_file=None)
+    engine = make_engine(settings.database_url)
+    with user_errors():
+        _, revision = upgrade_schema(engine)
+        out.print(f"1. created {database} (schema {revision})")
+        with tempfile.TemporaryDirectory() as tmp:
+            orders_csv = write_cdnow_orders_csv(Path(tmp) / "cdnow_sample_orders.csv")
+            report = import_orders(engine, orders_csv, settings)
+        out.print(f"2. imported the CDNOW sample: {report.summary()}", markup=False)
+        with Session(engine) as session:
+            stats = store_stats(session=session)
+        revenue = format_money(stats.revenue_minor, exponent=settings.currency_exponent)
+        out.print("3. store statistics")
+        out.print(f"   customers  {stats.customers:,}")
+        out.print(f"   orders     {stats.orders:,}")
+        out.print(f"   dates      {stats.first_order} to {stats.last_order}")
+        out.print(f"   revenue    {revenue} {settings.currency}")
+        runs = score(engine, settings, as_of=CDNOW_LAST_DAY, backfill=backfill)
+        current = runs[-1]
+        out.print(
+            f"4. scored {current.n_customers:,} customers as of {current.as_of} with "
+            f"{current.model} and {len(runs) - 1} weeks of backfill: customer equity "
+            f"{money(current.customer_equity, settings.currency)}"
+        )
+        with Session(engine) as session:
+            best = top_customers(session, limit=1)[0]
+            out.print(f"\n5. the most valuable customer, `clvbot customer {best.customer_id}`")
+            print_customer(customer_view(session, best.customer_id), settings)
+            out.print("\n6. a segment, `clvbot segment champions`")
+            print_group(group_summary(session, "champions", top=5), settings.currency)
+            out.print("\n7. the top of the re-engagement list, `clvbot dormant --limit 5`")
+            out.print(
+                ranked_table(dormant_customers(session, limit=5), settings.currency, stake=True)
+            )
+    out.print(
+        f"\nThe demo store stays in {database}: "
+        f"DATABASE_URL=sqlite:///{database} .venv/bin/clvbot --help"
+    )

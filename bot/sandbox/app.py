@@ -1,0 +1,220 @@
+"""The sandbox web app: the page, its JSON endpoints, and the Slack endpoints the bot talks to.
+
+Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`,
+`POST /sandbox/action`, `POST /sandbox/digest`. Bot side: `/api/<method>` (the Web API),
+`POST /respond/<token>` (response URLs), `POST /upload/<file id>` and `GET /files/<file id>`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.resources import files
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.sandbox import webapi
+from bot.sandbox.deliver import Delivery, deliver
+from bot.sandbox.responses import ResponseError, apply_response, to_ack_message
+from bot.sandbox.signing import to_action_body, to_block_action, to_command_body
+from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, Workspace
+
+SLACKBOT = "USLACKBOT"
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    bot_events_url: str  # the bot's POST /slack/events
+    signing_secret: str
+    bot_token: str
+    base_url: str | None = None  # how the bot reaches the sandbox; default: the request's
+    digest_channel: str = DIGEST_CHANNEL
+    on_post_digest: Callable[[str], str] | None = None  # channel id -> a short status text
+    smtp_port: int | None = None
+    ack_timeout: float = 3.0  # Slack gives up after 3 s: operation_timeout
+    commands: tuple[str, ...] = ("/clv",)
+
+
+async def _args(request: Request) -> dict[str, Any]:
+    """Query, form and JSON arguments merged, as Slack's Web API accepts them."""
+    args: dict[str, Any] = dict(request.query_params)
+    raw = (await request.body()).decode()
+    if "json" in request.headers.get("content-type", ""):
+        data = json.loads(raw or "{}")
+        args.update(data if isinstance(data, dict) else {})
+    elif raw:
+        args.update(parse_qsl(raw, keep_blank_values=True))
+    return args
+
+
+def _find_element(message: Message, block_id: str, action_id: str) -> dict[str, Any] | None:
+    for block in message.blocks:
+        if block.get("block_id") != block_id:
+            continue
+        elements = [*(block.get("elements") or []), block.get("accessory") or {}]
+        for element in elements:
+            if isinstance(element, dict) and element.get("action_id") == action_id:
+                return element
+    return None
+
+
+def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
+    ws = workspace or Workspace()
+
+    def base_url(request: Request) -> str:
+        return config.base_url or str(request.base_url)
+
+    def notice(channel: str, text: str) -> None:
+        ws.post(Message(ws.next_ts(), channel, SLACKBOT, text, ephemeral=True, via="slackbot"))
+
+    def settle(delivery: Delivery, token: str, what: str, channel: str, *, ack: bool) -> None:
+        if delivery.error:
+            ws.log("request", what, False, delivery.error)
+            notice(channel, f'{what.split(" ")[0]} failed with the error "{delivery.error}"')
+            return
+        ws.log("request", what, True, f"acknowledged ({delivery.status})")
+        message = to_ack_message(delivery.status, delivery.body, delivery.content_type)
+        if ack and message is not None:
+            apply_response(ws, token, message, via="acknowledgement")
+
+    async def page(_request: Request) -> Response:
+        return HTMLResponse((files("bot.sandbox") / "static" / "index.html").read_text("utf-8"))
+
+    async def state(request: Request) -> Response:
+        since = int(request.query_params.get("since") or -1)
+        snapshot = ws.snapshot(since)
+        if snapshot.get("unchanged"):
+            return JSONResponse(snapshot)
+        snapshot["config"] = {
+            "digest_channel": config.digest_channel,
+            "digest_wired": config.on_post_digest is not None,
+            "smtp_port": config.smtp_port,
+            "commands": list(config.commands),
+        }
+        return JSONResponse(snapshot)
+
+    async def command(request: Request) -> Response:
+        data = await request.json()
+        channel = ws.resolve_channel(data.get("channel"))
+        text = str(data.get("text") or "").strip()
+        if channel is None or not text:
+            return JSONResponse({"ok": False, "error": "channel and text are needed"}, 400)
+        if not text.startswith("/"):
+            ws.post(Message(ws.next_ts(), channel, USER_ID, text.translate(_ESCAPES), via="you"))
+            return JSONResponse({"ok": True})
+        name, _, rest = text.partition(" ")
+        if name not in config.commands:
+            notice(channel, f"`{name.translate(_ESCAPES)}` is not a valid command.")
+            return JSONResponse({"ok": False, "error": "unknown_command"})
+        token = ws.new_response_url(channel)
+        body = to_command_body(command=name, text=rest.strip(), channel_id=channel,
+                               channel_name=ws.channels[channel],
+                               response_url=f"{base_url(request)}respond/{token}")  # fmt: skip
+        delivery = await run_in_threadpool(
+            deliver, config.bot_events_url, config.signing_secret, body, timeout=config.ack_timeout
+        )
+        settle(delivery, token, text, channel, ack=True)
+        return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
+
+    async def action(request: Request) -> Response:
+        data = await request.json()
+        channel = ws.resolve_channel(data.get("channel")) or ""
+        message = ws.find(channel, str(data.get("ts")))
+        block_id, action_id = str(data.get("block_id")), str(data.get("action_id"))
+        element = _find_element(message, block_id, action_id) if message else None
+        if message is None or element is None:
+            return JSONResponse({"ok": False, "error": "no such button"}, 404)
+        token = ws.new_response_url(channel, original_ts=message.ts)
+        payload = to_block_action(message, element, block_id, channel_name=ws.channels[channel],
+                                  response_url=f"{base_url(request)}respond/{token}")  # fmt: skip
+        delivery = await run_in_threadpool(
+            deliver, config.bot_events_url, config.signing_secret, to_action_body(payload),
+            timeout=config.ack_timeout,
+        )  # fmt: skip
+        label = (element.get("text") or {}).get("text") or action_id
+        settle(delivery, token, f"click “{label}”", channel, ack=False)
+        return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
+
+    async def digest(_request: Request) -> Response:
+        hook = config.on_post_digest
+        if hook is None:
+            status, ok = "No digest job is wired into this sandbox yet.", False
+        else:
+            try:
+                status, ok = await run_in_threadpool(hook, config.digest_channel), True
+            except Exception as exc:  # shown to the person trying the demo, not raised
+                status, ok = f"The digest job failed: {exc}", False
+        ws.log("digest", "post this week's digest", ok, status)
+        return JSONResponse({"ok": ok, "status": status})
+
+    async def api(request: Request) -> Response:
+        method = request.path_params["method"]
+        args = await _args(request)
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        token = given or str(args.pop("token", ""))
+        if token != config.bot_token:
+            error = "not_authed" if not token else "invalid_auth"
+            ws.log("api", method, False, error)
+            return JSONResponse({"ok": False, "error": error})
+        return JSONResponse(webapi.call(ws, method, args, base_url=base_url(request)))
+
+    async def respond(request: Request) -> Response:
+        token = request.path_params["token"]
+        try:
+            body = json.loads(await request.body() or b"{}")
+            done = apply_response(
+                ws, token, body if isinstance(body, dict) else {}, via="response_url"
+            )
+        except ResponseError as exc:
+            ws.log("response_url", "response_url", False, exc.error)
+            return JSONResponse({"ok": False, "error": exc.error}, exc.status)
+        except json.JSONDecodeError:
+            return JSONResponse({"ok": False, "error": "invalid_payload"}, 400)
+        ws.log("response_url", "response_url", True, done)
+        return JSONResponse({"ok": True})
+
+    async def upload(request: Request) -> Response:
+        upload = ws.files.get(request.path_params["file_id"])
+        if upload is None:
+            return Response("file not found", 404)
+        data = await request.body()
+        with ws.lock:
+            upload.data, upload.length = data, len(data)
+        ws.log("upload", upload.name, True, f"{len(data):,} bytes")
+        return Response(f"OK - {len(data)}", 200, media_type="text/plain")
+
+    async def file(request: Request) -> Response:
+        upload = ws.files.get(request.path_params["file_id"])
+        if upload is None or upload.data is None:
+            return Response("file not found", 404)
+        mimetype = webapi.file_info(upload, "").get("mimetype", "application/octet-stream")
+        headers = {"x-content-type-options": "nosniff"}
+        if mimetype != "image/png":  # never render an uploaded file as a page of this origin
+            headers["content-disposition"] = "attachment"
+        return Response(upload.data, 200, headers=headers, media_type=mimetype)
+
+    app = Starlette(
+        routes=[
+            Route("/", page),
+            Route("/sandbox/state", state),
+            Route("/sandbox/command", command, methods=["POST"]),
+            Route("/sandbox/action", action, methods=["POST"]),
+            Route("/sandbox/digest", digest, methods=["POST"]),
+            Route("/api/{method}", api, methods=["GET", "POST"]),
+            Route("/respond/{token}", respond, methods=["POST"]),
+            Route("/upload/{file_id}", upload, methods=["POST"]),
+            Route("/files/{file_id}", file),
+            Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
+        ]
+    )
+    app.state.workspace = ws
+    return app

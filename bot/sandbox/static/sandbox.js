@@ -1,0 +1,259 @@
+// The page: polls /sandbox/state, draws the current channel, the Outbox and the activity log,
+// and turns the composer, buttons and the digest control into requests to the sandbox.
+(function () {
+  "use strict";
+  const { el, renderMrkdwn } = window.Mrkdwn;
+  const { renderBlocks } = window.Blocks;
+  const EXAMPLES = ["/clv 42", "/clv segment champions", "/clv dormant", "/clv top 5", "/clv help"];
+  const POLL_MS = 400;
+  const $ = (id) => document.getElementById(id);
+
+  const view = { version: -1, data: null, channel: null, dismissed: new Set(), seen: {}, history: [], back: 0 };
+
+  async function post(path, body) {
+    const response = await fetch(path, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return response.json();
+  }
+
+  async function poll() {
+    try {
+      const response = await fetch("/sandbox/state?since=" + view.version);
+      const data = await response.json();
+      document.body.classList.remove("offline");
+      if (!data.unchanged) {
+        view.version = data.version;
+        view.data = data;
+        render();
+      }
+    } catch (error) {
+      document.body.classList.add("offline");
+    }
+    setTimeout(poll, POLL_MS);
+  }
+
+  function refresh() {
+    view.version = -1; // the next poll redraws everything
+  }
+
+  function context() {
+    const data = view.data;
+    const users = { [data.user.id]: data.user.name, [data.bot.id]: data.bot.name };
+    const channels = Object.fromEntries(data.channels.map((c) => [c.id, c.name]));
+    return { users, channels, onAction: null };
+  }
+
+  function channelMessages(channel) {
+    return view.data.messages.filter((m) => m.channel === channel && !view.dismissed.has(m.channel + m.ts));
+  }
+
+  function renderChannels() {
+    const list = $("channels");
+    list.replaceChildren();
+    for (const c of view.data.channels) {
+      const count = channelMessages(c.id).length;
+      if (c.id === view.channel) view.seen[c.id] = count;
+      const item = el("li", c.id === view.channel ? "active" : "", "# " + c.name);
+      item.dataset.channel = c.id;
+      if (count > (view.seen[c.id] || 0)) item.appendChild(el("span", "unread", "\u25cf"));
+      item.addEventListener("click", () => switchTo(c.id));
+      list.appendChild(item);
+    }
+  }
+
+  function author(m) {
+    if (m.user === "USLACKBOT") return ["Slackbot", "S", false];
+    if (m.user === view.data.bot.id) return ["clvbot", "C", true];
+    return [view.data.user.name, "Y", false];
+  }
+
+  function renderMessage(m, ctx, isReply) {
+    const [name, letter, app] = author(m);
+    const node = el("div", "message" + (m.ephemeral ? " ephemeral" : "") + (isReply ? " reply" : ""));
+    node.dataset.ts = m.ts;
+    node.title = "via " + m.via;
+    node.appendChild(el("div", "avatar" + (app ? " bot" : ""), letter));
+    const body = node.appendChild(el("div", "message-body"));
+    const meta = body.appendChild(el("div", "meta"));
+    meta.appendChild(el("span", "author", name));
+    if (app) meta.appendChild(el("span", "badge", "APP"));
+    const time = new Date(parseFloat(m.ts) * 1000);
+    meta.appendChild(el("span", "time", time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })));
+    if (m.edited) meta.appendChild(el("span", "edited", "(edited)"));
+    const local = Object.assign({}, ctx, { onAction: (blockId, element, btn) => click(m, blockId, element, btn) });
+    const content = body.appendChild(el("div", "content"));
+    if (m.blocks && m.blocks.length) content.appendChild(renderBlocks(m.blocks, local));
+    else content.appendChild(renderMrkdwn(m.text, ctx));
+    for (const f of m.files || []) body.appendChild(renderFile(f));
+    if (m.metadata) {
+      body.appendChild(el("div", "metadata", "metadata: " + m.metadata.event_type));
+    }
+    if (m.ephemeral) {
+      const note = body.appendChild(el("div", "ephemeral-note", "\ud83d\udc41 Only visible to you \u00b7 "));
+      const dismiss = note.appendChild(el("a", "dismiss", "Dismiss message"));
+      dismiss.href = "#";
+      dismiss.addEventListener("click", (e) => {
+        e.preventDefault();
+        view.dismissed.add(m.channel + m.ts);
+        render();
+      });
+    }
+    return node;
+  }
+
+  function renderFile(f) {
+    const box = el("div", "file");
+    box.appendChild(el("div", "file-title", f.title || f.name));
+    const src = "/files/" + encodeURIComponent(f.id);
+    if (f.mimetype === "image/png") {
+      const img = box.appendChild(el("img", "file-image"));
+      img.src = src;
+      img.alt = f.alt_txt || f.title || f.name;
+    } else {
+      const a = box.appendChild(el("a", "link", f.name));
+      a.href = src;
+    }
+    return box;
+  }
+
+  function renderMessages() {
+    const list = $("messages");
+    const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
+    const ctx = context();
+    const messages = channelMessages(view.channel).sort((a, b) => parseFloat(a.ts) - parseFloat(b.ts));
+    const present = new Set(messages.map((m) => m.ts));
+    const replies = {};
+    const top = [];
+    for (const m of messages) {
+      if (m.thread_ts && m.thread_ts !== m.ts && present.has(m.thread_ts)) {
+        (replies[m.thread_ts] = replies[m.thread_ts] || []).push(m);
+      } else top.push(m);
+    }
+    list.replaceChildren();
+    if (!top.length) list.appendChild(el("div", "empty", "No messages yet. Try one of the commands below."));
+    for (const m of top) {
+      list.appendChild(renderMessage(m, ctx, false));
+      for (const r of replies[m.ts] || []) list.appendChild(renderMessage(r, ctx, true));
+    }
+    if (atBottom || view.stick) list.scrollTop = list.scrollHeight;
+    view.stick = false;
+  }
+
+  function renderOutbox() {
+    const outbox = view.data.outbox;
+    const port = view.data.config.smtp_port;
+    $("outbox-count").textContent = outbox.length ? String(outbox.length) : "";
+    $("outbox-note").textContent = port
+      ? "Emails sent to the local SMTP server 127.0.0.1:" + port + " land here; nobody receives them."
+      : "No local SMTP server is running.";
+    const list = $("outbox");
+    list.replaceChildren();
+    for (const mail of outbox.slice().reverse()) {
+      const item = list.appendChild(el("article", "email"));
+      item.appendChild(el("div", "email-subject", mail.subject || "(no subject)"));
+      item.appendChild(el("div", "email-meta", "to " + mail.to.join(", ") + " \u00b7 from " + mail.from));
+      item.appendChild(el("pre", "email-text", mail.text));
+    }
+  }
+
+  function renderActivity() {
+    const list = $("activity");
+    list.replaceChildren();
+    for (const a of view.data.activity.slice().reverse()) {
+      const row = list.appendChild(el("div", "activity " + (a.ok ? "ok" : "failed")));
+      row.appendChild(el("span", "activity-kind", a.kind));
+      row.appendChild(el("span", "activity-name", a.name));
+      if (a.detail) row.appendChild(el("span", "activity-detail", a.detail));
+    }
+  }
+
+  function render() {
+    if (!view.data) return;
+    if (!view.channel) view.channel = view.data.channels[0].id;
+    const channel = view.data.channels.find((c) => c.id === view.channel);
+    $("channel-title").textContent = "# " + channel.name;
+    $("composer-input").placeholder = "Message #" + channel.name + " \u2014 try /clv 42";
+    const digest = $("post-digest");
+    digest.title = view.data.config.digest_wired ? "Runs the real weekly digest job now" : "No digest job is wired in yet";
+    renderChannels();
+    renderMessages();
+    renderOutbox();
+    renderActivity();
+  }
+
+  function switchTo(channel) {
+    view.channel = channel;
+    view.stick = true;
+    render();
+  }
+
+  async function click(message, blockId, element, btn) {
+    btn.disabled = true;
+    btn.classList.add("pending");
+    try {
+      await post("/sandbox/action", { channel: message.channel, ts: message.ts, block_id: blockId, action_id: element.action_id });
+    } finally {
+      setTimeout(() => { btn.disabled = false; btn.classList.remove("pending"); }, 600);
+      refresh();
+    }
+  }
+
+  async function send(event) {
+    event.preventDefault();
+    const input = $("composer-input");
+    const text = input.value.trim();
+    if (!text) return;
+    view.history.push(text);
+    view.back = 0;
+    input.value = "";
+    document.body.classList.add("busy");
+    try {
+      await post("/sandbox/command", { channel: view.channel, text: text });
+    } finally {
+      document.body.classList.remove("busy");
+      view.stick = true;
+      refresh();
+    }
+  }
+
+  async function postDigest() {
+    const status = $("digest-status");
+    status.textContent = "Posting\u2026";
+    const result = await post("/sandbox/digest", {});
+    status.textContent = result.status;
+    status.className = result.ok ? "ok" : "failed";
+    switchTo(view.data.config.digest_channel);
+    refresh();
+  }
+
+  function recall(event) {
+    if (event.key !== "ArrowUp" && event.key !== "ArrowDown") return;
+    const h = view.history;
+    if (!h.length) return;
+    view.back = Math.max(0, Math.min(h.length, view.back + (event.key === "ArrowUp" ? 1 : -1)));
+    event.target.value = view.back ? h[h.length - view.back] : "";
+    event.preventDefault();
+  }
+
+  function init() {
+    const examples = $("examples");
+    for (const text of EXAMPLES) {
+      const chip = examples.appendChild(el("button", "example", text));
+      chip.type = "button";
+      chip.addEventListener("click", () => {
+        $("composer-input").value = text;
+        $("composer-input").focus();
+      });
+    }
+    $("composer").addEventListener("submit", send);
+    $("composer-input").addEventListener("keydown", recall);
+    $("post-digest").addEventListener("click", postDigest);
+    $("composer-input").focus();
+    poll();
+  }
+
+  init();
+})();

@@ -1,0 +1,194 @@
+"""The sandbox's pretend workspace: channels, messages, uploaded files, emails, response URLs.
+
+Everything lives in memory behind one lock; `version` goes up on every change so the page can
+poll cheaply.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+TEAM_ID = "T0SANDBOX"
+TEAM_DOMAIN = "clv-sandbox"
+USER_ID = "U0DEMOUSER"
+USER_NAME = "you"
+BOT_USER_ID = "U0CLVBOT"
+BOT_ID = "B0CLVBOT"
+BOT_NAME = "clvbot"
+GENERAL_CHANNEL = "C0GENERAL"
+DIGEST_CHANNEL = "C0CLVDIGEST"
+CHANNELS = {GENERAL_CHANNEL: "general", DIGEST_CHANNEL: "clv-digest"}
+RESPONSE_URL_USES = 5  # Slack allows five uses of a response_url
+KEEP_ACTIVITY = 60
+
+
+@dataclass
+class Message:
+    ts: str
+    channel: str
+    user: str
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    ephemeral: bool = False  # only visible to the sandbox user
+    thread_ts: str | None = None
+    metadata: dict[str, Any] | None = None
+    files: list[dict[str, Any]] = field(default_factory=list)
+    edited: bool = False
+    via: str = "chat.postMessage"  # how it arrived, shown on hover
+
+    def to_api(self, *, with_metadata: bool = False) -> dict[str, Any]:
+        """The message as conversations.history returns it."""
+        data: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
+        data["user"] = self.user
+        if self.user == BOT_USER_ID:
+            data.update(bot_id=BOT_ID, app_id="A0CLVBOT")
+        if self.blocks:
+            data["blocks"] = self.blocks
+        if self.thread_ts:
+            data["thread_ts"] = self.thread_ts
+        if self.files:
+            data["files"] = self.files
+        if self.edited:
+            data["edited"] = {"user": self.user, "ts": self.ts}
+        if with_metadata and self.metadata:
+            data["metadata"] = self.metadata
+        return data
+
+    def to_view(self) -> dict[str, Any]:
+        """The message as the page draws it."""
+        return {
+            **self.to_api(with_metadata=True),
+            "channel": self.channel,
+            "ephemeral": self.ephemeral,
+            "via": self.via,
+        }
+
+
+@dataclass(frozen=True)
+class Email:
+    sender: str
+    to: list[str]
+    subject: str
+    text: str
+    received: float
+
+    def to_view(self) -> dict[str, Any]:
+        return {"from": self.sender, "to": self.to, "subject": self.subject, "text": self.text,
+                "received": self.received}  # fmt: skip
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    name: str
+    length: int
+    alt_txt: str = ""
+    title: str = ""
+    data: bytes | None = None
+
+
+@dataclass
+class ResponseTarget:
+    """Where a response_url's messages go: the channel, and the message a button was on."""
+
+    channel: str
+    original_ts: str | None = None
+    last_ts: str | None = None  # the last message it posted (a command's "original")
+    uses: int = 0
+
+
+class Workspace:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.version = 0
+        self.channels = dict(CHANNELS)
+        self.messages: list[Message] = []
+        self.files: dict[str, UploadedFile] = {}
+        self.outbox: list[Email] = []
+        self.activity: list[dict[str, Any]] = []
+        self.responses: dict[str, ResponseTarget] = {}
+        self._last_ts = 0.0
+
+    def _changed(self) -> None:
+        self.version += 1
+
+    def next_ts(self) -> str:
+        with self.lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
+
+    def resolve_channel(self, channel: object) -> str | None:
+        """A channel id from an id, a name or a `#name`; None when there is no such channel."""
+        if not isinstance(channel, str):
+            return None
+        if channel in self.channels:
+            return channel
+        name = channel.removeprefix("#")
+        return next((cid for cid, cname in self.channels.items() if cname == name), None)
+
+    def post(self, message: Message) -> Message:
+        with self.lock:
+            self.messages.append(message)
+            self._changed()
+        return message
+
+    def find(self, channel: str, ts: str) -> Message | None:
+        with self.lock:
+            return next((m for m in self.messages if m.channel == channel and m.ts == ts), None)
+
+    def replace(self, message: Message, *, text: str, blocks: list[dict[str, Any]]) -> None:
+        with self.lock:
+            message.text, message.blocks, message.edited = text, blocks, True
+            self._changed()
+
+    def delete(self, message: Message) -> None:
+        with self.lock:
+            if message in self.messages:
+                self.messages.remove(message)
+                self._changed()
+
+    def history(self, channel: str) -> list[Message]:
+        """The channel's public messages, newest first (ephemeral ones are not in history)."""
+        with self.lock:
+            found = [m for m in self.messages if m.channel == channel and not m.ephemeral]
+        return sorted(found, key=lambda m: float(m.ts), reverse=True)
+
+    def new_response_url(self, channel: str, original_ts: str | None = None) -> str:
+        token = secrets.token_urlsafe(12)
+        with self.lock:
+            self.responses[token] = ResponseTarget(channel, original_ts)
+        return token
+
+    def add_file(self, upload: UploadedFile) -> None:
+        with self.lock:
+            self.files[upload.id] = upload
+
+    def receive_email(self, email: Email) -> None:
+        with self.lock:
+            self.outbox.append(email)
+            self._changed()
+
+    def log(self, kind: str, name: str, ok: bool, detail: str = "") -> None:
+        with self.lock:
+            entry = {"at": time.time(), "kind": kind, "name": name, "ok": ok, "detail": detail}
+            self.activity = [*self.activity[-(KEEP_ACTIVITY - 1) :], entry]
+            self._changed()
+
+    def snapshot(self, since: int = -1) -> dict[str, Any]:
+        """Everything the page shows, or only the version when nothing changed since `since`."""
+        with self.lock:
+            if since == self.version:
+                return {"version": self.version, "unchanged": True}
+            return {
+                "version": self.version,
+                "user": {"id": USER_ID, "name": USER_NAME},
+                "bot": {"id": BOT_USER_ID, "name": BOT_NAME},
+                "channels": [{"id": cid, "name": name} for cid, name in self.channels.items()],
+                "messages": [m.to_view() for m in self.messages],
+                "outbox": [e.to_view() for e in self.outbox],
+                "activity": list(self.activity),
+            }

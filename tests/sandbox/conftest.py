@@ -1,0 +1,48 @@
+"""Fixtures: a sandbox on a real loopback port in front of a fake bot, and a WebClient on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
+from tests.sandbox.fake_bot import SECRET, TOKEN, FakeBot
+
+
+@dataclass
+class Sandbox:
+    server: ServerThread
+    workspace: Workspace
+    bot: FakeBot
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(self, token: str = TOKEN) -> WebClient:
+        return WebClient(token=token, base_url=f"{self.url}/api/")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """`sandbox(reply=..., **config)`: a served sandbox whose bot is a `FakeBot`."""
+    started: list[Sandbox] = []
+
+    def start(reply: Any = None, **config: Any) -> Sandbox:
+        bot = FakeBot(reply) if reply else FakeBot()
+        bot.start()
+        workspace = Workspace()
+        defaults = {"bot_events_url": bot.events_url, "signing_secret": SECRET, "bot_token": TOKEN}
+        settings = SandboxConfig(**{**defaults, **config})
+        server = ServerThread(build_sandbox(settings, workspace), bind(0), "sandbox").start()
+        started.append(Sandbox(server, workspace, bot))
+        return started[-1]
+
+    yield start
+    for box in started:
+        box.server.stop()
+        box.bot.stop()

@@ -1,0 +1,132 @@
+"""The sandbox's Web API, driven by slack_sdk's own WebClient as the bot drives it."""
+
+from __future__ import annotations
+
+import struct
+import urllib.request
+import zlib
+from collections.abc import Callable
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.sandbox import DIGEST_CHANNEL, GENERAL_CHANNEL
+from bot.sandbox.workspace import BOT_USER_ID, USER_ID
+from tests.sandbox.conftest import Sandbox
+
+BUTTON = {"type": "button", "text": {"type": "plain_text", "text": "Go"}, "action_id": "go",
+          "value": "1"}  # fmt: skip
+BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}},
+          {"type": "actions", "elements": [BUTTON]}]  # fmt: skip
+
+
+def tiny_png() -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\x00\x00")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_auth_test_answers_as_the_bot_and_refuses_other_tokens(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    box = sandbox()
+    assert box.client().auth_test()["user_id"] == BOT_USER_ID
+    with pytest.raises(SlackApiError) as wrong:
+        box.client("xoxb-wrong").auth_test()
+    assert wrong.value.response["error"] == "invalid_auth"
+    with pytest.raises(SlackApiError) as unknown:
+        box.client().api_call("chat.scheduleMessage")
+    assert unknown.value.response["error"] == "unknown_method"
+
+
+def test_post_update_and_history_with_metadata(sandbox: Callable[..., Sandbox]) -> None:
+    box = sandbox()
+    client = box.client()
+    metadata = {"event_type": "clv_digest", "event_payload": {"week": "2024-W22"}}
+    posted = client.chat_postMessage(channel="#clv-digest", text="digest", blocks=BLOCKS,
+                                     metadata=metadata)  # fmt: skip
+    assert posted["channel"] == DIGEST_CHANNEL
+    reply = client.chat_postMessage(channel=DIGEST_CHANNEL, text="chart", thread_ts=posted["ts"])
+    client.chat_update(channel=DIGEST_CHANNEL, ts=posted["ts"], text="digest v2", blocks=BLOCKS)
+    history = client.conversations_history(channel=DIGEST_CHANNEL, include_all_metadata=True)
+    newest, oldest = history["messages"]
+    assert newest["ts"] == reply["ts"]
+    assert newest["thread_ts"] == posted["ts"]
+    assert oldest["text"] == "digest v2"
+    assert oldest["metadata"] == metadata
+    assert oldest["bot_id"]
+    assert oldest["blocks"][0]["block_id"]
+    plain = client.conversations_history(channel=DIGEST_CHANNEL, limit=1)
+    assert "metadata" not in plain["messages"][0]
+    assert plain["has_more"] is True
+    cursor = plain["response_metadata"]["next_cursor"]
+    rest = client.conversations_history(channel=DIGEST_CHANNEL, limit=1, cursor=cursor)
+    assert rest["messages"][0]["ts"] == posted["ts"]
+    assert rest["has_more"] is False
+
+
+def test_ephemeral_messages_are_not_in_history_and_cannot_be_updated(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    box = sandbox()
+    client = box.client()
+    sent = client.chat_postEphemeral(channel=GENERAL_CHANNEL, user=USER_ID, text="psst")
+    assert client.conversations_history(channel=GENERAL_CHANNEL)["messages"] == []
+    (message,) = box.workspace.messages
+    assert message.ephemeral
+    assert message.ts == sent["message_ts"]
+    with pytest.raises(SlackApiError) as update:
+        client.chat_update(channel=GENERAL_CHANNEL, ts=sent["message_ts"], text="x")
+    assert update.value.response["error"] == "message_not_found"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"channel": "#nowhere", "text": "x"}, "channel_not_found"),
+        ({"channel": GENERAL_CHANNEL, "text": ""}, "no_text"),
+        ({"channel": GENERAL_CHANNEL, "text": "x", "blocks": [{"type": "divider"}] * 51},
+         "invalid_blocks"),
+        ({"channel": GENERAL_CHANNEL, "text": "x", "thread_ts": "1.2"}, "thread_not_found"),
+    ],
+)  # fmt: skip
+@pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
+def test_chat_post_message_errors(
+    sandbox: Callable[..., Sandbox], kwargs: dict[str, object], error: str
+) -> None:
+    with pytest.raises(SlackApiError) as failed:
+        sandbox().client().chat_postMessage(**kwargs)
+    assert failed.value.response["error"] == error
+
+
+def test_files_upload_v2_shows_the_png_in_the_thread(sandbox: Callable[..., Sandbox]) -> None:
+    box = sandbox()
+    client = box.client()
+    parent = client.chat_postMessage(channel=DIGEST_CHANNEL, text="this week")
+    png = tiny_png()
+    done = client.files_upload_v2(channel=DIGEST_CHANNEL, thread_ts=parent["ts"], content=png,
+                                  filename="equity.png", title="Customer equity")  # fmt: skip
+    file = done["file"]
+    assert (file["name"], file["title"], file["mimetype"]) == ("equity.png", "Customer equity",
+                                                               "image/png")  # fmt: skip
+    posted = box.workspace.history(DIGEST_CHANNEL)[0]
+    assert posted.thread_ts == parent["ts"]
+    assert posted.files[0]["id"] == file["id"]
+    with urllib.request.urlopen(f"{box.url}/files/{file['id']}") as response:
+        assert response.read() == png
+        assert response.headers["content-type"] == "image/png"
+
+
+def test_completing_an_upload_that_never_came_fails(sandbox: Callable[..., Sandbox]) -> None:
+    client = sandbox().client()
+    url = client.files_getUploadURLExternal(filename="a.png", length=10)
+    with pytest.raises(SlackApiError) as failed:
+        client.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id="C0GENERAL")
+    assert failed.value.response["error"] == "file_not_found"
