@@ -12,6 +12,7 @@ from bot.slack.app import build_app
 from bot.slack.deps import Deps
 from bot.slack.errors import RedactSecrets
 from bot.slack.server import EVENTS_PATH, serve_http, serve_socket_mode
+from clv.outreach import OutreachConfigError
 
 REQUIRED = ("slack_signing_secret", "slack_bot_token")
 
@@ -32,7 +33,11 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactSecrets())
-    app = build_app(Deps(settings, engine))
+    try:
+        deps = Deps(settings, engine)
+    except OutreachConfigError as exc:
+        fail(str(exc))
+    app = build_app(deps)
     stop_jobs = start_jobs(engine, settings) if with_scheduler else None
     try:
         if settings.slack_app_token is not None:

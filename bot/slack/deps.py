@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from clv.outreach import OutreachBackend, make_backend
 from clv.settings import Settings
 
 
@@ -13,3 +14,8 @@ from clv.settings import Settings
 class Deps:
     settings: Settings
     engine: Engine
+    # built at start, so a missing outreach setting stops the bot instead of failing a click
+    outreach: OutreachBackend = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "outreach", make_backend(self.settings))

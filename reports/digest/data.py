@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from clv.insights import dormant_customers, weekly_runs
 from clv.insights.runs import NoScoresError
-from clv.outreach import OutreachOutcome, outreach_eligibility, outreach_outcomes
+from clv.outreach import Eligibility, OutreachOutcome, outreach_eligibility, outreach_outcomes
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
@@ -93,7 +93,10 @@ class DormantRow:
     reason: str | None
     opted_out: bool
     eligible: bool
-    why_not: str | None  # why no button: opted out, cooldown
+    why_not: str | None  # why no button, in plain words: opted out, no email, cooldown
+    contacted_by: str | None = None  # the Slack user holding the cooldown, when that is why
+    contacted_on: date | None = None
+    next_possible: date | None = None
 
 
 @dataclass(frozen=True)
@@ -256,13 +259,14 @@ def _dormant(session: Session, settings: Settings, now: datetime) -> list[Dorman
         customer_ids=list(ids.values()),
         cooldown_days=settings.outreach_cooldown_days,
         now=now,
+        require_email=settings.outreach_backend == "smtp",
     )
     rows = []
     for r in ranked:
         store_id = ids[r.customer_id]
         verdict = eligibility.get(store_id)
-        eligible = verdict.eligible if verdict is not None else not r.opted_out
-        why_not = verdict.reason if verdict is not None else None
+        eligible = verdict is not None and verdict.eligible and not r.opted_out
+        cooldown = verdict is not None and verdict.last_by is not None and not r.opted_out
         rows.append(
             DormantRow(
                 customer_id=store_id,
@@ -273,8 +277,21 @@ def _dormant(session: Session, settings: Settings, now: datetime) -> list[Dorman
                 value_at_stake=r.value_at_stake,
                 reason=r.dormant_reason,
                 opted_out=r.opted_out,
-                eligible=eligible and not r.opted_out,
-                why_not=why_not if not (eligible and not r.opted_out) else None,
+                eligible=eligible,
+                why_not=None if eligible else _why_not(r.opted_out, verdict),
+                contacted_by=verdict.last_by if cooldown and verdict else None,
+                contacted_on=verdict.last_at.date()
+                if cooldown and verdict and verdict.last_at
+                else None,
+                next_possible=verdict.next_possible if cooldown and verdict else None,
             )
         )
     return rows
+
+
+def _why_not(opted_out: bool, verdict: Eligibility | None) -> str:
+    if opted_out:
+        return "opted out of marketing"
+    if verdict is None:
+        return "unknown customer"
+    return verdict.reason or "not eligible"

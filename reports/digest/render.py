@@ -6,16 +6,18 @@ into display strings (money, signed changes, dates) and assembles the blocks.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from clv.formatting import money, percent, signed, sparkline
-from clv.present.blocks import Block, context, divider, header, line_sections, to_message
+from clv.present.blocks import Block, context, divider, escape, header, line_sections, to_message
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
 from clv.templating import render
 from reports.digest.data import Digest, DormantRow, Drivers, Mover
 
 MORE_HINT = "More: `/clv dormant`"
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,12 @@ def _outreach(digest: Digest, amount: Any) -> str:
 
 def _dormant(row: DormantRow, amount: Any) -> dict[str, Any]:
     who = f"{row.key} ({row.name})" if row.name else row.key
+    cooldown = None
+    if row.contacted_by and row.contacted_on and row.next_possible:
+        by = row.contacted_by
+        mention = f"<@{by}>" if _SLACK_USER.fullmatch(by) else escape(by)
+        cooldown = {"by": by, "by_mrkdwn": mention, "on": row.contacted_on.isoformat(),
+                    "next": row.next_possible.isoformat()}  # fmt: skip
     return {
         "customer_id": row.customer_id,
         "who": who,
@@ -169,7 +177,8 @@ def _dormant(row: DormantRow, amount: Any) -> dict[str, Any]:
         "clv": amount(row.predicted_clv),
         "reason": row.reason or "dormant",
         "eligible": row.eligible,
-        "why_not": row.why_not or ("opted out" if row.opted_out else None),
+        "why_not": row.why_not,
+        "cooldown": cooldown,
     }
 
 

@@ -61,6 +61,7 @@ class ServedBot:
 
     def __init__(self, settings: Settings, fake: FakeSlack) -> None:
         self.fake = fake
+        self.settings = settings
         self.engine = make_engine(settings.database_url)
         asgi = build_asgi(build_app(Deps(settings, self.engine)), self.engine)
         self.port = _free_port()

@@ -26,7 +26,8 @@ def render_outreach_outcome(result: OutreachResult, *, source: str) -> list[Bloc
     if result.status == "sent":
         return [context(f":white_check_mark: Outreach sent by {who} {when} · {reason}")]
     if result.status == "already_contacted":
-        return [context(f":white_check_mark: Already contacted by {who} {when} · {reason}")]
+        # the cooldown holder's own click: nothing new was sent
+        return [context(f":white_check_mark: Outreach sent by {who} {when} · no second message")]
     if result.status == "opted_out":
         return [context(f":no_entry: Not sent: {reason or 'the customer opted out'}")]
     if result.status == "no_address":

@@ -35,13 +35,14 @@ def send_outreach(deps: Deps) -> Callable[..., None]:
         if request is None:
             respond(**render_notice("That button is not one of mine."), replace_original=False)
             return
-        if not may_send_outreach(deps.settings, user):
+        if user is None or not may_send_outreach(deps.settings, user):
             respond(**render_not_allowed())
             return
         customer_id, source = request
         try:
             result = request_outreach(deps.engine, deps.settings, customer_id=customer_id,
-                                      requested_by=user or "", source=source)  # fmt: skip
+                                      requested_by=user, source=source,
+                                      backend=deps.outreach)  # fmt: skip
             outcome = render_outreach_outcome(result, source=source)
             _update_message(body, client, respond, customer_id, outcome)
         except Exception as exc:

@@ -1,0 +1,156 @@
+"""The digest's "Send outreach" button, clicked through the served bot: one email, whatever
+the clicks, and the button replaced by who sent it (SQLite and PostgreSQL, real SMTP)."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import Engine, select
+
+from clv.present.outreach import OUTREACH_ACTION
+from clv.settings import Settings
+from clv.store.tables import outreach_table
+from reports.digest.publish import digest_client, publish_digest
+from tests.bot.fake_slack import FakeSlack
+from tests.bot.served import ServedBot
+from tests.outreach.conftest import UNSUBSCRIBE, SmtpServer, free_port
+from tests.reports.conftest import AS_OF, CHANNEL, MONDAY_9AM, build_small_shop
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    server = SmtpServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def digest_bot(
+    engine: Engine,
+    settings: Settings,
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    smtp: SmtpServer,
+    serve: Callable[..., ServedBot],
+) -> tuple[ServedBot, dict[str, Any]]:
+    """The bot (smtp backend) and the digest it posted, as Slack would hold it."""
+    build_small_shop(engine, settings, tmp_path)
+    bot = serve(settings.database_url, outreach_backend="smtp", smtp_host="127.0.0.1",
+                smtp_port=smtp.port, smtp_starttls=False, smtp_from="shop@example.com",
+                outreach_unsubscribe_url=UNSUBSCRIBE, digest_channel=CHANNEL)  # fmt: skip
+    fake_slack.ts_base = int(MONDAY_9AM.timestamp())
+    publish_digest(engine, bot.settings, digest_client(bot.settings), channel=CHANNEL,
+                   week_end=AS_OF, now=MONDAY_9AM)  # fmt: skip
+    (message,) = fake_slack.channel_posts(CHANNEL)
+    return bot, message
+
+
+def outreach_buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    found = []
+    for block in blocks:
+        for element in [block.get("accessory"), *block.get("elements", [])]:
+            if isinstance(element, dict) and element.get("action_id") == OUTREACH_ACTION:
+                found.append((block["block_id"], element))
+    return found
+
+
+def click(bot: ServedBot, message: dict[str, Any], block_id: str, value: str, user: str) -> int:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": user, "username": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "team": {"id": "T1", "domain": "shop"},
+        "channel": {"id": CHANNEL, "name": "clv-digest"},
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": CHANNEL,
+                      "is_ephemeral": False},
+        "message": {"type": "message", "ts": message["ts"], "text": message["text"],
+                    "blocks": json.loads(message["blocks"]) if isinstance(message["blocks"], str)
+                    else message["blocks"]},
+        "response_url": bot.fake.response_url("outreach"),
+        "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": OUTREACH_ACTION, "block_id": block_id,
+                     "value": value, "action_ts": "1.2"}],
+    }  # fmt: skip
+    return bot.post(urlencode({"payload": json.dumps(payload)})).status
+
+
+def wait_for_updates(fake: FakeSlack, count: int) -> list[dict[str, Any]]:
+    return [c.body for c in fake.wait_for("/api/chat.update", count, timeout=20)]
+
+
+def test_double_click_in_the_digest_sends_one_email(
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack,
+    engine: Engine,
+) -> None:  # fmt: skip
+    bot, message = digest_bot
+    buttons = outreach_buttons(message["blocks"])
+    assert buttons, "the digest lists dormant customers with buttons"
+    block_id, button = buttons[0]
+    # a double click by one person, then a second person, at (nearly) the same moment
+    statuses: list[int] = []
+    clicks = [("U1AAA",), ("U1AAA",), ("U2BBB",)]
+    threads = [
+        threading.Thread(target=lambda u=u: statuses.append(
+            click(bot, message, block_id, button["value"], u)))
+        for (u,) in clicks
+    ]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [200, 200, 200]
+    updates = wait_for_updates(fake_slack, 3)
+    time.sleep(0.3)
+    assert len(smtp.messages) == 1
+    with engine.connect() as connection:
+        audit = connection.execute(select(outreach_table.c.status)).scalars().all()
+    assert sorted(audit) == ["refused", "refused", "sent"]
+    sender = next(r for r in connection_rows(engine) if r["status"] == "sent")["requested_by"]
+    for update in updates:
+        blocks = (
+            json.loads(update["blocks"]) if isinstance(update["blocks"], str) else update["blocks"]
+        )
+        text = json.dumps(blocks)
+        assert f"Outreach sent by <@{sender}>" in text
+        assert block_id not in {b for b, _ in outreach_buttons(blocks)}
+        assert len(outreach_buttons(blocks)) == len(buttons) - 1  # the others are untouched
+
+
+def connection_rows(engine: Engine) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        return [dict(r._mapping) for r in connection.execute(select(outreach_table))]
+
+
+def test_an_opted_out_customer_gets_no_email_even_from_a_forged_click(
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack
+) -> None:
+    bot, message = digest_bot
+    forged = json.dumps({"customer": 1, "source": "forged"})  # customer 1 opted out
+    assert click(bot, message, "outreach:1", forged, "U1AAA") == 200
+    (update,) = wait_for_updates(fake_slack, 1)
+    time.sleep(0.3)
+    assert smtp.messages == []
+    assert "Not sent" in json.dumps(update["blocks"])
+
+
+def test_only_outreach_users_may_click(
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack,
+    serve: Callable[..., ServedBot], settings: Settings,
+) -> None:  # fmt: skip
+    _, message = digest_bot
+    strict = serve(settings.database_url, slack_outreach_users="U9BOSS")
+    block_id, button = outreach_buttons(message["blocks"])[0]
+    assert click(strict, message, block_id, button["value"], "U1AAA") == 200
+    refusal = fake_slack.wait_for("/respond/outreach")[0].body
+    assert "SLACK_OUTREACH_USERS" in refusal["text"]
+    time.sleep(0.3)
+    assert smtp.messages == []
+    assert fake_slack.named("/api/chat.update") == []
