@@ -127,12 +127,13 @@ def _migrations(old: NDArray[np.object_], new: NDArray[np.object_]) -> list[dict
     moved = old != new
     if not moved.any():
         return []
-    pairs, counts = np.unique(
-        np.char.add(np.char.add(old[moved].astype(str), "\x00"), new[moved].astype(str)),
-        return_counts=True,
-    )
+    names, codes = np.unique(np.concatenate([old[moved], new[moved]]).astype(str),
+                             return_inverse=True)  # fmt: skip
+    n = int(moved.sum())
+    pairs, counts = np.unique(codes[:n] * names.size + codes[n:], return_counts=True)
     rows = [
-        {"from": a, "to": b, "customers": int(n)}
-        for (a, b), n in zip((str(p).split("\x00") for p in pairs), counts, strict=True)
-    ]
+        {"from": str(names[p // names.size]), "to": str(names[p % names.size]),
+         "customers": int(k)}
+        for p, k in zip(pairs.tolist(), counts.tolist(), strict=True)
+    ]  # fmt: skip
     return sorted(rows, key=lambda row: (-row["customers"], row["from"], row["to"]))

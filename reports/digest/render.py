@@ -11,12 +11,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from clv.formatting import money, percent, signed, sparkline
-from clv.present.blocks import Block, context, divider, escape, header, line_sections, to_message
+from clv.present.blocks import (
+    MAX_BLOCKS,
+    MAX_FALLBACK,
+    MAX_TOTAL_TEXT,
+    Block,
+    block_text_size,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    line_sections,
+    section,
+)
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
 from clv.templating import render
 from reports.digest.data import Digest, DormantRow, Drivers, Mover
 
 MORE_HINT = "More: `/clv dormant`"
+# data values are clipped before they are escaped (escaping can make them 5x longer)
+WHO_CHARS, NAME_CHARS, REASON_CHARS = 80, 40, 200
+SHORTENED = "_Shortened to fit Slack: `clvbot digest --preview` prints all of it._"
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
@@ -67,7 +83,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         ],
         "segments": [
             {
-                "name": row.name,
+                "name": clip(row.name, NAME_CHARS),
                 "customers": f"{row.customers:,}",
                 "customers_change": signed(row.customers_change) if row.customers_change else None,
                 "value": amount(row.clv_sum),
@@ -76,7 +92,11 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
             for row in digest.segments
         ],
         "migrations": [
-            {"customers": f"{m.customers:,}", "source": m.source, "target": m.target}
+            {
+                "customers": f"{m.customers:,}",
+                "source": clip(m.source, NAME_CHARS),
+                "target": clip(m.target, NAME_CHARS),
+            }
             for m in digest.migrations
         ],
         "rises": [_mover(m, amount, change) for m in digest.rises],
@@ -86,7 +106,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
             digest.model.fitted_at.strftime("%Y-%m-%d %H:%M UTC") if digest.model.fitted_at else "?"
         ),
         "holdout": _holdout(digest),
-        "warnings": digest.model.warnings,
+        "warnings": [clip(w, REASON_CHARS) for w in digest.model.warnings],
         "outreach": _outreach(digest, amount),
         "dormant": [_dormant(row, amount) for row in digest.dormant],
         "dormant_total": f"{digest.dormant_total:,}",
@@ -130,7 +150,7 @@ def driver_sentence(
 def _mover(m: Mover, amount: Any, change: Any) -> dict[str, str]:
     who = f"{m.key} ({m.name})" if m.name else m.key
     return {
-        "who": who,
+        "who": clip(who, WHO_CHARS),
         "before": amount(m.before),
         "after": amount(m.after),
         "change": change(m.after - m.before),
@@ -171,11 +191,11 @@ def _dormant(row: DormantRow, amount: Any) -> dict[str, Any]:
                     "next": row.next_possible.isoformat()}  # fmt: skip
     return {
         "customer_id": row.customer_id,
-        "who": who,
-        "segment": row.segment,
+        "who": clip(who, WHO_CHARS),
+        "segment": clip(row.segment, NAME_CHARS),
         "stake": amount(row.value_at_stake),
         "clv": amount(row.predicted_clv),
-        "reason": row.reason or "dormant",
+        "reason": clip(row.reason or "dormant", REASON_CHARS),
         "eligible": row.eligible,
         "why_not": row.why_not,
         "cooldown": cooldown,
@@ -187,12 +207,19 @@ def render_text(digest: Digest, *, channel: str = "") -> str:
 
 
 def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
-    """chat.postMessage arguments (text + blocks), within Block Kit limits whatever the data."""
+    """chat.postMessage arguments (text + blocks), within Block Kit limits whatever the data.
+
+    The headline and the re-engagement list come first in the budget (the list loses rows
+    from its end, and says so, only if it cannot fit at all); the middle sections get what is
+    left and are shortened, with a pointer to the full text, when the data is huge.
+    """
     ctx = digest_context(digest, channel=channel)
     source = f"digest:{channel}:{digest.week_end.isoformat()}"
-    blocks: list[Block] = [
+    head: list[Block] = [
         header(f"Weekly CLV digest · week ending {ctx['week']}"),
         *line_sections(render("digest/headline.mrkdwn.j2", **ctx).splitlines()),
+    ]
+    middle: list[Block] = [
         *line_sections(render("digest/trend.mrkdwn.j2", **ctx).splitlines()),
         context("Chart of the last weeks in the thread :point_down:"),
         divider(),
@@ -201,16 +228,46 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
         divider(),
         *line_sections(render("digest/health.mrkdwn.j2", **ctx).splitlines()),
         divider(),
-        header("Re-engagement: most valuable dormant customers"),
     ]
+    rows: list[Block] = []
     for row in ctx["dormant"]:
         mrkdwn = render("digest/dormant_row.mrkdwn.j2", row=row).strip()
         accessory = outreach_button(row["customer_id"], source) if row["eligible"] else None
-        blocks.append(section_with_button(mrkdwn, outreach_block_id(row["customer_id"]), accessory))
-    if not ctx["dormant"]:
-        blocks.append(context("No dormant customers this week."))
-    blocks.append(context(f"{ctx['dormant_total']} dormant in all. {MORE_HINT}"))
+        rows.append(section_with_button(mrkdwn, outreach_block_id(row["customer_id"]), accessory))
+    blocks = _fit(head, middle, rows, dormant_total=ctx["dormant_total"])
     fallback = f"Weekly CLV digest, week ending {ctx['week']}: customer equity {ctx['equity']}"
-    message = to_message(fallback, blocks, ephemeral=False)
-    message.pop("response_type", None)
-    return message
+    return {"text": clip(fallback, MAX_FALLBACK), "blocks": blocks}
+
+
+def _fit(
+    head: list[Block], middle: list[Block], rows: list[Block], *, dormant_total: str
+) -> list[Block]:
+    budget = MAX_TOTAL_TEXT - 300  # room for the notes added here
+
+    def size(blocks: list[Block]) -> int:
+        return sum(block_text_size(b) for b in blocks)
+
+    list_header = header("Re-engagement: most valuable dormant customers")
+    fixed = size(head) + block_text_size(list_header)
+    slots = MAX_BLOCKS - len(head) - 3  # list header, list note, shortened note
+    kept = rows[: max(0, slots - 1)]
+    while kept and fixed + size(kept) > budget:
+        kept.pop()
+    left_out = len(rows) - len(kept)
+    note = f"{dormant_total} dormant in all. {MORE_HINT}"
+    if left_out:
+        note = f"{left_out} more not shown to fit Slack. " + note
+    tail = [list_header, *(kept or [context("No dormant customers this week.")]), context(note)]
+    room = budget - fixed - size(kept)
+    slots = MAX_BLOCKS - len(head) - len(tail) - 1
+    shown: list[Block] = []
+    for block in middle:
+        cost = block_text_size(block)
+        if cost > room or len(shown) >= slots:
+            if block.get("type") == "section" and room > 200 and len(shown) < slots:
+                shown.append(section(clip(block["text"]["text"], room - 100)))
+            shown.append(context(SHORTENED))
+            break
+        shown.append(block)
+        room -= cost
+    return [*head, *shown, *tail]
