@@ -8,8 +8,12 @@ from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from sqlmodel import Session
 
+from bot.cli.demo import RunningDemo, start_demo
 from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
+from clv.insights import top_customers
+from clv.insights.lists import RankedCustomer
 from tests.sandbox.fake_bot import SECRET, TOKEN, FakeBot
 
 
@@ -46,3 +50,18 @@ def sandbox() -> Iterator[Callable[..., Sandbox]]:
     for box in started:
         box.server.stop()
         box.bot.stop()
+
+
+@pytest.fixture(scope="session")
+def running_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
+    """`clvbot demo` as the CLI starts it (smaller shop), on free loopback ports."""
+    database = tmp_path_factory.mktemp("demo") / "clvbot-demo.db"
+    running = start_demo(port=0, customers=800, database=database)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def top_customer(running_demo: RunningDemo) -> RankedCustomer:
+    with Session(running_demo.engine) as session:
+        return top_customers(session, limit=1)[0]

@@ -6,6 +6,7 @@ import struct
 import urllib.request
 import zlib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from slack_sdk.errors import SlackApiError
@@ -16,7 +17,7 @@ from tests.sandbox.conftest import Sandbox
 
 BUTTON = {"type": "button", "text": {"type": "plain_text", "text": "Go"}, "action_id": "go",
           "value": "1"}  # fmt: skip
-BLOCKS = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}},
+BLOCKS: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": "*hi*"}},
           {"type": "actions", "elements": [BUTTON]}]  # fmt: skip
 
 
@@ -99,7 +100,7 @@ def test_ephemeral_messages_are_not_in_history_and_cannot_be_updated(
 )  # fmt: skip
 @pytest.mark.filterwarnings("ignore:The top-level `text` argument is missing")
 def test_chat_post_message_errors(
-    sandbox: Callable[..., Sandbox], kwargs: dict[str, object], error: str
+    sandbox: Callable[..., Sandbox], kwargs: dict[str, Any], error: str
 ) -> None:
     with pytest.raises(SlackApiError) as failed:
         sandbox().client().chat_postMessage(**kwargs)
