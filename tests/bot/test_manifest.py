@@ -27,7 +27,11 @@ def test_manifest_is_valid() -> None:
 
 def test_manifest_asks_only_for_what_the_bot_uses() -> None:
     manifest = load()
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["commands", "chat:write"]
+    # chat:write for answers and the digest, files:write for its chart, *:history to find a
+    # digest an interrupted attempt posted (exactly once), in public and private channels
+    assert manifest["oauth_config"]["scopes"]["bot"] == [
+        "commands", "chat:write", "files:write", "channels:history", "groups:history"
+    ]  # fmt: skip
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/clv"
     assert command["should_escape"] is False
