@@ -4,7 +4,7 @@ data, step by step on the command line."""
 from __future__ import annotations
 
 import tempfile
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import typer
@@ -22,6 +22,8 @@ from clv.settings import Settings
 from clv.store import make_engine
 from clv.store import upgrade as upgrade_schema
 from clv.store.stats import store_stats
+from reports.digest.data import build_digest
+from reports.digest.render import render_text
 
 WALKTHROUGH_DATABASE = Path("clvbot-demo.db")
 CDNOW_LAST_DAY = date(1998, 6, 30)  # the sample's history ends here: score as of that day
@@ -70,6 +72,11 @@ def walkthrough(
             out.print(
                 ranked_table(dormant_customers(session, limit=5), settings.currency, stake=True)
             )
+            out.print("\n8. the weekly digest, `clvbot digest --preview`\n")
+            week_after = CDNOW_LAST_DAY + timedelta(days=7 - CDNOW_LAST_DAY.weekday())
+            digest = build_digest(session, settings, week_end=None,
+                                  now=datetime.combine(week_after, time(9), UTC))  # fmt: skip
+            out.print(render_text(digest, channel="#clv-digest"), markup=False, end="")
     out.print(
         f"\nThe demo store stays in {database}: "
         f"DATABASE_URL=sqlite:///{database} .venv/bin/clvbot --help"

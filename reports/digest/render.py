@@ -87,7 +87,11 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
                 "customers": f"{row.customers:,}",
                 "customers_change": signed(row.customers_change) if row.customers_change else None,
                 "value": amount(row.clv_sum),
-                "value_change": change(row.clv_change) if row.clv_change else None,
+                "value_change": (
+                    change(row.clv_change)
+                    if row.clv_change is not None and abs(row.clv_change) >= 0.5
+                    else None
+                ),
             }
             for row in digest.segments
         ],
