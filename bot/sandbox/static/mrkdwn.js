@@ -13,6 +13,8 @@
     small_red_triangle_down: "\ud83d\udd3b", heavy_check_mark: "\u2714\ufe0f",
     no_entry_sign: "\ud83d\udeab", sparkles: "\u2728", crown: "\ud83d\udc51",
     rotating_light: "\ud83d\udea8", eyes: "\ud83d\udc40", calendar: "\ud83d\udcc6",
+    point_down: "\ud83d\udc47", point_right: "\ud83d\udc49", grey_question: "\u2754",
+    no_entry: "\u26d4", hourglass_flowing_sand: "\u23f3", clipboard: "\ud83d\udccb",
   };
   const WORD = /[A-Za-z0-9]/;
   const STYLES = { "*": "strong", "_": "em", "~": "s" };
