@@ -164,11 +164,6 @@ def conversations_list(ws: Workspace, _args: Args) -> Answer:
     return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 
 
-def conversations_info(ws: Workspace, args: Args) -> Answer:
-    channel = _channel(ws, args)
-    return {"channel": {"id": channel, "name": ws.channels[channel], "is_member": True}}
-
-
 def files_get_upload_url_external(ws: Workspace, args: Args, base_url: str) -> Answer:
     filename = str(args.get("filename") or "")
     try:
@@ -213,13 +208,6 @@ def files_complete_upload_external(ws: Workspace, args: Args, base_url: str) -> 
     return {"files": infos}
 
 
-def files_info(ws: Workspace, args: Args, base_url: str) -> Answer:
-    upload = ws.files.get(str(args.get("file")))
-    if upload is None or upload.data is None:
-        raise ApiError("file_not_found")
-    return {"file": file_info(upload, base_url)}
-
-
 Method = Callable[[Workspace, Args], Answer]
 FileMethod = Callable[[Workspace, Args, str], Answer]
 METHODS: dict[str, Method] = {
@@ -230,12 +218,10 @@ METHODS: dict[str, Method] = {
     "chat.delete": chat_delete,
     "conversations.history": conversations_history,
     "conversations.list": conversations_list,
-    "conversations.info": conversations_info,
 }
 FILE_METHODS: dict[str, FileMethod] = {
     "files.getUploadURLExternal": files_get_upload_url_external,
     "files.completeUploadExternal": files_complete_upload_external,
-    "files.info": files_info,
 }
 
 
