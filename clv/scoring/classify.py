@@ -69,14 +69,9 @@ def classify(
         slipping = buyers & (p_alive < dormant_p_alive)
     quiet = buyers & (days_since_last > dormant_max_days)
     dormant = slipping | quiet
-    reason = np.full(n, None, dtype=object)
-    for i in np.flatnonzero(dormant):
-        parts = []
-        if slipping[i]:
-            parts.append(f"P(alive) {p_alive[i]:.2f} < {dormant_p_alive:.2f}")
-        if quiet[i]:
-            parts.append(f"no purchase for {days_since_last[i]} days (> {dormant_max_days})")
-        reason[i] = "; ".join(parts)
+    reason = _dormant_reasons(
+        slipping, quiet, p_alive, days_since_last, dormant_p_alive, dormant_max_days
+    )
 
     stage = np.full(n, "prospect", dtype=object)
     stage[buyers & (frequency == 0)] = "new"
@@ -90,3 +85,33 @@ def classify(
     alive = np.clip(np.nan_to_num(p_alive, nan=1.0), 1e-9, 1.0)
     stake = np.where(buyers, (1.0 - alive) * predicted_clv / alive, 0.0)
     return Classes(r, f, m, segment, tier, stage, dormant, reason, stake)
+
+
+def _dormant_reasons(
+    slipping: BoolArray,
+    quiet: BoolArray,
+    p_alive: FloatArray,
+    days_since_last: IntArray,
+    dormant_p_alive: float,
+    dormant_max_days: int,
+) -> StrArray:
+    """Why each dormant customer is dormant (None for the others), in one pass per rule."""
+    reason = np.full(slipping.size, None, dtype=object)
+    reason[slipping] = [
+        f"P(alive) {p:.2f} < {dormant_p_alive:.2f}" for p in p_alive[slipping].tolist()
+    ]
+    # a few hundred distinct day counts among a million customers: format each once
+    days, inverse = np.unique(days_since_last[quiet], return_inverse=True)
+    texts = np.array(
+        [f"no purchase for {d} days (> {dormant_max_days})" for d in days.tolist()], dtype=object
+    )
+    both = quiet[slipping]  # the slipping customers who are also quiet, in order
+    quiet_texts = texts[inverse]
+    reason[quiet & ~slipping] = quiet_texts[~slipping[quiet]]
+    reason[slipping & quiet] = [
+        f"{a}; {b}"
+        for a, b in zip(
+            reason[slipping][both].tolist(), quiet_texts[slipping[quiet]].tolist(), strict=True
+        )
+    ]
+    return reason

@@ -6,11 +6,18 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection, Date, delete, func, insert, literal, select
 
 from clv.scoring.classify import Classes
 from clv.scoring.summary import CustomerSummary
-from clv.store.driver import day_values, deferred_indexes, float_values, insert_rows, is_sqlite
+from clv.store.driver import (
+    day_values,
+    deferred_indexes,
+    float_values,
+    insert_rows,
+    is_sqlite,
+    nullable,
+)
 from clv.store.tables import (
     customer_scores_table,
     customer_weekly_table,
@@ -63,13 +70,19 @@ def write_run_rows(
         )
     ).scalar_one()  # fmt: skip
     connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
+    connection.execute(
+        delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
+    )
     if write_customers:
         # only the newest run keeps per-customer scores; inside this transaction readers
         # still see the previous run's rows until it commits
-        connection.execute(delete(customer_scores_table))
-        with deferred_indexes(connection, customer_scores_table, expected_rows=len(summary)):
+        with deferred_indexes(
+            connection, customer_scores_table, expected_rows=len(summary), replace=True
+        ):
             _write_customer_scores(connection, run_id, summary, values)
-    _write_weekly(connection, week_end, summary, values)
+        _copy_weekly(connection, run_id, week_end)
+    else:
+        _write_weekly(connection, week_end, summary, values)
     newest = connection.execute(select(func.max(customer_weekly_table.c.week_end))).scalar_one()
     if isinstance(newest, str):
         newest = date.fromisoformat(newest)
@@ -111,7 +124,7 @@ def _write_customer_scores(
         "aov": float_values(values["aov"]),
         "first_order": day_values(summary.first_day, sqlite=sqlite),
         "last_order": day_values(summary.last_day, sqlite=sqlite),
-        "days_since_last": [d if d >= 0 else None for d in days_since.tolist()],
+        "days_since_last": nullable(days_since, days_since < 0),
         "frequency": summary.frequency.tolist(),
         "recency": summary.recency.tolist(),
         "tenure": summary.T.tolist(),
@@ -140,9 +153,6 @@ def _write_weekly(
 ) -> None:
     classes: Classes = values["classes"]
     buyers = summary.buyers
-    connection.execute(
-        delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
-    )
     n = int(buyers.sum())
     week = week_end.isoformat() if is_sqlite(connection) else week_end
     columns: dict[str, list[Any]] = {
@@ -152,3 +162,22 @@ def _write_weekly(
         "segment": classes.segment[buyers].tolist(),
     }
     insert_rows(connection, "customer_weekly", list(columns), zip(*columns.values(), strict=True))
+
+
+def _copy_weekly(connection: Connection, run_id: int, week_end: date) -> None:
+    """The week's history from the run's customer scores, without a round trip through Python."""
+    scores, weekly = customer_scores_table, customer_weekly_table
+    buyers = (
+        select(
+            literal(week_end, Date()),
+            scores.c.customer_id,
+            scores.c.predicted_clv,
+            scores.c.segment,
+        )
+        .where(scores.c.run_id == run_id, scores.c.first_order.is_not(None))
+        # in key order: read through the primary key and append to the history's indexes,
+        # not a random walk through both (SQLite would pick the run_id-prefixed value index)
+        .order_by(scores.c.customer_id)
+    )
+    columns = ["week_end", "customer_id", "predicted_clv", "segment"]
+    connection.execute(insert(weekly).from_select(columns, buyers))

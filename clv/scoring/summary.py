@@ -1,4 +1,4 @@
-"""Per-customer purchase summaries built in SQL: the inputs of the models and the segments.
+"""Per-customer purchase summaries from one ordered scan of the orders: model and segment inputs.
 
 As of a day D (orders on D included), in days, for each customer with a purchase:
 - purchase days: days with at least one order of amount >= 0 (refunds are never purchases;
@@ -7,35 +7,33 @@ As of a day D (orders on D included), in days, for each customer with a purchase
 - monetary = mean value of the repeat purchase days (the first day excluded), 0 if none.
 Historical value is net of refunds.
 
-One SQL statement groups the orders by customer and day and then by customer, computing every
-column twice: as of a `cutoff` day and as of the `end` day. That single pass yields the
-summary the models are fitted on, a holdout period to check them against, the revenue of the
-last week and the year-over-year retention cohort, so it scales with the database.
+One scan of the orders, in the order of the covering index (customer, day, amount), feeds a
+numpy aggregation that computes every column twice: as of a `cutoff` day and as of the `end`
+day. That single pass yields the summary the models are fitted on, a holdout period to check
+them against, the revenue of the last week and the year-over-year retention cohort. (On SQLite
+this is twice as fast as the same aggregates in SQL: every aggregate over ten million rows
+costs it about a second, COUNT(DISTINCT) and a first-day subquery more.)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from itertools import chain
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
     Integer,
     Select,
-    case,
-    cast,
-    distinct,
     func,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import FunctionElement
 
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
@@ -143,96 +141,165 @@ def build_summaries(
     if full_at not in (cutoff, end):
         raise ValueError("full_at must be the cutoff or the end")
     light_at = cutoff if full_at == end else end
-    query = _order_stats_query(end=end, cutoff=cutoff, full_at=full_at)
+    # the order log in index order: a scan of ix_orders_customer_day_amount, no sort
+    log_query = (
+        select(orders.c.customer_id, day_number(orders.c.ordered_on), orders.c.amount_minor)
+        .where(orders.c.ordered_on <= end)
+        .order_by(orders.c.customer_id, orders.c.ordered_on)
+    )
     everyone_query = select(
         customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
     ).order_by(customers.c.id)
-    stats, everyone = _read_matrices(source, [(query, 14), (everyone_query, 2)])
+    log, everyone = _read_matrices(source, [(log_query, 3), (everyone_query, 2)])
     ids = everyone[:, 0].copy()
     cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
-    table = np.zeros((ids.size, 13), dtype=np.int64)
-    table[:, [0, 6, 8]] = -1  # first and last purchase days of prospects
-    if stats.size:
-        table[np.searchsorted(ids, stats[:, 0])] = stats[:, 1:]
-    first_bought_values = table[:, 1]
-    table = np.delete(table, 1, axis=1)
-    first = table[:, 0]
-    light_columns = np.zeros((ids.size, 6), dtype=np.int64)
-    light_columns[:, 4:6] = table[:, 7:9]
-    full_summary = _assemble(full_at, ids, cost, first, first_bought_values, table[:, 1:7])
-    light_summary = _assemble(light_at, ids, cost, first, first_bought_values, light_columns)
-    year_before_flag, last_year_flag = table[:, 10] > 0, table[:, 11] > 0
-    first_days = first[first >= 0]
+    stats = _OrderStats.of(log, ids, full_day=to_day(full_at), light_day=to_day(light_at))
+    del log
+    full_summary = _assemble(
+        full_at, ids, cost, stats.first, stats.first_bought, stats.full_columns()
+    )
+    light_summary = _assemble(
+        light_at, ids, cost, stats.first, stats.first_bought, stats.light_columns()
+    )
+    first_days = stats.first[stats.first >= 0]
     return SummaryPair(
         at_cutoff=full_summary if full_at == cutoff else light_summary,
         at_end=full_summary if full_at == end else light_summary,
-        revenue_last_week_minor=int(table[:, 9].sum()),
-        active_year_before=int(year_before_flag.sum()),
-        retained_last_year=int((year_before_flag & last_year_flag).sum()),
+        revenue_last_week_minor=stats.revenue_last_week,
+        active_year_before=int(stats.year_before.sum()),
+        retained_last_year=int((stats.year_before & stats.last_year).sum()),
         first_order_day=int(first_days.min()) if first_days.size else None,
     )
 
 
-def _order_stats_query(
-    *, end: date, cutoff: date, full_at: date, customer_ids: tuple[int, int] | None = None
-) -> Select[Any]:
-    """The per-customer aggregation (14 integer columns), for all customers or an id range."""
-    light_at = cutoff if full_at == end else end
-    on, amount = orders.c.ordered_on, orders.c.amount_minor
-    purchase = amount >= 0
+@dataclass
+class _OrderStats:
+    """Per-customer order aggregates, one entry per customer (prospects included)."""
 
-    def upto(day: date) -> ColumnElement[bool] | None:
-        return None if day == end else on <= day
+    first: IntArray  # first purchase day, -1 if none
+    first_bought: IntArray  # value of the purchases on the first purchase day
+    purchases: IntArray  # the rest as of the full day
+    refunds: IntArray
+    bought: IntArray
+    net: IntArray
+    last: IntArray  # last purchase day, -1 if none
+    purchase_days: IntArray
+    light_last: IntArray  # as of the light day
+    light_purchase_days: IntArray
+    year_before: BoolArray  # a purchase in the year before the last one (of the full day)
+    last_year: BoolArray  # a purchase in the last year
+    revenue_last_week: int  # net revenue of the 7 days ending on the full day
 
-    def both(a: ColumnElement[bool] | None, b: ColumnElement[bool]) -> ColumnElement[bool]:
-        return b if a is None else a & b
+    @classmethod
+    def of(cls, log: IntArray, ids: IntArray, *, full_day: int, light_day: int) -> _OrderStats:
+        """Aggregate `log`, rows of (customer id, day, amount) sorted by customer and day.
 
-    def total(value: Any, when: ColumnElement[bool] | None) -> ColumnElement[Any]:
-        return cast(func.sum(value if when is None else case((when, value), else_=0)), BigInteger)
+        Customers and (customer, day) pairs are runs of equal keys: sums per run are
+        `np.add.reduceat` over the run starts, with no per-row index.
+        """
+        n = ids.size
+        customer, day, amount = log[:, 0], log[:, 1], log[:, 2]
+        starts = np.flatnonzero(_changes(customer))  # each customer's first order
+        rows = np.searchsorted(ids, customer[starts])  # the customers' positions in `ids`
 
-    def day_of(aggregate: Any) -> ColumnElement[Any]:
-        return func.coalesce(day_number(aggregate), -1)
+        def per_customer(values: npt.NDArray[Any]) -> IntArray:
+            out = np.zeros(n, dtype=np.int64)
+            if starts.size:
+                out[rows] = np.add.reduceat(_summable(values), starts, dtype=np.int64)
+            return out
 
-    full, light = upto(full_at), upto(light_at)
-    full_purchase = both(full, purchase)
-    light_purchase = both(light, purchase)
-    week_start, year, two_years = (full_at - timedelta(days=d) for d in (7, 365, 730))
-    first_on = func.min(case((purchase, on)))
-    same_day = orders.alias("same_day")
-    # the value of the first purchase day: a subquery on the group's own aggregate, which reads
-    # only that customer's first day from the index
-    first_bought = (
-        select(func.coalesce(func.sum(same_day.c.amount_minor), 0))
-        .where(
-            same_day.c.customer_id == orders.c.customer_id,
-            same_day.c.ordered_on == first_on,
-            same_day.c.amount_minor >= 0,
+        purchase = amount >= 0
+        full = day <= full_day
+        full_purchase = purchase & full
+        purchases = per_customer(full_purchase)
+        refunds = per_customer(full & ~purchase)
+        bought = per_customer(np.where(full_purchase, amount, 0))
+        net = per_customer(np.where(full, amount, 0))
+        revenue_last_week = int(amount[full & (day > full_day - 7)].sum())
+        del full, full_purchase
+
+        # purchase days: the (customer, day) runs among the purchases
+        if not purchase.all():
+            customer, day, amount = customer[purchase], day[purchase], amount[purchase]
+        day_starts = np.flatnonzero(_changes(customer, day))
+        d_customer, d_day = customer[day_starts], day[day_starts]
+        d_bought = np.add.reduceat(amount, day_starts) if day_starts.size else d_day
+        firsts = np.flatnonzero(_changes(d_customer))  # each buyer's first purchase day
+        buyers = np.searchsorted(ids, d_customer[firsts])
+
+        def per_buyer(days: BoolArray) -> IntArray:
+            """How many of each buyer's purchase days are in `days`."""
+            out = np.zeros(n, dtype=np.int64)
+            if firsts.size:
+                out[buyers] = np.add.reduceat(_summable(days), firsts, dtype=np.int64)
+            return out
+
+        first = np.full(n, -1, dtype=np.int64)
+        first[buyers] = d_day[firsts]
+        first_bought = np.zeros(n, dtype=np.int64)
+        first_bought[buyers] = d_bought[firsts]
+
+        def days_upto(limit: int) -> tuple[IntArray, IntArray]:
+            """Purchase days on or before `limit` and the last of them (-1 if none)."""
+            count = per_buyer(d_day <= limit)
+            last = np.full(n, -1, dtype=np.int64)
+            # days are sorted within a buyer: the last one counted is the count-th
+            counted = count[buyers] > 0
+            last[buyers[counted]] = d_day[firsts[counted] + count[buyers[counted]] - 1]
+            return count, last
+
+        purchase_days, last = days_upto(full_day)
+        light_purchase_days, light_last = days_upto(light_day)
+        year, two_years = full_day - 365, full_day - 730
+        return cls(
+            first=first,
+            first_bought=first_bought,
+            purchases=purchases,
+            refunds=refunds,
+            bought=bought,
+            net=net,
+            last=last,
+            purchase_days=purchase_days,
+            light_last=light_last,
+            light_purchase_days=light_purchase_days,
+            year_before=per_buyer((d_day > two_years) & (d_day <= year)) > 0,
+            last_year=per_buyer((d_day > year) & (d_day <= full_day)) > 0,
+            revenue_last_week=revenue_last_week,
         )
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            orders.c.customer_id,
-            day_of(first_on),
-            cast(first_bought, BigInteger),
-            total(1, full_purchase),
-            total(1, both(full, ~purchase)),
-            total(amount, full_purchase),
-            total(amount, full),
-            day_of(func.max(case((full_purchase, on)))),
-            func.count(distinct(case((full_purchase, on)))),
-            day_of(func.max(case((light_purchase, on)))),
-            func.count(distinct(case((light_purchase, on)))),
-            total(amount, both(full, on > week_start)),
-            func.max(case((purchase & (on > two_years) & (on <= year), 1), else_=0)),
-            func.max(case((full_purchase & (on > year), 1), else_=0)),
+
+    def full_columns(self) -> IntArray:
+        return np.column_stack(
+            (
+                self.purchases,
+                self.refunds,
+                self.bought,
+                self.net,
+                self.last,
+                self.purchase_days,
+            )
         )
-        .where(on <= end)
-        .group_by(orders.c.customer_id)
-    )
-    if customer_ids is not None:
-        query = query.where(orders.c.customer_id.between(*customer_ids))
-    return query
+
+    def light_columns(self) -> IntArray:
+        zeros = np.zeros_like(self.first)
+        return np.column_stack(
+            (zeros, zeros, zeros, zeros, self.light_last, self.light_purchase_days)
+        )
+
+
+def _summable(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """Booleans as int8 (numpy adds a bool array into int64 several times slower)."""
+    return values.view(np.int8) if values.dtype == np.bool_ else values
+
+
+def _changes(*keys: IntArray) -> BoolArray:
+    """True where a row starts a new run of equal `keys` (the first row always does)."""
+    size = keys[0].size
+    new = np.zeros(size, dtype=bool)
+    if size:
+        new[0] = True
+        for key in keys:
+            new[1:] |= key[1:] != key[:-1]
+    return new
 
 
 def _assemble(
