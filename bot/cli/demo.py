@@ -16,14 +16,16 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import typer
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.cli.context import fail, out, user_errors
+from bot.cli.scheduler import start_jobs
 from bot.sandbox import (
     DIGEST_CHANNEL,
     Outbox,
@@ -45,6 +47,9 @@ from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine
 from clv.store import upgrade as upgrade_schema
+from reports.digest.data import build_digest
+from reports.digest.render import render_text
+from reports.jobs import JobContext, configure, digest_job
 
 DEMO_DATABASE = Path("clvbot-demo.db")
 SMTP_FROM = "shop@example.com"
@@ -70,17 +75,21 @@ class RunningDemo:
 
 # --- call sites for the jobs being built in reports/ (issue 7: wire them here) -----------------
 def _digest_hook(engine: Engine, settings: Settings) -> Callable[[str], str] | None:
-    """HOOK: the sandbox's "Post this week's digest now": channel id -> a short status text.
+    """The sandbox's "Post this week's digest now": the real weekly digest job, run now."""
+    configure(JobContext(engine, settings))
 
-    Return a function that runs the real weekly digest job for that channel; None shows "No
-    digest job is wired into this sandbox yet."
-    """
-    return None
+    def post_now(channel: str) -> str:
+        if channel != settings.digest_channel:
+            return f"The digest goes to its own channel (DIGEST_CHANNEL={settings.digest_channel})."
+        outcome = digest_job()
+        return outcome.detail if outcome is not None else "DIGEST_CHANNEL is not set."
+
+    return post_now
 
 
 def _start_scheduler(engine: Engine, settings: Settings) -> Callable[[], None] | None:
-    """HOOK: start the real scheduler (reports/scheduler.py); return a function that stops it."""
-    return None
+    """The real scheduler (nightly re-score, weekly digest), as `clvbot serve` runs it."""
+    return start_jobs(engine, settings)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -130,6 +139,11 @@ def build_demo_store(settings: Settings, database: Path, customers: int) -> Engi
     equity = money(runs[-1].customer_equity, settings.currency)
     out.print(f"2. scored as of {now.date()} with {runs[-1].model} and 12 weeks of backfill: "
               f"customer equity {equity}")  # fmt: skip
+    with Session(engine) as session:
+        digest = build_digest(session, settings, week_end=None, now=datetime.now(UTC))
+    out.print("\n   the weekly digest, as `clvbot digest --preview` shows it:\n")
+    out.print(render_text(digest, channel="#clv-digest"), markup=False, end="")
+    out.print("")
     return engine
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from bot.cli.demo import RunningDemo, start_demo
 from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
-from clv.insights import top_customers
+from clv.insights import dormant_customers, top_customers
 from clv.insights.lists import RankedCustomer
 from tests.sandbox.fake_bot import SECRET, TOKEN, FakeBot
 
@@ -65,3 +65,11 @@ def running_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
 def top_customer(running_demo: RunningDemo) -> RankedCustomer:
     with Session(running_demo.engine) as session:
         return top_customers(session, limit=1)[0]
+
+
+@pytest.fixture(scope="session")
+def outreach_target(running_demo: RunningDemo) -> RankedCustomer:
+    """The most valuable dormant customer who may be contacted (not opted out, has an email)."""
+    with Session(running_demo.engine) as session:
+        ranked = dormant_customers(session, limit=running_demo.settings.digest_dormant_limit)
+    return next(r for r in ranked if not r.opted_out and r.email)

@@ -6,6 +6,8 @@ helpers below (`run_command`, `last_message`, `click_button`, `screenshot`).
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,6 +25,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCRATCH = Path(tempfile.gettempdir()) / "clvbot-screenshots"
 TIMEOUT_MS = 10_000
 
 
@@ -74,8 +77,10 @@ def click_button(page: Page, message: Locator, label: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / f"{name}.png"
+    """A PNG of the page: into docs/screenshots with CLVBOT_SCREENSHOTS=1, else a temp dir."""
+    folder = SCREENSHOTS if os.environ.get("CLVBOT_SCREENSHOTS") == "1" else SCRATCH
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.png"
     page.screenshot(path=str(path))
     return path
 
@@ -106,14 +111,44 @@ def test_share_in_channel_posts_a_masked_card(page: Page, top_customer: RankedCu
     assert "#general" in last_message(page).inner_text()  # <#C…> rendered as the channel name
 
 
-def test_post_digest_now_shows_its_status_in_the_digest_channel(page: Page) -> None:
+def digest_message(page: Page) -> Locator:
+    return page.locator("#messages .message", has_text="Weekly CLV digest").first
+
+
+def test_post_digest_now_posts_the_digest_with_its_chart(page: Page) -> None:
     page.get_by_role("button", name="Post this week's digest now").click()
-    status = page.locator("#digest-status")
     page.wait_for_function(
         "() => !document.getElementById('digest-status').textContent.endsWith('…')"
     )
-    assert status.inner_text()
+    assert "posted the digest" in page.locator("#digest-status").inner_text()
     assert page.locator("#channel-title").inner_text() == "# clv-digest"
-    # next steps, once the digest job is wired into the demo: the digest in the channel
-    # (screenshot "sandbox-digest"), "Send outreach" and the email in the Outbox panel
-    # (screenshot "sandbox-outreach")
+    digest = digest_message(page)
+    digest.wait_for()
+    assert "Re-engagement" in digest.inner_text()
+    chart = page.locator("#messages img.file-image").first
+    chart.wait_for()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+    )
+    assert chart.evaluate("img => img.naturalWidth") >= 800
+    chart.scroll_into_view_if_needed()  # the end of the digest and its chart in the thread
+    assert screenshot(page, "sandbox-digest").stat().st_size > 10_000
+
+
+def test_send_outreach_replaces_the_button_and_sends_one_email(
+    page: Page, running_demo: RunningDemo, outreach_target: RankedCustomer
+) -> None:
+    digest = digest_message(page)
+    row = digest.locator(".b-section", has_text=f"{outreach_target.customer_id} (").first
+    row.get_by_role("button", name="Send outreach").dblclick()  # a double click
+    page.get_by_text("Outreach sent by", exact=False).first.wait_for()
+    page.locator("#outbox .email").first.wait_for()
+    assert row.get_by_role("button", name="Send outreach").count() == 0
+    assert page.locator("#outbox .email").count() == 1
+    row.scroll_into_view_if_needed()
+    assert screenshot(page, "sandbox-outreach").stat().st_size > 10_000
+    # again, from the customer's own card: still one email
+    card = run_command(page, f"/clv {outreach_target.customer_id}")
+    card.get_by_role("button", name="Send outreach").click()
+    card.get_by_text("no second message", exact=False).wait_for()
+    assert page.locator("#outbox .email").count() == 1
