@@ -31,7 +31,10 @@ TIMEOUT_MS = 10_000
 
 @pytest.fixture(scope="module")
 def page(running_demo: RunningDemo) -> Iterator[Page]:
+    required = os.environ.get("CLVBOT_REQUIRE_BROWSER") == "1"  # CI: never skip it
     if not CHROMIUM.exists():
+        if required:
+            pytest.fail("CLVBOT_REQUIRE_BROWSER=1 but there is no /usr/bin/chromium")
         pytest.skip("no /usr/bin/chromium: apt-get install chromium")
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     with sync_api.sync_playwright() as playwright:
