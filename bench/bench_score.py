@@ -288,6 +288,13 @@ def fresh_copy(db: Path, workdir: Path) -> Path:
     for stale in (copy, *sibling_files(copy)):
         stale.unlink(missing_ok=True)
     shutil.copyfile(db, copy)
+    # the cached file keeps the schema it was built with; bring the copy to this clvbot's
+    # (untimed: later migrations add tables, they do not touch the orders)
+    from clv.store import make_engine, upgrade
+
+    engine = make_engine(f"sqlite:///{copy}")
+    upgrade(engine)
+    engine.dispose()
     return copy
 
 
