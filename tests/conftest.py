@@ -13,6 +13,7 @@ from sqlalchemy import Engine, text
 from clv.settings import Settings, get_settings
 from clv.store import make_engine, upgrade
 from tests.postgres import Cluster, find_bindir, start_cluster
+from tests.smtp import SmtpServer, free_port
 
 _counter = itertools.count()
 BACKENDS = ["sqlite", "postgresql"]
@@ -91,3 +92,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         f"PostgreSQL leg: {len(on_postgres)} tests passed against a real PostgreSQL server"
     )
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on a free loopback port, collecting what it receives."""
+    server = SmtpServer(port=free_port())
+    server.start()
+    yield server
+    server.stop()

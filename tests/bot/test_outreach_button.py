@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -20,16 +20,9 @@ from clv.store.tables import outreach_table
 from reports.digest.publish import digest_client, publish_digest
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.served import ServedBot
-from tests.outreach.conftest import UNSUBSCRIBE, SmtpServer, free_port
+from tests.outreach.conftest import UNSUBSCRIBE
 from tests.reports.conftest import AS_OF, CHANNEL, MONDAY_9AM, build_small_shop
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
+from tests.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -38,13 +31,13 @@ def digest_bot(
     settings: Settings,
     tmp_path: Path,
     fake_slack: FakeSlack,
-    smtp: SmtpServer,
+    smtp_server: SmtpServer,
     serve: Callable[..., ServedBot],
 ) -> tuple[ServedBot, dict[str, Any]]:
     """The bot (smtp backend) and the digest it posted, as Slack would hold it."""
     build_small_shop(engine, settings, tmp_path)
     bot = serve(settings.database_url, outreach_backend="smtp", smtp_host="127.0.0.1",
-                smtp_port=smtp.port, smtp_starttls=False, smtp_from="shop@example.com",
+                smtp_port=smtp_server.port, smtp_starttls=False, smtp_from="shop@example.com",
                 outreach_unsubscribe_url=UNSUBSCRIBE, digest_channel=CHANNEL)  # fmt: skip
     fake_slack.ts_base = int(MONDAY_9AM.timestamp())
     publish_digest(engine, bot.settings, digest_client(bot.settings), channel=CHANNEL,
@@ -87,7 +80,7 @@ def wait_for_updates(fake: FakeSlack, count: int) -> list[dict[str, Any]]:
 
 
 def test_double_click_in_the_digest_sends_one_email(
-    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack,
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp_server: SmtpServer, fake_slack: FakeSlack,
     engine: Engine,
 ) -> None:  # fmt: skip
     bot, message = digest_bot
@@ -109,7 +102,7 @@ def test_double_click_in_the_digest_sends_one_email(
     assert statuses == [200, 200, 200]
     updates = wait_for_updates(fake_slack, 3)
     time.sleep(0.3)
-    assert len(smtp.messages) == 1
+    assert len(smtp_server.messages) == 1
     with engine.connect() as connection:
         audit = connection.execute(select(outreach_table.c.status)).scalars().all()
     assert sorted(audit) == ["refused", "refused", "sent"]
@@ -130,19 +123,19 @@ def connection_rows(engine: Engine) -> list[dict[str, Any]]:
 
 
 def test_an_opted_out_customer_gets_no_email_even_from_a_forged_click(
-    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp_server: SmtpServer, fake_slack: FakeSlack
 ) -> None:
     bot, message = digest_bot
     forged = json.dumps({"customer": 1, "source": "forged"})  # customer 1 opted out
     assert click(bot, message, "outreach:1", forged, "U1AAA") == 200
     (update,) = wait_for_updates(fake_slack, 1)
     time.sleep(0.3)
-    assert smtp.messages == []
+    assert smtp_server.messages == []
     assert "Not sent" in json.dumps(update["blocks"])
 
 
 def test_only_outreach_users_may_click(
-    digest_bot: tuple[ServedBot, dict[str, Any]], smtp: SmtpServer, fake_slack: FakeSlack,
+    digest_bot: tuple[ServedBot, dict[str, Any]], smtp_server: SmtpServer, fake_slack: FakeSlack,
     serve: Callable[..., ServedBot], settings: Settings,
 ) -> None:  # fmt: skip
     _, message = digest_bot
@@ -152,5 +145,5 @@ def test_only_outreach_users_may_click(
     refusal = fake_slack.wait_for("/respond/outreach")[0].body
     assert "SLACK_OUTREACH_USERS" in refusal["text"]
     time.sleep(0.3)
-    assert smtp.messages == []
+    assert smtp_server.messages == []
     assert fake_slack.named("/api/chat.update") == []

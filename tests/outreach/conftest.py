@@ -2,35 +2,25 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import socket
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import Engine, insert
 
 from clv.settings import Settings
 from clv.store.tables import customers_table, orders_table
+from tests.smtp import SmtpServer, free_port
 
 NOW = datetime(2024, 6, 2, 10, 0, tzinfo=UTC)
 # for tests whose point is not the database: the SQLite leg is enough
 sqlite_only = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 UNSUBSCRIBE = "https://shop.example/unsubscribe?email={email}&customer={customer_id}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def add_customer(
@@ -70,49 +60,6 @@ def add_order(engine: Engine, customer_id: int, key: str, at: datetime, amount_m
                 amount_minor=amount_minor,
             )
         )
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append(message)
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class SmtpServer:
-    """A real SMTP server on 127.0.0.1 that keeps what it receives; can be started later."""
-
-    port: int
-    collector: _Collector = field(default_factory=_Collector)
-    controller: Controller | None = None
-
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return self.collector.messages
-
-    def start(self) -> None:
-        self.controller = Controller(self.collector, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer(port=free_port())
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
