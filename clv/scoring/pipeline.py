@@ -133,8 +133,11 @@ def _score_one(
 def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:
     """The summaries for a run, and whether the holdout is the real period after `as_of`."""
     with engine.connect() as connection:
+        # two subqueries: SQLite reads a lone min() or max() off the index, both at once
+        # scan the whole index
+        day = orders_table.c.ordered_on
         first, last = connection.execute(
-            select(func.min(orders_table.c.ordered_on), func.max(orders_table.c.ordered_on))
+            select(select(func.min(day)).scalar_subquery(), select(func.max(day)).scalar_subquery())
         ).one()
     first, last = (date.fromisoformat(d) if isinstance(d, str) else d for d in (first, last))
     if last is not None and last > as_of:

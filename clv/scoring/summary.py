@@ -25,10 +25,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from sqlalchemy import (
+    BigInteger,
     Connection,
     Engine,
     Integer,
     Select,
+    cast,
     func,
     select,
 )
@@ -42,6 +44,8 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
+FIRST_DAY = (date.min - EPOCH).days  # 0001-01-01: days from it to 9999-12-31 fit in DAY_BITS
+DAY_BITS = 22
 
 
 def _read_matrices(
@@ -141,16 +145,21 @@ def build_summaries(
     if full_at not in (cutoff, end):
         raise ValueError("full_at must be the cutoff or the end")
     light_at = cutoff if full_at == end else end
-    # the order log in index order: a scan of ix_orders_customer_day_amount, no sort
+    # the order log in index order (a scan of ix_orders_customer_day_amount, no sort), the
+    # customer and the day packed into one key: a column less to fetch is a million Python
+    # integers less per million orders
+    key = cast(orders.c.customer_id, BigInteger) * (1 << DAY_BITS) + (
+        day_number(orders.c.ordered_on) - FIRST_DAY
+    )
     log_query = (
-        select(orders.c.customer_id, day_number(orders.c.ordered_on), orders.c.amount_minor)
+        select(key, orders.c.amount_minor)
         .where(orders.c.ordered_on <= end)
         .order_by(orders.c.customer_id, orders.c.ordered_on)
     )
     everyone_query = select(
         customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
     ).order_by(customers.c.id)
-    log, everyone = _read_matrices(source, [(log_query, 3), (everyone_query, 2)])
+    log, everyone = _read_matrices(source, [(log_query, 2), (everyone_query, 2)])
     ids = everyone[:, 0].copy()
     cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
     stats = _OrderStats.of(log, ids, full_day=to_day(full_at), light_day=to_day(light_at))
@@ -192,13 +201,15 @@ class _OrderStats:
 
     @classmethod
     def of(cls, log: IntArray, ids: IntArray, *, full_day: int, light_day: int) -> _OrderStats:
-        """Aggregate `log`, rows of (customer id, day, amount) sorted by customer and day.
+        """Aggregate `log`, rows of (customer-day key, amount) sorted by the key.
 
         Customers and (customer, day) pairs are runs of equal keys: sums per run are
         `np.add.reduceat` over the run starts, with no per-row index.
         """
         n = ids.size
-        customer, day, amount = log[:, 0], log[:, 1], log[:, 2]
+        key, amount = log[:, 0], log[:, 1]
+        customer = key >> DAY_BITS
+        day = (key & ((1 << DAY_BITS) - 1)) + FIRST_DAY
         starts = np.flatnonzero(_changes(customer))  # each customer's first order
         rows = np.searchsorted(ids, customer[starts])  # the customers' positions in `ids`
 
@@ -220,8 +231,8 @@ class _OrderStats:
 
         # purchase days: the (customer, day) runs among the purchases
         if not purchase.all():
-            customer, day, amount = customer[purchase], day[purchase], amount[purchase]
-        day_starts = np.flatnonzero(_changes(customer, day))
+            key, customer, day, amount = (c[purchase] for c in (key, customer, day, amount))
+        day_starts = np.flatnonzero(_changes(key))
         d_customer, d_day = customer[day_starts], day[day_starts]
         d_bought = np.add.reduceat(amount, day_starts) if day_starts.size else d_day
         firsts = np.flatnonzero(_changes(d_customer))  # each buyer's first purchase day
@@ -291,14 +302,11 @@ def _summable(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     return values.view(np.int8) if values.dtype == np.bool_ else values
 
 
-def _changes(*keys: IntArray) -> BoolArray:
-    """True where a row starts a new run of equal `keys` (the first row always does)."""
-    size = keys[0].size
-    new = np.zeros(size, dtype=bool)
-    if size:
-        new[0] = True
-        for key in keys:
-            new[1:] |= key[1:] != key[:-1]
+def _changes(key: IntArray) -> BoolArray:
+    """True where a row starts a new run of equal `key` values (the first row always does)."""
+    new = np.empty(key.size, dtype=bool)
+    new[:1] = True
+    np.not_equal(key[1:], key[:-1], out=new[1:])
     return new
 
 
