@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, func, insert, select
 
+from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.classify import Classes, classify
 from clv.scoring.holdout import holdout_check
 from clv.scoring.predict import (
@@ -99,6 +100,9 @@ def _score_one(
         )
         details = _details(settings, summary, pair, predictions, model, future_holdout)
         values = _per_customer(settings, summary, pair, predictions, future_holdout)
+        changes = _changes_since_last_week(engine, as_of, summary, values)
+        if changes is not None:
+            details["changes"] = changes
         with engine.begin() as connection:
             revenue = _week_revenue(connection, pair, as_of, future_holdout)
             run_id = write_run_rows(
@@ -128,6 +132,26 @@ def _score_one(
         details["warnings"],
         (datetime.now(UTC) - clock).total_seconds(),
     )
+
+
+def _changes_since_last_week(
+    engine: Engine, as_of: date, summary: CustomerSummary, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    """Drivers, movers and migrations against the stored previous week (None: no such week)."""
+    previous = week_end(as_of) - timedelta(weeks=1)
+    with engine.connect() as connection:
+        before = read_week(connection, previous)
+    if before is None:
+        return None
+    buyers = summary.buyers
+    classes: Classes = values["classes"]
+    after = WeekScores.of(
+        summary.customer_id[buyers],
+        values["predicted_clv"][buyers],
+        classes.segment[buyers],
+        classes.dormant[buyers],
+    )
+    return week_changes(before, after, previous_week_end=previous)
 
 
 def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:

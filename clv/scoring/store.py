@@ -160,6 +160,7 @@ def _write_weekly(
         "customer_id": summary.customer_id[buyers].tolist(),
         "predicted_clv": values["predicted_clv"][buyers].tolist(),
         "segment": classes.segment[buyers].tolist(),
+        "dormant": classes.dormant[buyers].tolist(),
     }
     insert_rows(connection, "customer_weekly", list(columns), zip(*columns.values(), strict=True))
 
@@ -173,11 +174,12 @@ def _copy_weekly(connection: Connection, run_id: int, week_end: date) -> None:
             scores.c.customer_id,
             scores.c.predicted_clv,
             scores.c.segment,
+            scores.c.dormant,
         )
         .where(scores.c.run_id == run_id, scores.c.first_order.is_not(None))
         # in key order: read through the primary key and append to the history's indexes,
         # not a random walk through both (SQLite would pick the run_id-prefixed value index)
         .order_by(scores.c.customer_id)
     )
-    columns = ["week_end", "customer_id", "predicted_clv", "segment"]
+    columns = ["week_end", "customer_id", "predicted_clv", "segment", "dormant"]
     connection.execute(insert(weekly).from_select(columns, buyers))

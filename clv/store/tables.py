@@ -151,6 +151,7 @@ class CustomerWeekly(SQLModel, table=True):
     )
     predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
     segment: str = Field(max_length=32)
+    dormant: bool = Field(default=False)  # what the digest's "went dormant" is counted from
 
 
 class DigestPost(SQLModel, table=True):

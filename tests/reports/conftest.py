@@ -23,7 +23,7 @@ CHANNEL = "C0DIGEST01"
 
 
 def build_small_shop(
-    engine: Engine, settings: Settings, workdir: Path, customers: int = 150
+    engine: Engine, settings: Settings, workdir: Path, customers: int = 400
 ) -> None:
     """`customers` buyers over a year (fixed seed), #1 opted out, scored with 3 weeks of history."""
     rng = np.random.default_rng(7)
@@ -33,13 +33,16 @@ def build_small_shop(
         people.append(
             [str(c), f"buyer{c}@example.com", f"Buyer Number{c}", "yes" if c == 1 else ""]
         )
-        first = rng.uniform(0, 300)
-        days = np.sort(first + np.cumsum(rng.exponential(40.0, size=int(rng.integers(1, 8)))))
-        for k, day in enumerate([first, *days.tolist()]):
-            if day > 365:
+        # BG/NBD: purchase rate ~ Gamma(0.8, rate 30 days), drop-out chance ~ Beta(1, 3)
+        rate, dropout = rng.gamma(0.8, 1 / 30.0), rng.beta(1.0, 3.0)
+        scale = rng.gamma(3.0, 4.0)  # Gamma-Gamma: each customer's own mean spend
+        day, k = float(rng.uniform(0, 300)), 0
+        while day <= 365:
+            at = start + timedelta(days=day)
+            rows.append([f"o{c}-{k}", str(c), at.isoformat(), f"{rng.gamma(4.0, scale):.2f}"])
+            if rng.random() < dropout:
                 break
-            at = start + timedelta(days=float(day))
-            rows.append([f"o{c}-{k}", str(c), at.isoformat(), f"{rng.gamma(4.0, 10.0):.2f}"])
+            day, k = day + float(rng.exponential(1 / rate)), k + 1
     import_customers(
         engine,
         write_csv(workdir / "customers.csv", ["customer_id", "email", "name", "opted_out"], people),

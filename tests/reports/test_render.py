@@ -119,6 +119,12 @@ def test_the_digest_of_a_scored_shop_masks_personal_data(
     assert digest.change_week == pytest.approx(
         digest.trend[-1].customer_equity - digest.trend[-2].customer_equity
     )
+    # the drivers, kept by the scoring run, add up to the change of the runs' equity
+    drivers = digest.drivers
+    assert drivers is not None
+    parts = drivers.new_customers_clv + drivers.went_dormant_change + drivers.others_change
+    assert parts == pytest.approx(digest.change_week, rel=1e-9, abs=1e-6)
+    assert digest.rises or digest.falls
     assert digest.dormant
     text = json.dumps(render_blocks(digest, channel=CHANNEL))
     assert "Buyer Number" not in text

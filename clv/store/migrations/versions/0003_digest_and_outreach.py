@@ -1,4 +1,5 @@
-"""digest posts (exactly-once claims) and the outreach audit with its cooldown claims
+"""digest posts (exactly-once claims), the outreach audit with its cooldown claims, and
+the dormant flag in the weekly history (the digest counts customers who went dormant)
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +20,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("customer_weekly") as batch_op:
+        batch_op.add_column(
+            sa.Column("dormant", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
     op.create_table(
         "digest_posts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -67,3 +72,5 @@ def downgrade() -> None:
     op.drop_index("ix_outreach_customer_requested", table_name="outreach")
     op.drop_table("outreach")
     op.drop_table("digest_posts")
+    with op.batch_alter_table("customer_weekly") as batch_op:
+        batch_op.drop_column("dormant")
