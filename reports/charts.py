@@ -20,7 +20,7 @@ MEAN_COLOUR = "#e8912d"
 def _compact(value: float, _position: object = None) -> str:
     for threshold, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= threshold:
-            return f"{value / threshold:.1f}{suffix}"
+            return f"{value / threshold:.1f}".removesuffix(".0") + suffix
     return f"{value:.0f}"
 
 
@@ -45,11 +45,10 @@ def render_trend_chart(
     mean_axis.plot(
         positions, mean_clv, color=MEAN_COLOUR, marker="o", linewidth=2, label="Mean CLV"
     )
-    mean_axis.set_ylabel(f"Mean CLV ({currency})")
-    mean_axis.yaxis.set_major_formatter(FuncFormatter(_compact))
+    mean_axis.set_ylabel(f"Mean CLV ({currency})")  # the default ticks keep its decimals
     mean_axis.spines[["top"]].set_visible(False)
     handles = axis.get_legend_handles_labels()[0] + mean_axis.get_legend_handles_labels()[0]
-    axis.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    figure.legend(handles=handles, loc="upper right", ncol=2, fontsize=8, frameon=False)
     axis.set_title(f"Customer value, last {len(weeks)} weeks", fontsize=11, loc="left")
     figure.tight_layout()
     buffer = io.BytesIO()
