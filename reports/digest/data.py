@@ -149,7 +149,7 @@ def build_digest(
         ],
         rises=_movers(changes, "rises", names),
         falls=_movers(changes, "falls", names),
-        model=_model(run),
+        model=_model(run, stale_for=week_end),
         outreach=outreach_outcomes(session, now=now),
         dormant=_dormant(session, settings, now),
         dormant_total=run.n_dormant,
@@ -231,9 +231,16 @@ def _movers(
     return movers
 
 
-def _model(run: ScoringRun) -> ModelHealth:
+def _model(run: ScoringRun, *, stale_for: date | None) -> ModelHealth:
     details = run.details
     holdout = details.get("holdout") or {}
+    warnings = list(details.get("warnings", []))
+    if stale_for is not None and run.week_end < stale_for:
+        warnings.insert(
+            0,
+            f"the newest scores are of the week ending {run.week_end}, not "
+            f"{stale_for}: scoring has not run since (see `clvbot model`)",
+        )
     return ModelHealth(
         name=details.get("transactions_model", {}).get("name", run.model),
         as_of=run.as_of,
@@ -241,7 +248,7 @@ def _model(run: ScoringRun) -> ModelHealth:
         holdout_predicted=holdout.get("predicted_repeat_purchases"),
         holdout_actual=holdout.get("actual_repeat_purchases"),
         holdout_error=holdout.get("relative_error"),
-        warnings=list(details.get("warnings", [])),
+        warnings=warnings,
     )
 
 

@@ -131,3 +131,14 @@ def test_the_digest_of_a_scored_shop_masks_personal_data(
     assert "@example.com" not in text
     opted_out = [row for row in digest.dormant if row.opted_out]
     assert all(not row.eligible for row in opted_out)
+
+
+@pytest.mark.usefixtures("shop")
+def test_a_digest_of_a_later_week_says_the_scores_are_stale(
+    engine: Engine, settings: Settings
+) -> None:
+    later = date(2024, 7, 14)  # two weeks after the last scored week
+    with Session(engine) as session:
+        digest = build_digest(session, settings, week_end=later, now=MONDAY_9AM)
+    assert digest.week_end == date(2024, 6, 30)
+    assert "not 2024-07-14: scoring has not run since" in digest.model.warnings[0]
