@@ -69,7 +69,11 @@ def score_job() -> None:
 
 def digest_job() -> PostOutcome | None:
     """Post last week's digest to DIGEST_CHANNEL, once."""
-    ctx = current_context()
+    return run_digest(current_context())
+
+
+def run_digest(ctx: JobContext) -> PostOutcome | None:
+    """The digest job on an explicit context (the demo's "post now" button uses this)."""
     channel = ctx.settings.digest_channel
     if not channel:
         log.info("DIGEST_CHANNEL is not set: no digest posted")

@@ -49,7 +49,7 @@ from clv.store import make_engine
 from clv.store import upgrade as upgrade_schema
 from reports.digest.data import build_digest
 from reports.digest.render import render_text
-from reports.jobs import JobContext, configure, digest_job
+from reports.jobs import JobContext, run_digest
 
 DEMO_DATABASE = Path("clvbot-demo.db")
 SMTP_FROM = "shop@example.com"
@@ -76,12 +76,12 @@ class RunningDemo:
 # --- call sites for the jobs being built in reports/ (issue 7: wire them here) -----------------
 def _digest_hook(engine: Engine, settings: Settings) -> Callable[[str], str] | None:
     """The sandbox's "Post this week's digest now": the real weekly digest job, run now."""
-    configure(JobContext(engine, settings))
+    context = JobContext(engine, settings)
 
     def post_now(channel: str) -> str:
         if channel != settings.digest_channel:
             return f"The digest goes to its own channel (DIGEST_CHANNEL={settings.digest_channel})."
-        outcome = digest_job()
+        outcome = run_digest(context)
         return outcome.detail if outcome is not None else "DIGEST_CHANNEL is not set."
 
     return post_now
