@@ -13,11 +13,14 @@ from urllib.parse import urlencode
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlmodel import Session
 
 from clv.present.outreach import OUTREACH_ACTION
 from clv.settings import Settings
 from clv.store.tables import outreach_table
+from reports.digest.data import build_digest
 from reports.digest.publish import digest_client, publish_digest
+from reports.digest.render import render_blocks
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.served import ServedBot
 from tests.outreach.conftest import UNSUBSCRIBE
@@ -115,6 +118,13 @@ def test_double_click_in_the_digest_sends_one_email(
         assert f"Outreach sent by <@{sender}>" in text
         assert block_id not in {b for b, _ in outreach_buttons(blocks)}
         assert len(outreach_buttons(blocks)) == len(buttons) - 1  # the others are untouched
+    # next week's digest lists the customer without a button, in the cooldown, and says who
+    with Session(engine) as session:
+        later = build_digest(session, bot.settings, week_end=None, now=MONDAY_9AM)
+    again = render_blocks(later, channel=CHANNEL)["blocks"]
+    (row,) = [b for b in again if b.get("block_id") == block_id]
+    assert "accessory" not in row
+    assert f"contacted by <@{sender}>" in row["text"]["text"]
 
 
 def connection_rows(engine: Engine) -> list[dict[str, Any]]:
