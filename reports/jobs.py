@@ -18,7 +18,7 @@ from sqlalchemy import Engine, select
 from clv.scoring.pipeline import ScoringError, score
 from clv.settings import Settings
 from clv.store.tables import digest_posts_table
-from reports.digest.claims import CLAIM_LEASE
+from reports.digest.claims import is_unfinished
 from reports.digest.publish import PostOutcome, digest_client, publish_digest
 from reports.schedule import last_complete_week_end, score_as_of
 
@@ -102,7 +102,5 @@ def digest_retry_job() -> PostOutcome | None:
                 posts.c.channel == channel, posts.c.week_end == week
             )
         ).first()
-    unfinished = row is not None and (
-        row.status == "failed" or (row.status == "claimed" and row.claimed_at <= now - CLAIM_LEASE)
-    )
-    return digest_job() if unfinished else None
+    unfinished = row is not None and is_unfinished(row.status, row.claimed_at, now)
+    return run_digest(ctx) if unfinished else None

@@ -30,6 +30,7 @@ class RankedCustomer:
     days_since_last: int | None
     dormant_reason: str | None
     value_at_stake: float
+    store_id: int  # the store's key, what the outreach button carries
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,6 +50,7 @@ _COLUMNS = (
     scores.c.days_since_last,
     scores.c.dormant_reason,
     scores.c.value_at_stake,
+    customers.c.id,
 )
 
 

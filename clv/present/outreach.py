@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clv.present.blocks import Block, button, clip, context
+from clv.present.blocks import Block, button, clip
 
 OUTREACH_ACTION = "outreach_send"
 _BLOCK_PREFIX = "outreach:"
@@ -68,10 +68,6 @@ def replace_outreach_blocks(
     if not placed:
         result.extend({**b, "block_id": outcome_id} for b in outcome)
     return result
-
-
-def outcome_context(text: str) -> list[Block]:
-    return [context(text)]
 
 
 def section_with_button(mrkdwn: str, block_id: str, accessory: Block | None) -> dict[str, Any]:

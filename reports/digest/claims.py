@@ -38,6 +38,11 @@ class Refusal:
     claimed_at: datetime
 
 
+def is_unfinished(status: str, claimed_at: datetime, now: datetime) -> bool:
+    """A failed attempt, or a claim whose holder is presumed dead: it may be taken over."""
+    return status == "failed" or (status == "claimed" and claimed_at <= now - CLAIM_LEASE)
+
+
 def new_token() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
@@ -77,8 +82,7 @@ def claim_digest(
             select(posts).where(posts.c.channel == channel, posts.c.week_end == week_end)
         ).one()
         posted = row.status == "posted"
-        alive = row.status == "claimed" and row.claimed_at > now - CLAIM_LEASE
-        if not force and (posted or alive):
+        if not force and not is_unfinished(row.status, row.claimed_at, now):
             return Refusal(
                 "already_posted" if posted else "in_progress", row.message_ts, row.claimed_at
             )

@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from clv.insights import dormant_customers, weekly_runs
 from clv.insights.runs import NoScoresError
-from clv.outreach import Eligibility, OutreachOutcome, outreach_eligibility, outreach_outcomes
+from clv.outreach import OutreachOutcome, outreach_eligibility, outreach_outcomes
+from clv.outreach.policy import NO_EMAIL, OPTED_OUT
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
@@ -254,29 +255,21 @@ def _model(run: ScoringRun, *, stale_for: date | None) -> ModelHealth:
 
 def _dormant(session: Session, settings: Settings, now: datetime) -> list[DormantRow]:
     ranked = dormant_customers(session, limit=settings.digest_dormant_limit)
-    if not ranked:
-        return []
-    c = customers_table
-    keys = [r.customer_id for r in ranked]
-    ids = dict(
-        session.execute(select(c.c.external_id, c.c.id).where(c.c.external_id.in_(keys))).all()
-    )
     eligibility = outreach_eligibility(
         session,
-        customer_ids=list(ids.values()),
+        customer_ids=[r.store_id for r in ranked],
         cooldown_days=settings.outreach_cooldown_days,
         now=now,
         require_email=settings.outreach_backend == "smtp",
     )
     rows = []
     for r in ranked:
-        store_id = ids[r.customer_id]
-        verdict = eligibility.get(store_id)
-        eligible = verdict is not None and verdict.eligible and not r.opted_out
-        cooldown = verdict is not None and verdict.last_by is not None and not r.opted_out
+        verdict = eligibility[r.store_id]
+        # the policy's reason says why there is no button; a cooldown is also said with who
+        cooldown = verdict.next_possible is not None and verdict.reason not in (OPTED_OUT, NO_EMAIL)
         rows.append(
             DormantRow(
-                customer_id=store_id,
+                customer_id=r.store_id,
                 key=to_masked_key(r.customer_id),
                 name=to_masked_name(r.name),
                 segment=r.segment,
@@ -284,21 +277,11 @@ def _dormant(session: Session, settings: Settings, now: datetime) -> list[Dorman
                 value_at_stake=r.value_at_stake,
                 reason=r.dormant_reason,
                 opted_out=r.opted_out,
-                eligible=eligible,
-                why_not=None if eligible else _why_not(r.opted_out, verdict),
-                contacted_by=verdict.last_by if cooldown and verdict else None,
-                contacted_on=verdict.last_at.date()
-                if cooldown and verdict and verdict.last_at
-                else None,
-                next_possible=verdict.next_possible if cooldown and verdict else None,
+                eligible=verdict.eligible,
+                why_not=verdict.reason,
+                contacted_by=verdict.last_by if cooldown else None,
+                contacted_on=verdict.last_at.date() if cooldown and verdict.last_at else None,
+                next_possible=verdict.next_possible if cooldown else None,
             )
         )
     return rows
-
-
-def _why_not(opted_out: bool, verdict: Eligibility | None) -> str:
-    if opted_out:
-        return "opted out of marketing"
-    if verdict is None:
-        return "unknown customer"
-    return verdict.reason or "not eligible"

@@ -14,7 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from clv.settings import Settings
-from reports.jobs import JobContext, configure
+from reports.jobs import JobContext, configure, digest_job, digest_retry_job
 from reports.schedule import last_complete_week_end, next_fire_times, score_as_of
 from reports.scheduler import DIGEST_JOB, SCORE_JOB, build_scheduler, install_jobs
 from tests.bot.fake_slack import FakeSlack
@@ -66,6 +66,9 @@ def _record(scheduler: BackgroundScheduler, log: list[str], lock: threading.Lock
     def listener(event: JobExecutionEvent) -> None:
         with lock:
             log.append(("missed:" if event.code == EVENT_JOB_MISSED else "ran:") + event.job_id)
+            outcome = getattr(event, "retval", None)
+            if outcome is not None:
+                log.append(f"outcome:{outcome.status}")
 
     scheduler.add_listener(listener, EVENT_JOB_EXECUTED | EVENT_JOB_MISSED)
 
@@ -118,7 +121,7 @@ def test_a_digest_missed_while_down_posts_once_within_the_grace_period(
     _wait(lambda: log)
     time.sleep(0.5)
     scheduler.shutdown(wait=True)
-    assert log == [f"ran:{DIGEST_JOB}"]
+    assert log == [f"ran:{DIGEST_JOB}", "outcome:posted"]
     assert len(fake_slack.channel_posts(CHANNEL)) == 1
 
 
@@ -156,5 +159,24 @@ def test_two_schedulers_on_one_store_post_one_digest(
     time.sleep(1.5)
     for scheduler in schedulers:
         scheduler.shutdown(wait=True)
-    assert f"ran:{DIGEST_JOB}" in log
+    # both schedulers ran the job (they woke at the same due time); the claim let one post
+    assert log.count(f"ran:{DIGEST_JOB}") == 2, log
+    outcomes = sorted(entry for entry in log if entry.startswith("outcome:"))
+    assert outcomes[1] == "outcome:posted"
+    assert outcomes[0] in ("outcome:already_posted", "outcome:in_progress")
+    assert len(fake_slack.channel_posts(CHANNEL)) == 1
+
+
+def test_the_retry_job_finishes_only_an_unfinished_digest(
+    shop: Engine, jobs: Settings, fake_slack: FakeSlack
+) -> None:
+    assert digest_retry_job() is None  # nothing attempted this week: not the retry's business
+    fake_slack.fail_next["chat.postMessage"] = "channel_not_found"
+    failed = digest_job()
+    assert failed is not None
+    assert failed.status == "failed"
+    retried = digest_retry_job()
+    assert retried is not None
+    assert retried.status == "posted"
+    assert digest_retry_job() is None  # posted: nothing left to finish
     assert len(fake_slack.channel_posts(CHANNEL)) == 1
