@@ -20,7 +20,7 @@ from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
 from clv.ingest.source import CsvSource, reopen_csv
-from clv.store.driver import deferred_indexes
+from clv.store.driver import deferred_indexes, hold_write_lock
 
 RowT = TypeVar("RowT")
 ProgressCallback = Callable[[int], None]
@@ -96,6 +96,7 @@ def run_import(
             connection = stack.enter_context(engine.connect())
             stack.enter_context(bulk_load(connection))
             stack.enter_context(connection.begin())
+            hold_write_lock(connection)
             if defer_indexes_of is not None:
                 expected = source.path.stat().st_size // BYTES_PER_ROW_ESTIMATE
                 stack.enter_context(

@@ -1,7 +1,13 @@
 """The order store: tables, engine, migrations and queries."""
 
 from clv.store.engine import make_engine, session_scope
-from clv.store.schema import SchemaNotCurrentError, require_current_schema, upgrade
+from clv.store.schema import (
+    SchemaNotCurrentError,
+    missing_indexes,
+    repair_indexes,
+    require_current_schema,
+    upgrade,
+)
 from clv.store.tables import Customer, Order
 
 __all__ = [
@@ -9,6 +15,8 @@ __all__ = [
     "Order",
     "SchemaNotCurrentError",
     "make_engine",
+    "missing_indexes",
+    "repair_indexes",
     "require_current_schema",
     "session_scope",
     "upgrade",

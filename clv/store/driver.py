@@ -61,6 +61,20 @@ def insert_rows(
             copy.write_row(row)
 
 
+def hold_write_lock(connection: Connection) -> None:
+    """Open the connection's transaction now; on SQLite, with the database's write lock.
+
+    pysqlite's legacy transaction control begins a transaction only before INSERT, UPDATE or
+    DELETE, so DDL that comes first (the index drops of `deferred_indexes`) would commit at
+    once, and a failed or killed load would leave the store without its indexes. BEGIN
+    IMMEDIATE makes everything after it one transaction, and takes the write lock up front, so
+    a long write never fails half-way because another writer got there first.
+    """
+    raw: Any = connection.connection.dbapi_connection
+    if is_sqlite(connection) and not raw.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 @contextmanager
 def deferred_indexes(
     connection: Connection, table: Table, *, expected_rows: int, replace: bool = False
@@ -72,6 +86,7 @@ def deferred_indexes(
     Building an index once costs far less than updating it row by row; for a small load into
     a big table it is the other way round, so then nothing is dropped.
     """
+    hold_write_lock(connection)  # the drops belong to the load's transaction
     existing = 0
     if not replace:
         existing = connection.execute(select(func.count()).select_from(table)).scalar_one()
@@ -79,7 +94,7 @@ def deferred_indexes(
     if expected_rows >= max(existing, 50_000):
         dropped = [index for index in table.indexes if not index.unique]
     for index in dropped:
-        index.drop(connection)
+        index.drop(connection, checkfirst=True)  # one lost earlier is rebuilt below
     if replace:
         # after the drop: deleting a million rows from four indexes costs ten times more
         connection.execute(table.delete())

@@ -1,31 +1,117 @@
-"""Engines and sessions for the configured database (SQLite by default, PostgreSQL alike)."""
+"""Engines and sessions for the configured database (SQLite by default, PostgreSQL alike).
+
+A SQLite file is opened, never created: only `clvbot db upgrade` (`create_sqlite_file`) makes
+a new one, so a mistyped or deleted path is an error, not an empty store. A pooled SQLite
+connection is checked at every checkout against the file now at the path, so a deleted or
+replaced file fails the next request instead of writing into a file nobody will read again.
+"""
 
 from __future__ import annotations
 
+import math
+import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
+BATCH_BUSY_TIMEOUT_SECONDS = 30  # imports and scoring wait this long for SQLite's write lock
+_FILE_KEY = "clvbot_sqlite_file"
 
-def make_engine(database_url: str, **kwargs: Any) -> Engine:
-    """An engine for `database_url`; SQLite gets WAL, foreign keys and a busy timeout."""
-    if database_url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
-        engine = create_engine(database_url, **kwargs)
+
+def make_engine(database_url: str, *, timeout: float | None = None, **kwargs: Any) -> Engine:
+    """An engine for `database_url`.
+
+    `timeout` bounds, in seconds, each wait on the store: connecting, a statement and a lock
+    (SQLite's busy timeout; PostgreSQL's connect_timeout, statement_timeout and lock_timeout,
+    and the pool's checkout). The bot's handlers pass STORE_TIMEOUT_SECONDS; batch work
+    (imports, scoring) passes nothing and waits as long as it takes.
+    """
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        kwargs.setdefault("connect_args", {"timeout": timeout or BATCH_BUSY_TIMEOUT_SECONDS})
+        engine = create_engine(url, **kwargs)
+        event.listen(engine, "do_connect", _open_existing_file_only)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkout", _same_file_still_there)
         return engine
-    return create_engine(database_url, pool_pre_ping=True, **kwargs)
+    if timeout is not None:
+        millis = int(timeout * 1000)
+        kwargs.setdefault(
+            "connect_args",
+            {
+                "connect_timeout": max(1, math.ceil(timeout)),
+                "options": f"-c statement_timeout={millis} -c lock_timeout={millis}",
+            },
+        )
+        kwargs.setdefault("pool_timeout", timeout)
+    return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def sqlite_file(url: URL | str) -> Path | None:
+    """The file behind a SQLite URL (resolved as SQLAlchemy resolves it), or None when the URL
+    is not a plain SQLite file (PostgreSQL, in-memory, or a `file:` URI)."""
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite" or url.query.get("uri") in ("true", "1"):
+        return None
+    if not url.database or url.database == ":memory:":
+        return None
+    return Path(os.path.abspath(url.database))
+
+
+def create_sqlite_file(url: URL | str) -> bool:
+    """Create an empty SQLite database at `url`'s path if none is there; True if it did."""
+    path = sqlite_file(url)
+    if path is None or path.exists():
+        return False
+    sqlite3.connect(path).close()
+    return True
+
+
+def _open_existing_file_only(
+    _dialect: Any, record: Any, cargs: list[Any], cparams: dict[str, Any]
+) -> None:
+    filename = cargs[0] if cargs else ":memory:"
+    if cparams.get("uri") or filename == ":memory:" or filename.startswith("file:"):
+        return
+    # mode=rw: SQLite's "open, never create" (https://www.sqlite.org/uri.html)
+    cargs[0] = f"file:{quote(filename)}?mode=rw"
+    cparams["uri"] = True
+    record.info[_FILE_KEY] = filename
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    path = record.info.get(_FILE_KEY)
+    if path is not None:
+        found = os.stat(path)
+        record.info[_FILE_KEY + "_id"] = (found.st_dev, found.st_ino)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _same_file_still_there(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Refuse a pooled connection whose file was deleted, replaced or made unreadable: the
+    pool then opens a new connection, which fails with a clear error if the file is gone."""
+    path = record.info.get(_FILE_KEY)
+    if path is None:
+        return
+    try:
+        found = os.stat(path)
+    except OSError:
+        raise DisconnectionError(f"the database file {path} is gone") from None
+    if (found.st_dev, found.st_ino) != record.info.get(_FILE_KEY + "_id"):
+        raise DisconnectionError(f"the database file {path} was replaced")
+    if not os.access(path, os.R_OK | os.W_OK):
+        raise DisconnectionError(f"the database file {path} is not readable and writable")
 
 
 @contextmanager

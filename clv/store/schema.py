@@ -8,7 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Index, inspect
+from sqlmodel import SQLModel
+
+import clv.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
+from clv.store.engine import create_sqlite_file, sqlite_file
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 UPGRADE_COMMAND = "clvbot db upgrade"
@@ -37,7 +41,9 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
-    """Migrate to the newest schema; returns (revision before, revision after)."""
+    """Migrate to the newest schema, creating a new SQLite file if there is none (the only
+    place that does); returns (revision before, revision after)."""
+    create_sqlite_file(engine.url)
     before = current_revision(engine)
     config = alembic_config(engine)
     with engine.begin() as connection:
@@ -48,6 +54,12 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
 
 def require_current_schema(engine: Engine) -> None:
     """Raise `SchemaNotCurrentError`, naming the fix, unless the schema is the newest."""
+    path = sqlite_file(engine.url)
+    if path is not None and not path.exists():
+        raise SchemaNotCurrentError(
+            f"the database file {path} does not exist: run `{UPGRADE_COMMAND}` to create it "
+            "(or check DATABASE_URL)"
+        )
     current, head = current_revision(engine), head_revision(engine)
     if current == head:
         return
@@ -60,3 +72,25 @@ def require_current_schema(engine: Engine) -> None:
         f"the database {where} is at schema {current}, this clvbot needs {head}: "
         f"run `{UPGRADE_COMMAND}`"
     )
+
+
+def missing_indexes(engine: Engine) -> list[Index]:
+    """The models' indexes that the database does not have (lost to an older clvbot's failed
+    import, or dropped by hand)."""
+    inspector = inspect(engine)
+    missing: list[Index] = []
+    for table in SQLModel.metadata.sorted_tables:
+        if not inspector.has_table(table.name):
+            continue
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        missing += [index for index in table.indexes if index.name not in present]
+    return sorted(missing, key=lambda index: str(index.name))
+
+
+def repair_indexes(engine: Engine) -> list[str]:
+    """Build every missing index; returns their names."""
+    missing = missing_indexes(engine)
+    with engine.begin() as connection:
+        for index in missing:
+            index.create(connection)
+    return [str(index.name) for index in missing]
