@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from clv.ingest.parsing import FieldError, parse_email
+from clv.ingest.parsing import MAX_AMOUNT_TEXT, FieldError, largest_amount, parse_email
 
 _AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+_EXACT = Context(prec=MAX_AMOUNT_TEXT + 4)  # never rounds an amount text the parser accepts
 Lines = list[tuple[int, list[str]]]
 
 
@@ -130,15 +131,21 @@ def _minor_units(
     amounts: tuple[str, ...], exponent: int, exact: re.Pattern[str]
 ) -> list[int] | None:
     """Amounts in minor units, or None if any needs the row-by-row parser."""
+    if max(map(len, amounts)) > MAX_AMOUNT_TEXT:
+        return None  # before int(): thousands of digits cost time (and hit int's own limit)
     if all(map(exact.fullmatch, amounts)):  # e.g. all "12.30": drop the point
-        return [int(a.replace(".", "")) for a in amounts]
-    if not all(map(_AMOUNT.fullmatch, amounts)):
+        minor = [int(a.replace(".", "")) for a in amounts]
+    elif not all(map(_AMOUNT.fullmatch, amounts)):
         return None
-    try:
-        scaled = [Decimal(a).scaleb(exponent) for a in amounts]
-    except InvalidOperation:
-        return None
-    minor = list(map(int, scaled))
-    if any(s != m for s, m in zip(scaled, minor, strict=True)):
-        return None  # too many decimals: the row-by-row parser says which
+    else:
+        try:
+            scaled = [Decimal(a).scaleb(exponent, _EXACT) for a in amounts]
+        except InvalidOperation:
+            return None
+        minor = list(map(int, scaled))
+        if any(s != m for s, m in zip(scaled, minor, strict=True)):
+            return None  # too many decimals: the row-by-row parser says which
+    largest = largest_amount(exponent)
+    if max(minor) > largest or min(minor) < -largest:
+        return None  # the row-by-row parser names the limit
     return minor

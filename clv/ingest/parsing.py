@@ -7,6 +7,10 @@ from datetime import UTC, date, datetime, tzinfo
 _TRUE = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE = frozenset({"0", "false", "f", "no", "n"})
 _DATE_CACHE_LIMIT = 100_000
+# |amount| <= 10^9 major units (10^(9+exponent) minor): even 9 million orders of the largest
+# amount, in a currency of 3 decimals, sum inside a signed 64-bit integer (< 9.2 * 10^18)
+MAX_AMOUNT_MAJOR = 10**9
+MAX_AMOUNT_TEXT = 40  # characters: longer text is rejected before int() reads it
 
 
 class FieldError(ValueError):
@@ -19,8 +23,17 @@ class FieldError(ValueError):
 
 
 def parse_money(text: str, *, column: str, exponent: int, currency: str) -> int:
-    """`'12.30'` -> 1230 minor units (exponent 2). Exact: never goes through a float."""
+    """`'12.30'` -> 1230 minor units (exponent 2). Exact: never goes through a float.
+
+    |amount| is at most `MAX_AMOUNT_MAJOR` major units (see `largest_amount`).
+    """
     value = text.strip()
+    if len(value) > MAX_AMOUNT_TEXT:
+        raise FieldError(
+            column,
+            f"longer than {MAX_AMOUNT_TEXT} characters ({len(value)}): {value[:20] + '...'!r}; "
+            + _largest_accepted(exponent, currency),
+        )
     sign = -1 if value[:1] == "-" else 1
     if value[:1] in "+-":
         value = value[1:]
@@ -37,7 +50,19 @@ def parse_money(text: str, *, column: str, exponent: int, currency: str) -> int:
             column, f"too many decimals for {currency} ({len(fraction)} > {exponent}): {text!r}"
         )
     minor = int(whole) * 10**exponent + (int(fraction.ljust(exponent, "0")) if exponent else 0)
+    if minor > largest_amount(exponent):
+        raise FieldError(column, f"too large: {text!r}; " + _largest_accepted(exponent, currency))
     return int(sign * minor)
+
+
+def largest_amount(exponent: int) -> int:
+    """The largest |amount| accepted, in minor units of a currency with `exponent` decimals."""
+    return int(MAX_AMOUNT_MAJOR * 10**exponent)
+
+
+def _largest_accepted(exponent: int, currency: str) -> str:
+    largest = format_money(largest_amount(exponent), exponent=exponent)
+    return f"the largest amount accepted is {largest} {currency} (either sign)"
 
 
 def format_money(minor: int, *, exponent: int) -> str:

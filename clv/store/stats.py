@@ -28,6 +28,13 @@ class StoreStats:
         return data
 
 
+# SQLite's sum() of integers stops with "integer overflow" past 2^63 - 1. Summed apart, the
+# quotients and remainders of amount / 2^32 each stay inside 64 bits for fewer than 2^31
+# orders; amount == (amount / 2^32) * 2^32 + amount % 2^32 in SQL's truncating integer
+# arithmetic, so the total is exact in Python's integers.
+_SPLIT = 2**32
+
+
 def store_stats(*, session: Session) -> StoreStats:
     customers = session.execute(select(func.count()).select_from(Customer)).scalar_one()
     amount = orders.c.amount_minor
@@ -37,8 +44,10 @@ def store_stats(*, session: Session) -> StoreStats:
             func.coalesce(func.sum(case((amount < 0, 1), else_=0)), 0),
             func.min(orders.c.ordered_on),
             func.max(orders.c.ordered_on),
-            func.coalesce(func.sum(amount), 0),
+            func.coalesce(func.sum(amount // _SPLIT), 0),
+            func.coalesce(func.sum(amount % _SPLIT), 0),
         ).select_from(orders)
     ).one()
-    count, refunds, first, last, revenue = row
-    return StoreStats(customers, count, int(refunds), first, last, int(revenue))
+    count, refunds, first, last, high, low = row
+    revenue = int(high) * _SPLIT + int(low)
+    return StoreStats(customers, count, int(refunds), first, last, revenue)

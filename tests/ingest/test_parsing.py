@@ -32,7 +32,7 @@ from clv.ingest.parsing import (
         ("1500", 0, 1500),
         ("1.234", 3, 1234),
         ("0.1", 2, 10),  # exact, not 0.1 as a binary float
-        ("12345678901234.99", 2, 1234567890123499),
+        ("999999999.99", 2, 99999999999),  # within the largest amount accepted, 10^9
     ],
 )
 def test_parse_money_is_exact(text: str, exponent: int, minor: int) -> None:
@@ -58,7 +58,7 @@ def test_parse_money_rejects_with_reason(text: str, reason: str) -> None:
     assert reason in caught.value.reason
 
 
-@pytest.mark.parametrize("minor", [0, 1, -1, 1230, -405, 10**15 + 7])
+@pytest.mark.parametrize("minor", [0, 1, -1, 1230, -405, 10**9 - 7])
 @pytest.mark.parametrize("exponent", [0, 2, 3])
 def test_format_money_inverts_parse_money(minor: int, exponent: int) -> None:
     text = format_money(minor, exponent=exponent)
