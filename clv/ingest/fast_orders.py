@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
-from clv.ingest.parsing import MAX_AMOUNT_TEXT, FieldError, largest_amount, parse_email
+from clv.ingest.parsing import (
+    MAX_AMOUNT_TEXT,
+    DayRange,
+    FieldError,
+    largest_amount,
+    parse_email,
+)
 
 _AMOUNT = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _EXACT = Context(prec=MAX_AMOUNT_TEXT + 4)  # never rounds an amount text the parser accepts
@@ -60,11 +66,16 @@ class OrderBatchParser:
     A plain picklable object, so that a reader process can run it.
     """
 
-    def __init__(self, columns: dict[str, int], width: int, exponent: int, sqlite: bool) -> None:
+    def __init__(
+        self, columns: dict[str, int], width: int, exponent: int, sqlite: bool, *, days: DayRange
+    ) -> None:
         self.columns = columns
         self.width = width
         self.exponent = exponent
         self.sqlite = sqlite
+        # accepted moments (UTC, naive): from the first day's midnight to the last day's end
+        self.first = datetime.combine(days.earliest, time())
+        self.end = datetime.combine(days.latest + timedelta(days=1), time())
         self.exact = (
             rf"[+-]?[0-9]+\.[0-9]{{{exponent}}}" if exponent else "[+-]?[0-9]+"
         )  # all amounts with exactly the currency's decimals: the fastest path
@@ -91,6 +102,8 @@ class OrderBatchParser:
             return None
         if any(moment.tzinfo is not None for moment in moments):
             return None
+        if min(moments) < self.first or max(moments) >= self.end:
+            return None  # the row-by-row parser names the accepted range
         minor = _minor_units(cols[i_amount], self.exponent, re.compile(self.exact))
         if minor is None:
             return None

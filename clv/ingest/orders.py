@@ -74,7 +74,11 @@ def import_orders(
         fast = None
         if date_format is None and settings.timezone == "UTC":
             fast = OrderBatchParser(
-                source.columns, width, settings.currency_exponent, merger.bulk.sqlite
+                source.columns,
+                width,
+                settings.currency_exponent,
+                merger.bulk.sqlite,
+                days=dates.days,
             )
 
         def handle(lines: Lines, columns: OrderColumns | None, run: ImportRun) -> None:

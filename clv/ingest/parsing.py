@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, tzinfo
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE = frozenset({"0", "false", "f", "no", "n"})
@@ -11,6 +12,8 @@ _DATE_CACHE_LIMIT = 100_000
 # amount, in a currency of 3 decimals, sum inside a signed 64-bit integer (< 9.2 * 10^18)
 MAX_AMOUNT_MAJOR = 10**9
 MAX_AMOUNT_TEXT = 40  # characters: longer text is rejected before int() reads it
+# Earlier dates are placeholders (0001-01-01) or epoch artefacts (1969-12-31), not orders.
+EARLIEST_DAY = date(1990, 1, 1)
 
 
 class FieldError(ValueError):
@@ -101,16 +104,49 @@ def parse_email(text: str, *, column: str = "email") -> str:
     return value
 
 
+@dataclass(frozen=True)
+class DayRange:
+    """The calendar days, in the shop's time zone, an imported date may fall on."""
+
+    earliest: date
+    latest: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.earliest <= day <= self.latest
+
+    def outside(self, day: date, column: str) -> FieldError:
+        return FieldError(
+            column,
+            f"date {day.isoformat()} is outside the accepted range {self.earliest} .. "
+            f"{self.latest}",
+        )
+
+
+def accepted_days(zone: tzinfo, now: datetime | None = None) -> DayRange:
+    """`EARLIEST_DAY` to tomorrow in `zone` (from the tz-aware `now`, default the clock)."""
+    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    return DayRange(EARLIEST_DAY, today + timedelta(days=1))
+
+
 class DateParser:
     """Reads dates and timestamps: ISO 8601 and `YYYYMMDD` always, or one `strptime` format.
 
     A value without a time zone is taken in `zone`. Returns the instant in UTC and the calendar
-    day in `zone`. Results are cached: real files repeat the same dates many times.
+    day in `zone`, which must lie in `days` (see `accepted_days`; computed once, from `now`).
+    Results are cached: real files repeat the same dates many times.
     """
 
-    def __init__(self, zone: tzinfo, date_format: str | None = None) -> None:
+    def __init__(
+        self, zone: tzinfo, date_format: str | None = None, *, now: datetime | None = None
+    ) -> None:
         self.zone = zone
         self.date_format = date_format
+        self.days = accepted_days(zone, now)
+        # the day as written is checked first, with a margin for any UTC offset: converting
+        # 0001-01-01 or 9999-12-31 to another zone would overflow
+        self._written = DayRange(
+            self.days.earliest - timedelta(days=2), self.days.latest + timedelta(days=2)
+        )
         self._cache: dict[str, tuple[datetime, date]] = {}
 
     def __call__(self, text: str, *, column: str) -> tuple[datetime, date]:
@@ -118,15 +154,17 @@ class DateParser:
         if cached is not None:
             return cached
         value = self._parse(text.strip(), column)
-        if value.tzinfo is None:
-            if self.zone is UTC:  # the common case, without time-zone arithmetic
-                result = (value.replace(tzinfo=UTC), value.date())
-                if len(text) <= 10:  # dates repeat; timestamps rarely do
-                    self._remember(text, result)
-                return result
-            value = value.replace(tzinfo=self.zone)
-        result = (value.astimezone(UTC), value.astimezone(self.zone).date())
-        if len(text) <= 10:
+        if value.date() not in self._written:
+            raise self.days.outside(value.date(), column)
+        if value.tzinfo is None and self.zone is UTC:  # the common case, no zone arithmetic
+            result = (value.replace(tzinfo=UTC), value.date())
+        else:
+            if value.tzinfo is None:
+                value = value.replace(tzinfo=self.zone)
+            result = (value.astimezone(UTC), value.astimezone(self.zone).date())
+        if result[1] not in self.days:
+            raise self.days.outside(result[1], column)
+        if len(text) <= 10:  # dates repeat; timestamps rarely do
             self._remember(text, result)
         return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from sqlmodel import Session
 
 from clv.ingest import import_customers, import_orders
 from clv.ingest.fast_orders import OrderBatchParser
-from clv.ingest.parsing import FieldError, parse_money
+from clv.ingest.parsing import FieldError, accepted_days, parse_money
 from clv.settings import Settings
 from clv.store.tables import customers_table, orders_table
 from tests.helpers import ORDER_HEADER, write_csv
@@ -83,7 +84,7 @@ def test_fast_path_hands_a_batch_with_an_amount_beyond_the_limit_to_the_row_pars
     amount: str,
 ) -> None:
     columns = {"order_id": 0, "customer_id": 1, "ordered_at": 2, "amount": 3}
-    parser = OrderBatchParser(columns, 4, 2, sqlite=True)
+    parser = OrderBatchParser(columns, 4, 2, sqlite=True, days=accepted_days(UTC))
     clean = [(2, ["o1", "c1", "2024-01-05T10:00:00", "1.00"])]
     assert parser(clean) is not None
     assert parser([*clean, (3, ["o2", "c1", "2024-01-05T10:00:00", amount])]) is None
