@@ -129,13 +129,23 @@ def _map_header(
     optional: Sequence[str],
     mapping: Mapping[str, str],
 ) -> dict[str, int]:
-    positions = {name.lower(): i for i, name in enumerate(header)}
+    positions: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        positions.setdefault(name.lower(), []).append(i)
     columns: dict[str, int] = {}
     missing: list[str] = []
     for name in (*required, *optional):
         source = mapping.get(name, name)
-        if source.lower() in positions:
-            columns[name] = positions[source.lower()]
+        found = positions.get(source.lower())
+        if found and len(found) > 1:
+            # only the columns the import reads: repeats of others (two `Notes`) are harmless
+            first, second = found[:2]
+            raise ImportFileError(
+                f"{path}: columns {first + 1} {header[first]!r} and {second + 1} "
+                f"{header[second]!r} have the same name: rename or remove one"
+            )
+        if found:
+            columns[name] = found[0]
         elif name in required or name in mapping:
             missing.append(f"{name}" if source == name else f"{name} (mapped to {source!r})")
     if missing:
