@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from importlib.resources import as_file, files
 from pathlib import Path
 from typing import Literal, NamedTuple
 
+from clv import csvsafe
 from clv.datasets.shop import Shop, ShopParams, generate_shop, write_shop_csvs
 
 __all__ = [
@@ -60,7 +60,7 @@ def cdnow_purchases(which: Literal["sample", "master"] = "sample") -> Iterator[C
 def write_cdnow_orders_csv(target: Path, which: Literal["sample", "master"] = "sample") -> Path:
     """Write the CDNOW purchases as an orders CSV that `clvbot import orders` reads."""
     with target.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file)
+        writer = csvsafe.writer(file)
         writer.writerow(["order_id", "customer_id", "ordered_at", "amount"])
         writer.writerows(cdnow_purchases(which))
     return target

@@ -9,12 +9,13 @@ is on the acquisition day, so every buyer's history starts there; the history en
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+
+from clv import csvsafe
 
 FIRST_NAMES = (
     "Ada", "Ben", "Chloe", "David", "Elena", "Farid", "Grace", "Hugo", "Ines", "Jonas",
@@ -163,10 +164,11 @@ def _ascii(name: str) -> str:
 
 
 def write_shop_csvs(shop: Shop, directory: Path) -> tuple[Path, Path]:
-    """`customers.csv` and `orders.csv` in the formats `clvbot import` reads."""
+    """`customers.csv` and `orders.csv` in the formats `clvbot import` reads (refunds' amounts
+    are written `'-12.50`: see `clv.csvsafe`)."""
     customers_csv, orders_csv = directory / "customers.csv", directory / "orders.csv"
     with customers_csv.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file)
+        writer = csvsafe.writer(file)
         writer.writerow(
             ["customer_id", "email", "name", "acquired_at", "acquisition_cost", "channel",
              "opted_out", "nps"]
@@ -178,7 +180,7 @@ def write_shop_csvs(shop: Shop, directory: Path) -> tuple[Path, Path]:
                  "" if c.nps is None else c.nps]
             )  # fmt: skip
     with orders_csv.open("w", encoding="utf-8", newline="") as file:
-        writer = csv.writer(file)
+        writer = csvsafe.writer(file)
         writer.writerow(["order_id", "customer_id", "ordered_at", "amount"])
         for o in shop.orders:
             stamp = o.ordered_at.isoformat(timespec="seconds")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
+
+from clv import csvsafe
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ class RejectsWriter:
     """Writes rejected rows with their original fields, line number and reason.
 
     The file keeps the input's header, so it can be fixed and imported again; it is created
-    only when there is a first reject.
+    only when there is a first reject. Cells that would start a spreadsheet formula are
+    quoted (see `clv.csvsafe`), and an import reads them back unquoted.
     """
 
     KEEP = 20  # rejects kept in memory for the report
@@ -85,15 +87,15 @@ class RejectsWriter:
         self.header = header
         self.report = report
         self._file: IO[str] | None = None
-        self._writer: Any = None
+        self._writer: csvsafe.SafeWriter | None = None
 
     def add(self, reject: Reject) -> None:
         self.report.rejected += 1
         if len(self.report.first_rejects) < self.KEEP:
             self.report.first_rejects.append(reject)
-        if self._file is None:
+        if self._writer is None:
             self._file = self.path.open("w", encoding="utf-8", newline="")
-            self._writer = csv.writer(self._file)
+            self._writer = csvsafe.writer(self._file)
             self._writer.writerow([*self.header, "reject_line", "reject_column", "reject_reason"])
             self.report.rejects_path = self.path
         fields = (reject.fields + [""] * len(self.header))[: len(self.header)]

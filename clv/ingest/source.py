@@ -9,6 +9,8 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
+from clv.csvsafe import restore, restore_rows
+
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
 
@@ -54,7 +56,9 @@ class CsvSource:
         reader = self._reader
         try:
             while batch := [(reader.line_num, fields) for fields in islice(reader, size)]:
-                yield [item for item in batch if item[1]]
+                records = [item for item in batch if item[1]]
+                restore_rows(records)  # cells clvbot quoted when it wrote them (a rejects file)
+                yield records
         except csv.Error as exc:
             raise ImportFileError(
                 f"{self.path}:{reader.line_num}: not readable as CSV ({exc})"
@@ -98,7 +102,7 @@ def open_csv(
         file.close()
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
     source = CsvSource(path, [], {}, file, reader, delimiter)
-    source.header = [h.strip() for h in header]
+    source.header = [restore(h).strip() for h in header]
     try:
         source.columns = _map_header(path, source.header, required, optional, mapping)
     except ImportFileError:
@@ -111,7 +115,7 @@ def reopen_csv(path: Path, delimiter: str) -> CsvSource:
     """The same file opened again past its header (for a reader in another process)."""
     file = path.open(encoding="utf-8-sig", newline="")
     reader = csv.reader(file, delimiter=delimiter)
-    header = next(reader, [])
+    header = [restore(h).strip() for h in next(reader, [])]
     return CsvSource(path, header, {}, file, reader, delimiter)
 
 
@@ -136,16 +140,16 @@ def _map_header(
     missing: list[str] = []
     for name in (*required, *optional):
         source = mapping.get(name, name)
-        found = positions.get(source.lower())
-        if found and len(found) > 1:
+        at = positions.get(source.lower())
+        if at and len(at) > 1:
             # only the columns the import reads: repeats of others (two `Notes`) are harmless
-            first, second = found[:2]
+            first, second = at[:2]
             raise ImportFileError(
                 f"{path}: columns {first + 1} {header[first]!r} and {second + 1} "
                 f"{header[second]!r} have the same name: rename or remove one"
             )
-        if found:
-            columns[name] = found[0]
+        if at:
+            columns[name] = at[0]
         elif name in required or name in mapping:
             missing.append(f"{name}" if source == name else f"{name} (mapped to {source!r})")
     if missing:
