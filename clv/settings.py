@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     slack_allowed_channels: str = ""  # comma-separated channel ids; empty: everywhere
     slack_answer_in_ack: bool = True  # False: ack empty, answer through response_url
     port: int = Field(default=3000, ge=1, le=65535)
+    # how long the bot's handlers wait on the store (connecting, a statement, a lock) before
+    # answering "the store is not answering": inside Slack's 3-second acknowledgement
+    store_timeout_seconds: float = Field(default=2.0, gt=0.0, le=2.5)
 
     # the weekly digest and the scheduler (cron expressions in TIMEZONE)
     digest_channel: str = ""  # channel id (C...) or name; empty: no scheduled digest

@@ -15,6 +15,7 @@ from clv.store import make_engine, upgrade
 from tests.postgres import Cluster, find_bindir, start_cluster
 from tests.smtp import SmtpServer, free_port
 
+pytest_plugins = ["tests.bot.fixtures"]
 _counter = itertools.count()
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from bot.cli.context import fail, out, user_errors
 from bot.cli.scheduler import start_jobs
+from bot.logs import configure_logging
 from bot.sandbox import (
     DIGEST_CHANNEL,
     Outbox,
@@ -37,8 +38,7 @@ from bot.sandbox import (
     build_sandbox,
 )
 from bot.slack.app import build_app
-from bot.slack.deps import Deps
-from bot.slack.errors import RedactSecrets
+from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import EVENTS_PATH, build_asgi
 from clv.datasets import generate_shop, write_shop_csvs
 from clv.formatting import money
@@ -171,7 +171,9 @@ def start_demo(
         )
         sandbox = ServerThread(build_sandbox(config, workspace), sandbox_sock, "sandbox")
         running.stops.append(sandbox.start().stop)
-        bot = build_asgi(build_app(Deps(settings, engine)), engine)  # auth.test: the sandbox
+        deps = Deps(settings, bot_engine(settings))
+        running.stops.append(deps.engine.dispose)
+        bot = build_asgi(build_app(deps), deps.engine, settings)  # auth.test: the sandbox
         running.stops.append(ServerThread(bot, bot_sock, "bot").start().stop)
         out.print(f"3. bot on {config.bot_events_url}, outreach mail to 127.0.0.1:{outbox.port}")
         stop_scheduler = _start_scheduler(engine, settings)
@@ -194,9 +196,7 @@ def demo(
 ) -> None:
     """Run the real bot on a realistic demo shop, with a local Slack sandbox in the browser."""
     started = time.monotonic()
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())
+    configure_logging(logging.WARNING, with_time=False)
     try:
         with user_errors():
             running = start_demo(port=port, customers=customers, database=database)

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.cli.context import load_settings, open_store
-from bot.slack.errors import RedactSecrets
+from bot.logs import configure_logging
 from clv.settings import Settings
 from reports.jobs import JobContext, configure
 from reports.schedule import next_fire_times
@@ -40,9 +40,7 @@ def scheduler() -> None:
     """Run the nightly re-score and the weekly digest on their schedules until stopped."""
     settings = load_settings()
     engine = open_store(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())
+    configure_logging(logging.INFO)
     stop = start_jobs(engine, settings)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

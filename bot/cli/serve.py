@@ -8,9 +8,9 @@ import typer
 
 from bot.cli.context import fail, load_settings, open_store
 from bot.cli.scheduler import start_jobs
+from bot.logs import configure_logging
 from bot.slack.app import build_app
-from bot.slack.deps import Deps
-from bot.slack.errors import RedactSecrets
+from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import EVENTS_PATH, serve_http, serve_socket_mode
 from clv.outreach import OutreachConfigError
 
@@ -30,11 +30,9 @@ def serve(
     if missing:
         fail(f"missing setting(s) {', '.join(missing)}: see the README's Slack section")
     engine = open_store(settings)  # exits with the fix when the schema is not current
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactSecrets())
+    configure_logging(logging.INFO)
     try:
-        deps = Deps(settings, engine)
+        deps = Deps(settings, bot_engine(settings))  # handlers: every store wait bounded
     except OutreachConfigError as exc:
         fail(str(exc))
     app = build_app(deps)
@@ -49,7 +47,7 @@ def serve(
             f"clvbot: serving /clv on http://{host}:{port}{EVENTS_PATH} (health: /healthz)",
             err=True,
         )
-        serve_http(app, engine, host=host, port=port)
+        serve_http(app, deps.engine, settings, host=host, port=port)
     finally:
         if stop_jobs is not None:
             stop_jobs()

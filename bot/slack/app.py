@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from bot.slack.client import build_client
 from bot.slack.deps import Deps
 from bot.slack.errors import log_failure
-from bot.slack.listeners import register_listeners
+from bot.slack.listeners import VERIFIED, register_listeners
 from bot.slack.render import render_apology
 
 log = logging.getLogger("clvbot.slack")
@@ -32,8 +32,17 @@ def build_app(deps: Deps, client: WebClient | None = None) -> App:
     return app
 
 
-def _last_resort(error: Exception, body: dict[str, Any], respond: Any) -> BoltResponse:
-    """A failure no listener caught: log it under an id, tell the user the id, never a trace."""
+def _last_resort(
+    error: Exception, body: dict[str, Any], context: dict[str, Any], respond: Any
+) -> BoltResponse:
+    """A failure no listener caught: log it under an id, tell the user the id, never a trace.
+
+    Only a request that passed bolt's signature check (and so reached our first middleware)
+    is answered: an unverified one gets a 401 and nothing is sent to its response_url.
+    """
+    if not context.get(VERIFIED):
+        log.warning("refused an unverified request that failed in bolt: %s", type(error).__name__)
+        return BoltResponse(status=401, body="")
     error_id = log_failure(log, error, "handling a Slack request")
     message = render_apology(error_id)
     if body.get("response_url"):

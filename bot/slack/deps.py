@@ -8,6 +8,13 @@ from sqlalchemy import Engine
 
 from clv.outreach import OutreachBackend, make_backend
 from clv.settings import Settings
+from clv.store import make_engine
+
+
+def bot_engine(settings: Settings) -> Engine:
+    """The engine the handlers use: every wait on the store bounded by STORE_TIMEOUT_SECONDS
+    (the scheduler's batch jobs get an engine of their own, without that bound)."""
+    return make_engine(settings.database_url, timeout=settings.store_timeout_seconds)
 
 
 @dataclass(frozen=True)

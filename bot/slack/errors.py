@@ -1,14 +1,17 @@
-"""Failures the user sees as a short apology with an id, and the log keeps in full."""
+"""Failures the user sees as a short message with an id, and the log keeps.
+
+A store that is down, hung or locked is not a bug: the user hears that the store is not
+answering, and the log gets one line. Anything else is logged in full under the id.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 import uuid
+from typing import Any
 
-log = logging.getLogger("clvbot.slack")
-
-_SECRET = re.compile(r"xox[a-z]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+")
+from bot.slack.render import render_apology, render_store_unavailable
+from clv.store.health import is_store_unavailable, one_line
 
 
 def log_failure(logger: logging.Logger, exc: BaseException, what: str) -> str:
@@ -18,11 +21,10 @@ def log_failure(logger: logging.Logger, exc: BaseException, what: str) -> str:
     return error_id
 
 
-class RedactSecrets(logging.Filter):
-    """Blanks anything shaped like a Slack token in log records, whoever logs them."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if _SECRET.search(message):
-            record.msg, record.args = _SECRET.sub("[redacted]", message), None
-        return True
+def render_failure(logger: logging.Logger, exc: BaseException, what: str) -> dict[str, Any]:
+    """The message for a failure while `what`: "the store is not answering" or an apology."""
+    if is_store_unavailable(exc):
+        error_id = uuid.uuid4().hex[:10]
+        logger.warning("store unavailable (error %s) while %s: %s", error_id, what, one_line(exc))
+        return render_store_unavailable(error_id)
+    return render_apology(log_failure(logger, exc, what))

@@ -9,6 +9,8 @@ from typing import Any
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
 _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
+_SPACING = re.compile(r"[\t\n\r\v\f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 MAX_LIST = 50
 DEFAULT_LIST = 10
 
@@ -57,9 +59,17 @@ def extract_action_value(body: dict[str, Any]) -> str:
 
 
 def to_plain_text(text: str) -> str:
-    """Slack's formatting undone: `<mailto:a@b.c|a@b.c>` -> `a@b.c`, `<url|label>` -> label."""
+    """What the user typed, from Slack's form of it.
+
+    Line breaks become spaces and other control characters (NUL among them) go; Slack's
+    links are undone (`<mailto:a@b.c|a@b.c>` -> `a@b.c`, `<url|label>` -> label); and the
+    three characters Slack sends as entities, `&lt;`, `&gt;` and `&amp;`
+    (https://api.slack.com/reference/surfaces/formatting#escaping), are turned back.
+    """
+    text = _CONTROL.sub("", _SPACING.sub(" ", text))
     text = _MAILTO.sub(lambda m: m.group(1), text)
-    return _LINK.sub(lambda m: m.group(2), text).strip()
+    text = _LINK.sub(lambda m: m.group(2), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&").strip()
 
 
 def to_limit(word: str) -> int | None:

@@ -14,6 +14,7 @@ from clv.present.blocks import Block, button, clip
 
 OUTREACH_ACTION = "outreach_send"
 _BLOCK_PREFIX = "outreach:"
+MAX_ROW_ID = 2**63 - 1  # the store's ids are 64-bit: anything larger is not one of ours
 
 
 def outreach_block_id(customer_id: int) -> str:
@@ -32,7 +33,9 @@ def extract_outreach_request(value: str | None) -> tuple[int, str] | None:
         customer, source = data["customer"], data.get("source", "")
     except (ValueError, TypeError, KeyError):
         return None
-    if not isinstance(customer, int) or isinstance(customer, bool) or customer <= 0:
+    if not isinstance(customer, int) or isinstance(customer, bool):
+        return None
+    if not 0 < customer <= MAX_ROW_ID:
         return None
     return customer, str(source)
 

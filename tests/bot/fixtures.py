@@ -1,4 +1,5 @@
-"""Fixtures for the Slack front door: a fake Web API, a scored CDNOW store, the served bot."""
+"""Fixtures for the Slack front door (a fake Web API, a scored CDNOW store, the served bot),
+shared by the bot tests and the fault suite (registered in tests/conftest.py)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import threading
 import time
 import urllib.error
@@ -16,11 +15,11 @@ import uvicorn
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slack.app import build_app
-from bot.slack.deps import Deps
+from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import build_asgi
 from clv.settings import Settings
-from clv.store import make_engine
 from tests.bot.fake_slack import FakeSlack
+from tests.smtp import free_port
 
 SECRET = "test-signing-secret-0123456789"
 BOT_TOKEN = "xoxb-test-0000-secret-token"
@@ -39,12 +38,6 @@ def bot_settings(database_url: str, fake: FakeSlack, **overrides: Any) -> Settin
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass
 class Reply:
     status: int
@@ -56,33 +49,11 @@ class Reply:
         return data
 
 
-class ServedBot:
-    """`clvbot serve`'s HTTP app in a thread; `command()` and `click()` send signed requests."""
+class SlackSender:
+    """Signed (or deliberately unsigned) requests to a bot served at `url`."""
 
-    def __init__(self, settings: Settings, fake: FakeSlack) -> None:
-        self.fake = fake
-        self.settings = settings
-        self.engine = make_engine(settings.database_url)
-        asgi = build_asgi(build_app(Deps(settings, self.engine)), self.engine)
-        self.port = _free_port()
-        config = uvicorn.Config(asgi, host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
-        deadline = time.monotonic() + 10
-        while not self.server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.01)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.engine.dispose()
+    url: str
+    fake: FakeSlack
 
     def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> Reply:
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -92,21 +63,25 @@ class ServedBot:
             "x-slack-request-timestamp": ts,
             "x-slack-signature": signature,
         }
-        request = urllib.request.Request(
-            f"{self.url}/slack/events", data=body.encode(), headers=headers, method="POST"
-        )
-        return self._send(request)
+        return self.post_raw(body.encode(), headers)
 
-    def get(self, path: str) -> Reply:
-        return self._send(urllib.request.Request(f"{self.url}{path}"))
+    def post_raw(self, body: bytes, headers: dict[str, str], *, timeout: float = 10) -> Reply:
+        """`body` as it is, with exactly `headers`: for forged and malformed requests."""
+        request = urllib.request.Request(
+            f"{self.url}/slack/events", data=body, headers=headers, method="POST"
+        )
+        return self._send(request, timeout)
+
+    def get(self, path: str, *, timeout: float = 10) -> Reply:
+        return self._send(urllib.request.Request(f"{self.url}{path}"), timeout)
 
     @staticmethod
-    def _send(request: urllib.request.Request) -> Reply:
+    def _send(request: urllib.request.Request, timeout: float) -> Reply:
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
                 return Reply(response.status, response.read().decode(), dict(response.headers))
         except urllib.error.HTTPError as exc:
-            return Reply(exc.code, exc.read().decode(), dict(exc.headers))
+            return Reply(exc.code, exc.read().decode(errors="replace"), dict(exc.headers))
 
     def command(self, text: str, *, user: str = "U1", channel: str = "C1", tag: str = "1") -> Reply:
         return self.post(command_body(text, self.fake.response_url(tag), user, channel))
@@ -116,6 +91,32 @@ class ServedBot:
     ) -> Reply:
         payload = block_action(action_id, value, self.fake.response_url(tag), user, channel)
         return self.post(urlencode({"payload": json.dumps(payload)}))
+
+
+class ServedBot(SlackSender):
+    """`clvbot serve`'s HTTP app in a thread; `command()` and `click()` send signed requests."""
+
+    def __init__(self, settings: Settings, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.engine = bot_engine(settings)
+        asgi = build_asgi(build_app(Deps(settings, self.engine)), self.engine, settings)
+        self.port = free_port()
+        config = uvicorn.Config(asgi, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.engine.dispose()
 
 
 def command_body(text: str, response_url: str, user: str = "U1", channel: str = "C1") -> str:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bot.conftest import INJECTED_NAME, build_scored_store
+from tests.bot.fixtures import INJECTED_NAME, build_scored_store
 from tests.bot.limits import all_text, assert_within_limits, mrkdwn_text
 from tests.bot.served import ServedBot
 

@@ -9,6 +9,7 @@ from bot.slack.render.notices import (
     render_no_scores,
     render_notice,
     render_refusal,
+    render_store_unavailable,
     render_unknown,
 )
 from bot.slack.render.status import render_model
@@ -24,6 +25,7 @@ __all__ = [
     "render_notice",
     "render_ranked",
     "render_refusal",
+    "render_store_unavailable",
     "render_unknown",
     "render_why",
 ]

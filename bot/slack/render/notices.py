@@ -58,3 +58,11 @@ def render_apology(error_id: str) -> dict[str, Any]:
         f"Sorry, something went wrong on my side and I couldn't answer. "
         f"If it keeps happening, give your admin this error id: `{error_id}`."
     )
+
+
+def render_store_unavailable(error_id: str) -> dict[str, Any]:
+    return render_notice(
+        "Sorry, the customer store is not answering right now, so I can't look that up. "
+        "Try again in a minute; if it keeps happening, tell whoever runs clvbot "
+        f"(error id: `{error_id}`)."
+    )

@@ -16,9 +16,9 @@ from slack_sdk import WebClient
 
 from bot.slack.access import may_send_outreach
 from bot.slack.deps import Deps
-from bot.slack.errors import log_failure
+from bot.slack.errors import render_failure
 from bot.slack.payloads import extract_action_value, extract_user_id
-from bot.slack.render import render_apology, render_notice
+from bot.slack.render import render_notice
 from bot.slack.render.outreach import render_not_allowed, render_outreach_outcome
 from clv.outreach import request_outreach
 from clv.present.outreach import (
@@ -46,8 +46,7 @@ def send_outreach(deps: Deps) -> Callable[..., None]:
             outcome = render_outreach_outcome(result, source=source)
             _update_message(body, client, respond, customer_id, outcome)
         except Exception as exc:
-            respond(**render_apology(log_failure(logger, exc, "sending outreach")),
-                    replace_original=False)  # fmt: skip
+            respond(**render_failure(logger, exc, "sending outreach"), replace_original=False)
 
     return send
 

@@ -12,14 +12,15 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.answers import shared_card
 from bot.slack.deps import Deps
-from bot.slack.errors import log_failure
+from bot.slack.errors import render_failure
 from bot.slack.payloads import (
     extract_action_value,
     extract_channel_id,
     extract_user_id,
     is_slack_id,
 )
-from bot.slack.render import render_apology, render_notice
+from bot.slack.render import render_notice
+from clv.store.deadline import within
 
 NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
 
@@ -30,8 +31,10 @@ def share_in_channel(deps: Deps) -> Callable[..., None]:
         if channel is None or user is None or not (is_slack_id(channel) and is_slack_id(user)):
             respond(**render_notice("I can only share in a channel."), replace_original=False)
             return
+        key = extract_action_value(body)
         try:
-            card = shared_card(deps.engine, deps.settings, extract_action_value(body), user)
+            card = within(deps.settings.store_timeout_seconds,
+                          lambda: shared_card(deps.engine, deps.settings, key, user))  # fmt: skip
             if card is None:
                 notice = "That customer is no longer in the current scores."
                 respond(**render_notice(notice), replace_original=False)
@@ -43,9 +46,9 @@ def share_in_channel(deps: Deps) -> Callable[..., None]:
             if exc.response.get("error") in NOT_A_MEMBER:
                 note = render_notice("I can't post in this channel: invite me (`/invite @clvbot`).")
             else:
-                note = render_apology(log_failure(logger, exc, "sharing a card"))
+                note = render_failure(logger, exc, "sharing a card")
         except Exception as exc:
-            note = render_apology(log_failure(logger, exc, "sharing a card"))
+            note = render_failure(logger, exc, "sharing a card")
         respond(**note, replace_original=False)
 
     return share

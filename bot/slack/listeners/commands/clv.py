@@ -15,16 +15,19 @@ from slack_bolt import Ack, Respond
 
 from bot.slack.answers import answer
 from bot.slack.deps import Deps
-from bot.slack.errors import log_failure
+from bot.slack.errors import render_failure
 from bot.slack.payloads import to_clv_request
-from bot.slack.render import render_apology
+from clv.store.deadline import within
 
 
 def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any]:
+    request = to_clv_request(str(command.get("text") or ""))
     try:
-        return answer(deps.engine, deps.settings, to_clv_request(command.get("text", "")))
-    except Exception as exc:  # a store outage or a bug: an apology with an id, never a trace
-        return render_apology(log_failure(logger, exc, "answering /clv"))
+        # inside Slack's 3 s: a store that does not answer in time gets a polite notice
+        return within(deps.settings.store_timeout_seconds,
+                      lambda: answer(deps.engine, deps.settings, request))  # fmt: skip
+    except Exception as exc:  # a store outage or a bug: a notice with an id, never a trace
+        return render_failure(logger, exc, "answering /clv")
 
 
 def answer_in_ack(deps: Deps) -> Callable[..., None]:
