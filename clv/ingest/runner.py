@@ -6,10 +6,15 @@ Ctrl-C) nothing is: the whole import runs in one database transaction.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
+import os
+import queue
+import signal
+import sys
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, suppress
 from pathlib import Path
 from time import perf_counter
 from typing import Any, TypeVar
@@ -170,7 +175,7 @@ def read_ahead(
     handoff: Any = context.Queue(maxsize=4)
     reader = context.Process(
         target=_read_and_parse,
-        args=(source.path, source.delimiter, batch_size, pre_parse, handoff),
+        args=(source.path, source.delimiter, batch_size, pre_parse, handoff, os.getpid()),
         name="csv-reader",
         daemon=True,
     )
@@ -188,14 +193,48 @@ def read_ahead(
 
 
 def _read_and_parse(
-    path: Path, delimiter: str, batch_size: int, pre_parse: PreParser, handoff: Any
+    path: Path, delimiter: str, batch_size: int, pre_parse: PreParser, handoff: Any, parent: int
 ) -> None:
-    """The reader process: batches and their pre-parse, then None; or the error."""
+    """The reader process: batches and their pre-parse, then None; or the error.
+
+    It ends when the importing process `parent` does, even by `kill -9`: otherwise it would
+    wait forever on the full queue, holding its memory and the files.
+    """
+    _end_with_parent(parent)
     try:
         source = reopen_csv(path, delimiter)
         for lines in source.batches(batch_size):
-            handoff.put((lines, pre_parse(lines), source.bytes_read))
+            _hand_over(handoff, (lines, pre_parse(lines), source.bytes_read), parent)
         source.close()
-        handoff.put(None)
+        _hand_over(handoff, None, parent)
     except BaseException as exc:  # handed to the importing process, raised there
-        handoff.put(exc)
+        _hand_over(handoff, exc, parent)
+
+
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+_PARENT_CHECK_SECONDS = 1.0
+
+
+def _end_with_parent(parent: int) -> None:
+    """Linux: have the kernel send SIGKILL to this process when its parent dies.
+
+    (Strictly, when the parent's thread that forked it ends: `read_ahead` joins the reader
+    before it returns.) Elsewhere `_hand_over` notices the parent is gone.
+    """
+    if sys.platform.startswith("linux"):
+        with suppress(OSError, AttributeError):  # no prctl: `_hand_over` still notices
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # the parent died between fork and prctl
+        os._exit(1)
+
+
+def _hand_over(handoff: Any, item: Any, parent: int) -> None:
+    """Put `item` on the queue, checking while it is full that the parent still lives."""
+    while True:
+        try:
+            handoff.put(item, timeout=_PARENT_CHECK_SECONDS)
+            return
+        except queue.Full:
+            if os.getppid() != parent:  # re-parented: the importing process is gone
+                # at once, without clean-up: the queue's feeder thread would wait on the pipe
+                os._exit(1)
