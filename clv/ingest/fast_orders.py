@@ -107,13 +107,10 @@ class OrderBatchParser:
         minor = _minor_units(cols[i_amount], self.exponent, re.compile(self.exact))
         if minor is None:
             return None
-        emails = _optional(cols, columns.get("email"), str.lower)
-        names = _optional(cols, columns.get("name"), str.strip)
-        try:
-            for email in set(emails or ()) - {None}:
-                parse_email(str(email))
-        except FieldError:
+        emails = _optional(cols, columns.get("email"), str.strip)
+        if emails is not None and (emails := _addresses(emails)) is None:
             return None
+        names = _optional(cols, columns.get("name"), str.strip)
         if names is not None and max(len(name or "") for name in names) > 256:
             return None
         if self.sqlite:  # SQLAlchemy's SQLite format, built from canonical text when it can
@@ -138,6 +135,16 @@ def _optional(
         return None
     values = [clean(v.strip()) or None for v in cols[index]]
     return values if any(values) else None
+
+
+def _addresses(emails: list[str | None]) -> list[str | None] | None:
+    """The addresses as the row parser stores them, each distinct one checked once; None if
+    any is not valid (the row-by-row parser says why)."""
+    try:
+        stored = {email: parse_email(email) for email in set(emails) if email is not None}
+    except FieldError:
+        return None
+    return [stored[email] if email is not None else None for email in emails]
 
 
 def _minor_units(

@@ -51,11 +51,18 @@ class CsvSource:
     def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
         """Lists of up to `size` (line number, fields) of the non-blank records.
 
-        A file that stops being readable raises ImportFileError naming the line.
+        A record's line is the one it starts on. A file that stops being readable raises
+        ImportFileError naming the line.
         """
         reader = self._reader
         try:
+            before = reader.line_num
             while batch := [(reader.line_num, fields) for fields in islice(reader, size)]:
+                # line_num is where a record ends: differs from its start only if a quoted
+                # field holds a line break
+                if batch[-1][0] - before != len(batch):
+                    batch = _first_lines(batch, before)
+                before = reader.line_num
                 records = [item for item in batch if item[1]]
                 restore_rows(records)  # cells clvbot quoted when it wrote them (a rejects file)
                 yield records
@@ -117,6 +124,16 @@ def reopen_csv(path: Path, delimiter: str) -> CsvSource:
     reader = csv.reader(file, delimiter=delimiter)
     header = [restore(h).strip() for h in next(reader, [])]
     return CsvSource(path, header, {}, file, reader, delimiter)
+
+
+def _first_lines(batch: list[tuple[int, list[str]]], before: int) -> list[tuple[int, list[str]]]:
+    """(line the record ends on, fields) -> (line it starts on, fields); `before`: lines read
+    before the batch."""
+    starts: list[tuple[int, list[str]]] = []
+    for end, fields in batch:
+        starts.append((before + 1, fields))
+        before = end
+    return starts
 
 
 def _sniff_delimiter(sample: str) -> str:
