@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
-from clv.scoring.pipeline import ScoringError, score
+from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store.tables import digest_posts_table
 from reports.digest.claims import is_unfinished
@@ -63,6 +63,8 @@ def score_job() -> None:
     try:
         runs = score(ctx.engine, ctx.settings, as_of=as_of)
         log.info("scored %d customers as of %s", runs[-1].n_customers, as_of)
+    except ScoringInProgressError as exc:  # someone else is scoring: nothing to do, no failure
+        log.info("scheduled scoring skipped: %s", exc)
     except ScoringError as exc:  # recorded in the store; the previous scores stay readable
         log.error("scheduled scoring failed: %s", exc)
 

@@ -18,13 +18,22 @@ def score(
     backfill: int = typer.Option(
         0, "--backfill", min=0, max=520, help="Also score as of each of the last N week ends."
     ),
+    wait: float = typer.Option(
+        0.0,
+        "--wait",
+        min=0.0,
+        metavar="SECONDS",
+        help="If another scoring run is in progress, wait up to this long for it to end.",
+    ),
 ) -> None:
     """Fit the models and score every customer as of a day (orders on that day included)."""
     settings = load_settings()
     engine = open_store(settings)
     day = _parse_day(as_of) if as_of else today_in(settings.tzinfo, datetime.now(UTC))
     with user_errors():
-        results = run_score(engine, settings, as_of=day, model=model, backfill=backfill)
+        results = run_score(
+            engine, settings, as_of=day, model=model, backfill=backfill, wait_seconds=wait
+        )
     for result in results:
         out.print(
             f"scored {result.n_customers:,} customers as of {result.as_of} with {result.model} "

@@ -22,6 +22,9 @@ def build_app(deps: Deps, client: WebClient | None = None) -> App:
     app = App(
         client=client or build_client(deps.settings),
         signing_secret=secret.get_secret_value() if secret else None,
+        # bot.slack.server verifies every request over its raw bytes before bolt sees it
+        # (and may re-encode the body, see to_bolt_body); Socket Mode needs no signature
+        request_verification_enabled=False,
         logger=log,
         # run the (fast) ack listeners in the request thread: otherwise bolt polls for the ack
         # every 10 ms from another thread; slow work still goes to lazy listeners' threads

@@ -15,7 +15,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 # Slack's own payloads are small: a button click carries its whole message (at most 50 blocks
 # of 3,000 characters, about 150 kB); a megabyte leaves room and stops memory floods.
@@ -65,14 +65,33 @@ def parse_signed_body(body: bytes, content_type: str) -> dict[str, Any] | Reject
         return Rejection(400, f"body is not UTF-8 (byte {exc.start + 1})")
     if not text:
         return Rejection(400, "empty body")
-    if content_type.split(";")[0].strip().lower() == "application/json" or text.startswith("{"):
+    if _is_json(text, content_type):
         return _json_object(text, "JSON body")
-    if "payload" not in text:
-        return dict(parse_qsl(text, keep_blank_values=True))
-    payload = dict(parse_qsl(text, keep_blank_values=True)).get("payload")
-    if payload is None:
-        return Rejection(400, "form body mentions payload but has no payload field")
-    return _json_object(payload, "payload")
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" not in form:
+        return form
+    return _json_object(form["payload"], "payload")
+
+
+def to_bolt_body(body: bytes, content_type: str) -> str:
+    """A verified, parsable body as bolt should get it: parsing to what `parse_signed_body` read.
+
+    Bolt reads any form body containing the word "payload" as an interactive payload, so
+    `/clv payload@shop.example` would reach no listener; such a form is re-encoded with the
+    `a` percent-escaped, which decodes to the same fields.
+    """
+    text = body.decode("utf-8")
+    if "payload" not in text or _is_json(text, content_type):
+        return text
+    form = dict(parse_qsl(text, keep_blank_values=True))
+    if "payload" in form:
+        return text
+    return urlencode(form).replace("payload", "p%61yload")
+
+
+def _is_json(text: str, content_type: str) -> bool:
+    """How bolt decides (`extract_content_type` drops parameters such as `; charset=`)."""
+    return content_type.split(";")[0] == "application/json" or text.startswith("{")
 
 
 def _json_object(text: str, what: str) -> dict[str, Any] | Rejection:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import time
 
-from slack_bolt import App
-from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt import App, BoltRequest
+from slack_bolt.adapter.starlette.handler import to_starlette_response
 from sqlalchemy import Engine
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +20,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from bot.slack.inbound import MAX_BODY_BYTES, Rejection, parse_signed_body, signature_problem
+from bot.slack.inbound import (
+    MAX_BODY_BYTES,
+    Rejection,
+    parse_signed_body,
+    signature_problem,
+    to_bolt_body,
+)
 from clv.settings import Settings
 from clv.store.deadline import StoreNotAnsweringError, within
 from clv.store.health import store_problem
@@ -79,12 +85,14 @@ def build_asgi(app: App, engine: Engine, settings: Settings) -> Starlette:
         if isinstance(body, Rejection):
             return refuse(request, body, 0)
         headers = request.headers
+        content_type = headers.get("content-type", "")
         problem = signature_problem(signing_key, headers, body, now=time.time())
-        parsed = problem or parse_signed_body(body, headers.get("content-type", ""))
+        parsed = problem or parse_signed_body(body, content_type)
         if isinstance(parsed, Rejection):
             return refuse(request, parsed, len(body))
         try:
-            bolt_request = to_bolt_request(request, body)
+            bolt_request = BoltRequest(body=to_bolt_body(body, content_type), headers=dict(headers),
+                                       query=request.url.query)  # fmt: skip
         except Exception as exc:  # a verified body of a shape bolt cannot read
             return refuse(request, Rejection(400, f"unreadable payload ({exc!r:.80})"), len(body))
         # bolt's App is synchronous: dispatch in a worker thread, not on the event loop

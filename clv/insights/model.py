@@ -15,11 +15,13 @@ def model_status(session: Session) -> dict[str, Any]:
     """What `clvbot model --json` prints; keys as documented in the README."""
     run = current_run(session)
     details = run.details
+    runs = scoring_runs_table
+    # a run since the current one that failed, or whose process died, backfill runs included
     latest_failure: ScoringRun | None = (
         session.execute(
             select(ScoringRun)
-            .where(scoring_runs_table.c.status == "failed", scoring_runs_table.c.id > (run.id or 0))
-            .order_by(scoring_runs_table.c.id.desc())
+            .where(runs.c.status.in_(("failed", "interrupted")), runs.c.id > (run.id or 0))
+            .order_by(runs.c.id.desc())
             .limit(1)
         )
         .scalars()

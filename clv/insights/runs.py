@@ -21,8 +21,13 @@ class NoScoresError(LookupError):
 
 
 def current_run(session: Session) -> ScoringRun:
-    """The newest complete run (what every reader sees), or NoScoresError."""
-    query = select(ScoringRun).where(runs.c.status == "complete").order_by(runs.c.id.desc())
+    """The newest complete full run (what every reader sees: the run whose customers' scores
+    are stored), or NoScoresError. Backfill runs and runs still under way never are."""
+    query = (
+        select(ScoringRun)
+        .where(runs.c.status == "complete", runs.c.kind == "full")
+        .order_by(runs.c.id.desc())
+    )
     run: ScoringRun | None = session.execute(query.limit(1)).scalars().first()
     if run is None:
         raise NoScoresError()
@@ -32,7 +37,8 @@ def current_run(session: Session) -> ScoringRun:
 def weekly_runs(
     session: Session, *, until: date | None = None, weeks: int = 13
 ) -> list[ScoringRun]:
-    """For each week end (oldest first), the newest complete run of that week."""
+    """For each week end (oldest first), the newest complete run of that week, full or
+    backfill: the weekly history."""
     newest = (
         select(runs.c.week_end, func.max(runs.c.id).label("run_id"))
         .where(runs.c.status == "complete")

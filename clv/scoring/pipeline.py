@@ -1,22 +1,28 @@
 """`clvbot score`: build summaries, fit, score, classify and store one complete run atomically.
 
-Readers always see the newest *complete* run. A run writes everything in one transaction and
-marks itself complete at the end of it, so until it commits readers see the previous run; a
-run that fails writes nothing but a `failed` row saying why.
+Readers always see the newest complete *full* run (the one whose customers' scores are
+stored); backfill runs add past weeks to the history and never replace it. A run records
+itself `running` when it starts, writes everything in one transaction and marks itself
+complete at the end of it, so until it commits readers see the previous run; a run that fails
+writes nothing but turning its row `failed` with the reason. One `score` call runs at a time
+per store (see `clv.scoring.lock`); the next one marks the runs of a call that died
+`interrupted`.
 """
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, func, select
 
 from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.classify import Classes, classify
 from clv.scoring.holdout import holdout_check
+from clv.scoring.lock import LockBusyError, scoring_lock
 from clv.scoring.predict import (
     MODEL_TITLES,
     Predictions,
@@ -24,11 +30,17 @@ from clv.scoring.predict import (
     model_report,
     predict,
 )
-from clv.scoring.store import write_run_rows
+from clv.scoring.store import (
+    record_failure,
+    record_interrupted,
+    running_run,
+    start_run,
+    write_run_rows,
+)
 from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, to_day
 from clv.scoring.weeks import previous_week_ends, week_end
 from clv.settings import Settings
-from clv.store.tables import orders_table, scoring_runs_table
+from clv.store.tables import orders_table
 from clv.valuation import DEFAULT_LIFESPAN_YEARS, clv_to_cac, formula_clv, lifespan_from_churn
 
 MIN_CUSTOMERS = 500
@@ -37,9 +49,15 @@ HOLDOUT_MAX_DAYS = 91
 HOLDOUT_MIN_DAYS = 28
 HOLDOUT_FIT_SAMPLE = 250_000  # buyers the holdout model is fitted on, at most
 
+log = logging.getLogger("clvbot.scoring")
+
 
 class ScoringError(RuntimeError):
     """A scoring run failed; nothing was changed but the record of the failure."""
+
+
+class ScoringInProgressError(ScoringError):
+    """Another scoring run holds the store; nothing was run and nothing recorded."""
 
 
 @dataclass(frozen=True)
@@ -61,15 +79,46 @@ def score(
     model: str | None = None,
     backfill: int = 0,
     now: datetime | None = None,
+    wait_seconds: float = 0.0,
 ) -> list[RunResult]:
-    """Score as of each of the last `backfill` week ends, then as of `as_of` (the current run)."""
+    """Score as of each of the last `backfill` week ends, then as of `as_of` (the current run).
+
+    While another call runs on the same store, wait for it up to `wait_seconds`, then raise
+    ScoringInProgressError.
+    """
     name = model or settings.clv_model
     if name not in MODEL_TITLES:
         raise ScoringError(f"unknown model {name!r} (choose from {', '.join(MODEL_TITLES)})")
-    days = previous_week_ends(as_of, backfill)
-    results = [_score_one(engine, settings, as_of=d, model=name, full=False, now=now) for d in days]
-    results.append(_score_one(engine, settings, as_of=as_of, model=name, full=True, now=now))
+    runs = [(day, "backfill") for day in previous_week_ends(as_of, backfill)]
+    runs.append((as_of, "full"))
+    try:
+        with scoring_lock(engine, wait_seconds=wait_seconds):
+            if interrupted := record_interrupted(engine):
+                log.warning(
+                    "recorded %d run(s) of a scoring process that died as interrupted", interrupted
+                )
+            results = [
+                _score_one(engine, settings, as_of=day, model=name, kind=kind, now=now)
+                for day, kind in runs
+            ]
+    except LockBusyError:
+        raise _in_progress(engine, wait_seconds) from None
     return results
+
+
+def _in_progress(engine: Engine, wait_seconds: float) -> ScoringInProgressError:
+    running = running_run(engine)
+    if running is None:  # the other run holds the lock but has not recorded itself yet
+        message = "a scoring run is in progress (it is just starting)"
+    else:
+        started, day = running
+        message = (
+            f"a scoring run is in progress since {started.astimezone(UTC):%Y-%m-%d %H:%M:%S} "
+            f"UTC (as of {day})"
+        )
+    if wait_seconds > 0:
+        message += f"; waited {wait_seconds:g} s"
+    return ScoringInProgressError(message)
 
 
 def _score_one(
@@ -78,11 +127,14 @@ def _score_one(
     *,
     as_of: date,
     model: str,
-    full: bool,
+    kind: str,
     now: datetime | None,
 ) -> RunResult:
     started = now or datetime.now(UTC)
     clock = datetime.now(UTC)
+    run_id = start_run(
+        engine, as_of=as_of, week_end=week_end(as_of), model=model, kind=kind, started_at=started
+    )
     try:
         pair, future_holdout = _summaries(engine, as_of)
         summary = pair.at_cutoff if future_holdout else pair.at_end
@@ -104,23 +156,20 @@ def _score_one(
         if changes is not None:
             details["changes"] = changes
         with engine.begin() as connection:
-            revenue = _week_revenue(connection, pair, as_of, future_holdout)
-            run_id = write_run_rows(
+            write_run_rows(
                 connection,
-                as_of=as_of,
+                run_id=run_id,
                 week_end=week_end(as_of),
-                model=model,
-                started_at=started,
                 summary=summary,
                 values=values,
                 details=details,
-                revenue_week_minor=revenue,
-                write_customers=full,
+                revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
+                write_customers=kind == "full",
                 history_weeks=settings.history_weeks,
             )
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ScoringError) else f"{type(exc).__name__}: {exc}"
-        _record_failure(engine, as_of=as_of, model=model, started=started, reason=reason)
+        record_failure(engine, run_id=run_id, reason=reason)
         raise ScoringError(f"scoring as of {as_of} failed: {reason}") from exc
     clv = values["predicted_clv"]
     return RunResult(
@@ -322,21 +371,3 @@ def _week_revenue(
         orders_table.c.ordered_on > as_of - timedelta(days=7), orders_table.c.ordered_on <= as_of
     )
     return int(connection.execute(query).scalar_one())
-
-
-def _record_failure(
-    engine: Engine, *, as_of: date, model: str, started: datetime, reason: str
-) -> None:
-    with engine.begin() as connection:
-        connection.execute(
-            insert(scoring_runs_table).values(
-                as_of=as_of,
-                week_end=week_end(as_of),
-                status="failed",
-                model=model,
-                started_at=started,
-                finished_at=datetime.now(UTC),
-                error=reason[:2000],
-                details={},
-            )
-        )

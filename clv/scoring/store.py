@@ -1,4 +1,9 @@
-"""Writing a scoring run: the run row with its aggregates, customer scores, weekly history."""
+"""Writing a scoring run: the run row with its aggregates, customer scores, weekly history.
+
+A run's row is inserted `running` in a transaction of its own when the run starts, so that a
+run whose process dies leaves a trace; it turns `complete` in the transaction that writes the
+results, or `failed`. Readers only ever look at complete runs.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, Date, delete, func, insert, literal, select
+from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
 from clv.scoring.classify import Classes
 from clv.scoring.summary import CustomerSummary
@@ -25,6 +30,8 @@ from clv.store.tables import (
     scoring_runs_table,
 )
 
+runs = scoring_runs_table
+
 
 def json_safe(value: Any) -> Any:
     """`value` with NaN and infinities replaced by None: JSON (and PostgreSQL) has no NaN."""
@@ -39,42 +46,95 @@ def json_safe(value: Any) -> Any:
     return value
 
 
+def start_run(
+    engine: Engine, *, as_of: date, week_end: date, model: str, kind: str, started_at: datetime
+) -> int:
+    """Record a run as `running` (committed at once: readers skip it); returns its id."""
+    with engine.begin() as connection:
+        run_id = connection.execute(
+            insert(runs).returning(runs.c.id).values(
+                as_of=as_of, week_end=week_end, status="running", kind=kind, model=model,
+                started_at=started_at, details={},
+            )
+        ).scalar_one()  # fmt: skip
+    return int(run_id)
+
+
+def record_failure(engine: Engine, *, run_id: int, reason: str) -> None:
+    """Turn the running run `failed`, saying why."""
+    with engine.begin() as connection:
+        connection.execute(
+            update(runs)
+            .where(runs.c.id == run_id, runs.c.status == "running")
+            .values(status="failed", finished_at=datetime.now(UTC), error=reason[:2000])
+        )
+
+
+def record_interrupted(engine: Engine) -> int:
+    """Mark every `running` run `interrupted`; returns how many. Only for a caller holding the
+    scoring lock: then no run is under way, and a `running` row is one whose process died."""
+    found = datetime.now(UTC)
+    error = (
+        "interrupted: the process running it ended before it finished (found by the next "
+        f"run, at {found:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+    with engine.begin() as connection:
+        result = connection.execute(
+            update(runs)
+            .where(runs.c.status == "running")
+            .values(status="interrupted", finished_at=found, error=error)
+        )
+    return int(result.rowcount)
+
+
+def running_run(engine: Engine) -> tuple[datetime, date] | None:
+    """(started_at, as_of) of the newest `running` run, if any."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(runs.c.started_at, runs.c.as_of)
+            .where(runs.c.status == "running")
+            .order_by(runs.c.id.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row.started_at, row.as_of)
+
+
 def write_run_rows(
     connection: Connection,
     *,
-    as_of: date,
+    run_id: int,
     week_end: date,
-    model: str,
-    started_at: datetime,
     summary: CustomerSummary,
     values: dict[str, Any],
     details: dict[str, Any],
     revenue_week_minor: int,
     write_customers: bool,
     history_weeks: int,
-) -> int:
-    """Write one complete run inside the caller's transaction; returns the run id."""
+) -> None:
+    """Write the results of running run `run_id` and mark it complete, inside the caller's
+    transaction."""
     classes: Classes = values["classes"]
     buyers = summary.buyers
     clv = values["predicted_clv"]
     details = json_safe({**details, "lifespan_years": values["lifespan_years"]})
-    run_id = connection.execute(
-        insert(scoring_runs_table).returning(scoring_runs_table.c.id).values(
-            as_of=as_of, week_end=week_end, status="complete", model=model,
-            started_at=started_at, finished_at=datetime.now(UTC),
+    completed = connection.execute(
+        update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(
+            status="complete", finished_at=datetime.now(UTC),
             n_customers=len(summary), n_buyers=int(buyers.sum()),
             n_active=int((buyers & ~classes.dormant).sum()), n_dormant=int(classes.dormant.sum()),
             customer_equity=float(clv[buyers].sum()),
             mean_clv=float(clv[buyers].mean()) if buyers.any() else 0.0,
             revenue_week_minor=revenue_week_minor, details=details,
         )
-    ).scalar_one()  # fmt: skip
+    )  # fmt: skip
+    if completed.rowcount != 1:
+        raise RuntimeError(f"run {run_id} is no longer recorded as running")
     connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
     connection.execute(
         delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
     )
     if write_customers:
-        # only the newest run keeps per-customer scores; inside this transaction readers
+        # only the newest full run keeps per-customer scores; inside this transaction readers
         # still see the previous run's rows until it commits
         with deferred_indexes(
             connection, customer_scores_table, expected_rows=len(summary), replace=True
@@ -91,7 +151,6 @@ def write_run_rows(
         connection.execute(
             delete(customer_weekly_table).where(customer_weekly_table.c.week_end < oldest_kept)
         )
-    return int(run_id)
 
 
 def _group_stats(run_id: int, classes: Classes, clv: np.ndarray[Any, Any]) -> list[dict[str, Any]]:

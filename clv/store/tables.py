@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     SmallInteger,
+    String,
     Table,
     UniqueConstraint,
 )
@@ -57,7 +58,14 @@ class Order(SQLModel, table=True):
 
 
 class ScoringRun(SQLModel, table=True):
-    """One scoring run: kept for good, with the run's aggregates (the trend data)."""
+    """One scoring run: kept for good, with the run's aggregates (the trend data).
+
+    A run's row is written `running` when it starts and becomes `complete` in the transaction
+    that writes its results, or `failed` with the reason; a `running` row left by a process
+    that died is marked `interrupted` by the next run. A `full` run also writes every
+    customer's scores (only the newest complete full run's are kept: the current run); a
+    `backfill` run writes a past week's aggregates and weekly history only.
+    """
 
     __tablename__ = "scoring_runs"
     __table_args__ = (Index("ix_scoring_runs_status_as_of", "status", "as_of"),)
@@ -65,7 +73,9 @@ class ScoringRun(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     as_of: date
     week_end: date  # the last day of the week as_of falls in (weeks end on Sunday)
-    status: str = Field(max_length=16)  # running | complete | failed
+    status: str = Field(max_length=16)  # running | complete | failed | interrupted
+    # full | backfill; the server default only filled the rows of before migration 0004
+    kind: str = Field(sa_column=Column(String(length=16), nullable=False, server_default="full"))
     model: str = Field(max_length=16)
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

@@ -66,9 +66,11 @@ class SlackSender:
         return self.post_raw(body.encode(), headers)
 
     def post_raw(self, body: bytes, headers: dict[str, str], *, timeout: float = 10) -> Reply:
-        """`body` as it is, with exactly `headers`: for forged and malformed requests."""
+        """`body` as it is, with exactly `headers` (their UTF-8 bytes on the wire): for forged
+        and malformed requests."""
+        wire = {key: value.encode().decode("latin-1") for key, value in headers.items()}
         request = urllib.request.Request(
-            f"{self.url}/slack/events", data=body, headers=headers, method="POST"
+            f"{self.url}/slack/events", data=body, headers=wire, method="POST"
         )
         return self._send(request, timeout)
 

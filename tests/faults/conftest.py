@@ -9,7 +9,14 @@ from typing import Any
 import pytest
 
 from tests.bot.fake_slack import FakeSlack
+from tests.faults import tally
 from tests.faults.served_process import ServeProcess
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault suite's table: cases tried, rejected cleanly, handled, wrong, crashed."""
+    for line in tally.lines():
+        terminalreporter.write_line(line)
 
 
 @pytest.fixture

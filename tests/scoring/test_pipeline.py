@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -23,11 +23,8 @@ from clv.insights import (
 from clv.scoring.pipeline import ScoringError, score
 from clv.settings import Settings
 from clv.store.tables import customer_scores_table, customer_weekly_table, scoring_runs_table
-from tests.helpers import ORDER_HEADER, write_csv
-
-
-def _orders(engine: Engine, settings: Settings, tmp_path: Path, rows: list[list[str]]) -> None:
-    import_orders(engine, write_csv(tmp_path / "orders.csv", ORDER_HEADER, rows), settings)
+from tests.helpers import write_csv
+from tests.scoring.stores import import_order_rows, steady_rows
 
 
 def test_cdnow_bgnbd_run_reports_published_parameters_and_holdout(
@@ -63,7 +60,7 @@ def test_cdnow_bgnbd_run_reports_published_parameters_and_holdout(
 def test_one_customer_store_scores_with_warnings(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    _orders(
+    import_order_rows(
         engine,
         settings,
         tmp_path,
@@ -88,7 +85,7 @@ def test_refund_only_customer_is_a_prospect_with_negative_history(
         ["o3", "b", "2024-02-10", "15"],
         ["r1", "refunder", "2024-03-01", "-12.50"],
     ]
-    _orders(engine, settings, tmp_path, rows)
+    import_order_rows(engine, settings, tmp_path, rows)
     score(engine, settings, as_of=date(2024, 6, 30))
     with Session(engine) as session:
         view = customer_view(session, "refunder")
@@ -103,7 +100,7 @@ def test_dormant_by_days_since_last_purchase(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
     rows = [["o1", "old", "2023-01-05", "20"], ["o2", "new", "2024-06-20", "25"]]
-    _orders(engine, settings, tmp_path, rows)
+    import_order_rows(engine, settings, tmp_path, rows)
     score(engine, settings, as_of=date(2024, 6, 30))
     with Session(engine) as session:
         dormant = dormant_customers(session, limit=10)
@@ -118,7 +115,7 @@ def test_dormant_by_days_since_last_purchase(
 def test_opted_out_customers_are_marked_in_the_dormant_list(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    _orders(engine, settings, tmp_path, [["o1", "gone", "2022-01-05", "20"]])
+    import_order_rows(engine, settings, tmp_path, [["o1", "gone", "2022-01-05", "20"]])
     import_customers(
         engine,
         write_csv(tmp_path / "c.csv", ["customer_id", "opted_out"], [["gone", "yes"]]),
@@ -133,7 +130,7 @@ def test_opted_out_customers_are_marked_in_the_dormant_list(
 def test_failed_run_keeps_previous_scores_readable(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    _orders(
+    import_order_rows(
         engine,
         settings,
         tmp_path,
@@ -153,7 +150,7 @@ def test_failed_run_keeps_previous_scores_readable(
 def test_failure_while_writing_changes_nothing(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    _orders(
+    import_order_rows(
         engine,
         settings,
         tmp_path,
@@ -197,12 +194,8 @@ def test_backfill_builds_weekly_history_and_prunes_it(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
     short = Settings(database_url=database_url, history_weeks=4, _env_file=None)  # type: ignore[call-arg]
-    start = date(2024, 1, 1)
-    rows = [
-        [f"o{i}", f"c{i % 40}", (start + timedelta(days=3 * i)).isoformat(), "10"]
-        for i in range(120)
-    ]
-    _orders(engine, short, tmp_path, rows)
+    rows = steady_rows(40, 120, start=date(2024, 1, 1), every_days=3)
+    import_order_rows(engine, short, tmp_path, rows)
     results = score(engine, short, as_of=date(2024, 12, 31), backfill=6)
     assert [r.as_of for r in results][-1] == date(2024, 12, 31)
     assert len(results) == 7
@@ -219,11 +212,8 @@ def test_backfill_builds_weekly_history_and_prunes_it(
 def test_segment_summary_with_week_over_week_change(
     engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
-    rows = [
-        [f"o{i}", f"c{i % 30}", (date(2024, 1, 1) + timedelta(days=5 * i)).isoformat(), "10"]
-        for i in range(90)
-    ]
-    _orders(engine, settings, tmp_path, rows)
+    rows = steady_rows(30, 90, start=date(2024, 1, 1), every_days=5)
+    import_order_rows(engine, settings, tmp_path, rows)
     score(engine, settings, as_of=date(2025, 6, 30), backfill=1)
     with Session(engine) as session:
         group = group_summary(session, "hibernating")
