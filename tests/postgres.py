@@ -49,20 +49,20 @@ class Cluster:
     def url_for(self, database: str) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
 
-    def stop(self) -> None:
+    def pg_ctl(self, *args: str, check: bool = True) -> None:
         subprocess.run(
-            [
-                *self.run_as,
-                str(self.bindir / "pg_ctl"),
-                "-D",
-                str(self.datadir),
-                "-m",
-                "immediate",
-                "stop",
-            ],
+            [*self.run_as, str(self.bindir / "pg_ctl"), "-D", str(self.datadir), *args],
             capture_output=True,
-            check=False,
+            check=check,
         )
+
+    def start(self) -> None:
+        base = self.datadir.parent
+        options = f"-p {self.port} -k {base} -c listen_addresses=127.0.0.1 -F -c fsync=off"
+        self.pg_ctl("-o", options, "-l", str(base / "server.log"), "-w", "start")
+
+    def stop(self) -> None:
+        self.pg_ctl("-m", "immediate", "stop", check=False)
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
@@ -93,21 +93,6 @@ def start_cluster(bindir: Path) -> Cluster:
         capture_output=True,
         check=True,
     )
-    options = f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -F -c fsync=off"
-    subprocess.run(
-        [
-            *run_as,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-o",
-            options,
-            "-l",
-            str(base / "server.log"),
-            "-w",
-            "start",
-        ],
-        capture_output=True,
-        check=True,
-    )
-    return Cluster(bindir, datadir, port, run_as)
+    cluster = Cluster(bindir, datadir, port, run_as)
+    cluster.start()
+    return cluster

@@ -21,6 +21,11 @@ from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
+
+class StoreFileError(OSError):
+    """The SQLite file behind a pooled connection cannot be read and written any more."""
+
+
 BATCH_BUSY_TIMEOUT_SECONDS = 30  # imports and scoring wait this long for SQLite's write lock
 _FILE_KEY = "clvbot_sqlite_file"
 
@@ -99,8 +104,10 @@ def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
 
 
 def _same_file_still_there(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-    """Refuse a pooled connection whose file was deleted, replaced or made unreadable: the
-    pool then opens a new connection, which fails with a clear error if the file is gone."""
+    """Refuse a pooled connection whose file was deleted or replaced (the pool then opens a new
+    connection: to the file now there, or failing clearly when there is none) or made
+    unreadable (StoreFileError: a new connection would not help, SQLite would even reuse the
+    open file descriptor)."""
     path = record.info.get(_FILE_KEY)
     if path is None:
         return
@@ -111,7 +118,7 @@ def _same_file_still_there(_dbapi_connection: Any, record: Any, _proxy: Any) -> 
     if (found.st_dev, found.st_ino) != record.info.get(_FILE_KEY + "_id"):
         raise DisconnectionError(f"the database file {path} was replaced")
     if not os.access(path, os.R_OK | os.W_OK):
-        raise DisconnectionError(f"the database file {path} is not readable and writable")
+        raise StoreFileError(f"the database file {path} is not readable and writable")
 
 
 @contextmanager

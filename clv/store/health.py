@@ -10,7 +10,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from clv.store.deadline import StoreNotAnsweringError
-from clv.store.engine import sqlite_file
+from clv.store.engine import StoreFileError, sqlite_file
 from clv.store.schema import SchemaNotCurrentError, require_current_schema
 
 # SQLite reports an unusable store only in its messages ("no such table" is a bug, not this)
@@ -23,7 +23,7 @@ _SQLITE_DOWN = re.compile(
 def is_store_unavailable(exc: BaseException) -> bool:
     """True when `exc` says the store cannot be reached or used right now (down, hung, locked,
     deleted, unreadable), as opposed to a bug in a query."""
-    if isinstance(exc, StoreNotAnsweringError | PoolTimeoutError):
+    if isinstance(exc, StoreNotAnsweringError | PoolTimeoutError | StoreFileError):
         return True
     if not isinstance(exc, DBAPIError):
         return False

@@ -28,9 +28,18 @@ def clvbot_env(database_url: str, **extra: str) -> dict[str, str]:
 class ServeProcess(SlackSender):
     """`clvbot serve --no-scheduler` on a free loopback port, logging to `log`."""
 
-    def __init__(self, database_url: str, fake: FakeSlack, log: Path, **env: Any) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        fake: FakeSlack,
+        log: Path,
+        *,
+        obey_file_modes: bool = False,
+        **env: Any,
+    ) -> None:
         self.fake = fake
         self.log = log
+        self.database_url = database_url
         port = free_port()
         self.url = f"http://127.0.0.1:{port}"
         environment = clvbot_env(
@@ -41,13 +50,14 @@ class ServeProcess(SlackSender):
             **{key.upper(): str(value) for key, value in env.items()},
         )
         self._log_file = log.open("ab")
+        command = [*CLVBOT, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
+        if obey_file_modes and os.geteuid() == 0:
+            # root reads any file: without these two capabilities it obeys modes like anyone
+            command = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", *command]
         self.process = subprocess.Popen(
-            [*CLVBOT, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)],
-            env=environment,
-            stdout=self._log_file,
-            stderr=subprocess.STDOUT,
+            command, env=environment, stdout=self._log_file, stderr=subprocess.STDOUT,
             cwd=log.parent,
-        )
+        )  # fmt: skip
         self._wait_until_listening()
 
     def _wait_until_listening(self, timeout: float = 30) -> None:
