@@ -6,13 +6,6 @@ import io
 from collections.abc import Sequence
 from datetime import date
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render to memory
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
-
 EQUITY_COLOUR = "#1264a3"  # Slack's link blue
 MEAN_COLOUR = "#e8912d"
 
@@ -32,6 +25,10 @@ def render_trend_chart(
     currency: str,
 ) -> bytes:
     """A 1200x600 PNG: customer equity (bars, left axis) and mean CLV (line, right axis)."""
+    # imported here: matplotlib costs a second at start-up, and only the digest draws
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
     figure = Figure(figsize=(8, 4), dpi=150)  # not pyplot: no global state, thread-safe
     axis = figure.add_subplot()
     labels = [week.strftime("%d %b") for week in weeks]

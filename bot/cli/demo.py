@@ -22,7 +22,6 @@ from typing import Any
 
 import typer
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from bot.cli.context import fail, out, user_errors
 from bot.cli.scheduler import start_jobs
@@ -45,7 +44,7 @@ from clv.formatting import money
 from clv.ingest import import_customers, import_orders
 from clv.scoring.pipeline import score
 from clv.settings import Settings
-from clv.store import make_engine
+from clv.store import make_engine, read_snapshot
 from clv.store import upgrade as upgrade_schema
 from reports.digest.data import build_digest
 from reports.digest.render import render_text
@@ -139,7 +138,7 @@ def build_demo_store(settings: Settings, database: Path, customers: int) -> Engi
     equity = money(runs[-1].customer_equity, settings.currency)
     out.print(f"2. scored as of {now.date()} with {runs[-1].model} and 12 weeks of backfill: "
               f"customer equity {equity}")  # fmt: skip
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         digest = build_digest(session, settings, week_end=None, now=datetime.now(UTC))
     out.print("\n   the weekly digest, as `clvbot digest --preview` shows it:\n")
     out.print(render_text(digest, channel="#clv-digest"), markup=False, end="")

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import typer
-from sqlmodel import Session
 
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
+from clv.store import read_snapshot
 from reports.digest.data import build_digest
 from reports.digest.publish import chart_png, digest_client, publish_digest
 from reports.digest.render import render_blocks, render_text
@@ -38,7 +38,7 @@ def digest(
     now = datetime.now(UTC)
     with user_errors():
         if preview:
-            with Session(engine) as session:
+            with read_snapshot(engine) as session:
                 content = build_digest(session, settings, week_end=week_end, now=now)
             target = channel or settings.digest_channel or PREVIEW_CHANNEL
             out.print(render_text(content, channel=target), markup=False, end="")

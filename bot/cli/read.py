@@ -27,6 +27,7 @@ from clv.insights import (
 )
 from clv.insights import movers as find_movers
 from clv.settings import Settings
+from clv.store import read_snapshot
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
 T = TypeVar("T")
@@ -34,7 +35,7 @@ T = TypeVar("T")
 
 def _read(reader: Callable[[Session], T]) -> tuple[T, Settings]:
     settings = load_settings()
-    with user_errors(), Session(open_store(settings)) as session:
+    with user_errors(), read_snapshot(open_store(settings)) as session:
         return reader(session), settings
 
 

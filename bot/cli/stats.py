@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 
 import typer
-from sqlmodel import Session
 
 from bot.cli.context import load_settings, open_store, out
 from clv.ingest.parsing import format_money
+from clv.store import read_snapshot
 from clv.store.stats import store_stats
 
 
 def stats(json_output: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Counts of customers and orders, the date range and total revenue."""
     settings = load_settings()
-    with Session(open_store(settings)) as session:
+    with read_snapshot(open_store(settings)) as session:
         result = store_stats(session=session)
     if json_output:
         data = result.as_dict()

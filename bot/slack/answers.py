@@ -39,6 +39,7 @@ from clv.insights import (
 from clv.insights.suggest import suggest_customers
 from clv.present.blocks import escape
 from clv.settings import Settings
+from clv.store import read_snapshot
 
 Message = dict[str, Any]
 DIMENSIONS = ("segment", "tier", "stage")
@@ -98,7 +99,7 @@ ANSWERS: dict[str, Callable[[Session, Settings, ClvRequest], Message]] = {
 
 def answer(engine: Engine, settings: Settings, request: ClvRequest) -> Message:
     """The reply to one `/clv` request (ephemeral)."""
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         try:
             return ANSWERS[request.kind](session, settings, request)
         except NoScoresError:
@@ -113,7 +114,7 @@ def answer(engine: Engine, settings: Settings, request: ClvRequest) -> Message:
 
 def why(engine: Engine, settings: Settings, key: str) -> Message:
     """The "Why this number?" expansion for one customer."""
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         try:
             card = customer_view(session, key).as_dict()
             run_settings = model_status(session)["settings"]
@@ -125,7 +126,7 @@ def why(engine: Engine, settings: Settings, key: str) -> Message:
 
 def shared_card(engine: Engine, settings: Settings, key: str, user_id: str) -> Message | None:
     """The card with personal data masked, for posting in a channel; None if it is gone."""
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         try:
             card = customer_view(session, key).as_dict()
         except (NoScoresError, UnknownCustomerError):

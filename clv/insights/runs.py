@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session
 
 from clv.store.tables import ScoringRun, scoring_runs_table
 
 runs = scoring_runs_table
+# the current run: complete, and full (its customers' scores are stored); the one definition
+CURRENT = (runs.c.status == "complete", runs.c.kind == "full")
 
 
 class NoScoresError(LookupError):
@@ -23,15 +25,17 @@ class NoScoresError(LookupError):
 def current_run(session: Session) -> ScoringRun:
     """The newest complete full run (what every reader sees: the run whose customers' scores
     are stored), or NoScoresError. Backfill runs and runs still under way never are."""
-    query = (
-        select(ScoringRun)
-        .where(runs.c.status == "complete", runs.c.kind == "full")
-        .order_by(runs.c.id.desc())
-    )
+    query = select(ScoringRun).where(*CURRENT).order_by(runs.c.id.desc())
     run: ScoringRun | None = session.execute(query.limit(1)).scalars().first()
     if run is None:
         raise NoScoresError()
     return run
+
+
+def current_run_id(connection: Connection | Session) -> int | None:
+    """The id of the current run (see `current_run`), or None before the first one."""
+    found = connection.execute(select(func.max(runs.c.id)).where(*CURRENT)).scalar()
+    return int(found) if found is not None else None
 
 
 def weekly_runs(

@@ -14,6 +14,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
+from clv.insights.runs import current_run_id
+from clv.store.tables import customer_scores_table as scores
 from clv.store.tables import customers_table as customers
 from clv.store.tables import outreach_contacts_table as contacts
 from clv.store.tables import outreach_table as outreach
@@ -21,6 +23,22 @@ from clv.store.tables import outreach_table as outreach
 OPTED_OUT = "opted out of marketing"
 NO_EMAIL = "no email address"
 UNKNOWN = "unknown customer"
+NOT_DORMANT = "not dormant in the current scores (outreach is for customers slipping away)"
+NOT_SCORED = "not in the current scores"
+
+
+def target_reason(connection: Connection, customer_id: int) -> str | None:
+    """Why `customer_id` is not an outreach target now; None when they are: dormant in the
+    current run. Decided on the server for every click, whatever the button said."""
+    run_id = current_run_id(connection)
+    dormant = connection.execute(
+        select(scores.c.dormant).where(
+            scores.c.run_id == run_id, scores.c.customer_id == customer_id
+        )
+    ).scalar()
+    if dormant is None:
+        return NOT_SCORED
+    return None if dormant else NOT_DORMANT
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,14 @@ from clv.outreach.backends import make_backend, safe_error
 from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_claim
 from clv.outreach.message import OutreachBackend, OutreachMessage
 from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
-from clv.outreach.policy import NO_EMAIL, OPTED_OUT, LastContact, cooldown_reason, last_contacts
+from clv.outreach.policy import (
+    NO_EMAIL,
+    OPTED_OUT,
+    LastContact,
+    cooldown_reason,
+    last_contacts,
+    target_reason,
+)
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
@@ -35,7 +42,13 @@ from clv.store.tables import orders_table as orders
 log = logging.getLogger(__name__)
 
 OutreachStatus = Literal[
-    "sent", "already_contacted", "opted_out", "no_address", "failed", "unknown_customer"
+    "sent",
+    "already_contacted",
+    "opted_out",
+    "no_address",
+    "not_dormant",
+    "failed",
+    "unknown_customer",
 ]
 SENT_REASONS = {
     "log": "recorded only (OUTREACH_BACKEND=log): nothing was sent",
@@ -117,6 +130,10 @@ def _claim(
     if backend.needs_email and email is None:
         _audit(connection, backend, request, status="refused", reason=NO_EMAIL)
         return _result(request, "no_address", key, reason=NO_EMAIL)
+    not_a_target = target_reason(connection, request.customer_id)
+    if not_a_target is not None:  # the button may be old: the current scores decide
+        _audit(connection, backend, request, status="refused", reason=not_a_target)
+        return _result(request, "not_dormant", key, reason=not_a_target)
 
     outreach_id = _audit(connection, backend, request, status="claimed")
     cooldown_days = settings.outreach_cooldown_days

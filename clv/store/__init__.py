@@ -1,6 +1,6 @@
 """The order store: tables, engine, migrations and queries."""
 
-from clv.store.engine import make_engine, session_scope
+from clv.store.engine import make_engine, read_snapshot, session_scope
 from clv.store.schema import (
     SchemaNotCurrentError,
     missing_indexes,
@@ -16,6 +16,7 @@ __all__ = [
     "SchemaNotCurrentError",
     "make_engine",
     "missing_indexes",
+    "read_snapshot",
     "repair_indexes",
     "require_current_schema",
     "session_scope",

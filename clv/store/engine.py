@@ -122,6 +122,25 @@ def _same_file_still_there(_dbapi_connection: Any, record: Any, _proxy: Any) -> 
 
 
 @contextmanager
+def read_snapshot(engine: Engine) -> Iterator[Session]:
+    """A session for reading only, whose every statement sees the same committed state.
+
+    One answer reads several tables (the current run, then that run's customer scores); a
+    scoring run committing in between must not make it see the old run and the new rows.
+    PostgreSQL gets REPEATABLE READ; SQLite an explicit BEGIN, since pysqlite runs a SELECT
+    outside any transaction (WAL mode then keeps the snapshot for the transaction).
+    """
+    with Session(engine) as session:
+        if engine.dialect.name == "sqlite":
+            session.connection().exec_driver_sql("BEGIN")
+        else:
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        # closing ends the transaction (the pool rolls back on return) and, unlike a rollback,
+        # leaves what was read loaded for the renderers
+        yield session
+
+
+@contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with Session(engine) as session:

@@ -21,9 +21,9 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
-from sqlmodel import Session
 
 from clv.settings import Settings
+from clv.store import read_snapshot
 from reports.charts import render_trend_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
 from reports.digest.data import Digest, build_digest
@@ -71,7 +71,7 @@ def publish_digest(
 ) -> PostOutcome:
     """Post the digest of `week_end` (None: the newest scored week) to `channel`, once."""
     now = now or datetime.now(UTC)
-    with Session(engine) as session:
+    with read_snapshot(engine) as session:
         digest = build_digest(session, settings, week_end=week_end, now=now)
     week = week_end or digest.week_end
     claim = claim_digest(

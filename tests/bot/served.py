@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import uvicorn
 from slack_sdk.signature import SignatureVerifier
@@ -69,10 +71,7 @@ class SlackSender:
         """`body` as it is, with exactly `headers` (their UTF-8 bytes on the wire): for forged
         and malformed requests."""
         wire = {key: value.encode().decode("latin-1") for key, value in headers.items()}
-        request = urllib.request.Request(
-            f"{self.url}/slack/events", data=body, headers=wire, method="POST"
-        )
-        return self._send(request, timeout)
+        return post_answer(f"{self.url}/slack/events", body, wire, timeout=timeout)
 
     def get(self, path: str, *, timeout: float = 10) -> Reply:
         return self._send(urllib.request.Request(f"{self.url}{path}"), timeout)
@@ -119,6 +118,26 @@ class ServedBot(SlackSender):
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.engine.dispose()
+
+
+def post_answer(
+    url: str, body: bytes | Iterable[bytes], headers: dict[str, str], *, timeout: float = 10
+) -> Reply:
+    """POST `body` (bytes, or chunks sent with chunked encoding) and read the answer, even one
+    the server gives before reading the whole body (a 413), which breaks the sender's pipe."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    try:
+        try:
+            chunked = not isinstance(body, bytes)
+            connection.request("POST", parts.path, body, headers, encode_chunked=chunked)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early: its answer is waiting to be read
+        response = connection.getresponse()
+        return Reply(response.status, response.read().decode(errors="replace"),
+                     dict(response.getheaders()))  # fmt: skip
+    finally:
+        connection.close()
 
 
 def command_body(text: str, response_url: str, user: str = "U1", channel: str = "C1") -> str:

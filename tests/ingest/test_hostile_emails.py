@@ -17,6 +17,8 @@ from clv.settings import Settings
 from clv.store.tables import customers_table
 from tests.helpers import ORDER_HEADER, write_csv
 
+pytestmark = pytest.mark.faults  # issue 11's fault suite
+
 CRLF = "victim@shop.example\r\nbcc:attacker@evil.example"
 BRACKETS = "x@<https://evil.example>.com"
 CRLF_REASON = (

@@ -13,8 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
+from clv.insights.runs import current_run_id
 from clv.settings import Settings
-from clv.store.tables import customers_table, orders_table
+from clv.store.tables import (
+    customer_scores_table,
+    customers_table,
+    orders_table,
+    scoring_runs_table,
+)
 from tests.smtp import SmtpServer, free_port
 
 NOW = datetime(2024, 6, 2, 10, 0, tzinfo=UTC)
@@ -31,8 +37,10 @@ def add_customer(
     name: str | None = None,
     opted_out: bool = False,
     last_order: datetime | None = None,
+    dormant: bool | None = True,
 ) -> int:
-    """A customer (email defaults to `<key>@example.com`), with one order at `last_order`."""
+    """A customer (email defaults to `<key>@example.com`), with one order at `last_order`,
+    scored in the current run as dormant (an outreach target) or not; None: not scored."""
     with engine.begin() as connection:
         customer_id: int = connection.execute(
             insert(customers_table)
@@ -46,7 +54,32 @@ def add_customer(
         ).scalar_one()
     if last_order is not None:
         add_order(engine, customer_id, f"{key}-first", last_order, 4_200)
+    if dormant is not None:
+        add_score(engine, customer_id, dormant=dormant)
     return customer_id
+
+
+def add_score(engine: Engine, customer_id: int, *, dormant: bool) -> None:
+    """`customer_id`'s row in the current full run (created on first use), dormant or not:
+    what the server checks before any outreach. Neutral values elsewhere."""
+    with engine.begin() as connection:
+        run_id = current_run_id(connection)
+        if run_id is None:
+            run_id = connection.execute(
+                insert(scoring_runs_table).returning(scoring_runs_table.c.id),
+                {"as_of": NOW.date(), "week_end": NOW.date(), "status": "complete",
+                 "kind": "full", "model": "mbgnbd", "started_at": NOW, "customer_equity": 0.0,
+                 "mean_clv": 0.0, "revenue_week_minor": 0, "details": {}},
+            ).scalar_one()  # fmt: skip
+        connection.execute(
+            insert(customer_scores_table),
+            {"run_id": run_id, "customer_id": customer_id, "orders": 1, "refunds": 0,
+             "historical_value_minor": 4_200, "frequency": 0, "recency": 0.0, "tenure": 0.0,
+             "monetary": 42.0, "predicted_clv": 0.0, "formula_clv": 0.0,
+             "expected_purchases_90d": 0.0, "expected_spend": 0.0, "r_score": 1, "f_score": 1,
+             "m_score": 1, "segment": "Hibernating", "stage": "dormant" if dormant else "new",
+             "dormant": dormant, "value_at_stake": 0.0},
+        )  # fmt: skip
 
 
 def add_order(engine: Engine, customer_id: int, key: str, at: datetime, amount_minor: int) -> None:

@@ -203,3 +203,21 @@ def test_requested_by_is_required() -> None:
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="requested_by"):
         request_outreach(make_engine("sqlite://"), settings, customer_id=1, requested_by=" ")
+
+
+@pytest.mark.faults
+@pytest.mark.parametrize("dormant", [False, None], ids=["active", "not scored"])
+def test_a_click_for_a_customer_who_is_not_dormant_now_is_refused_by_the_server(
+    engine: Engine, settings: Settings, smtp_server: SmtpServer, dormant: bool | None
+) -> None:
+    """Fault 15 of issue 11: only the button checked that a customer is dormant; an old
+    button, a forged value or a customer who bought again since must not be contacted."""
+    settings = smtp_settings(settings, smtp_server.port)
+    customer = add_customer(engine, "C1", last_order=days_ago(5), dormant=dormant)
+    result = request_outreach(engine, settings, customer_id=customer, requested_by="U1", now=NOW)
+    assert result.status == "not_dormant"
+    assert result.reason is not None
+    assert result.reason.startswith("not dormant" if dormant is False else "not in the current")
+    assert smtp_server.messages == []
+    assert claims(engine) == {}
+    assert audit(engine) == [("U1", "refused", result.reason)]

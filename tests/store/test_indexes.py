@@ -13,6 +13,8 @@ from clv.ingest import StrictImportError, import_orders
 from clv.settings import Settings
 from tests.helpers import ORDER_HEADER, write_csv
 
+pytestmark = pytest.mark.faults  # issue 11's fault suite
+
 ORDER_INDEXES = {"ix_orders_customer_day_amount", "ix_orders_ordered_on"}
 
 
