@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -12,6 +14,23 @@ from sqlmodel import Session
 from clv.store.tables import customers_table, orders_table
 
 ORDER_HEADER = ["order_id", "customer_id", "ordered_at", "amount"]
+# `clvbot` as a process of its own: the entry point, run by the interpreter running the tests
+CLVBOT = [sys.executable, "-c", "from bot.cli import main; main()"]
+
+
+def process_running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie holds no memory and no files), from Linux's /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] not in ("Z", "X")
+
+
+def clvbot_env(database_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a clvbot process: the test database, UTC, no Slack settings."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
+    return {**env, "DATABASE_URL": database_url, "TIMEZONE": "UTC", **extra}
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> Path:

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from typing import Any
 
+from tests.helpers import process_running
+
 _SERVER = r"""
 import json, os, sys
 import bot.cli.app  # everything a command needs, imported once
@@ -66,12 +68,7 @@ class ForkServer:
 
     @staticmethod
     def running(pid: int) -> bool:
-        """Still running (not ended, not a zombie waiting to be reaped)? Linux's /proc."""
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                return stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
-        except FileNotFoundError:
-            return False
+        return process_running(pid)
 
     def wait(self, pid: int) -> int:
         """The exit code of `pid` once it has ended (-signal if a signal ended it)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -13,16 +12,8 @@ from typing import Any
 
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.served import BOT_TOKEN, SECRET, SlackSender
+from tests.helpers import CLVBOT, clvbot_env
 from tests.smtp import free_port
-
-# the installed entry point, run by the interpreter running the tests
-CLVBOT = [sys.executable, "-c", "from bot.cli import main; main()"]
-
-
-def clvbot_env(database_url: str, **extra: str) -> dict[str, str]:
-    """The environment of a clvbot subprocess: the test database, UTC, no `.env` surprises."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("SLACK_")}
-    return {**env, "DATABASE_URL": database_url, "TIMEZONE": "UTC", **extra}
 
 
 class ServeProcess(SlackSender):

@@ -23,6 +23,7 @@ from sqlalchemy import Engine, delete, func, select
 
 from clv.datasets import write_cdnow_orders_csv
 from clv.ingest import import_orders
+from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE
 from clv.insights import current_run, customer_view
 from clv.scoring.pipeline import score
 from clv.settings import Settings
@@ -30,8 +31,7 @@ from clv.store import missing_indexes, read_snapshot
 from clv.store.tables import orders_table, scoring_runs_table
 from tests.faults import tally
 from tests.faults.forkserver import ForkServer
-from tests.faults.served_process import clvbot_env
-from tests.helpers import ORDER_HEADER, write_csv
+from tests.helpers import ORDER_HEADER, clvbot_env, write_csv
 
 pytestmark = pytest.mark.faults
 TRIALS = 10
@@ -89,14 +89,14 @@ def run_to_end(forks: ForkServer, command: list[str], database_url: str, cwd: Pa
     return time.monotonic() - started
 
 
-def big_orders_file(path: Path, seed: int, rows: int = 80_000) -> Path:
+def big_orders_file(path: Path, seed: int, rows: int = 50_000) -> Path:
     """New orders for the CDNOW customers: large enough that the import defers its indexes."""
     rng = np.random.default_rng(seed)
     customers = rng.integers(1, 2358, rows)
     days = rng.integers(0, 365, rows)
     cents = rng.integers(100, 20_000, rows)
     data = [
-        (f"k{seed}-{i:07d}", str(c), f"1998-{1 + d // 31 % 12:02d}-{1 + d % 28:02d}T12:00:00",
+        (f"kill{seed}-{i:08d}", str(c), f"1998-{1 + d // 31 % 12:02d}-{1 + d % 28:02d}T12:00:00",
          f"{m // 100}.{m % 100:02d}")
         for i, (c, d, m) in enumerate(zip(customers, days, cents, strict=True))
     ]  # fmt: skip
@@ -116,11 +116,12 @@ def test_kill_9_during_imports_keeps_the_schema_and_the_orders(
 ) -> None:
     store = engine.dialect.name
     path = big_orders_file(tmp_path / "more.csv", seed=2)
+    assert path.stat().st_size // BYTES_PER_ROW_ESTIMATE >= 50_000  # so its indexes are deferred
     command = ["import", "orders", str(path)]
     before, scores = orders_in(engine), current(engine)
     duration = run_to_end(forks, command, database_url, tmp_path)  # how long one takes
     with engine.begin() as connection:  # and back to the state before it
-        connection.execute(delete(orders_table).where(orders_table.c.external_id.like("k2-%")))
+        connection.execute(delete(orders_table).where(orders_table.c.external_id.like("kill2-%")))
     assert orders_in(engine) == before
     rng = random.Random(f"import-{store}")
     for trial in range(TRIALS):
@@ -129,13 +130,13 @@ def test_kill_9_during_imports_keeps_the_schema_and_the_orders(
                                     lambda: current(engine))  # fmt: skip
         # all of the import or none of it (a kill just after the commit leaves all of it)
         count = orders_in(engine)
-        intact = missing_indexes(engine) == [] and count in (before, before + 80_000)
+        intact = missing_indexes(engine) == [] and count in (before, before + 50_000)
         readable = current(engine) == scores and reads > 0
         tally.record(f"kill -9 import ({store})", "handled" if intact and readable else "wrong")
         assert intact, f"trial {trial} at {delay:.2f} s ({ended}): {count} orders"
         assert readable, f"trial {trial}"
     run_to_end(forks, command, database_url, tmp_path)
-    assert orders_in(engine) == before + 80_000
+    assert orders_in(engine) == before + 50_000
     assert missing_indexes(engine) == []
 
 

@@ -28,7 +28,8 @@ from tests.bot.fake_slack import FakeSlack
 from tests.bot.fixtures import build_scored_store
 from tests.bot.limits import all_text
 from tests.faults import tally
-from tests.faults.served_process import CLVBOT, ServeProcess, clvbot_env
+from tests.faults.served_process import ServeProcess
+from tests.helpers import CLVBOT, clvbot_env
 from tests.postgres import Cluster, find_bindir, start_cluster
 
 pytestmark = pytest.mark.faults

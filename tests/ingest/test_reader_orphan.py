@@ -14,6 +14,7 @@ from typing import TypeVar
 import pytest
 
 from clv.store import make_engine, upgrade
+from tests.helpers import process_running
 
 pytestmark = pytest.mark.faults
 T = TypeVar("T")
@@ -28,15 +29,6 @@ def _children(pid: int) -> list[int]:
         except OSError:  # the task ended meanwhile
             continue
     return children
-
-
-def _running(pid: int) -> bool:
-    """Alive and not a zombie (a zombie holds no memory and no files; init reaps it)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rpartition(")")[2].split()[0] != "Z"
 
 
 def _wait_for(condition: Callable[[], T], seconds: float) -> T | None:
@@ -78,7 +70,7 @@ def test_reader_process_ends_when_the_import_is_killed(tmp_path: Path) -> None:
         assert reader, "the import never started a reader process"
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait(5)
-        assert _wait_for(lambda: not _running(reader[0]), 3), (
+        assert _wait_for(lambda: not process_running(reader[0]), 3), (
             f"reader process {reader[0]} outlived its killed parent {parent.pid}"
         )
     finally:
@@ -86,5 +78,5 @@ def test_reader_process_ends_when_the_import_is_killed(tmp_path: Path) -> None:
             parent.kill()
             parent.wait()
         for pid in reader:  # a reader that outlived the test run
-            if _running(pid):
+            if process_running(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -3,21 +3,24 @@ process of its own that the test kills with SIGKILL."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, Row, event, select
 
+from clv.scoring.pipeline import RunResult, score
+from clv.settings import Settings
+from clv.store import make_engine
 from clv.store.tables import scoring_runs_table
+from tests.helpers import CLVBOT, clvbot_env
 
-CLVBOT = str(Path(sys.executable).with_name("clvbot"))
 PAUSE_LIMIT = 60.0  # seconds a paused run waits for the test before going on anyway
 
 
@@ -54,6 +57,25 @@ def pause_before_statement(engine: Engine, starts_with: str) -> Pause:
     return pause
 
 
+@contextmanager
+def run_held_before(
+    database_url: str, settings: Settings, statement: str, **score_args: Any
+) -> Iterator[Future[list[RunResult]]]:
+    """A scoring run in a thread, on an engine of its own, held just before it executes a
+    statement starting with `statement` for as long as the block runs; yields its future."""
+    engine = make_engine(database_url)
+    pause = pause_before_statement(engine, statement)
+    with ThreadPoolExecutor(1) as pool:
+        running = pool.submit(score, engine, settings, **score_args)
+        try:
+            pause.wait()
+            yield running
+        finally:
+            pause.resume()
+            running.exception(60)  # let it finish before its engine goes
+    engine.dispose()
+
+
 def pause_at_begin_once(engine: Engine, condition: Callable[[], bool]) -> Pause:
     """Pause the run as it begins a transaction, the first time `condition()` holds then."""
     pause = Pause()
@@ -74,13 +96,9 @@ def run_rows(engine: Engine) -> list[Row[Any]]:
         return list(connection.execute(query))
 
 
-def clvbot_env(database_url: str) -> dict[str, str]:
-    return {**os.environ, "DATABASE_URL": database_url, "TIMEZONE": "UTC"}
-
-
 def run_clvbot(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [CLVBOT, *args],
+        [*CLVBOT, *args],
         env=clvbot_env(database_url),
         cwd=cwd,
         capture_output=True,
@@ -92,7 +110,7 @@ def run_clvbot(database_url: str, cwd: Path, *args: str) -> subprocess.Completed
 
 def start_clvbot(database_url: str, cwd: Path, *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [CLVBOT, *args],
+        [*CLVBOT, *args],
         env=clvbot_env(database_url),
         cwd=cwd,
         stdout=subprocess.PIPE,

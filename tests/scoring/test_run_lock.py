@@ -24,6 +24,7 @@ from tests.scoring.runs import (
     kill_when,
     pause_before_statement,
     run_clvbot,
+    run_held_before,
     run_rows,
     start_clvbot,
 )
@@ -55,17 +56,9 @@ def test_a_second_run_while_one_runs_is_refused_and_records_no_failure(
     engine: Engine, database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
     _store(engine, settings, tmp_path)
-    first = make_engine(database_url)
-    pause = pause_before_statement(first, IN_THE_WRITE)
-    with ThreadPoolExecutor(1) as pool:
-        running = pool.submit(score, first, settings, as_of=AS_OF)
-        try:
-            pause.wait()
-            second = _attempt(engine, settings)
-        finally:
-            pause.resume()
-        (done,) = running.result(60)
-    first.dispose()
+    with run_held_before(database_url, settings, IN_THE_WRITE, as_of=AS_OF) as running:
+        second = _attempt(engine, settings)
+    (done,) = running.result(60)
     assert isinstance(second, ScoringError), second
     assert IN_PROGRESS.fullmatch(str(second)), str(second)
     assert [(r.id, r.status) for r in run_rows(engine)] == [(done.run_id, "complete")]
@@ -78,19 +71,14 @@ def test_a_second_run_that_waits_runs_after_the_first(
     engine: Engine, database_url: str, settings: Settings, tmp_path: Path
 ) -> None:
     _store(engine, settings, tmp_path)
-    first = make_engine(database_url)
-    pause = pause_before_statement(first, IN_THE_WRITE)
-    with ThreadPoolExecutor(2) as pool:
-        running = pool.submit(score, first, settings, as_of=AS_OF)
-        try:
-            pause.wait()
-            waiting = pool.submit(score, engine, settings, as_of=AS_OF, wait_seconds=60)
-            time.sleep(1.0)  # long enough for the second run to be polling the lock
-            assert not waiting.done()
-        finally:
-            pause.resume()
-        (one,), (two,) = running.result(60), waiting.result(60)
-    first.dispose()
+    with (
+        ThreadPoolExecutor(1) as pool,
+        run_held_before(database_url, settings, IN_THE_WRITE, as_of=AS_OF) as running,
+    ):
+        waiting = pool.submit(score, engine, settings, as_of=AS_OF, wait_seconds=60)
+        time.sleep(1.0)  # long enough for the second run to be polling the lock
+        assert not waiting.done()
+    (one,), (two,) = running.result(60), waiting.result(60)
     runs = scoring_runs_table
     with Session(engine) as session:
         rows = session.execute(
