@@ -362,7 +362,8 @@ def ours_check(db: Path) -> dict[str, int]:
     try:
         row = con.execute(
             "SELECT count(*), sum(frequency), sum(frequency > 0) FROM customer_scores "
-            "WHERE run_id = (SELECT max(id) FROM scoring_runs WHERE status = 'complete')"
+            "WHERE run_id = (SELECT max(id) FROM scoring_runs WHERE status = 'complete' "
+            "AND kind = 'full')"
         ).fetchone()
     finally:
         con.close()

@@ -106,7 +106,7 @@ class RunGroupStat(SQLModel, table=True):
 
 
 class CustomerScore(SQLModel, table=True):
-    """A customer's full scores; kept for the newest complete run only."""
+    """A customer's full scores; kept for the newest complete full run only (the current run)."""
 
     __tablename__ = "customer_scores"
     __table_args__ = (

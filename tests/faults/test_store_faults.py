@@ -186,12 +186,17 @@ def pg_store(tmp_path: Path) -> Iterator[tuple[Cluster, str]]:
 
 
 def cluster_pids(cluster: Cluster) -> list[int]:
-    """The postmaster and every backend of `cluster`."""
+    """The postmaster and every backend of `cluster` (its children, from /proc)."""
     postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
-    children = subprocess.run(
-        ["ps", "-o", "pid=", "--ppid", str(postmaster)], capture_output=True, text=True
-    ).stdout.split()
-    return [postmaster, *map(int, children)]
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == postmaster:  # the parent pid
+            children.append(int(stat.parent.name))
+    return [postmaster, *children]
 
 
 def test_a_hung_postgresql_gets_polite_answers_inside_3_seconds(
