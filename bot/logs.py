@@ -57,3 +57,5 @@ def configure_logging(level: int = logging.INFO, *, with_time: bool = True) -> N
     for handler in logging.getLogger().handlers:
         handler.setFormatter(OneLineFormatter(fmt))
         handler.addFilter(RedactSecrets())
+    # alembic says "Context impl SQLiteImpl" each time the schema is checked (every /healthz)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -25,6 +25,10 @@ _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
 
 
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Rejection:
     """Why a request is refused: the HTTP status and a one-line reason for the log."""
@@ -102,5 +106,6 @@ def _json_object(text: str, what: str) -> dict[str, Any] | Rejection:
     except json.JSONDecodeError as exc:
         return Rejection(400, f"{what} is not JSON ({exc.msg} at character {exc.pos})")
     if not isinstance(value, dict):
-        return Rejection(400, f"{what} is a JSON {type(value).__name__}, not an object")
+        kind = _JSON_KINDS.get(type(value), type(value).__name__)
+        return Rejection(400, f"{what} is a JSON {kind}, not an object")
     return value
