@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, ScalarSelect, func, select
 from sqlmodel import Session
 
 from clv.store.tables import ScoringRun, scoring_runs_table
@@ -13,6 +14,32 @@ from clv.store.tables import ScoringRun, scoring_runs_table
 runs = scoring_runs_table
 # the current run: complete, and full (its customers' scores are stored); the one definition
 CURRENT = (runs.c.status == "complete", runs.c.kind == "full")
+
+
+@dataclass(frozen=True)
+class RunRef:
+    """The run an answer was read from. Every read model carries one, so a renderer's "as of"
+    cannot disagree with its rows."""
+
+    run_id: int
+    as_of: date
+    model: str
+    horizon_months: int
+    currency: str
+
+    @classmethod
+    def of(cls, run: ScoringRun) -> RunRef:
+        settings = run.details.get("settings") or {}
+        return cls(
+            run_id=int(run.id or 0),
+            as_of=run.as_of,
+            model=run.model,
+            horizon_months=int(settings.get("horizon_months", 12)),
+            currency=str(settings.get("currency", "USD")),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "model": self.model}
 
 
 class NoScoresError(LookupError):
@@ -32,9 +59,19 @@ def current_run(session: Session) -> ScoringRun:
     return run
 
 
+def current_ref(session: Session) -> RunRef:
+    """The current run, as read models carry it (NoScoresError before the first one)."""
+    return RunRef.of(current_run(session))
+
+
+def current_run_id_query() -> ScalarSelect[int]:
+    """The current run's id as a subquery, for reads that need it in the same statement."""
+    return select(func.max(runs.c.id)).where(*CURRENT).scalar_subquery()
+
+
 def current_run_id(connection: Connection | Session) -> int | None:
     """The id of the current run (see `current_run`), or None before the first one."""
-    found = connection.execute(select(func.max(runs.c.id)).where(*CURRENT)).scalar()
+    found = connection.execute(select(current_run_id_query())).scalar()
     return int(found) if found is not None else None
 
 

@@ -1,8 +1,12 @@
-"""Who may be contacted now: consent first, then the cooldown since the last claimed contact.
+"""Who may be contacted now, decided by one function, `decide`.
 
-This is the read side, for showing a button or a reason (the digest asks for ~10 customers at
-once: two primary-key lookups). The decision that counts is the atomic claim in
-`clv.outreach.service`; this only predicts it.
+The rule, in order: the customer must be known; must not have opted out (consent always comes
+first); must be dormant in the current scores (outreach is for customers slipping away); must
+have an email address when the backend sends email; and must not be in the cooldown since
+their last claimed contact. The customer card, the dormant list, the digest and the send
+service all ask `decide` (through `outreach_eligibility` or directly) and show its reason.
+The decision that counts for the cooldown is the atomic claim in `clv.outreach.service`:
+there `decide` is asked without the contact, and the claim decides the rest.
 """
 
 from __future__ import annotations
@@ -10,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run_id
+from clv.insights.runs import current_run_id_query
+from clv.settings import Settings
 from clv.store.tables import customer_scores_table as scores
 from clv.store.tables import customers_table as customers
 from clv.store.tables import outreach_contacts_table as contacts
@@ -25,33 +31,21 @@ NO_EMAIL = "no email address"
 UNKNOWN = "unknown customer"
 NOT_DORMANT = "not dormant in the current scores (outreach is for customers slipping away)"
 NOT_SCORED = "not in the current scores"
+EMAIL_BACKENDS = frozenset({"smtp"})  # the backends that need an address to send
 
-
-def target_reason(connection: Connection, customer_id: int) -> str | None:
-    """Why `customer_id` is not an outreach target now; None when they are: dormant in the
-    current run. Decided on the server for every click, whatever the button said."""
-    run_id = current_run_id(connection)
-    dormant = connection.execute(
-        select(scores.c.dormant).where(
-            scores.c.run_id == run_id, scores.c.customer_id == customer_id
-        )
-    ).scalar()
-    if dormant is None:
-        return NOT_SCORED
-    return None if dormant else NOT_DORMANT
+Code = Literal["unknown", "opted_out", "not_scored", "not_dormant", "no_email", "cooldown"]
 
 
 @dataclass(frozen=True)
-class Eligibility:
-    """Whether a customer may be contacted now, why not, and their last claimed contact."""
+class OutreachRules:
+    """What the decision depends on besides the customer: the cooldown and the backend."""
 
-    customer_id: int
-    eligible: bool
-    reason: str | None  # plain text, no markup; None when eligible
-    last_status: str | None = None  # claimed | sent (the contact holding the cooldown)
-    last_by: str | None = None
-    last_at: datetime | None = None
-    next_possible: date | None = None
+    cooldown_days: int
+    require_email: bool
+
+    @classmethod
+    def of(cls, settings: Settings) -> OutreachRules:
+        return cls(settings.outreach_cooldown_days, settings.outreach_backend in EMAIL_BACKENDS)
 
 
 @dataclass(frozen=True)
@@ -64,45 +58,100 @@ class LastContact:
     message_id: str | None
 
 
+@dataclass(frozen=True)
+class Eligibility:
+    """Whether a customer may be contacted now, why not, and their last claimed contact."""
+
+    customer_id: int
+    eligible: bool
+    reason: str | None  # plain text, no markup; None when eligible
+    code: Code | None = None  # which rule said no
+    last_status: str | None = None  # claimed | sent (the contact holding the cooldown)
+    last_by: str | None = None
+    last_at: datetime | None = None
+    next_possible: date | None = None
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.code == "cooldown"
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    """What `decide` needs to know of a customer (None: the store does not know them)."""
+
+    opted_out: bool
+    email: str | None
+    dormant: bool | None  # None: not in the current scores
+
+
+def decide(
+    customer_id: int,
+    facts: CustomerFacts | None,
+    contact: LastContact | None,
+    *,
+    rules: OutreachRules,
+    now: datetime,
+) -> Eligibility:
+    """The one decision: see the module docstring for the order of the rules."""
+    status, by, at = (contact.status, contact.by, contact.at) if contact else (None, None, None)
+    refusal = _refusal(facts, rules)
+    if refusal is not None:
+        code, reason = refusal
+        return Eligibility(customer_id, False, reason, code, status, by, at)
+    if contact is None or contact.claimed_at <= now - timedelta(days=rules.cooldown_days):
+        return Eligibility(customer_id, True, None, None, status, by, at)
+    reason = cooldown_reason(contact, cooldown_days=rules.cooldown_days, now=now)
+    nxt = next_possible(contact, cooldown_days=rules.cooldown_days, now=now)
+    return Eligibility(customer_id, False, reason, "cooldown", status, by, at, nxt)
+
+
+def _refusal(facts: CustomerFacts | None, rules: OutreachRules) -> tuple[Code, str] | None:
+    if facts is None:
+        return "unknown", UNKNOWN
+    if facts.opted_out:
+        return "opted_out", OPTED_OUT
+    if facts.dormant is None:
+        return "not_scored", NOT_SCORED
+    if not facts.dormant:
+        return "not_dormant", NOT_DORMANT
+    if rules.require_email and not (facts.email or "").strip():
+        return "no_email", NO_EMAIL
+    return None
+
+
+def customer_facts(
+    session_or_connection: Session | Connection, customer_ids: Sequence[int]
+) -> dict[int, CustomerFacts]:
+    """Consent, email and dormancy in the current run of each known customer of `ids`."""
+    run_id = current_run_id_query()
+    query = (
+        select(customers.c.id, customers.c.opted_out, customers.c.email, scores.c.dormant)
+        .select_from(customers)
+        .outerjoin(scores, (scores.c.customer_id == customers.c.id) & (scores.c.run_id == run_id))
+        .where(customers.c.id.in_(list(customer_ids)))
+    )
+    return {
+        row.id: CustomerFacts(bool(row.opted_out), row.email, row.dormant)
+        for row in session_or_connection.execute(query)
+    }
+
+
 def outreach_eligibility(
     session_or_connection: Session | Connection,
     *,
     customer_ids: Sequence[int],
-    cooldown_days: int,
+    rules: OutreachRules,
     now: datetime,
-    require_email: bool = False,
 ) -> dict[int, Eligibility]:
-    """Eligibility of each of `customer_ids` at `now` (dates are in `now`'s time zone).
-
-    Customers the store does not know are returned as not eligible ("unknown customer").
-    `require_email` refuses customers without an email address (the smtp backend).
-    """
+    """`decide` for each of `customer_ids` at `now` (dates are in `now`'s time zone), with the
+    reads it needs done at once (two lookups for the digest's ten or so customers)."""
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
-    known = {
-        row.id: row
-        for row in session_or_connection.execute(
-            select(customers.c.id, customers.c.opted_out, customers.c.email).where(
-                customers.c.id.in_(ids)
-            )
-        )
-    }
+    facts = customer_facts(session_or_connection, ids)
     last = last_contacts(session_or_connection, customer_ids=ids)
-    result: dict[int, Eligibility] = {}
-    for customer_id in ids:
-        customer = known.get(customer_id)
-        contact = last.get(customer_id)
-        if customer is None:
-            result[customer_id] = Eligibility(customer_id, False, UNKNOWN)
-            continue
-        reason = None
-        if customer.opted_out:
-            reason = OPTED_OUT
-        elif require_email and not (customer.email or "").strip():
-            reason = NO_EMAIL
-        result[customer_id] = _with_contact(customer_id, reason, contact, cooldown_days, now)
-    return result
+    return {i: decide(i, facts.get(i), last.get(i), rules=rules, now=now) for i in ids}
 
 
 def last_contacts(
@@ -150,28 +199,3 @@ def cooldown_reason(contact: LastContact, *, cooldown_days: int, now: datetime) 
 
 def next_possible(contact: LastContact, *, cooldown_days: int, now: datetime) -> date:
     return (contact.claimed_at + timedelta(days=cooldown_days)).astimezone(now.tzinfo).date()
-
-
-def _with_contact(
-    customer_id: int,
-    reason: str | None,
-    contact: LastContact | None,
-    cooldown_days: int,
-    now: datetime,
-) -> Eligibility:
-    if contact is None:
-        return Eligibility(customer_id, reason is None, reason)
-    cooling = contact.claimed_at > now - timedelta(days=cooldown_days)
-    if reason is None and cooling:
-        reason = cooldown_reason(contact, cooldown_days=cooldown_days, now=now)
-    return Eligibility(
-        customer_id,
-        reason is None,
-        reason,
-        last_status=contact.status,
-        last_by=contact.by,
-        last_at=contact.at,
-        next_possible=next_possible(contact, cooldown_days=cooldown_days, now=now)
-        if cooling
-        else None,
-    )

@@ -28,12 +28,14 @@ from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_c
 from clv.outreach.message import OutreachBackend, OutreachMessage
 from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
 from clv.outreach.policy import (
-    NO_EMAIL,
-    OPTED_OUT,
+    UNKNOWN,
+    Code,
     LastContact,
+    OutreachRules,
     cooldown_reason,
+    customer_facts,
+    decide,
     last_contacts,
-    target_reason,
 )
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
@@ -50,6 +52,14 @@ OutreachStatus = Literal[
     "failed",
     "unknown_customer",
 ]
+REFUSALS: dict[Code, OutreachStatus] = {
+    "unknown": "unknown_customer",
+    "opted_out": "opted_out",
+    "not_scored": "not_dormant",
+    "not_dormant": "not_dormant",
+    "no_email": "no_address",
+    "cooldown": "already_contacted",
+}
 SENT_REASONS = {
     "log": "recorded only (OUTREACH_BACKEND=log): nothing was sent",
     "smtp": "sent by email",
@@ -116,24 +126,21 @@ def _claim(
 ) -> OutreachMessage | OutreachResult:
     """Insert the audit row and win the cooldown claim, or record why not."""
     customer = connection.execute(
-        select(
-            customers.c.external_id, customers.c.email, customers.c.name, customers.c.opted_out
-        ).where(customers.c.id == request.customer_id)
+        select(customers.c.external_id, customers.c.email, customers.c.name).where(
+            customers.c.id == request.customer_id
+        )
     ).first()
     if customer is None:
-        return _result(request, "unknown_customer", None, reason="unknown customer")
+        return _result(request, "unknown_customer", None, reason=UNKNOWN)
     key: str = customer.external_id
-    if customer.opted_out:
-        _audit(connection, backend, request, status="refused", reason=OPTED_OUT)
-        return _result(request, "opted_out", key, reason=OPTED_OUT)
+    # consent, target and address: the rule every button follows, asked again for every click
+    rules = OutreachRules(settings.outreach_cooldown_days, backend.needs_email)
+    facts = customer_facts(connection, [request.customer_id]).get(request.customer_id)
+    verdict = decide(request.customer_id, facts, None, rules=rules, now=request.now)
+    if not verdict.eligible and verdict.code is not None:
+        _audit(connection, backend, request, status="refused", reason=verdict.reason)
+        return _result(request, REFUSALS[verdict.code], key, reason=verdict.reason or "")
     email = (customer.email or "").strip() or None
-    if backend.needs_email and email is None:
-        _audit(connection, backend, request, status="refused", reason=NO_EMAIL)
-        return _result(request, "no_address", key, reason=NO_EMAIL)
-    not_a_target = target_reason(connection, request.customer_id)
-    if not_a_target is not None:  # the button may be old: the current scores decide
-        _audit(connection, backend, request, status="refused", reason=not_a_target)
-        return _result(request, "not_dormant", key, reason=not_a_target)
 
     outreach_id = _audit(connection, backend, request, status="claimed")
     cooldown_days = settings.outreach_cooldown_days

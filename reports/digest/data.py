@@ -18,7 +18,7 @@ from sqlmodel import Session
 from clv.insights import dormant_customers, weekly_runs
 from clv.insights.runs import NoScoresError
 from clv.outreach import OutreachOutcome, outreach_eligibility, outreach_outcomes
-from clv.outreach.policy import NO_EMAIL, OPTED_OUT
+from clv.outreach.policy import OutreachRules
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
@@ -256,17 +256,14 @@ def _model(run: ScoringRun, *, stale_for: date | None) -> ModelHealth:
 def _dormant(session: Session, settings: Settings, now: datetime) -> list[DormantRow]:
     ranked = dormant_customers(session, limit=settings.digest_dormant_limit)
     eligibility = outreach_eligibility(
-        session,
-        customer_ids=[r.store_id for r in ranked],
-        cooldown_days=settings.outreach_cooldown_days,
+        session, customer_ids=[r.store_id for r in ranked], rules=OutreachRules.of(settings),
         now=now,
-        require_email=settings.outreach_backend == "smtp",
-    )
+    )  # fmt: skip
     rows = []
     for r in ranked:
         verdict = eligibility[r.store_id]
         # the policy's reason says why there is no button; a cooldown is also said with who
-        cooldown = verdict.next_possible is not None and verdict.reason not in (OPTED_OUT, NO_EMAIL)
+        cooldown = verdict.in_cooldown
         rows.append(
             DormantRow(
                 customer_id=r.store_id,

@@ -9,9 +9,12 @@ from sqlalchemy import Engine, event
 from sqlmodel import Session
 
 from clv.outreach import outreach_eligibility, request_outreach
+from clv.outreach.policy import OutreachRules
 from clv.settings import Settings
 from clv.store.tables import customers_table
 from tests.outreach.conftest import NOW, add_customer, sqlite_only
+
+RULES = OutreachRules(cooldown_days=30, require_email=False)
 
 
 def test_eligibility_of_many_customers_in_two_queries(engine: Engine, settings: Settings) -> None:
@@ -33,8 +36,8 @@ def test_eligibility_of_many_customers_in_two_queries(engine: Engine, settings: 
     event.listen(engine, "before_cursor_execute", count)
     with Session(engine) as session:
         result = outreach_eligibility(
-            session, customer_ids=ids, cooldown_days=30, now=NOW + timedelta(days=3),
-            require_email=True,
+            session, customer_ids=ids, rules=OutreachRules(30, require_email=True),
+            now=NOW + timedelta(days=3),
         )  # fmt: skip
     event.remove(engine, "before_cursor_execute", count)
 
@@ -61,11 +64,11 @@ def test_opted_out_reason_wins_over_cooldown(engine: Engine, settings: Settings)
     request_outreach(engine, settings, customer_id=customer, requested_by="U1", now=NOW)
 
     with Session(engine) as session:
-        before = outreach_eligibility(session, customer_ids=[customer], cooldown_days=30, now=NOW)
+        before = outreach_eligibility(session, customer_ids=[customer], rules=RULES, now=NOW)
     with engine.begin() as connection:
         connection.execute(customers_table.update().values(opted_out=True))
     with engine.connect() as connection:
-        after = outreach_eligibility(connection, customer_ids=[customer], cooldown_days=30, now=NOW)
+        after = outreach_eligibility(connection, customer_ids=[customer], rules=RULES, now=NOW)
 
     assert before[customer].eligible is False
     assert after[customer].reason == "opted out of marketing"
@@ -74,4 +77,4 @@ def test_opted_out_reason_wins_over_cooldown(engine: Engine, settings: Settings)
 @sqlite_only
 def test_no_customers_no_queries(engine: Engine) -> None:
     with Session(engine) as session:
-        assert outreach_eligibility(session, customer_ids=[], cooldown_days=30, now=NOW) == {}
+        assert outreach_eligibility(session, customer_ids=[], rules=RULES, now=NOW) == {}

@@ -14,6 +14,7 @@ from clv.outreach import (
     outreach_eligibility,
     request_outreach,
 )
+from clv.outreach.policy import OutreachRules
 from clv.outreach.smtp import render_reengagement, time_since
 from clv.settings import Settings
 from clv.store.tables import outreach_contacts_table, outreach_table
@@ -107,7 +108,7 @@ def test_smtp_down_fails_restores_the_claim_and_a_retry_sends(
     with engine.connect() as connection:
         held = connection.execute(select(outreach_contacts_table)).one()
         verdict = outreach_eligibility(
-            connection, customer_ids=[customer], cooldown_days=30, now=NOW
+            connection, customer_ids=[customer], rules=OutreachRules(30, False), now=NOW
         )[customer]
     assert (held.outreach_id, held.claimed_at) == (earlier.outreach_id, NOW - timedelta(days=45))
     assert verdict.eligible
