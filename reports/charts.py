@@ -1,4 +1,8 @@
-"""The digest's chart: weeks of customer equity and mean CLV, as a PNG (matplotlib, no display)."""
+"""The digest's chart: weeks of customer equity and mean CLV, as a PNG (matplotlib, no display).
+
+Both value axes start at zero, so a 2 % drift looks like a 2 % drift, not a collapse; the
+title says how many weeks it shows, as the digest's text does.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +28,8 @@ def render_trend_chart(
     *,
     currency: str,
 ) -> bytes:
-    """A 1200x600 PNG: customer equity (bars, left axis) and mean CLV (line, right axis)."""
+    """A 1200x600 PNG: customer equity (bars, left axis) and mean CLV (line, right axis),
+    both axes from zero."""
     # imported here: matplotlib costs a second at start-up, and only the digest draws
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
@@ -43,6 +48,9 @@ def render_trend_chart(
         positions, mean_clv, color=MEAN_COLOUR, marker="o", linewidth=2, label="Mean CLV"
     )
     mean_axis.set_ylabel(f"Mean CLV ({currency})")  # the default ticks keep its decimals
+    for value_axis, values in ((axis, equity), (mean_axis, mean_clv)):
+        top = max([0.0, *values])
+        value_axis.set_ylim(0.0, top * 1.15 if top > 0 else 1.0)  # room for the legend
     mean_axis.spines[["top"]].set_visible(False)
     handles = axis.get_legend_handles_labels()[0] + mean_axis.get_legend_handles_labels()[0]
     figure.legend(handles=handles, loc="upper right", ncol=2, fontsize=8, frameon=False)

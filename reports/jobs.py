@@ -15,12 +15,15 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
+from clv.insights.runs import NoScoresError
 from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
+from clv.store import read_snapshot
 from clv.store.tables import digest_posts_table
 from reports.digest.claims import is_unfinished
+from reports.digest.data import digest_week_end
 from reports.digest.publish import PostOutcome, digest_client, publish_digest
-from reports.schedule import last_complete_week_end, score_as_of
+from reports.schedule import score_as_of
 
 log = logging.getLogger("clvbot.jobs")
 
@@ -70,7 +73,7 @@ def score_job() -> None:
 
 
 def digest_job() -> PostOutcome | None:
-    """Post last week's digest to DIGEST_CHANNEL, once."""
+    """Post the digest's week (`reports.schedule.digest_week`) to DIGEST_CHANNEL, once."""
     return run_digest(current_context())
 
 
@@ -81,22 +84,30 @@ def run_digest(ctx: JobContext) -> PostOutcome | None:
         log.info("DIGEST_CHANNEL is not set: no digest posted")
         return None
     now = ctx.clock()
-    week = last_complete_week_end(now, ctx.settings.tzinfo)
-    outcome = publish_digest(
-        ctx.engine, ctx.settings, ctx.slack(), channel=channel, week_end=week, now=now
+    # the week is the one the preview names: publish_digest asks the same rule at `now`
+    outcome = publish_digest(ctx.engine, ctx.settings, ctx.slack(), channel=channel, now=now)
+    log.info(
+        "digest of week %s to %s: %s (%s)",
+        outcome.week_end,
+        channel,
+        outcome.status,
+        outcome.detail,
     )
-    log.info("digest of week %s to %s: %s (%s)", week, channel, outcome.status, outcome.detail)
     return outcome
 
 
 def digest_retry_job() -> PostOutcome | None:
-    """Finish last week's digest if an attempt failed or died mid-way (see `publish`)."""
+    """Finish the digest's week if an attempt failed or died mid-way (see `publish`)."""
     ctx = current_context()
     channel = ctx.settings.digest_channel
     if not channel:
         return None
     now = ctx.clock()
-    week = last_complete_week_end(now, ctx.settings.tzinfo)
+    try:
+        with read_snapshot(ctx.engine) as session:
+            week = digest_week_end(session, ctx.settings, now=now)
+    except NoScoresError:  # no week to post: nothing was attempted either
+        return None
     posts = digest_posts_table
     with ctx.engine.connect() as connection:
         row = connection.execute(

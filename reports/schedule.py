@@ -1,6 +1,8 @@
 """The scheduler's time logic, pure: which week a digest is about, which day a re-score is as of.
 
-Weeks run Monday to Sunday in the shop's time zone (`TIMEZONE`), as in the scoring history.
+Weeks run Monday to Sunday in the shop's time zone (`TIMEZONE`), as in the scoring history. The
+digest's week is decided by `digest_week` alone: the preview, `--send`, the sandbox's button
+and the scheduler all ask it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,22 @@ def last_complete_week_end(now: datetime, zone: tzinfo) -> date:
     today = now.astimezone(zone).date()
     days_back = (today.weekday() + 1) % 7 or 7  # Monday: 1 (yesterday); Sunday: 7
     return today - timedelta(days=days_back)
+
+
+def week_end_on_or_before(day: date) -> date:
+    """The last Sunday on or before `day` (the day itself on a Sunday)."""
+    return day - timedelta(days=(day.weekday() + 1) % 7)
+
+
+def digest_week(now: datetime, zone: tzinfo, *, newest_scored: date) -> date:
+    """The week the digest is about: the last complete week in `zone` (ended before today)
+    whose end is also on or before `newest_scored`, the newest day the scores are as of.
+
+    So the digest never names a week its scores do not reach: scored as of Tuesday 1 Dec, on
+    that Tuesday, it is the week ending Sunday 29 Nov; scored as of Saturday, on the Monday
+    after, the week before that.
+    """
+    return min(last_complete_week_end(now, zone), week_end_on_or_before(newest_scored))
 
 
 def score_as_of(now: datetime, zone: tzinfo) -> date:

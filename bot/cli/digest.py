@@ -25,7 +25,10 @@ def digest(
     ),
     channel: str | None = typer.Option(None, "--channel", help="Channel (default DIGEST_CHANNEL)."),
     week: str | None = typer.Option(
-        None, "--week", help="Week end YYYY-MM-DD (default: the newest scored week)."
+        None,
+        "--week",
+        help="Week end, a Sunday, YYYY-MM-DD (default: the last complete week, on or before "
+        "the newest scores).",
     ),
     force: bool = typer.Option(False, "--force", help="With --send: post even if already posted."),
 ) -> None:
@@ -72,7 +75,7 @@ def digest(
     )
     if outcome.status == "already_posted":
         out.print("use --force to post it again", markup=False)
-    if outcome.status == "failed":
+    if outcome.status in ("failed", "no_scores"):
         raise typer.Exit(1)
 
 
@@ -80,6 +83,9 @@ def _week(value: str | None) -> date | None:
     if value is None:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         fail(f"--week must be a date such as 2024-06-30, not {value!r}")
+    if day.weekday() != 6:
+        fail(f"--week must be a week end (a Sunday), not {day:%A} {day}")
+    return day

@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlmodel import Session
 
 from bot.cli.context import load_settings, open_store, out, user_errors
-from bot.cli.render import print_customer, print_group, ranked_table
+from bot.cli.render import print_customer, print_group, print_model, ranked_table
 from clv.formatting import money, percent, signed
 from clv.insights import (
     NoScoresError,
@@ -116,34 +116,9 @@ def model(json_output: bool = JSON) -> None:
     """The current run's models: parameters, standard errors, fit, holdout check, warnings."""
     status, _ = _read(model_status)
     if json_output:
-        _json(status)
-        return
-    tm, holdout = status["transactions_model"], status["holdout"]
-    out.print(
-        f"as of {status['as_of']} (fitted {status['fitted_at']}), {status['buyers']:,} "
-        f"buyers of {status['customers']:,} customers",
-        markup=False,
-    )
-    for key in ("transactions_model", "spend_model"):
-        m = status[key]
-        params = ", ".join(
-            f"{k} = {v:.4g} (± {m.get('standard_errors', {}).get(k, float('nan')):.2g})"
-            for k, v in m.get("params", {}).items()
-        )
-        out.print(f"{m.get('name')}: {params or 'not fitted'}", markup=False)
-    if tm.get("log_likelihood") is not None:
-        out.print(f"log-likelihood {tm['log_likelihood']:.1f} (time unit: {status['time_unit']})")
-    if holdout:
-        out.print(
-            f"holdout {holdout['calibration_end']}..{holdout['holdout_end']}: predicted "
-            f"{holdout['predicted_repeat_purchases']:,.0f} repeat purchases, actual "
-            f"{holdout['actual_repeat_purchases']:,.0f}",
-            markup=False,
-        )
-    for warning in status["warnings"]:
-        out.print(f"warning: {warning}", markup=False)
-    if status["failed_since"]:
-        out.print(f"the last scoring run failed: {status['failed_since']['error']}", markup=False)
+        _json(status.as_dict())
+    else:
+        print_model(status)
 
 
 def trends(

@@ -7,6 +7,8 @@ from rich.table import Table
 from bot.cli.context import out
 from clv.formatting import money, percent, signed, sparkline
 from clv.insights import CustomerView, GroupSummary, RankedCustomer
+from clv.insights.model import ModelStatus
+from clv.scoring.details import ModelReport
 from clv.settings import Settings
 
 
@@ -88,3 +90,38 @@ def ranked_table(rows: list[RankedCustomer], currency: str, *, stake: bool) -> T
             (r.dormant_reason or "") if stake else r.stage,
         )
     return table
+
+
+def print_model(status: ModelStatus) -> None:
+    """`clvbot model`: the current run's models with every parameter, the holdout check."""
+    lines = [
+        f"as of {status.run.as_of} (run {status.run.run_id}, fitted "
+        f"{status.fitted_at:%Y-%m-%d %H:%M} UTC), {status.buyers:,} buyers of "
+        f"{status.customers:,} customers"
+        if status.fitted_at
+        else f"as of {status.run.as_of} (run {status.run.run_id})",
+        _model_line(status.transactions_model),
+        _model_line(status.spend_model),
+    ]
+    log_likelihood = status.transactions_model.log_likelihood
+    if log_likelihood is not None:
+        lines.append(f"log-likelihood {log_likelihood:.1f} (time unit: {status.time_unit})")
+    lines.append(f"holdout check: {status.holdout_summary}")
+    lines += [f"warning: {warning}" for warning in status.warnings]
+    if status.failed_since:
+        lines.append(f"the last scoring run failed: {status.failed_since.error}")
+    for line in lines:
+        out.print(line, markup=False)
+
+
+def _model_line(report: ModelReport) -> str:
+    if not report.fitted:
+        return f"{report.name}: not fitted"
+    errors = report.standard_errors
+
+    def error(key: str) -> str:
+        value = errors.get(key)
+        return "n/a" if value is None else f"{value:.2g}"
+
+    params = ", ".join(f"{k} = {v:.4g} (± {error(k)})" for k, v in report.params.items())
+    return f"{report.name}: {params}"

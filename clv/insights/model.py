@@ -2,19 +2,83 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run
+from clv.insights.runs import RunRef, current_run
+from clv.scoring.details import ModelReport, RunDetails, RunSettings
+from clv.scoring.holdout import HoldoutCheck, holdout_sentence
 from clv.store.tables import ScoringRun, scoring_runs_table
 
 
-def model_status(session: Session) -> dict[str, Any]:
-    """What `clvbot model --json` prints; keys as documented in the README."""
+@dataclass(frozen=True)
+class FailedRun:
+    """A run since the current one that failed, or whose process died."""
+
+    as_of: date
+    error: str | None
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    """The current run's models, holdout check and warnings (what `/clv model` and `clvbot
+    model` show), carrying the run they were read from."""
+
+    run: RunRef
+    fitted_at: datetime | None
+    time_unit: str
+    transactions_model: ModelReport
+    spend_model: ModelReport
+    holdout: HoldoutCheck | None
+    warnings: tuple[str, ...]
+    settings: RunSettings
+    lifespan_years: float | None
+    customers: int
+    buyers: int
+    customer_equity: float
+    failed_since: FailedRun | None
+
+    @property
+    def holdout_summary(self) -> str:
+        """The holdout check in words, as every surface says it."""
+        return holdout_sentence(self.holdout)
+
+    def as_dict(self) -> dict[str, Any]:
+        """For `clvbot model --json`: the keys the README documents (and `run`)."""
+        holdout = None if self.holdout is None else self.holdout.to_json()
+        if holdout is not None:
+            holdout["summary"] = self.holdout_summary
+        failed = self.failed_since
+        failure = (
+            None if failed is None else {"as_of": failed.as_of.isoformat(), "error": failed.error}
+        )
+        return {
+            "run": self.run.as_dict(),
+            "run_id": self.run.run_id,
+            "as_of": self.run.as_of.isoformat(),
+            "fitted_at": self.fitted_at.isoformat() if self.fitted_at else None,
+            "time_unit": self.time_unit,
+            "transactions_model": self.transactions_model.to_json(),
+            "spend_model": self.spend_model.to_json(),
+            "holdout": holdout,
+            "warnings": list(self.warnings),
+            "settings": self.settings.to_json(),
+            "lifespan_years": self.lifespan_years,
+            "customers": self.customers,
+            "buyers": self.buyers,
+            "customer_equity": self.customer_equity,
+            "failed_since": failure,
+        }
+
+
+def model_status(session: Session) -> ModelStatus:
+    """The current run's model status (NoScoresError before the first run)."""
     run = current_run(session)
-    details = run.details
+    details = RunDetails.from_json(run.details)
     runs = scoring_runs_table
     # a run since the current one that failed, or whose process died, backfill runs included
     latest_failure: ScoringRun | None = (
@@ -27,23 +91,22 @@ def model_status(session: Session) -> dict[str, Any]:
         .scalars()
         .first()
     )
-    return {
-        "run_id": run.id,
-        "as_of": run.as_of.isoformat(),
-        "fitted_at": run.finished_at.isoformat() if run.finished_at else None,
-        "time_unit": details.get("time_unit", "days"),
-        "transactions_model": details.get("transactions_model", {}),
-        "spend_model": details.get("spend_model", {}),
-        "holdout": details.get("holdout"),
-        "warnings": details.get("warnings", []),
-        "settings": details.get("settings", {}),
-        "lifespan_years": details.get("lifespan_years"),
-        "customers": run.n_customers,
-        "buyers": run.n_buyers,
-        "customer_equity": run.customer_equity,
-        "failed_since": (
-            {"as_of": latest_failure.as_of.isoformat(), "error": latest_failure.error}
-            if latest_failure
-            else None
+    return ModelStatus(
+        run=RunRef.of(run),
+        fitted_at=run.finished_at,
+        time_unit=details.time_unit,
+        transactions_model=details.transactions_model,
+        spend_model=details.spend_model,
+        holdout=details.holdout,
+        warnings=details.warnings,
+        settings=details.settings,
+        lifespan_years=details.lifespan_years,
+        customers=run.n_customers,
+        buyers=run.n_buyers,
+        customer_equity=run.customer_equity,
+        failed_since=(
+            None
+            if latest_failure is None
+            else FailedRun(latest_failure.as_of, latest_failure.error)
         ),
-    }
+    )

@@ -8,6 +8,7 @@ largest single rises and falls, and the counts of customers who moved between RF
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +20,76 @@ from sqlalchemy import Connection, select
 from clv.store.tables import customer_weekly_table
 
 weekly = customer_weekly_table
+
+
+@dataclass(frozen=True)
+class Mover:
+    customer_id: int  # the store's id
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class Migration:
+    source: str
+    target: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class WeekChanges:
+    """What changed from the previous week's point to this run: the drivers of the equity
+    change (new customers, customers who went dormant, everyone else), the largest rises and
+    falls of predicted CLV, and the moves between RFM segments (largest first)."""
+
+    previous_week_end: date  # the history point compared with
+    new_customers: int
+    new_customers_clv: float
+    went_dormant: int
+    went_dormant_change: float
+    others_change: float
+    rises: tuple[Mover, ...]
+    falls: tuple[Mover, ...]
+    migrations: tuple[Migration, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "previous_week_end": self.previous_week_end.isoformat(),
+            "new_customers": self.new_customers,
+            "new_customers_clv": self.new_customers_clv,
+            "went_dormant": self.went_dormant,
+            "went_dormant_change": self.went_dormant_change,
+            "others_change": self.others_change,
+            "rises": [vars(m) for m in self.rises],
+            "falls": [vars(m) for m in self.falls],
+            "migrations": [
+                {"from": m.source, "to": m.target, "customers": m.customers}
+                for m in self.migrations
+            ],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WeekChanges:
+        def movers(key: str) -> tuple[Mover, ...]:
+            return tuple(
+                Mover(int(m["customer_id"]), float(m["before"]), float(m["after"]))
+                for m in data[key]
+            )
+
+        return cls(
+            previous_week_end=date.fromisoformat(data["previous_week_end"]),
+            new_customers=int(data["new_customers"]),
+            new_customers_clv=float(data["new_customers_clv"]),
+            went_dormant=int(data["went_dormant"]),
+            went_dormant_change=float(data["went_dormant_change"]),
+            others_change=float(data["others_change"]),
+            rises=movers("rises"),
+            falls=movers("falls"),
+            migrations=tuple(
+                Migration(str(m["from"]), str(m["to"]), int(m["customers"]))
+                for m in data["migrations"]
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -67,8 +138,8 @@ def read_week(connection: Connection, week_end: date) -> WeekScores | None:
 
 def week_changes(
     before: WeekScores, after: WeekScores, *, previous_week_end: date, limit: int = 5
-) -> dict[str, Any]:
-    """The change from `before` to `after` (JSON-ready; customer ids are store ids)."""
+) -> WeekChanges:
+    """The change from `before` (the point of `previous_week_end`) to `after`."""
     if before.customer_id.size == 0:
         before = WeekScores.of(np.zeros(1, np.int64) - 1, np.zeros(1), np.array([""]), np.zeros(1))
     position = np.minimum(
@@ -83,17 +154,17 @@ def week_changes(
     # customers who left the history (e.g. deleted) take their whole previous CLV with them
     gone = np.ones(before.customer_id.size, dtype=bool)
     gone[position[known]] = False
-    return {
-        "previous_week_end": previous_week_end.isoformat(),
-        "new_customers": int((~known).sum()),
-        "new_customers_clv": float(change[~known].sum()),
-        "went_dormant": int(went_dormant.sum()),
-        "went_dormant_change": float(change[went_dormant].sum()),
-        "others_change": float(change[others].sum() - before.predicted_clv[gone].sum()),
-        "rises": _movers(after, old_clv, change, known, limit, rising=True),
-        "falls": _movers(after, old_clv, change, known, limit, rising=False),
-        "migrations": _migrations(before.segment[position[known]], after.segment[known]),
-    }
+    return WeekChanges(
+        previous_week_end=previous_week_end,
+        new_customers=int((~known).sum()),
+        new_customers_clv=float(change[~known].sum()),
+        went_dormant=int(went_dormant.sum()),
+        went_dormant_change=float(change[went_dormant].sum()),
+        others_change=float(change[others].sum() - before.predicted_clv[gone].sum()),
+        rises=_movers(after, old_clv, change, known, limit, rising=True),
+        falls=_movers(after, old_clv, change, known, limit, rising=False),
+        migrations=_migrations(before.segment[position[known]], after.segment[known]),
+    )
 
 
 def _movers(
@@ -104,36 +175,31 @@ def _movers(
     limit: int,
     *,
     rising: bool,
-) -> list[dict[str, Any]]:
+) -> tuple[Mover, ...]:
     candidates = np.flatnonzero(known & ((change > 0) if rising else (change < 0)))
     if candidates.size == 0:
-        return []
+        return ()
     key = -change[candidates] if rising else change[candidates]
     if candidates.size > limit:
         keep = np.argpartition(key, limit - 1)[:limit]
         candidates, key = candidates[keep], key[keep]
     ordered = candidates[np.lexsort((after.customer_id[candidates], key))]
-    return [
-        {
-            "customer_id": int(after.customer_id[i]),
-            "before": float(old_clv[i]),
-            "after": float(after.predicted_clv[i]),
-        }
+    return tuple(
+        Mover(int(after.customer_id[i]), float(old_clv[i]), float(after.predicted_clv[i]))
         for i in ordered
-    ]
+    )
 
 
-def _migrations(old: NDArray[np.object_], new: NDArray[np.object_]) -> list[dict[str, Any]]:
+def _migrations(old: NDArray[np.object_], new: NDArray[np.object_]) -> tuple[Migration, ...]:
     moved = old != new
     if not moved.any():
-        return []
+        return ()
     names, codes = np.unique(np.concatenate([old[moved], new[moved]]).astype(str),
                              return_inverse=True)  # fmt: skip
     n = int(moved.sum())
     pairs, counts = np.unique(codes[:n] * names.size + codes[n:], return_counts=True)
     rows = [
-        {"from": str(names[p // names.size]), "to": str(names[p % names.size]),
-         "customers": int(k)}
+        Migration(str(names[p // names.size]), str(names[p % names.size]), int(k))
         for p, k in zip(pairs.tolist(), counts.tolist(), strict=True)
-    ]  # fmt: skip
-    return sorted(rows, key=lambda row: (-row["customers"], row["from"], row["to"]))
+    ]
+    return tuple(sorted(rows, key=lambda row: (-row.customers, row.source, row.target)))

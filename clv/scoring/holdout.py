@@ -3,10 +3,17 @@
 Following Fader, Hardie & Lee (2005), section 4: fit on a calibration period, predict each
 customer's repeat purchases in the period after it, and compare with what they did, in total
 and by the number of repeat purchases made in calibration.
+
+One definition, decided here for every run (`holdout_period`) and computed once, when the run
+is scored; what it found is kept in the run's details, and every surface (`/clv model`,
+`clvbot model`, the digest) says it with `holdout_sentence`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
@@ -15,11 +22,102 @@ from clv.predictive import TransactionModel
 from clv.scoring.summary import CustomerSummary
 
 BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7)  # the last bucket is "7+"
+MAX_DAYS = 91  # the refitted check holds out at most the last 13 weeks...
+MIN_DAYS = 28  # ...and needs at least 4 of them; shorter holdouts are no check
+
+
+@dataclass(frozen=True)
+class HoldoutPeriod:
+    """The period a run's check holds out: (calibration_end, holdout_end]."""
+
+    calibration_end: date
+    holdout_end: date
+    after_as_of: bool  # the real orders after the run's day (a calibration run, as FHL)
+
+
+def holdout_period(as_of: date, first_order: date | None, last_order: date | None) -> HoldoutPeriod:
+    """The holdout of a run scored as of `as_of` on orders from `first_order` to `last_order`.
+
+    Orders after `as_of` (scoring a calibration period) are the holdout, up to the last one.
+    Otherwise the last third of the history, at most `MAX_DAYS`, is held out and the model is
+    fitted again on what came before; with less than `MIN_DAYS` to hold out there is no check
+    (calibration_end == holdout_end).
+    """
+    if last_order is not None and last_order > as_of:
+        return HoldoutPeriod(as_of, last_order, after_as_of=True)
+    span = (as_of - first_order).days if first_order is not None else 0
+    days = min(MAX_DAYS, span // 3)
+    cutoff = as_of - timedelta(days=days if days >= MIN_DAYS else 0)
+    return HoldoutPeriod(cutoff, as_of, after_as_of=False)
+
+
+@dataclass(frozen=True)
+class FrequencyBucket:
+    frequency: str  # repeat purchases in calibration: "0" .. "6", "7+"
+    customers: int
+    predicted: float
+    actual: float
+
+
+@dataclass(frozen=True)
+class HoldoutCheck:
+    """Predicted vs actual repeat purchases of the buyers of the calibration period."""
+
+    calibration_end: date
+    holdout_end: date
+    holdout_days: int
+    customers: int
+    predicted_repeat_purchases: float
+    actual_repeat_purchases: float
+    relative_error: float | None  # (predicted - actual) / actual; None when actual is 0
+    mean_absolute_error: float | None
+    by_frequency: tuple[FrequencyBucket, ...]
+    fitted_on: int  # buyers the checked model was fitted on
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "calibration_end": self.calibration_end.isoformat(),
+            "holdout_end": self.holdout_end.isoformat(),
+            "holdout_days": self.holdout_days,
+            "customers": self.customers,
+            "predicted_repeat_purchases": self.predicted_repeat_purchases,
+            "actual_repeat_purchases": self.actual_repeat_purchases,
+            "relative_error": self.relative_error,
+            "mean_absolute_error": self.mean_absolute_error,
+            "by_frequency": [vars(bucket) for bucket in self.by_frequency],
+            "fitted_on": self.fitted_on,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HoldoutCheck:
+        return cls(
+            calibration_end=date.fromisoformat(data["calibration_end"]),
+            holdout_end=date.fromisoformat(data["holdout_end"]),
+            holdout_days=int(data["holdout_days"]),
+            customers=int(data["customers"]),
+            predicted_repeat_purchases=float(data["predicted_repeat_purchases"]),
+            actual_repeat_purchases=float(data["actual_repeat_purchases"]),
+            relative_error=_float_or_none(data["relative_error"]),
+            mean_absolute_error=_float_or_none(data["mean_absolute_error"]),
+            by_frequency=tuple(_bucket(b) for b in data["by_frequency"]),
+            fitted_on=int(data["fitted_on"]),
+        )
+
+
+def _bucket(data: Mapping[str, Any]) -> FrequencyBucket:
+    return FrequencyBucket(
+        str(data["frequency"]), int(data["customers"]), float(data["predicted"]),
+        float(data["actual"]),
+    )  # fmt: skip
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def holdout_check(
-    model: TransactionModel, calibration: CustomerSummary, full: CustomerSummary
-) -> dict[str, Any]:
+    model: TransactionModel, calibration: CustomerSummary, full: CustomerSummary, *, fitted_on: int
+) -> HoldoutCheck:
     """Predicted vs actual repeat purchases in (calibration.as_of, full.as_of]."""
     horizon = float((full.as_of - calibration.as_of).days)
     buyers = calibration.buyers
@@ -32,25 +130,47 @@ def holdout_check(
     buckets = []
     for low in BUCKETS:
         members = (x == low) if low < BUCKETS[-1] else (x >= low)
-        if not members.any():
-            continue
-        buckets.append(
-            {
-                "frequency": f"{low}+" if low == BUCKETS[-1] else str(low),
-                "customers": int(members.sum()),
-                "predicted": float(predicted[members].sum()),
-                "actual": float(actual[members].sum()),
-            }
-        )
-    error = (total_predicted - total_actual) / total_actual if total_actual else None
-    return {
-        "calibration_end": calibration.as_of.isoformat(),
-        "holdout_end": full.as_of.isoformat(),
-        "holdout_days": int(horizon),
-        "customers": int(buyers.sum()),
-        "predicted_repeat_purchases": total_predicted,
-        "actual_repeat_purchases": total_actual,
-        "relative_error": error,
-        "mean_absolute_error": float(np.abs(predicted - actual).mean()) if x.size else None,
-        "by_frequency": buckets,
-    }
+        if members.any():
+            buckets.append(
+                FrequencyBucket(
+                    f"{low}+" if low == BUCKETS[-1] else str(low),
+                    int(members.sum()),
+                    float(predicted[members].sum()),
+                    float(actual[members].sum()),
+                )
+            )
+    return HoldoutCheck(
+        calibration_end=calibration.as_of,
+        holdout_end=full.as_of,
+        holdout_days=int(horizon),
+        customers=int(buyers.sum()),
+        predicted_repeat_purchases=total_predicted,
+        actual_repeat_purchases=total_actual,
+        relative_error=(total_predicted - total_actual) / total_actual if total_actual else None,
+        mean_absolute_error=float(np.abs(predicted - actual).mean()) if x.size else None,
+        by_frequency=tuple(buckets),
+        fitted_on=fitted_on,
+    )
+
+
+def holdout_sentence(check: HoldoutCheck | None) -> str:
+    """The check in words, the one way every surface says it; the sign convention is in the
+    words: "under-predicted" when the model predicted fewer purchases than customers made.
+
+    '1998-03-31 → 1998-06-30: predicted 1,371 repeat purchases, actual 1,426: the model
+    under-predicted by 3.9%'
+    """
+    if check is None:
+        return "no holdout check in this run"
+    predicted, actual = check.predicted_repeat_purchases, check.actual_repeat_purchases
+    head = (
+        f"{check.calibration_end} → {check.holdout_end}: predicted {predicted:,.0f} repeat "
+        f"purchases, actual {actual:,.0f}"
+    )
+    error = check.relative_error
+    if error is None:
+        return f"{head}: no repeat purchases to compare with"
+    if round(abs(error), 3) == 0:
+        return f"{head}: the model predicted them to within 0.1%"
+    verb = "under-predicted" if error < 0 else "over-predicted"
+    return f"{head}: the model {verb} by {abs(error):.1%}"

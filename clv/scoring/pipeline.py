@@ -1,27 +1,30 @@
 """`clvbot score`: build summaries, fit, score, classify and store one complete run atomically.
 
 Readers always see the newest complete *full* run (the one whose customers' scores are
-stored); backfill runs add past weeks to the history and never replace it. A run records
-itself `running` when it starts, writes everything in one transaction and marks itself
-complete at the end of it, so until it commits readers see the previous run; a run that fails
-writes nothing but turning its row `failed` with the reason. One `score` call runs at a time
-per store (see `clv.scoring.lock`); the next one marks the runs of a call that died
-`interrupted`.
+stored); backfill runs add past weeks to the history and never replace it. Each run is stored
+under its own day and becomes its calendar week's history point (`clv.scoring.history`). A
+run records itself `running` when it starts, writes everything in one transaction and marks
+itself complete at the end of it, so until it commits readers see the previous run; a run
+that fails writes nothing but turning its row `failed` with the reason. One `score` call
+runs at a time per store (see `clv.scoring.lock`); the next one marks the runs of a call that
+died `interrupted`.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from clv.scoring.changes import WeekScores, read_week, week_changes
+from clv.scoring.changes import WeekChanges, WeekScores, read_week, week_changes
 from clv.scoring.classify import Classes, classify
-from clv.scoring.holdout import holdout_check
+from clv.scoring.details import ModelReport, RunDetails, RunSettings
+from clv.scoring.history import previous_point, take_week_point
+from clv.scoring.holdout import HoldoutCheck, holdout_check, holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
 from clv.scoring.predict import (
     MODEL_TITLES,
@@ -38,15 +41,13 @@ from clv.scoring.store import (
     write_run_rows,
 )
 from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, to_day
-from clv.scoring.weeks import previous_week_ends, week_end
+from clv.scoring.weeks import previous_week_ends
 from clv.settings import Settings
 from clv.store.tables import orders_table
 from clv.valuation import DEFAULT_LIFESPAN_YEARS, clv_to_cac, formula_clv, lifespan_from_churn
 
 MIN_CUSTOMERS = 500
 MIN_HISTORY_DAYS = 180
-HOLDOUT_MAX_DAYS = 91
-HOLDOUT_MIN_DAYS = 28
 HOLDOUT_FIT_SAMPLE = 250_000  # buyers the holdout model is fitted on, at most
 
 log = logging.getLogger("clvbot.scoring")
@@ -132,8 +133,9 @@ def _score_one(
 ) -> RunResult:
     started = now or datetime.now(UTC)
     clock = datetime.now(UTC)
+    # stored under its own day: a run as of a Tuesday is never "the week ending Sunday"
     run_id = start_run(
-        engine, as_of=as_of, week_end=week_end(as_of), model=model, kind=kind, started_at=started
+        engine, as_of=as_of, week_end=as_of, model=model, kind=kind, started_at=started
     )
     try:
         pair, future_holdout = _summaries(engine, as_of)
@@ -152,21 +154,12 @@ def _score_one(
         )
         details = _details(settings, summary, pair, predictions, model, future_holdout)
         values = _per_customer(settings, summary, pair, predictions, future_holdout)
-        changes = _changes_since_last_week(engine, as_of, summary, values)
-        if changes is not None:
-            details["changes"] = changes
-        with engine.begin() as connection:
-            write_run_rows(
-                connection,
-                run_id=run_id,
-                week_end=week_end(as_of),
-                summary=summary,
-                values=values,
-                details=details,
-                revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
-                write_customers=kind == "full",
-                history_weeks=settings.history_weeks,
-            )
+        details = replace(
+            details,
+            lifespan_years=values["lifespan_years"],
+            changes=_changes_since_last_week(engine, as_of, summary, values),
+        )
+        _write(engine, settings, run_id, kind, pair, summary, values, details, future_holdout)
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ScoringError) else f"{type(exc).__name__}: {exc}"
         record_failure(engine, run_id=run_id, reason=reason)
@@ -178,19 +171,48 @@ def _score_one(
         model,
         len(summary),
         float(np.nansum(clv)),
-        details["warnings"],
+        list(details.warnings),
         (datetime.now(UTC) - clock).total_seconds(),
     )
 
 
+def _write(
+    engine: Engine,
+    settings: Settings,
+    run_id: int,
+    kind: str,
+    pair: SummaryPair,
+    summary: CustomerSummary,
+    values: dict[str, Any],
+    details: RunDetails,
+    future_holdout: bool,
+) -> None:
+    """The run's results in one transaction: it becomes its week's point, under its own day."""
+    as_of = summary.as_of
+    with engine.begin() as connection:
+        take_week_point(connection, run_id=run_id, as_of=as_of)
+        write_run_rows(
+            connection,
+            run_id=run_id,
+            week_end=as_of,
+            summary=summary,
+            values=values,
+            details=details,
+            revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
+            write_customers=kind == "full",
+            history_weeks=settings.history_weeks,
+        )
+
+
 def _changes_since_last_week(
     engine: Engine, as_of: date, summary: CustomerSummary, values: dict[str, Any]
-) -> dict[str, Any] | None:
-    """Drivers, movers and migrations against the stored previous week (None: no such week)."""
-    previous = week_end(as_of) - timedelta(weeks=1)
+) -> WeekChanges | None:
+    """Drivers, movers and migrations against the previous calendar week's stored point
+    (None: no such point)."""
     with engine.connect() as connection:
-        before = read_week(connection, previous)
-    if before is None:
+        previous = previous_point(connection, as_of)
+        before = None if previous is None else read_week(connection, previous)
+    if previous is None or before is None:
         return None
     buyers = summary.buyers
     classes: Classes = values["classes"]
@@ -213,14 +235,13 @@ def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:
             select(select(func.min(day)).scalar_subquery(), select(func.max(day)).scalar_subquery())
         ).one()
     first, last = (date.fromisoformat(d) if isinstance(d, str) else d for d in (first, last))
-    if last is not None and last > as_of:
-        # orders after as_of exist: they are the holdout (the calibration/holdout split of
-        # Fader, Hardie & Lee 2005); everything else is computed as of as_of
-        return build_summaries(engine, end=last, cutoff=as_of, full_at=as_of), True
-    span = (as_of - first).days if first is not None else 0
-    holdout = min(HOLDOUT_MAX_DAYS, span // 3)
-    cutoff = as_of - timedelta(days=holdout if holdout >= HOLDOUT_MIN_DAYS else 0)
-    return build_summaries(engine, end=as_of, cutoff=cutoff, full_at=as_of), False
+    period = holdout_period(as_of, first, last)
+    # orders after as_of are the holdout (the calibration/holdout split of Fader, Hardie &
+    # Lee 2005); either way everything else is computed as of as_of
+    pair = build_summaries(
+        engine, end=period.holdout_end, cutoff=period.calibration_end, full_at=as_of
+    )
+    return pair, period.after_as_of
 
 
 def _per_customer(
@@ -302,7 +323,37 @@ def _details(
     predictions: Predictions,
     model: str,
     future_holdout: bool,
-) -> dict[str, Any]:
+) -> RunDetails:
+    """The run's record (without `changes` and `lifespan_years`, added once they are known)."""
+    warnings = _data_warnings(summary, pair, predictions)
+    try:
+        holdout = _holdout(pair, predictions, model, future_holdout)
+    except Exception as exc:  # a holdout that cannot be fitted is a warning, not a failure
+        holdout = None
+        warnings.append(f"holdout check not possible: {exc}")
+    reports = (model_report(predictions.transaction_model, MODEL_TITLES[model]),
+               model_report(predictions.spend_model, "Gamma-Gamma"))  # fmt: skip
+    return RunDetails(
+        transactions_model=replace(
+            ModelReport.from_json(reports[0]), key=model, n_customers=int(summary.buyers.sum())
+        ),
+        spend_model=ModelReport.from_json(reports[1]),
+        holdout=holdout,
+        warnings=tuple(warnings),
+        settings=RunSettings(
+            horizon_months=settings.clv_horizon_months,
+            annual_discount_rate=settings.clv_annual_discount_rate,
+            gross_margin=settings.gross_margin,
+            dormant_p_alive=settings.dormant_p_alive,
+            dormant_max_days=settings.dormant_max_days,
+            currency=settings.currency,
+        ),
+    )
+
+
+def _data_warnings(
+    summary: CustomerSummary, pair: SummaryPair, predictions: Predictions
+) -> list[str]:
     warnings = list(predictions.warnings)
     buyers = int(summary.buyers.sum())
     if buyers < MIN_CUSTOMERS:
@@ -316,44 +367,26 @@ def _details(
         warnings.append(f"only {history} days of order history (less than {MIN_HISTORY_DAYS})")
     if not (summary.frequency > 0).any():
         warnings.append("no repeat buyers: purchase rates cannot be estimated")
-    holdout: dict[str, Any] | None = None
+    return warnings
+
+
+def _holdout(
+    pair: SummaryPair, predictions: Predictions, model: str, future_holdout: bool
+) -> HoldoutCheck | None:
+    """The run's holdout check over the period `holdout_period` chose (None: no check)."""
     calibration, full = pair.at_cutoff, pair.at_end
-    if calibration.as_of < full.as_of and predictions.transaction_model is not None:
-        holdout_model = predictions.transaction_model
-        try:
-            fitted_on = int(calibration.buyers.sum())
-            if not future_holdout:
-                # a check, not the model: a fixed random sample of buyers fits it as well
-                cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
-                fitted_on = cal.size
-                holdout_model = fit_transaction_model(
-                    model,
-                    calibration.frequency[cal].astype(np.float64),
-                    calibration.recency[cal],
-                    calibration.T[cal],
-                )
-            holdout = {**holdout_check(holdout_model, calibration, full), "fitted_on": fitted_on}
-        except Exception as exc:  # a holdout that cannot be fitted is a warning, not a failure
-            warnings.append(f"holdout check not possible: {exc}")
-    return {
-        "time_unit": "days",
-        "transactions_model": {
-            **model_report(predictions.transaction_model, MODEL_TITLES[model]),
-            "key": model,
-            "n_customers": buyers,
-        },
-        "spend_model": model_report(predictions.spend_model, "Gamma-Gamma"),
-        "holdout": holdout,
-        "warnings": warnings,
-        "settings": {
-            "horizon_months": settings.clv_horizon_months,
-            "annual_discount_rate": settings.clv_annual_discount_rate,
-            "gross_margin": settings.gross_margin,
-            "dormant_p_alive": settings.dormant_p_alive,
-            "dormant_max_days": settings.dormant_max_days,
-            "currency": settings.currency,
-        },
-    }
+    if calibration.as_of >= full.as_of or predictions.transaction_model is None:
+        return None
+    if future_holdout:  # the run's own model, fitted on the calibration period
+        fitted_on = int(calibration.buyers.sum())
+        return holdout_check(predictions.transaction_model, calibration, full, fitted_on=fitted_on)
+    # a check, not the model: a fixed random sample of buyers fits it as well
+    cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
+    refitted = fit_transaction_model(
+        model, calibration.frequency[cal].astype(np.float64), calibration.recency[cal],
+        calibration.T[cal],
+    )  # fmt: skip
+    return holdout_check(refitted, calibration, full, fitted_on=int(cal.size))
 
 
 def _sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:

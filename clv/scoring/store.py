@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
 from clv.scoring.classify import Classes
+from clv.scoring.details import RunDetails
 from clv.scoring.summary import CustomerSummary
 from clv.store.driver import (
     day_values,
@@ -106,7 +107,7 @@ def write_run_rows(
     week_end: date,
     summary: CustomerSummary,
     values: dict[str, Any],
-    details: dict[str, Any],
+    details: RunDetails,
     revenue_week_minor: int,
     write_customers: bool,
     history_weeks: int,
@@ -116,7 +117,7 @@ def write_run_rows(
     classes: Classes = values["classes"]
     buyers = summary.buyers
     clv = values["predicted_clv"]
-    details = json_safe({**details, "lifespan_years": values["lifespan_years"]})
+    stored_details = json_safe(details.to_json())
     completed = connection.execute(
         update(runs).where(runs.c.id == run_id, runs.c.status == "running").values(
             status="complete", finished_at=datetime.now(UTC),
@@ -124,7 +125,7 @@ def write_run_rows(
             n_active=int((buyers & ~classes.dormant).sum()), n_dormant=int(classes.dormant.sum()),
             customer_equity=float(clv[buyers].sum()),
             mean_clv=float(clv[buyers].mean()) if buyers.any() else 0.0,
-            revenue_week_minor=revenue_week_minor, details=details,
+            revenue_week_minor=revenue_week_minor, details=stored_details,
         )
     )  # fmt: skip
     if completed.rowcount != 1:

@@ -4,29 +4,45 @@ Everything here comes from the runs table (one row per run, with the week-over-w
 the scoring run kept in its details), the per-run group stats, the ten or so dormant customers
 at the top of an index, and the outreach audit. Personal data is masked: the digest is a
 channel post.
+
+The digest is of one complete week (`reports.schedule.digest_week`) and reads that week's
+run; the model health and the re-engagement list are the current run's, what `/clv` answers
+from (and what the buttons act on), so its holdout check is the one `/clv model` shows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from clv.insights import dormant_customers, weekly_runs
-from clv.insights.runs import NoScoresError
+from clv.insights.model import ModelStatus, model_status
+from clv.insights.runs import NoScoresError, current_run
 from clv.outreach import OutreachOutcome, outreach_eligibility, outreach_outcomes
 from clv.outreach.policy import OutreachRules
 from clv.present.privacy import to_masked_key, to_masked_name
+from clv.scoring.changes import Migration, WeekChanges
+from clv.scoring.changes import Mover as ChangedCustomer
+from clv.scoring.details import RunDetails
+from clv.scoring.holdout import HoldoutCheck
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
 from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
+from reports.schedule import digest_week
 
 TREND_WEEKS = 13
 MOVERS = 5
 MIGRATIONS = 5
+
+
+class NoCompleteWeekError(NoScoresError):
+    """There are scores, but none of a complete week the digest could be about."""
+
+    def __init__(self, message: str) -> None:
+        LookupError.__init__(self, message)
 
 
 @dataclass(frozen=True)
@@ -57,13 +73,6 @@ class Mover:
 
 
 @dataclass(frozen=True)
-class Migration:
-    source: str
-    target: str
-    customers: int
-
-
-@dataclass(frozen=True)
 class Drivers:
     new_customers: int
     new_customers_clv: float
@@ -74,13 +83,20 @@ class Drivers:
 
 @dataclass(frozen=True)
 class ModelHealth:
+    """The current run's model, as `/clv model` shows it."""
+
     name: str
     as_of: date
     fitted_at: datetime | None
-    holdout_predicted: float | None
-    holdout_actual: float | None
-    holdout_error: float | None  # (predicted - actual) / actual
-    warnings: list[str]
+    holdout: HoldoutCheck | None
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def of(cls, status: ModelStatus) -> ModelHealth:
+        return cls(
+            status.transactions_model.name, status.run.as_of, status.fitted_at, status.holdout,
+            status.warnings,
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -102,7 +118,7 @@ class DormantRow:
 
 @dataclass(frozen=True)
 class Digest:
-    week_end: date
+    week_end: date  # a Sunday: the digest's week, whose run `as_of` that day
     as_of: date
     currency: str
     currency_exponent: int
@@ -119,19 +135,22 @@ class Digest:
     outreach: OutreachOutcome
     dormant: list[DormantRow]
     dormant_total: int
+    dormant_as_of: date  # the current run's day: the list and its buttons are of now
+    note: str | None = None  # why this is not the week asked for
 
 
 def build_digest(
     session: Session, settings: Settings, *, week_end: date | None, now: datetime
 ) -> Digest:
-    """The digest for `week_end` (None: the newest scored week), from stored aggregates."""
-    runs = weekly_runs(session, until=week_end, weeks=TREND_WEEKS)
-    if not runs:
-        raise NoScoresError()
+    """The digest of the week ending `week_end` (a Sunday; None: the digest's week at `now`,
+    `reports.schedule.digest_week`), from stored aggregates."""
+    status = model_status(session)  # the current run (NoScoresError before the first one)
+    week = week_end or digest_week(now, settings.tzinfo, newest_scored=status.run.as_of)
+    runs = _week_points(session, week, newest=status.run.as_of)
     run = runs[-1]
     previous = runs[-2] if len(runs) > 1 else None
     four_back = runs[-5] if len(runs) > 4 else None
-    changes: dict[str, Any] | None = run.details.get("changes")
+    changes = RunDetails.from_json(run.details).changes
     names = _customer_names(session, changes)
     return Digest(
         week_end=run.week_end,
@@ -144,16 +163,47 @@ def build_digest(
         change_4_weeks=run.customer_equity - four_back.customer_equity if four_back else None,
         drivers=_drivers(changes, previous),
         segments=_segments(session, run, previous),
-        migrations=[
-            Migration(m["from"], m["to"], m["customers"])
-            for m in (changes or {}).get("migrations", [])[:MIGRATIONS]
-        ],
-        rises=_movers(changes, "rises", names),
-        falls=_movers(changes, "falls", names),
-        model=_model(run, stale_for=week_end),
+        migrations=list(changes.migrations[:MIGRATIONS]) if changes else [],
+        rises=_movers(changes.rises if changes else (), names),
+        falls=_movers(changes.falls if changes else (), names),
+        model=ModelHealth.of(status),
         outreach=outreach_outcomes(session, now=now),
         dormant=_dormant(session, settings, now),
-        dormant_total=run.n_dormant,
+        dormant_total=current_run(session).n_dormant,
+        dormant_as_of=status.run.as_of,
+        note=_note(week, run) if run.week_end < week else None,
+    )
+
+
+def digest_week_end(session: Session, settings: Settings, *, now: datetime) -> date:
+    """The week the digest built at `now` is of (what `build_digest(week_end=None)` shows, and
+    the week its exactly-once claim is for)."""
+    newest = current_run(session).as_of
+    week = digest_week(now, settings.tzinfo, newest_scored=newest)
+    return _week_points(session, week, newest=newest)[-1].week_end
+
+
+def _week_points(session: Session, week: date, *, newest: date) -> list[ScoringRun]:
+    """The weekly points up to the newest complete week on or before `week` (a complete week's
+    point is the run as of its Sunday), at most TREND_WEEKS of them."""
+    runs = weekly_runs(session, until=week, weeks=TREND_WEEKS)
+    complete = [i for i, run in enumerate(runs) if _is_complete_week(run)]
+    if not complete:
+        raise NoCompleteWeekError(
+            f"no complete week is scored on or before {week}: the newest scores are as of "
+            f"{newest:%a %Y-%m-%d}; `clvbot score --backfill 1` scores the last week end too"
+        )
+    return runs[: complete[-1] + 1]
+
+
+def _is_complete_week(run: ScoringRun) -> bool:
+    return run.as_of.weekday() == 6 and run.week_end == run.as_of
+
+
+def _note(week: date, run: ScoringRun) -> str:
+    return (
+        f"This is the week ending {run.week_end}, not {week}: no scores as of {week} "
+        "(see `clvbot model`)."
     )
 
 
@@ -168,17 +218,17 @@ def _point(run: ScoringRun) -> WeekPoint:
     )
 
 
-def _drivers(changes: dict[str, Any] | None, previous: ScoringRun | None) -> Drivers | None:
-    if not changes or previous is None:
+def _drivers(changes: WeekChanges | None, previous: ScoringRun | None) -> Drivers | None:
+    if changes is None or previous is None:
         return None
-    if changes.get("previous_week_end") != previous.week_end.isoformat():
+    if changes.previous_week_end != previous.week_end:
         return None  # the run compared itself with another week than the digest does
     return Drivers(
-        changes["new_customers"],
-        changes["new_customers_clv"],
-        changes["went_dormant"],
-        changes["went_dormant_change"],
-        changes["others_change"],
+        changes.new_customers,
+        changes.new_customers_clv,
+        changes.went_dormant,
+        changes.went_dormant_change,
+        changes.others_change,
     )
 
 
@@ -210,11 +260,11 @@ def _segments(session: Session, run: ScoringRun, previous: ScoringRun | None) ->
 
 
 def _customer_names(
-    session: Session, changes: dict[str, Any] | None
+    session: Session, changes: WeekChanges | None
 ) -> dict[int, tuple[str, str | None]]:
-    if not changes:
+    if changes is None:
         return {}
-    ids = {m["customer_id"] for key in ("rises", "falls") for m in changes.get(key, [])}
+    ids = {m.customer_id for m in (*changes.rises[:MOVERS], *changes.falls[:MOVERS])}
     if not ids:
         return {}
     c = customers_table
@@ -223,34 +273,13 @@ def _customer_names(
 
 
 def _movers(
-    changes: dict[str, Any] | None, key: str, names: dict[int, tuple[str, str | None]]
+    movers: tuple[ChangedCustomer, ...], names: dict[int, tuple[str, str | None]]
 ) -> list[Mover]:
-    movers = []
-    for m in (changes or {}).get(key, [])[:MOVERS]:
-        external, name = names.get(m["customer_id"], (str(m["customer_id"]), None))
-        movers.append(Mover(to_masked_key(external), to_masked_name(name), m["before"], m["after"]))
-    return movers
-
-
-def _model(run: ScoringRun, *, stale_for: date | None) -> ModelHealth:
-    details = run.details
-    holdout = details.get("holdout") or {}
-    warnings = list(details.get("warnings", []))
-    if stale_for is not None and run.week_end < stale_for:
-        warnings.insert(
-            0,
-            f"the newest scores are of the week ending {run.week_end}, not "
-            f"{stale_for}: scoring has not run since (see `clvbot model`)",
-        )
-    return ModelHealth(
-        name=details.get("transactions_model", {}).get("name", run.model),
-        as_of=run.as_of,
-        fitted_at=run.finished_at,
-        holdout_predicted=holdout.get("predicted_repeat_purchases"),
-        holdout_actual=holdout.get("actual_repeat_purchases"),
-        holdout_error=holdout.get("relative_error"),
-        warnings=warnings,
-    )
+    shown = []
+    for m in movers[:MOVERS]:
+        external, name = names.get(m.customer_id, (str(m.customer_id), None))
+        shown.append(Mover(to_masked_key(external), to_masked_name(name), m.before, m.after))
+    return shown
 
 
 def _dormant(session: Session, settings: Settings, now: datetime) -> list[DormantRow]:

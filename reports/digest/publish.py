@@ -22,6 +22,7 @@ from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
+from clv.insights.runs import NoScoresError
 from clv.settings import Settings
 from clv.store import read_snapshot
 from reports.charts import render_trend_chart
@@ -35,9 +36,9 @@ EVENT_TYPE = "clvbot_digest"
 
 @dataclass(frozen=True)
 class PostOutcome:
-    status: str  # posted | recovered | already_posted | in_progress | failed
+    status: str  # posted | recovered | already_posted | in_progress | failed | no_scores
     channel: str
-    week_end: date
+    week_end: date | None  # None: no scored week to post (status no_scores)
     message_ts: str | None
     detail: str
 
@@ -69,11 +70,15 @@ def publish_digest(
     force: bool = False,
     now: datetime | None = None,
 ) -> PostOutcome:
-    """Post the digest of `week_end` (None: the newest scored week) to `channel`, once."""
+    """Post the digest of `week_end` (None: the digest's week at `now`, as the preview shows
+    it) to `channel`, once: the claim is for the week the digest shows."""
     now = now or datetime.now(UTC)
     with read_snapshot(engine) as session:
-        digest = build_digest(session, settings, week_end=week_end, now=now)
-    week = week_end or digest.week_end
+        try:
+            digest = build_digest(session, settings, week_end=week_end, now=now)
+        except NoScoresError as exc:  # nothing to post, and nothing claimed
+            return PostOutcome("no_scores", channel, None, None, str(exc))
+    week = digest.week_end
     claim = claim_digest(
         engine,
         channel=channel,
@@ -89,6 +94,14 @@ def publish_digest(
             else f"another clvbot process is posting the digest of week {week} to {channel}"
         )
         return PostOutcome(claim.status, channel, week, claim.message_ts, detail)
+    return _post(engine, client, claim, digest, channel=channel, now=now)
+
+
+def _post(
+    engine: Engine, client: WebClient, claim: Claim, digest: Digest, *, channel: str, now: datetime
+) -> PostOutcome:
+    """Post the claimed digest, unless an earlier attempt on the claim already had."""
+    week = digest.week_end
     try:
         if claim.previous_attempt_at is not None:
             found = find_posted_digest(

@@ -26,8 +26,9 @@ from clv.present.blocks import (
     section,
 )
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
+from clv.scoring.holdout import holdout_sentence
 from clv.templating import render
-from reports.digest.data import Digest, DormantRow, Drivers, Mover
+from reports.digest.data import Digest, DormantRow, Drivers, Mover, SegmentRow
 
 MORE_HINT = "More: `/clv dormant`"
 # data values are clipped before they are escaped (escaping can make them 5x longer)
@@ -66,6 +67,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
     return {
         "week": digest.week_end.strftime("%a %d %b %Y"),
         "as_of": digest.as_of.isoformat(),
+        "note": digest.note,
         "equity": amount(digest.customer_equity),
         "change_week": relative(digest.change_week, digest.customer_equity),
         "change_4_weeks": relative(digest.change_4_weeks, digest.customer_equity),
@@ -81,20 +83,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
             }
             for p in digest.trend
         ],
-        "segments": [
-            {
-                "name": clip(row.name, NAME_CHARS),
-                "customers": f"{row.customers:,}",
-                "customers_change": signed(row.customers_change) if row.customers_change else None,
-                "value": amount(row.clv_sum),
-                "value_change": (
-                    change(row.clv_change)
-                    if row.clv_change is not None and abs(row.clv_change) >= 0.5
-                    else None
-                ),
-            }
-            for row in digest.segments
-        ],
+        "segments": [_segment(row, amount, change) for row in digest.segments],
         "migrations": [
             {
                 "customers": f"{m.customers:,}",
@@ -105,15 +94,13 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         ],
         "rises": [_mover(m, amount, change) for m in digest.rises],
         "falls": [_mover(m, amount, change) for m in digest.falls],
-        "model": digest.model.name,
-        "fitted": (
-            digest.model.fitted_at.strftime("%Y-%m-%d %H:%M UTC") if digest.model.fitted_at else "?"
-        ),
-        "holdout": _holdout(digest),
-        "warnings": [clip(w, REASON_CHARS) for w in digest.model.warnings],
+        **_health(digest),
         "outreach": _outreach(digest, amount),
         "dormant": [_dormant(row, amount) for row in digest.dormant],
         "dormant_total": f"{digest.dormant_total:,}",
+        "dormant_as_of": (
+            digest.dormant_as_of.isoformat() if digest.dormant_as_of != digest.as_of else None
+        ),
         "channel": channel,
     }
 
@@ -151,6 +138,20 @@ def driver_sentence(
     return sentence[0].upper() + sentence[1:] + "."
 
 
+def _segment(row: SegmentRow, amount: Any, change: Any) -> dict[str, str | None]:
+    return {
+        "name": clip(row.name, NAME_CHARS),
+        "customers": f"{row.customers:,}",
+        "customers_change": signed(row.customers_change) if row.customers_change else None,
+        "value": amount(row.clv_sum),
+        "value_change": (
+            change(row.clv_change)
+            if row.clv_change is not None and abs(row.clv_change) >= 0.5
+            else None
+        ),
+    }
+
+
 def _mover(m: Mover, amount: Any, change: Any) -> dict[str, str]:
     who = f"{m.key} ({m.name})" if m.name else m.key
     return {
@@ -161,15 +162,15 @@ def _mover(m: Mover, amount: Any, change: Any) -> dict[str, str]:
     }
 
 
-def _holdout(digest: Digest) -> dict[str, str] | None:
+def _health(digest: Digest) -> dict[str, Any]:
+    """The model health: the current run's, in the words `/clv model` uses."""
     model = digest.model
-    if model.holdout_predicted is None or model.holdout_actual is None:
-        return None
-    error = model.holdout_error
     return {
-        "predicted": f"{model.holdout_predicted:,.0f}",
-        "actual": f"{model.holdout_actual:,.0f}",
-        "error": f"{signed(100 * error, '{:.1f}')}% off" if error is not None else "n/a",
+        "model": model.name,
+        "model_as_of": model.as_of.isoformat(),
+        "fitted": model.fitted_at.strftime("%Y-%m-%d %H:%M UTC") if model.fitted_at else "?",
+        "holdout": holdout_sentence(model.holdout),
+        "warnings": [clip(w, REASON_CHARS) for w in model.warnings],
     }
 
 
@@ -225,7 +226,7 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
     ]
     middle: list[Block] = [
         *line_sections(render("digest/trend.mrkdwn.j2", **ctx).splitlines()),
-        context("Chart of the last weeks in the thread :point_down:"),
+        context(f"Chart of these {len(ctx['weeks'])} weeks in the thread :point_down:"),
         divider(),
         *line_sections(render("digest/segments.mrkdwn.j2", **ctx).splitlines()),
         *line_sections(render("digest/movers.mrkdwn.j2", **ctx).splitlines()),
@@ -238,7 +239,10 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
         mrkdwn = render("digest/dormant_row.mrkdwn.j2", row=row).strip()
         accessory = outreach_button(row["customer_id"], source) if row["eligible"] else None
         rows.append(section_with_button(mrkdwn, outreach_block_id(row["customer_id"]), accessory))
-    blocks = _fit(head, middle, rows, dormant_total=ctx["dormant_total"])
+    total = f"{ctx['dormant_total']} dormant in all"
+    if ctx["dormant_as_of"]:
+        total += f" (current scores, as of {ctx['dormant_as_of']})"
+    blocks = _fit(head, middle, rows, dormant_total=total)
     fallback = f"Weekly CLV digest, week ending {ctx['week']}: customer equity {ctx['equity']}"
     return {"text": clip(fallback, MAX_FALLBACK), "blocks": blocks}
 
@@ -258,7 +262,7 @@ def _fit(
     while kept and fixed + size(kept) > budget:
         kept.pop()
     left_out = len(rows) - len(kept)
-    note = f"{dormant_total} dormant in all. {MORE_HINT}"
+    note = f"{dormant_total}. {MORE_HINT}"
     if left_out:
         note = f"{left_out} more not shown to fit Slack. " + note
     tail = [list_header, *(kept or [context("No dormant customers this week.")]), context(note)]

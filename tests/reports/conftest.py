@@ -19,13 +19,21 @@ from tests.helpers import write_csv
 
 AS_OF = date(2024, 6, 30)  # a Sunday: the week ending that day is complete on Monday
 MONDAY_9AM = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
+TUESDAY = date(2024, 7, 2)  # scored mid-week, as `make demo` on a Tuesday does
 CHANNEL = "C0DIGEST01"
 
 
 def build_small_shop(
-    engine: Engine, settings: Settings, workdir: Path, customers: int = 400
+    engine: Engine,
+    settings: Settings,
+    workdir: Path,
+    customers: int = 400,
+    *,
+    as_of: date = AS_OF,
+    backfill: int = 3,
 ) -> None:
-    """`customers` buyers over a year (fixed seed), #1 opted out, scored with 3 weeks of history."""
+    """`customers` buyers over a year (fixed seed), #1 opted out, scored as of `as_of` with
+    `backfill` weeks of history (orders run to 30 Jun 2024)."""
     rng = np.random.default_rng(7)
     start = datetime(2023, 7, 1, 12, tzinfo=UTC)
     rows, people = [], []
@@ -55,7 +63,7 @@ def build_small_shop(
         ),
         settings,
     )
-    score(engine, settings, as_of=AS_OF, model="mbgnbd", backfill=3)
+    score(engine, settings, as_of=as_of, model="mbgnbd", backfill=backfill)
 
 
 @pytest.fixture

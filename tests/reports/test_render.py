@@ -13,6 +13,7 @@ from sqlmodel import Session
 from clv.outreach import OutreachOutcome
 from clv.present.blocks import MAX_BLOCKS, MAX_SECTION, MAX_TOTAL_TEXT, block_text_size
 from clv.present.outreach import OUTREACH_ACTION
+from clv.scoring.holdout import HoldoutCheck
 from clv.settings import Settings
 from reports.digest.data import (
     Digest,
@@ -43,15 +44,24 @@ def hostile_digest(rows: int = 20) -> Digest:
         migrations=[Migration(HOSTILE, HOSTILE, 41)] * 5,
         rises=[Mover(HOSTILE, HOSTILE, 1.0, 2.0)] * 5,
         falls=[Mover(HOSTILE, HOSTILE, 2.0, 1.0)] * 5,
-        model=ModelHealth("MBG/NBD", weeks[-1], datetime(2024, 7, 1, tzinfo=UTC), 100.0, 90.0,
-                          0.11, [HOSTILE] * 3),
+        model=ModelHealth("MBG/NBD", weeks[-1], datetime(2024, 7, 1, tzinfo=UTC),
+                          holdout_of(predicted=100.0, actual=90.0), (HOSTILE,) * 3),
         outreach=OutreachOutcome(10, 3, 12_345),
         dormant=[
             DormantRow(k + 1, HOSTILE, HOSTILE, HOSTILE, 10.0, 99.0, HOSTILE, k % 3 == 0,
                        k % 3 != 0, "opted out of marketing" if k % 3 == 0 else None)
             for k in range(rows)
         ],
-        dormant_total=1234,
+        dormant_total=1234, dormant_as_of=weeks[-1],
+    )  # fmt: skip
+
+
+def holdout_of(*, predicted: float, actual: float) -> HoldoutCheck:
+    return HoldoutCheck(
+        calibration_end=date(2024, 4, 1), holdout_end=date(2024, 6, 30), holdout_days=90,
+        customers=400, predicted_repeat_purchases=predicted, actual_repeat_purchases=actual,
+        relative_error=(predicted - actual) / actual, mean_absolute_error=0.4, by_frequency=(),
+        fitted_on=400,
     )  # fmt: skip
 
 
@@ -141,4 +151,7 @@ def test_a_digest_of_a_later_week_says_the_scores_are_stale(
     with Session(engine) as session:
         digest = build_digest(session, settings, week_end=later, now=MONDAY_9AM)
     assert digest.week_end == date(2024, 6, 30)
-    assert "not 2024-07-14: scoring has not run since" in digest.model.warnings[0]
+    assert digest.note is not None
+    assert "the week ending 2024-06-30, not 2024-07-14: no scores as of 2024-07-14" in digest.note
+    assert digest.note in render_text(digest)
+    assert digest.note in json.dumps(render_blocks(digest, channel=CHANNEL))

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from clv.settings import Settings
 from reports.jobs import JobContext, configure, digest_job, digest_retry_job
-from reports.schedule import last_complete_week_end, next_fire_times, score_as_of
+from reports.schedule import digest_week, last_complete_week_end, next_fire_times, score_as_of
 from reports.scheduler import DIGEST_JOB, SCORE_JOB, build_scheduler, install_jobs
 from tests.bot.fake_slack import FakeSlack
 from tests.reports.conftest import CHANNEL, MONDAY_9AM
@@ -41,6 +41,36 @@ def test_the_digest_week_is_the_last_complete_week_in_the_shop_zone(
 ) -> None:
     assert last_complete_week_end(now, zone) == week_end
     assert week_end.weekday() == 6
+
+
+@pytest.mark.parametrize(
+    ("now", "zone", "newest_scored", "week"),
+    [
+        # Sunday 23:59 in Berlin (21:59 UTC in summer): that week is not complete yet
+        (datetime(2026, 6, 28, 21, 59, tzinfo=UTC), BERLIN, date(2026, 6, 28), date(2026, 6, 21)),
+        # Monday 00:01 in Berlin is still Sunday 22:01 UTC: the week just ended is the one
+        (datetime(2026, 6, 28, 22, 1, tzinfo=UTC), BERLIN, date(2026, 6, 28), date(2026, 6, 28)),
+        # ... but only once its Sunday is scored: the newest scores are of Saturday
+        (datetime(2026, 6, 28, 22, 1, tzinfo=UTC), BERLIN, date(2026, 6, 27), date(2026, 6, 21)),
+        # scores newer than the week end (a Tuesday run) do not move the digest past today's
+        # last complete week ("make demo" on Tue 1 Dec 2026: the week ending Sun 29 Nov)
+        (datetime(2026, 12, 1, 10, tzinfo=UTC), BERLIN, date(2026, 12, 1), date(2026, 11, 29)),
+        # scores weeks old: the digest is of the last week they cover, not of an empty week
+        (datetime(2026, 12, 1, 10, tzinfo=UTC), BERLIN, date(2026, 11, 11), date(2026, 11, 8)),
+        # the week Berlin's clocks go forward (Sun 29 Mar 2026): 23:59 and 00:01 local
+        (datetime(2026, 3, 29, 21, 59, tzinfo=UTC), BERLIN, date(2026, 3, 29), date(2026, 3, 22)),
+        (datetime(2026, 3, 29, 22, 1, tzinfo=UTC), BERLIN, date(2026, 3, 29), date(2026, 3, 29)),
+        # the week New York's clocks go back (Sun 1 Nov 2026, UTC-5 from then on)
+        (datetime(2026, 11, 2, 4, 59, tzinfo=UTC), NEW_YORK, date(2026, 11, 1), date(2026, 10, 25)),
+        (datetime(2026, 11, 2, 5, 1, tzinfo=UTC), NEW_YORK, date(2026, 11, 1), date(2026, 11, 1)),
+        (datetime(2026, 11, 2, 5, 1, tzinfo=UTC), NEW_YORK, date(2026, 11, 3), date(2026, 11, 1)),
+    ],
+)
+def test_the_digest_names_the_last_complete_week_on_or_before_today_and_the_newest_scores(
+    now: datetime, zone: ZoneInfo, newest_scored: date, week: date
+) -> None:
+    assert digest_week(now, zone, newest_scored=newest_scored) == week
+    assert week.weekday() == 6
 
 
 def test_rescoring_is_as_of_yesterday_in_the_shop_zone() -> None:

@@ -7,7 +7,7 @@ from datetime import date
 import numpy as np
 import pytest
 
-from clv.scoring.changes import WeekScores, week_changes
+from clv.scoring.changes import WeekChanges, WeekScores, week_changes
 
 SEGMENTS = ["Champions", "At Risk", "Hibernating", "Can't Lose Them"]
 
@@ -64,20 +64,20 @@ def test_week_changes_match_a_brute_force_computation(seed: int) -> None:
     after = week(rng, ids)
     got = week_changes(before, after, previous_week_end=date(2024, 6, 23), limit=5)
     want = brute_force(before, after)
-    assert got["previous_week_end"] == "2024-06-23"
-    assert got["new_customers"] == want["new_customers"] == 300
+    assert got.previous_week_end == date(2024, 6, 23)
+    assert got.new_customers == want["new_customers"] == 300
     for key in ("new_customers_clv", "went_dormant_change", "others_change"):
-        assert got[key] == pytest.approx(want[key], rel=1e-9), key
-    assert got["went_dormant"] == want["went_dormant"]
+        assert getattr(got, key) == pytest.approx(want[key], rel=1e-9), key
+    assert got.went_dormant == want["went_dormant"]
     total = after.predicted_clv.sum() - before.predicted_clv.sum()
-    parts = got["new_customers_clv"] + got["went_dormant_change"] + got["others_change"]
+    parts = got.new_customers_clv + got.went_dormant_change + got.others_change
     assert parts == pytest.approx(total, rel=1e-9)  # the drivers add up to the change
-    assert {(m["from"], m["to"]): m["customers"] for m in got["migrations"]} == want["moves"]
-    counts = [m["customers"] for m in got["migrations"]]
+    assert {(m.source, m.target): m.customers for m in got.migrations} == want["moves"]
+    counts = [m.customers for m in got.migrations]
     assert counts == sorted(counts, reverse=True)
-    assert got["rises"][0]["customer_id"] == want["top_rise"]
-    assert got["falls"][0]["customer_id"] == want["top_fall"]
-    rises = [m["after"] - m["before"] for m in got["rises"]]
+    assert got.rises[0].customer_id == want["top_rise"]
+    assert got.falls[0].customer_id == want["top_fall"]
+    rises = [m.after - m.before for m in got.rises]
     assert len(rises) == 5
     assert rises == sorted(rises, reverse=True)
 
@@ -87,5 +87,13 @@ def test_a_first_week_has_only_new_customers() -> None:
     empty = WeekScores.of(np.array([], np.int64), np.array([]), np.array([]), np.array([]))
     after = week(rng, np.arange(1, 11))
     got = week_changes(empty, after, previous_week_end=date(2024, 6, 23))
-    assert got["new_customers"] == 10
-    assert got["rises"] == got["falls"] == got["migrations"] == []
+    assert got.new_customers == 10
+    assert got.rises == got.falls == got.migrations == ()
+
+
+def test_week_changes_survive_their_json() -> None:
+    rng = np.random.default_rng(4)
+    before = week(rng, np.arange(1, 200))
+    after = week(rng, np.arange(20, 260))
+    got = week_changes(before, after, previous_week_end=date(2024, 6, 23))
+    assert WeekChanges.from_json(got.to_json()) == got

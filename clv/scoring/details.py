@@ -1,0 +1,142 @@
+"""What a scoring run keeps in `scoring_runs.details`: a typed, versioned record.
+
+The pipeline builds a `RunDetails`; the store writes `to_json()`; readers (`model_status`,
+the digest) get `RunDetails.from_json(run.details)` and read attributes. Version 1 is the
+unversioned dict the pipeline wrote before the record was typed (the same keys); runs stored
+then read as they are.
+
+`version` 2: {"version": 2, "time_unit": "days", "transactions_model": ModelReport,
+"spend_model": ModelReport, "holdout": HoldoutCheck | null, "warnings": [str],
+"settings": RunSettings, "lifespan_years": float | null, "changes": WeekChanges (only when
+the previous week's point was stored)}.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from clv.scoring.changes import WeekChanges
+from clv.scoring.holdout import HoldoutCheck
+
+VERSION = 2
+VERSIONS = (1, 2)
+
+
+class DetailsError(ValueError):
+    """A run's stored details are not a version this code reads."""
+
+
+@dataclass(frozen=True)
+class ModelReport:
+    """A fitted model (or one that could not be fitted), as `clvbot model` shows it."""
+
+    name: str
+    fitted: bool
+    params: Mapping[str, float] = field(default_factory=dict)
+    standard_errors: Mapping[str, float | None] = field(default_factory=dict)
+    log_likelihood: float | None = None
+    key: str | None = None  # the purchase model's CLV_MODEL name (bgnbd, mbgnbd, pnbd)
+    n_customers: int | None = None  # buyers the purchase model was fitted on
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name, "fitted": self.fitted}
+        if self.fitted:
+            data |= {"params": dict(self.params), "standard_errors": dict(self.standard_errors),
+                     "log_likelihood": self.log_likelihood}  # fmt: skip
+        if self.key is not None:
+            data |= {"key": self.key, "n_customers": self.n_customers}
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelReport:
+        errors = data.get("standard_errors") or {}  # absent: not fitted
+        n = data.get("n_customers")  # absent: the spend model
+        return cls(
+            name=str(data["name"]),
+            fitted=bool(data["fitted"]),
+            params={k: float(v) for k, v in (data.get("params") or {}).items()},
+            standard_errors={k: None if v is None else float(v) for k, v in errors.items()},
+            log_likelihood=_float_or_none(data.get("log_likelihood")),
+            key=data.get("key"),
+            n_customers=None if n is None else int(n),
+        )
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """The settings a run valued and classified customers with."""
+
+    horizon_months: int
+    annual_discount_rate: float
+    gross_margin: float
+    dormant_p_alive: float
+    dormant_max_days: int
+    currency: str
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunSettings:
+        return cls(
+            horizon_months=int(data["horizon_months"]),
+            annual_discount_rate=float(data["annual_discount_rate"]),
+            gross_margin=float(data["gross_margin"]),
+            dormant_p_alive=float(data["dormant_p_alive"]),
+            dormant_max_days=int(data["dormant_max_days"]),
+            currency=str(data["currency"]),
+        )
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    transactions_model: ModelReport
+    spend_model: ModelReport
+    holdout: HoldoutCheck | None
+    warnings: tuple[str, ...]
+    settings: RunSettings
+    lifespan_years: float | None = None  # of the formula CLV
+    changes: WeekChanges | None = None  # None: no previous week's point to compare with
+    time_unit: str = "days"
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "version": VERSION,
+            "time_unit": self.time_unit,
+            "transactions_model": self.transactions_model.to_json(),
+            "spend_model": self.spend_model.to_json(),
+            "holdout": self.holdout.to_json() if self.holdout else None,
+            "warnings": list(self.warnings),
+            "settings": self.settings.to_json(),
+            "lifespan_years": self.lifespan_years,
+        }
+        if self.changes is not None:
+            data["changes"] = self.changes.to_json()
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> RunDetails:
+        """The details of a complete run, as any version in `VERSIONS` stored them."""
+        version = data.get("version", 1)
+        if version not in VERSIONS:
+            raise DetailsError(f"run details version {version} is newer than this clvbot reads")
+        try:
+            holdout, changes = data["holdout"], data.get("changes")
+            return cls(
+                transactions_model=ModelReport.from_json(data["transactions_model"]),
+                spend_model=ModelReport.from_json(data["spend_model"]),
+                holdout=HoldoutCheck.from_json(holdout) if holdout else None,
+                warnings=tuple(str(w) for w in data["warnings"]),
+                settings=RunSettings.from_json(data["settings"]),
+                lifespan_years=_float_or_none(data.get("lifespan_years")),
+                changes=WeekChanges.from_json(changes) if changes else None,
+                time_unit=str(data["time_unit"]),
+            )
+        except (KeyError, TypeError) as exc:
+            raise DetailsError(f"run details (version {version}) lack {exc}") from exc
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
