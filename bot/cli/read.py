@@ -26,6 +26,7 @@ from clv.insights import (
     weekly_trend,
 )
 from clv.insights import movers as find_movers
+from clv.segments.definitions import rule_lines
 from clv.settings import Settings
 from clv.store import read_snapshot
 
@@ -88,6 +89,11 @@ def segments(
             g.rule,
         )
     out.print(table)
+    lines = rule_lines(
+        by, dormant_p_alive=settings.dormant_p_alive, dormant_max_days=settings.dormant_max_days
+    )
+    if lines:
+        out.print("rules:", *(f"  {line}" for line in lines), sep="\n", markup=False)
 
 
 def dormant(

@@ -8,16 +8,25 @@ import numpy as np
 import numpy.typing as npt
 
 from clv.scoring.summary import BoolArray, FloatArray, IntArray
-from clv.segments.definitions import PROSPECTS
+from clv.segments.definitions import (
+    DORMANT_STAGE,
+    LIKELY_ACTIVE_P_ALIVE,
+    LOYAL_F_SCORE,
+    LOYAL_STAGE,
+    NEW_STAGE,
+    PROSPECT_STAGE,
+    PROSPECTS,
+    RETAINED_STAGE,
+)
 from clv.segments.scores import (
     SEGMENT_NAMES,
     TIER_NAMES,
-    quintile_scores,
+    frequency_scores,
+    quantile_scores,
     rfm_segment_index,
     tier_index,
 )
 
-LIKELY_ALIVE = 0.7  # P(alive) at or above which a customer is "likely active"
 StrArray = npt.NDArray[np.object_]
 
 
@@ -38,7 +47,6 @@ def classify(
     *,
     buyers: BoolArray,
     days_since_last: IntArray,
-    orders: IntArray,
     frequency: IntArray,
     historical: FloatArray,
     predicted_clv: FloatArray,
@@ -48,16 +56,18 @@ def classify(
 ) -> Classes:
     """Classify all customers; the arrays cover buyers and prospects alike.
 
+    `frequency` is the number of repeat purchase days (purchase days - 1, as in the models);
     `predicted_clv` and `p_alive` are per customer (prospects' values are ignored); a NaN
     P(alive) (no purchase model) leaves only the days-since-last-purchase rule for dormancy.
+    The rules are the data of `clv.segments.definitions`.
     """
     n = buyers.size
     r = np.zeros(n, dtype=np.int64)
     f = np.zeros(n, dtype=np.int64)
     m = np.zeros(n, dtype=np.int64)
-    r[buyers] = quintile_scores(-days_since_last[buyers].astype(np.float64))
-    f[buyers] = quintile_scores(orders[buyers].astype(np.float64))
-    m[buyers] = quintile_scores(historical[buyers])
+    r[buyers] = quantile_scores(days_since_last[buyers].astype(np.float64), higher_is_better=False)
+    f[buyers] = frequency_scores(frequency[buyers] + 1)
+    m[buyers] = quantile_scores(historical[buyers])
     segment = np.full(n, PROSPECTS.name, dtype=object)
     segment[buyers] = np.asarray(SEGMENT_NAMES, dtype=object)[
         rfm_segment_index(r[buyers], f[buyers])
@@ -73,12 +83,13 @@ def classify(
         slipping, quiet, p_alive, days_since_last, dormant_p_alive, dormant_max_days
     )
 
-    stage = np.full(n, "prospect", dtype=object)
-    stage[buyers & (frequency == 0)] = "new"
-    stage[buyers & (frequency > 0)] = "retained"
+    stage = np.full(n, PROSPECT_STAGE.name, dtype=object)
+    stage[buyers & (frequency == 0)] = NEW_STAGE.name
+    stage[buyers & (frequency > 0)] = RETAINED_STAGE.name
     with np.errstate(invalid="ignore"):
-        stage[buyers & (frequency > 0) & (f == 5) & (p_alive >= LIKELY_ALIVE)] = "loyal"
-    stage[dormant] = "dormant"
+        likely_active = p_alive >= LIKELY_ACTIVE_P_ALIVE
+    stage[buyers & (frequency > 0) & (f == LOYAL_F_SCORE) & likely_active] = LOYAL_STAGE.name
+    stage[dormant] = DORMANT_STAGE.name
 
     # value at stake: what is lost if the customer is gone, (1 - P(alive)) x CLV if active,
     # and CLV if active = predicted CLV / P(alive) (the prediction is P(alive) x E[... | alive])

@@ -283,7 +283,6 @@ def _per_customer(
     classes: Classes = classify(
         buyers=buyers,
         days_since_last=summary.days_since_last,
-        orders=summary.orders,
         frequency=summary.frequency,
         historical=summary.historical_minor.astype(np.float64),
         predicted_clv=clv if predictions.transaction_model is not None else formula,
