@@ -17,7 +17,9 @@ from clv.scoring.details import VERSION, DetailsError, RunDetails
 from clv.scoring.holdout import holdout_sentence
 from clv.settings import Settings
 from clv.store.tables import scoring_runs_table
-from tests.reports.conftest import build_small_shop
+from reports.digest.data import build_digest
+from reports.digest.render import render_text
+from tests.reports.conftest import MONDAY_9AM, build_small_shop
 
 # exactly as the pipeline stored a run's details before they were typed (no "version"): the
 # CDNOW sample scored as of 1998-06-30 (run 3 of `score --as-of 1998-06-30 --backfill 2`),
@@ -127,6 +129,10 @@ def test_a_run_stored_before_versions_is_read_by_model_status_and_the_digest(
     assert status.holdout_summary.endswith("the model over-predicted by 22.8%")
     assert status.as_dict()["holdout"]["summary"] == status.holdout_summary
     assert math.isclose(status.as_dict()["lifespan_years"], 3.0)
+    with Session(engine) as session:
+        digest = build_digest(session, settings, week_end=None, now=MONDAY_9AM)
+    assert f"Holdout check: {status.holdout_summary}." in render_text(digest)
+    assert digest.drivers is None  # the stored changes compare with another week than this
 
 
 def test_a_scoring_run_stores_versioned_details(
