@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -59,6 +60,7 @@ class Settings(BaseSettings):
     outreach_cooldown_days: int = Field(default=30, ge=1, le=3650)  # >= 1: double clicks
     outreach_unsubscribe_url: str = ""  # `{email}` and `{customer_id}` are filled in
     shop_name: str = "our shop"
+    shop_url: str = ""  # the shop's address, linked from the outreach email; empty: no link
     smtp_host: str = "localhost"
     smtp_port: int = Field(default=587, ge=1, le=65535)
     smtp_user: str = ""
@@ -87,6 +89,19 @@ class Settings(BaseSettings):
         if not value.isalpha():
             raise ValueError(f"currency must be an ISO 4217 code such as USD, not {value!r}")
         return value.upper()
+
+    @field_validator("shop_url")
+    @classmethod
+    def _web_address(cls, value: str) -> str:
+        value = value.strip()
+        parts = urlsplit(value)
+        plain = value.isprintable() and not any(c.isspace() for c in value)
+        if value and not (parts.scheme in ("https", "http") and parts.netloc and plain):
+            raise ValueError(
+                f"{value!r} is not a web address: use one such as https://shop.example.com, "
+                "or leave it empty for no link"
+            )
+        return value
 
     @field_validator("digest_cron", "score_cron")
     @classmethod

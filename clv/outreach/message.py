@@ -32,6 +32,7 @@ class OutreachMessage:
     requested_by: str
     source: str | None
     requested_at: datetime
+    shop_url: str | None = None  # SHOP_URL, the link back to the shop; None: no link
 
 
 class OutreachBackend(Protocol):
@@ -46,6 +47,32 @@ class OutreachBackend(Protocol):
         ...
 
     def send(self, message: OutreachMessage) -> str: ...
+
+
+# a name that begins with one of these is a title and a surname ("Ms Smith"), not a first name
+TITLES = frozenset({
+    "mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "dame", "lady", "lord", "rev", "fr",
+    "madam", "mme", "mlle", "herr", "frau", "sr", "sra", "srta",
+})  # fmt: skip
+
+
+def first_name(name: str | None) -> str | None:
+    """The name to greet a customer by: the first word of their name, or None for a neutral
+    greeting.
+
+    None when the name is empty; when its first word is a title (`Ms Smith`, `Dr. Jones`) or an
+    initial (`J. Smith`, `J Smith`); or when that word is not plainly a name: anything but
+    letters, apostrophes and hyphens (`Smith,` of `Smith, Chloe`, an email address, digits,
+    markup). A greeting by the wrong word is worse than no name at all.
+    """
+    words = (name or "").split()
+    if not words:
+        return None
+    word = words[0]
+    letters = word.replace("'", "").replace("’", "").replace("-", "")
+    if len(letters) < 2 or not letters.isalpha() or word.lower() in TITLES:
+        return None
+    return word
 
 
 def unsubscribe_link(template: str, *, email: str | None, customer_key: str) -> str | None:

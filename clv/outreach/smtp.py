@@ -9,7 +9,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from clv.outreach.message import OutreachMessage, OutreachSendError
+from clv.outreach.message import OutreachMessage, OutreachSendError, first_name
 from clv.templating import render
 
 TEMPLATES = "outreach/reengagement"
@@ -38,10 +38,15 @@ def time_since(days: int | None) -> str:
 
 
 def render_reengagement(message: OutreachMessage) -> RenderedEmail:
-    """The subject, text and HTML of the re-engagement email (pure: no I/O)."""
+    """The subject, text and HTML of the re-engagement email (pure: no I/O).
+
+    The greeting uses the customer's first name when it is known (`first_name`), else none
+    ("Hi,"); the shop's link (SHOP_URL) is in both parts, or nowhere when it is not set.
+    """
     context = {
-        "customer_name": (message.name or "").strip() or "there",
+        "first_name": first_name(message.name),
         "shop_name": message.shop_name,
+        "shop_url": message.shop_url,
         "since": time_since(message.days_since_last_order),
         "has_ordered": message.last_order_on is not None,
         "unsubscribe_url": message.unsubscribe_url,

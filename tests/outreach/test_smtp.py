@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from email.message import EmailMessage
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Engine, select
 
 from clv.outreach import (
@@ -14,6 +16,7 @@ from clv.outreach import (
     outreach_eligibility,
     request_outreach,
 )
+from clv.outreach.message import first_name
 from clv.outreach.policy import OutreachRules
 from clv.outreach.smtp import render_reengagement, time_since
 from clv.settings import Settings
@@ -49,19 +52,19 @@ def test_email_is_personal_with_text_html_and_list_unsubscribe(
     assert email["From"] == "Zoë's Books <hello@books.example>"
     assert email["To"].addresses[0].addr_spec == "zoe+co@example.com"
     assert email["To"].addresses[0].display_name == NAME
-    assert email["Subject"] == f"{NAME}, we've missed you at Zoë's Books"
+    assert email["Subject"] == "We've missed you at Zoë's Books"  # markup is not a first name
     assert email["Message-ID"] == result.message_id
     assert email["List-Unsubscribe"] == (
         "<https://shop.example/unsubscribe?email=zoe%2Bco%40example.com&customer=C-7%2F1>"
     )
     assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert email.get_content_type() == "multipart/alternative"
-    text = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
-    assert f"Hi {NAME}," in text
+    text, html = bodies(email)
+    assert text.startswith("Hi,\n")
     assert "It's been about 3 months since your last order at Zoë's Books" in text
     assert "Unsubscribe: https://shop.example/unsubscribe?email=zoe%2Bco%40example.com" in text
-    assert "Hi &lt;b&gt;Zoë &amp; Co&lt;/b&gt;," in html
+    assert "<p>Hi,</p>" in html
+    assert "Zoë&#39;s Books" in html
     assert "<b>Zoë" not in html
     assert 'href="https://shop.example/unsubscribe?email=zoe%2Bco%40example.com&amp;' in html
     with engine.connect() as connection:
@@ -144,22 +147,107 @@ def test_failure_without_a_previous_contact_drops_the_claim(
         assert connection.execute(select(outreach_contacts_table)).all() == []
 
 
-def message(name: str | None, days: int | None) -> OutreachMessage:
+def message(name: str | None, days: int | None, shop_url: str | None = None) -> OutreachMessage:
     return OutreachMessage(
         outreach_id=1, customer_id=1, customer_key="C1", name=name, email="a@example.com",
         last_order_on=date(2024, 1, 1) if days is not None else None, days_since_last_order=days,
         shop_name="Shop", unsubscribe_url=None, requested_by="U1", source=None,
-        requested_at=datetime(2024, 6, 2, tzinfo=UTC),
+        requested_at=datetime(2024, 6, 2, tzinfo=UTC), shop_url=shop_url,
     )  # fmt: skip
 
 
-def test_render_falls_back_to_there_and_never_ordered() -> None:
-    rendered = render_reengagement(message("  ", None))
+def bodies(email: EmailMessage) -> tuple[str, str]:
+    """The text and HTML parts of a received email, with the wire's CRLF read as newlines."""
+    text = email.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    html = email.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    return text.replace("\r\n", "\n"), html.replace("\r\n", "\n")
 
-    assert rendered.subject == "there, we've missed you at Shop"
-    assert rendered.text.startswith("Hi there,\n")
-    assert "It's been a while since we last saw you at Shop" in rendered.text
-    assert "Unsubscribe" not in rendered.text
+
+def test_the_email_greets_the_customer_by_first_name(
+    engine: Engine, settings: Settings, smtp_server: SmtpServer
+) -> None:
+    settings = smtp_settings(settings, smtp_server.port)
+    customer = add_customer(engine, "C1", name="Chloe Williams", last_order=days_ago(100))
+
+    result = request_outreach(engine, settings, customer_id=customer, requested_by="U1", now=NOW)
+
+    assert result.status == "sent"
+    [email] = smtp_server.messages
+    text, html = bodies(email)
+    assert email["Subject"] == "Chloe, we've missed you at Zoë's Books"
+    assert text.startswith("Hi Chloe,\n")
+    assert "<p>Hi Chloe,</p>" in html
+    assert "Williams" not in text + html
+    assert email["To"].addresses[0].display_name == "Chloe Williams"  # the address keeps it
+
+
+@pytest.mark.parametrize(
+    ("name", "greeted"),
+    [
+        ("Chloe Williams", "Chloe"), ("  chloe  ", "chloe"), ("Jean-Luc Picard", "Jean-Luc"),
+        ("Zoë Ångström", "Zoë"), ("D'Arcy Moss", "D'Arcy"), ("Chloe", "Chloe"),
+        ("Ms Smith", None), ("MR SMITH", None), ("Dr. Jones", None), ("Miss Marple", None),
+        ("J. Smith", None), ("J Smith", None), ("Smith, Chloe", None), ("R2D2", None),
+        ("chloe@example.com", None), ("<b>Zoë & Co</b>", None), ("", None), (None, None),
+    ],
+)  # fmt: skip
+def test_first_name_is_the_first_word_unless_a_title_an_initial_or_not_a_name(
+    name: str | None, greeted: str | None
+) -> None:
+    assert first_name(name) == greeted
+
+
+def test_without_a_first_name_the_greeting_is_neutral() -> None:
+    for name in ("  ", "Ms Smith", None):
+        rendered = render_reengagement(message(name, None))
+
+        assert rendered.subject == "We've missed you at Shop"
+        assert rendered.text.startswith("Hi,\n")
+        assert "<p>Hi,</p>" in rendered.html
+        assert "It's been a while since we last saw you at Shop" in rendered.text
+        assert "Unsubscribe" not in rendered.text
+
+
+def test_the_email_links_back_to_the_shop(smtp_server: SmtpServer) -> None:
+    backend = SmtpBackend(
+        host="127.0.0.1", port=smtp_server.port, sender="s@example.com", starttls=False
+    )
+    url = 'https://shop.example/?from=email&lang=en"onclick="x'
+
+    backend.send(message("Ann Lee", 30, shop_url=url))
+
+    [email] = smtp_server.messages
+    text, html = bodies(email)
+    assert f"Come and have a look: {url}\n" in text
+    assert (
+        '<a href="https://shop.example/?from=email&amp;lang=en&#34;onclick=&#34;x">'
+        "Come and have a look at Shop</a>"
+    ) in html
+    assert '"onclick' not in html
+
+
+def test_without_shop_url_the_email_has_no_shop_link() -> None:
+    rendered = render_reengagement(message("Ann Lee", 30, shop_url=None))
+
+    assert "it may be waiting for you.\n\nWe'd love to see you again." in rendered.text
+    assert "Come and have a look" not in rendered.text + rendered.html
+    assert "<a " not in rendered.html
+
+
+@pytest.mark.parametrize(
+    "value", ["shop.example.com", "javascript:alert(1)", "https://", "https://shop .example"]
+)
+def test_shop_url_must_be_a_web_address(value: str) -> None:
+    with pytest.raises(ValidationError, match="is not a web address: use one such as https://"):
+        Settings(_env_file=None, shop_url=value)  # type: ignore[call-arg]
+
+
+def test_shop_url_may_be_empty_and_is_trimmed() -> None:
+    assert Settings(_env_file=None, shop_url="").shop_url == ""  # type: ignore[call-arg]
+    assert (
+        Settings(_env_file=None, shop_url=" https://shop.example/ ").shop_url  # type: ignore[call-arg]
+        == "https://shop.example/"
+    )
 
 
 @pytest.mark.parametrize(
