@@ -1,4 +1,6 @@
 # clvbot: `make test` and `make demo` work on a fresh machine with python3 and make.
+# Both install the dev extra, which includes the demo extra (the sandbox's SMTP outbox): a
+# production install is `pip install clvbot`, the demo needs `pip install 'clvbot[demo]'`.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -34,4 +36,5 @@ pytest: $(STAMP)
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis clvbot-demo.db*
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis clvbot-demo.db* \
+		clvbot-walkthrough.db*

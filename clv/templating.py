@@ -1,5 +1,9 @@
 """The one Jinja2 environment: the project's `templates/`, strict about missing variables.
 
+The repository's top-level `templates/` folder is the package `clv.templates` (mapped in
+pyproject.toml), so the templates are found through the import system: in the repository, in
+an editable install and in an installed wheel alike, never by a path relative to this file.
+
 Templates ending in `.html.j2` are HTML-escaped; `.txt.j2` (email text) are not. Slack mrkdwn
 templates escape their values themselves with the `mrkdwn` filter.
 """
@@ -7,20 +11,19 @@ templates escape their values themselves with the `mrkdwn` filter.
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from clv.present.blocks import escape
 
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES_PACKAGE = "clv.templates"
 
 
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
+        loader=PackageLoader(TEMPLATES_PACKAGE, "."),
         undefined=StrictUndefined,
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
         trim_blocks=True,

@@ -4,6 +4,11 @@ A fresh SQLite store is filled with a synthetic shop (`clv.datasets.shop`) throu
 importers and scored; then the real bolt app (HTTP), the scheduler and the sandbox run in this
 process, all on 127.0.0.1. The bot is configured exactly as in production, only with
 SLACK_API_URL pointing at the sandbox and outreach mail going to the sandbox's SMTP server.
+
+The sandbox is demo code, installed with the `demo` extra (aiosmtpd): it is imported only when
+the demo starts, so `clvbot --help` and `clvbot serve` never load it. The demo's store is
+claimed before it is rebuilt and held until the demo stops (`clv.store.inuse`): a walkthrough
+or a second demo on the same file is refused instead of deleting it under the running bot.
 """
 
 from __future__ import annotations
@@ -18,24 +23,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
+from rich.markup import escape
 from sqlalchemy import Engine
 
 from bot.cli.context import fail, out, user_errors
 from bot.cli.scheduler import start_jobs
 from bot.logs import configure_logging
-from bot.sandbox import (
-    DIGEST_CHANNEL,
-    Outbox,
-    PortInUseError,
-    SandboxConfig,
-    ServerThread,
-    Workspace,
-    bind,
-    build_sandbox,
-)
 from bot.slack.app import build_app
 from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import EVENTS_PATH, build_asgi
@@ -46,11 +42,18 @@ from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine, read_snapshot
 from clv.store import upgrade as upgrade_schema
+from clv.store.inuse import StoreClaim, StoreInUseError, claim_for_rebuild
 from reports.digest.data import build_digest
 from reports.digest.render import render_text
 from reports.jobs import JobContext, run_digest
 
-DEMO_DATABASE = Path("clvbot-demo.db")
+if TYPE_CHECKING:
+    from bot.sandbox import Workspace
+
+DEMO_DATABASE = Path("clvbot-demo.db")  # `clvbot walkthrough` has its own file
+DEMO_EXTRA_MISSING = (
+    "clvbot demo needs the demo extra (the sandbox's local SMTP outbox): pip install 'clvbot[demo]'"
+)
 SMTP_FROM = "shop@example.com"
 log = logging.getLogger("clvbot.demo")
 
@@ -92,12 +95,24 @@ def _start_scheduler(engine: Engine, settings: Settings) -> Callable[[], None] |
 
 
 # ------------------------------------------------------------------------------------------------
+def require_demo_extra() -> None:
+    """Exit naming the extra that installs the sandbox when its dependencies are missing."""
+    try:
+        import bot.sandbox  # noqa: F401
+    except ModuleNotFoundError as exc:
+        if exc.name != "aiosmtpd":
+            raise
+        fail(escape(DEMO_EXTRA_MISSING))  # `[demo]` is not markup
+
+
 def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
     """Production settings but local: the sandbox as Slack, its SMTP server as the mail relay.
 
     Everything Slack- and outreach-related is set here, so a developer's environment (a real
     token, an allow-list) cannot leak into the demo.
     """
+    from bot.sandbox import DIGEST_CHANNEL
+
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{database}",
         "slack_bot_token": "xoxb-sandbox-" + secrets.token_hex(12),
@@ -121,10 +136,11 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
     return Settings(_env_file=None, **values)
 
 
-def build_demo_store(settings: Settings, database: Path, customers: int) -> Engine:
-    """A fresh store with the synthetic shop, imported and scored as of today (TIMEZONE)."""
-    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)
+def build_demo_store(settings: Settings, claim: StoreClaim, customers: int) -> Engine:
+    """A fresh store with the synthetic shop, imported and scored as of today (TIMEZONE), in
+    the file `claim` holds; once built, other processes may open it (none may delete it)."""
+    database = claim.database
+    claim.delete_files()
     engine = make_engine(settings.database_url)
     upgrade_schema(engine)
     now = datetime.now(settings.tzinfo).replace(tzinfo=None)
@@ -143,20 +159,39 @@ def build_demo_store(settings: Settings, database: Path, customers: int) -> Engi
     out.print("\n   the weekly digest, as `clvbot digest --preview` shows it:\n")
     out.print(render_text(digest, channel="#clv-digest"), markup=False, end="")
     out.print("")
+    claim.share()
     return engine
 
 
 def start_demo(
     *, port: int = 3000, customers: int = 3000, database: Path = DEMO_DATABASE
 ) -> RunningDemo:
-    """Store, sandbox (with its SMTP outbox), bot and scheduler, all running; `stop()` ends them."""
-    sandbox_sock, bot_sock = bind(port), bind(0)
-    sandbox_url = f"http://127.0.0.1:{sandbox_sock.getsockname()[1]}"
-    workspace = Workspace()
-    outbox = Outbox(workspace)
-    settings = demo_settings(database, sandbox_url, outbox.port)
-    engine = build_demo_store(settings, database, customers)
-    running = RunningDemo(sandbox_url, settings, engine, workspace, [engine.dispose])
+    """Store, sandbox (with its SMTP outbox), bot and scheduler, all running; `stop()` ends them.
+
+    StoreInUseError, and nothing deleted, when another clvbot process has `database` open.
+    """
+    from bot.sandbox import (
+        DIGEST_CHANNEL,
+        Outbox,
+        SandboxConfig,
+        ServerThread,
+        Workspace,
+        bind,
+        build_sandbox,
+    )
+
+    claim = claim_for_rebuild(database)  # held until the demo stops
+    try:
+        sandbox_sock, bot_sock = bind(port), bind(0)
+        sandbox_url = f"http://127.0.0.1:{sandbox_sock.getsockname()[1]}"
+        workspace = Workspace()
+        outbox = Outbox(workspace)
+        settings = demo_settings(database, sandbox_url, outbox.port)
+        engine = build_demo_store(settings, claim, customers)
+    except BaseException:
+        claim.release()
+        raise
+    running = RunningDemo(sandbox_url, settings, engine, workspace, [claim.release, engine.dispose])
     try:
         running.stops.append(outbox.start().stop)
         config = SandboxConfig(
@@ -194,6 +229,9 @@ def demo(
     database: Path = typer.Option(DEMO_DATABASE, help="SQLite file to (re)create for the demo."),
 ) -> None:
     """Run the real bot on a realistic demo shop, with a local Slack sandbox in the browser."""
+    require_demo_extra()
+    from bot.sandbox import PortInUseError
+
     started = time.monotonic()
     configure_logging(logging.WARNING, with_time=False)
     try:
@@ -201,12 +239,14 @@ def demo(
             running = start_demo(port=port, customers=customers, database=database)
     except PortInUseError as exc:
         fail(f"{exc}: try `clvbot demo --port {port + 1}`")
+    except StoreInUseError as exc:
+        fail(escape(str(exc)))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())  # before "ready": stop cleanly
     out.print(f"\nsandbox ready in {time.monotonic() - started:.1f} s: open {running.url}")
     out.print("Ctrl-C stops everything.")
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     try:
         while not stopping.wait(0.5):
             pass

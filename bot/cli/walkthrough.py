@@ -1,5 +1,8 @@
 """`clvbot walkthrough`: the product on a fresh embedded SQLite database with the bundled CDNOW
-data, step by step on the command line."""
+data, step by step on the command line.
+
+Its store is a file of its own (not the demo's), claimed before it is deleted and built again
+(`clv.store.inuse`): a store another clvbot process has open is refused, never deleted."""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from sqlmodel import Session
 
-from bot.cli.context import out, user_errors
+from bot.cli.context import fail, out, user_errors
 from bot.cli.render import print_customer, print_group, ranked_table
 from clv.datasets import write_cdnow_orders_csv
 from clv.formatting import money
@@ -21,26 +25,30 @@ from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine
 from clv.store import upgrade as upgrade_schema
+from clv.store.inuse import StoreInUseError, claim_for_rebuild
 from clv.store.stats import store_stats
 from reports.digest.data import build_digest
 from reports.digest.render import render_text
 
-WALKTHROUGH_DATABASE = Path("clvbot-demo.db")
+WALKTHROUGH_DATABASE = Path("clvbot-walkthrough.db")  # not the demo's: it may be running
 CDNOW_LAST_DAY = date(1998, 6, 30)  # the sample's history ends here: score as of that day
 
 
 def walkthrough(
     database: Path = typer.Option(
-        WALKTHROUGH_DATABASE, help="SQLite file to (re)create for the demo."
+        WALKTHROUGH_DATABASE, help="SQLite file to (re)create for the walkthrough."
     ),
     backfill: int = typer.Option(12, help="Weeks of history to score before the last one."),
 ) -> None:
-    """Create a fresh demo store from the CDNOW sample, score it, and show what clvbot knows."""
-    for stale in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
-        stale.unlink(missing_ok=True)
-    settings = Settings(database_url=f"sqlite:///{database}", _env_file=None)
-    engine = make_engine(settings.database_url)
-    with user_errors():
+    """Create a fresh store from the CDNOW sample, score it, and show what clvbot knows."""
+    try:
+        claim = claim_for_rebuild(database)  # refused while another clvbot process has it
+    except StoreInUseError as exc:
+        fail(escape(str(exc)))
+    with claim, user_errors():
+        claim.delete_files()
+        settings = Settings(database_url=f"sqlite:///{database}", _env_file=None)
+        engine = make_engine(settings.database_url)
         _, revision = upgrade_schema(engine)
         out.print(f"1. created {database} (schema {revision})")
         with tempfile.TemporaryDirectory() as tmp:
@@ -78,6 +86,6 @@ def walkthrough(
                                   now=datetime.combine(week_after, time(9), UTC))  # fmt: skip
             out.print(render_text(digest, channel="#clv-digest"), markup=False, end="")
     out.print(
-        f"\nThe demo store stays in {database}: "
+        f"\nThe walkthrough's store stays in {database}: "
         f"DATABASE_URL=sqlite:///{database} .venv/bin/clvbot --help"
     )

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from clv.settings import get_settings
 from tests.helpers import ORDER_HEADER, write_csv
+from tests.store.holders import hold, started_holders
 
 runner = CliRunner()
 
@@ -122,3 +123,31 @@ def test_walkthrough_imports_scores_and_shows_the_cdnow_sample(
     )
     assert "Champions (segment): R 5 and F 4–5" in result.output
     assert "value at stake" in result.output
+    assert (tmp_path / "clvbot-walkthrough.db").exists()
+    assert not (tmp_path / "clvbot-demo.db").exists()  # the demo's store is the demo's
+
+
+def test_walkthrough_and_demo_default_to_files_of_their_own() -> None:
+    walkthrough = runner.invoke(app, ["walkthrough", "--help"], terminal_width=200).output
+    demo = runner.invoke(app, ["demo", "--help"], terminal_width=200).output
+
+    assert "[default: clvbot-walkthrough.db]" in walkthrough
+    assert "[default: clvbot-demo.db]" in demo
+
+
+def test_walkthrough_refuses_a_store_another_clvbot_process_has_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    store = tmp_path / "clvbot-walkthrough.db"
+    store.write_bytes(b"another process's store")
+    with started_holders() as holders:
+        assert hold(holders, "use", store).said == "ready"
+
+        result = runner.invoke(app, ["walkthrough"])
+
+    assert result.exit_code == 1
+    assert (
+        "clvbot-walkthrough.db is in use by another clvbot process: stop it first" in result.output
+    )
+    assert store.read_bytes() == b"another process's store"
