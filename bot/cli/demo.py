@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-import signal
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +29,7 @@ from sqlalchemy import Engine
 
 from bot.cli.context import fail, out, user_errors
 from bot.cli.scheduler import start_jobs
+from bot.cli.stopping import stop_on_sigterm
 from bot.logs import configure_logging
 from bot.slack.app import build_app
 from bot.slack.deps import Deps, bot_engine
@@ -243,16 +242,12 @@ def demo(
         fail(escape(str(exc)))
     except KeyboardInterrupt:
         raise typer.Exit(130) from None
-    stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())  # before "ready": stop cleanly
-    out.print(f"\nsandbox ready in {time.monotonic() - started:.1f} s: open {running.url}")
-    out.print("Ctrl-C stops everything.")
-    try:
-        while not stopping.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
-    finally:
-        out.print("\nstopping…")
-        running.stop()
-        out.print(f"stopped; the demo store stays in {database}")
+    with stop_on_sigterm() as stopping:  # before "ready": a SIGTERM then stops cleanly
+        out.print(f"\nsandbox ready in {time.monotonic() - started:.1f} s: open {running.url}")
+        out.print("Ctrl-C stops everything.")
+        try:
+            stopping.wait()
+        finally:
+            out.print("\nstopping…")
+            running.stop()
+            out.print(f"stopped; the demo store stays in {database}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,6 +11,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Engine
 
 from bot.cli.context import load_settings, open_store
+from bot.cli.stopping import stop_on_sigterm
 from bot.logs import configure_logging
 from clv.settings import Settings
 from reports.jobs import JobContext, configure
@@ -42,12 +41,9 @@ def scheduler() -> None:
     engine = open_store(settings)
     configure_logging(logging.INFO)
     stop = start_jobs(engine, settings)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    try:
-        stopped.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        stop()
-        typer.echo("clvbot: scheduler stopped", err=True)
+    with stop_on_sigterm() as stopping:
+        try:
+            stopping.wait()
+        finally:
+            stop()
+            typer.echo("clvbot: scheduler stopped", err=True)
