@@ -1,4 +1,9 @@
-"""Numbers as people read them, shared by the CLI, the bot and the digest."""
+"""Numbers as people read them, shared by the CLI, the bot and the digest.
+
+Money has one form wherever people read it: the currency's symbol (or its ISO code before
+the number when it has none we know), thousands grouped, and a true minus sign:
+`$1,234.50`, `−$12.50`, `CHF 1,234.50`. Changes carry their sign: `+$1,493`, `−$1,493`.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +11,32 @@ import math
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _SPARKS = "▁▂▃▄▅▆▇█"
+MINUS = "\u2212"  # the minus sign, not a hyphen
 
 
 def money(value: float | None, currency: str = "USD", *, decimals: int = 2) -> str:
-    """`money(1234.5)` -> '$1,234.50'; unknown currencies get a code suffix."""
+    """`money(1234.5)` -> '$1,234.50'; `money(-12.5)` -> '−$12.50'; unknown currencies get
+    their code before the number ('CHF 1,234.50')."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    sign = "-" if value < 0 else ""
     digits = f"{abs(value):,.{decimals}f}"
+    negative = round(value, decimals) < 0  # no "−$0.00"
     symbol = _SYMBOLS.get(currency)
-    return f"{sign}{symbol}{digits}" if symbol else f"{sign}{digits} {currency}"
+    amount = f"{symbol}{digits}" if symbol else f"{currency} {digits}"
+    return f"{MINUS}{amount}" if negative else amount
+
+
+def money_change(value: float | None, currency: str = "USD", *, decimals: int = 0) -> str:
+    """A change of money with its sign: '+$1,493', '−$1,493', '$0'."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    text = money(value, currency, decimals=decimals)
+    return f"+{text}" if round(value, decimals) > 0 else text
+
+
+def money_minor(minor: int | None, currency: str, exponent: int, *, decimals: int = 2) -> str:
+    """An amount stored in minor units (cents), as `money` shows it."""
+    return "n/a" if minor is None else money(minor / 10**exponent, currency, decimals=decimals)
 
 
 def percent(value: float | None, *, decimals: int = 0) -> str:
@@ -25,8 +46,11 @@ def percent(value: float | None, *, decimals: int = 0) -> str:
 
 
 def signed(value: float, formatter: str = "{:,.0f}") -> str:
+    """A count or share with its sign: '+3', '−3', '0'."""
     text = formatter.format(abs(value))
-    return f"+{text}" if value > 0 else (f"−{text}" if value < 0 else text)
+    if not any(c in "123456789" for c in text):  # shown as zero: no sign
+        return text
+    return f"+{text}" if value > 0 else f"{MINUS}{text}"
 
 
 def sparkline(values: list[float]) -> str:

@@ -17,6 +17,11 @@ _MINOR_UNIT_EXPONENTS = {
 }  # fmt: skip
 
 
+def minor_unit_exponent(currency: str) -> int:
+    """Number of decimals of the currency's minor unit (2 for USD, 0 for JPY, 3 for KWD)."""
+    return _MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
+
+
 class Settings(BaseSettings):
     """Every setting clvbot reads. `.env.example` documents each one."""
 
@@ -126,7 +131,7 @@ class Settings(BaseSettings):
     @property
     def currency_exponent(self) -> int:
         """Number of decimals of the currency's minor unit (2 for USD, 0 for JPY)."""
-        return _MINOR_UNIT_EXPONENTS.get(self.currency, 2)
+        return minor_unit_exponent(self.currency)
 
 
 @lru_cache(maxsize=1)

@@ -6,11 +6,14 @@ import csv
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
+from clv.insights import CustomerView, RankedList, customer_view, dormant_customers
+from clv.outreach.policy import OutreachRules
 from clv.store.tables import customers_table, orders_table
 
 ORDER_HEADER = ["order_id", "customer_id", "ordered_at", "amount"]
@@ -52,3 +55,16 @@ def count_rows(engine: Engine) -> tuple[int, int]:
         customers = session.execute(select(func.count()).select_from(customers_table)).scalar_one()
         orders = session.execute(select(func.count()).select_from(orders_table)).scalar_one()
     return customers, orders
+
+
+def view_of(session: Session, key: str, **kwargs: object) -> CustomerView:
+    """`customer_view` with the default outreach rules and the real clock (for tests whose
+    point is not the outreach verdict)."""
+    rules = OutreachRules(cooldown_days=30, require_email=False)
+    return customer_view(session, key, rules=rules, now=datetime.now(UTC), **kwargs)  # type: ignore[arg-type]
+
+
+def dormant_of(session: Session, limit: int = 10) -> RankedList:
+    """`dormant_customers` with the default outreach rules and the real clock."""
+    rules = OutreachRules(cooldown_days=30, require_email=False)
+    return dormant_customers(session, limit=limit, rules=rules, now=datetime.now(UTC))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 import typer
@@ -13,8 +13,9 @@ from sqlmodel import Session
 
 from bot.cli.context import load_settings, open_store, out, user_errors
 from bot.cli.render import print_customer, print_group, print_model, ranked_table
-from clv.formatting import money, percent, signed
+from clv.formatting import money, money_change, money_minor, percent, signed
 from clv.insights import (
+    MoverReport,
     NoScoresError,
     all_groups,
     customer_view,
@@ -26,11 +27,13 @@ from clv.insights import (
     weekly_trend,
 )
 from clv.insights import movers as find_movers
+from clv.outreach.policy import OutreachRules
 from clv.segments.definitions import rule_lines
 from clv.settings import Settings
 from clv.store import read_snapshot
 
 JSON = typer.Option(False, "--json", help="Print JSON.")
+MAX_CLI_LIST = 500  # the terminal holds more than a Slack message
 T = TypeVar("T")
 
 
@@ -48,22 +51,24 @@ def customer(
     key: str = typer.Argument(..., help="Customer id or email."), json_output: bool = JSON
 ) -> None:
     """The full view of one customer: values, P(alive), segment, stage and 13-week trend."""
-    view, settings = _read(lambda s: customer_view(s, key))
+    settings = load_settings()
+    rules, now = OutreachRules.of(settings), datetime.now(UTC)
+    view, _ = _read(lambda s: customer_view(s, key, rules=rules, now=now))
     if json_output:
         _json(view.as_dict())
     else:
-        print_customer(view, settings)
+        print_customer(view)
 
 
 def segment(
     name: str = typer.Argument(..., help="Segment, tier or stage name."), json_output: bool = JSON
 ) -> None:
     """One segment (or CLV tier, or lifecycle stage): size, value, change, rule, top customers."""
-    group, settings = _read(lambda s: group_summary(s, name))
+    group, _ = _read(lambda s: group_summary(s, name))
     if json_output:
         _json(group.as_dict())
     else:
-        print_group(group, settings.currency)
+        print_group(group)
 
 
 def segments(
@@ -71,13 +76,13 @@ def segments(
     by: str = typer.Option("segment", "--by", help="segment, tier or stage."),
 ) -> None:
     """Every segment (or tier, or stage) with size, value, week-over-week change and rule."""
-    groups, settings = _read(lambda s: all_groups(s, by))
+    listing, settings = _read(lambda s: all_groups(s, by))
     currency = settings.currency
     if json_output:
-        _json([g.as_dict() for g in groups])
+        _json([g.as_dict() for g in listing.groups])
         return
     table = Table(by, "customers", "share", "predicted CLV", "median", "Δ customers (w/w)", "rule")
-    for g in groups:
+    for g in listing.groups:
         change = "" if g.customers_change is None else signed(g.customers_change)
         table.add_row(
             g.name,
@@ -89,6 +94,8 @@ def segments(
             g.rule,
         )
     out.print(table)
+    if listing.unplaced:
+        out.print(f"{listing.unplaced:,} prospects (no purchase yet) have no {by}", markup=False)
     lines = rule_lines(
         by, dormant_p_alive=settings.dormant_p_alive, dormant_max_days=settings.dormant_max_days
     )
@@ -100,22 +107,24 @@ def dormant(
     limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON
 ) -> None:
     """Dormant customers ranked by value at stake; opted-out customers are marked."""
-    rows, settings = _read(lambda s: dormant_customers(s, limit=limit))
-    currency = settings.currency
+    settings = load_settings()
+    rules, now = OutreachRules.of(settings), datetime.now(UTC)
+    listing, _ = _read(
+        lambda s: dormant_customers(s, limit=limit, rules=rules, now=now, cap=MAX_CLI_LIST)
+    )
     if json_output:
-        _json([r.as_dict() for r in rows])
+        _json(listing.as_dict())
     else:
-        out.print(ranked_table(rows, currency, stake=True))
+        out.print(ranked_table(listing))
 
 
 def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON) -> None:
     """The customers with the highest predicted CLV."""
-    rows, settings = _read(lambda s: top_customers(s, limit=limit))
-    currency = settings.currency
+    listing, _ = _read(lambda s: top_customers(s, limit=limit, cap=MAX_CLI_LIST))
     if json_output:
-        _json([r.as_dict() for r in rows])
+        _json(listing.as_dict())
     else:
-        out.print(ranked_table(rows, currency, stake=False))
+        out.print(ranked_table(listing))
 
 
 def model(json_output: bool = JSON) -> None:
@@ -131,20 +140,20 @@ def trends(
     weeks: int = typer.Option(13, "--weeks", min=1, max=520), json_output: bool = JSON
 ) -> None:
     """Customer equity, mean CLV, active and dormant customers and revenue, week by week."""
-    rows, settings = _read(lambda s: weekly_trend(s, weeks=weeks))
-    currency = settings.currency
+    rows, _ = _read(lambda s: weekly_trend(s, weeks=weeks))
     if json_output:
-        _json(rows)
+        _json([r.as_dict() for r in rows])
         return
     table = Table("week ending", "customer equity", "mean CLV", "active", "dormant", "revenue")
     for r in rows:
+        cur = r.run.currency
         table.add_row(
-            r["week_end"],
-            money(r["customer_equity"], currency, decimals=0),
-            money(r["mean_clv"], currency),
-            f"{r['active']:,}",
-            f"{r['dormant']:,}",
-            money(r["revenue_week_minor"] / 10**settings.currency_exponent, currency, decimals=0),
+            r.week_end.isoformat(),
+            money(r.customer_equity, cur, decimals=0),
+            money(r.mean_clv, cur),
+            f"{r.active:,}",
+            f"{r.dormant:,}",
+            money_minor(r.revenue_week_minor, cur, r.run.currency_exponent, decimals=0),
         )
     out.print(table)
 
@@ -161,7 +170,7 @@ def movers(
 ) -> None:
     """Largest predicted-CLV rises and falls, and segment migrations, between two stored weeks."""
 
-    def read(session: Session) -> dict[str, Any]:
+    def read(session: Session) -> MoverReport:
         weeks = stored_weeks(session)
         if len(weeks) < 2:
             raise NoScoresError()
@@ -172,26 +181,19 @@ def movers(
 
     found, settings = _read(read)
     if json_output:
-        _json(
-            {
-                **found,
-                "rises": [m.__dict__ | {"change": m.change} for m in found["rises"]],
-                "falls": [m.__dict__ | {"change": m.change} for m in found["falls"]],
-            }
-        )
+        _json(found.as_dict())
         return
-    out.print(f"from week ending {found['before']} to week ending {found['after']}", markup=False)
+    out.print(f"from week ending {found.before} to week ending {found.after}", markup=False)
     table = Table("customer", "name", "before", "after", "change")
-    for mover in [*found["rises"], *found["falls"]]:
+    cur = settings.currency
+    for mover in [*found.rises, *found.falls]:
         table.add_row(
             mover.customer_id,
             mover.name or "",
-            money(mover.before, settings.currency),
-            money(mover.after, settings.currency),
-            signed(mover.change, "{:,.2f}"),
+            money(mover.before, cur),
+            money(mover.after, cur),
+            money_change(mover.change, cur, decimals=2),
         )
     out.print(table)
-    for migration in found["migrations"]:
-        out.print(
-            f"{migration['customers']:,} {migration['from']} became {migration['to']}", markup=False
-        )
+    for m in found.migrations:
+        out.print(f"{m.customers:,} {m.from_segment} became {m.to_segment}", markup=False)

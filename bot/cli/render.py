@@ -1,59 +1,68 @@
-"""Plain-text rendering of the read side for the terminal, shared by the commands and the demo."""
+"""Plain-text rendering of the read side for the terminal, shared by the commands and the
+walkthrough. Typed views in (clv.insights), text out; amounts through clv.formatting."""
 
 from __future__ import annotations
 
 from rich.table import Table
 
 from bot.cli.context import out
-from clv.formatting import money, percent, signed, sparkline
-from clv.insights import CustomerView, GroupSummary, RankedCustomer
+from clv.formatting import money, money_change, money_minor, percent, signed, sparkline
+from clv.insights import CustomerView, GroupSummary, RankedList
 from clv.insights.model import ModelStatus
+from clv.present.status import to_status
 from clv.scoring.details import ModelReport
-from clv.settings import Settings
 
 
-def print_customer(view: CustomerView, settings: Settings) -> None:
-    currency = settings.currency
-    c = view.as_dict()
-    historical = c["historical_value_minor"] / 10**settings.currency_exponent
-    p_alive = "n/a" if c["p_alive"] is None else percent(c["p_alive"])
+def customer_lines(view: CustomerView) -> list[str]:
+    s, run = view.scores, view.run
+    cur = run.currency
+    p_alive = "n/a" if s.p_alive is None else percent(s.p_alive)
+    historical = money_minor(s.historical_value_minor, cur, run.currency_exponent)
     lines = [
-        f"{c['name'] or '(no name)'} · customer {c['customer_id']} · {c['email'] or 'no email'}",
-        f"predicted CLV ({c['horizon_months']} months)  {money(c['predicted_clv'], currency)}",
-        f"historical value             {money(historical, currency)}",
-        f"formula CLV                  {money(c['formula_clv'], currency)}",
+        f"{view.name or '(no name)'} · customer {view.customer_id} · {view.email or 'no email'}",
+        f"predicted CLV ({run.horizon_months} months)  {money(s.predicted_clv, cur)}",
+        f"historical value             {historical}",
+        f"formula CLV (lifespan)       {money(s.formula_clv, cur)}",
         f"P(alive)                     {p_alive}",
-        f"orders / AOV                 {c['orders']} / {money(c['aov'], currency)}",
-        f"first / last order           {c['first_order']} / {c['last_order']}",
-        f"expected purchases, 90 days  {c['expected_purchases_90d']:.2f}",
-        f"segment / tier / stage       {c['segment']} / {c['tier']} / {c['stage']}",
-        f"RFM                          R{c['r_score']} F{c['f_score']} M{c['m_score']}",
+        f"status                       {to_status(view)}",
+        f"orders / AOV                 {s.orders} / {money(s.aov, cur)}",
+        f"first / last order           {s.first_order} / {s.last_order}",
+        f"expected purchases, 90 days  {s.expected_purchases_90d:.2f}",
+        f"segment / tier / stage       {s.segment} / {s.tier} / {s.stage}",
+        f"RFM                          R{s.r_score} F{s.f_score} M{s.m_score}",
     ]
-    if c["clv_cac"] is not None:
-        lines.append(f"CLV:CAC                      {c['clv_cac']:.1f}")
-    if c["nps"] is not None:
-        lines.append(f"NPS                          {c['nps']}")
-    if c["dormant"]:
-        lines.append(f"dormant                      {c['dormant_reason']}")
-    history = [h["predicted_clv"] for h in c["history"]]
+    if s.clv_cac is not None:
+        lines.append(f"CLV:CAC                      {s.clv_cac:.1f}")
+    if view.nps is not None:
+        lines.append(f"NPS                          {view.nps}")
+    if s.dormant:
+        lines.append(f"dormant                      {s.dormant_reason}")
+        outreach = "possible" if view.outreach.eligible else f"no: {view.outreach.reason}"
+        lines.append(f"outreach                     {outreach}")
+    history = [week.predicted_clv for week in view.history]
     lines.append(f"weekly CLV trend             {sparkline(history)} ({len(history)} weeks)")
-    lines.append(f"scores as of                 {c['as_of']}")
-    for line in lines:
+    lines.append(f"scores as of                 {run.as_of} (run {run.run_id})")
+    return lines
+
+
+def print_customer(view: CustomerView) -> None:
+    for line in customer_lines(view):
         out.print(line, markup=False)
 
 
-def print_group(group: GroupSummary, currency: str) -> None:
+def print_group(group: GroupSummary) -> None:
+    cur = group.run.currency
     out.print(f"{group.name} ({group.dimension}): {group.rule}", markup=False)
     out.print(
         f"{group.customers:,} customers ({percent(group.share, decimals=1)}), "
-        f"predicted CLV {money(group.clv_sum, currency)} in total, "
-        f"median {money(group.clv_median, currency)}",
+        f"predicted CLV {money(group.clv_sum, cur)} in total, "
+        f"median {money(group.clv_median, cur)}",
         markup=False,
     )
     if group.customers_change is not None and group.clv_change is not None:
         out.print(
             f"week over week: {signed(group.customers_change)} customers, "
-            f"{signed(group.clv_change)} {currency}",
+            f"{money_change(group.clv_change, cur)}",
             markup=False,
         )
     if group.advice:
@@ -63,13 +72,15 @@ def print_group(group: GroupSummary, currency: str) -> None:
         table.add_row(
             top.customer_id,
             top.name or "",
-            money(top.predicted_clv, currency),
+            money(top.predicted_clv, cur),
             "n/a" if top.p_alive is None else percent(top.p_alive),
         )
     out.print(table)
 
 
-def ranked_table(rows: list[RankedCustomer], currency: str, *, stake: bool) -> Table:
+def ranked_table(listing: RankedList) -> Table:
+    stake = listing.kind == "dormant"
+    cur = listing.run.currency
     table = Table(
         "customer",
         "name",
@@ -77,16 +88,16 @@ def ranked_table(rows: list[RankedCustomer], currency: str, *, stake: bool) -> T
         "P(alive)",
         "value at stake" if stake else "segment",
         "why dormant" if stake else "stage",
+        caption=f"the top {listing.cap}, the most a list holds" if listing.capped else None,
     )
-    for r in rows:
+    for r in listing.rows:
         name = (r.name or "") + (" (opted out)" if r.opted_out else "")
-        p_alive = "n/a" if r.p_alive is None else percent(r.p_alive)
         table.add_row(
             r.customer_id,
             name,
-            money(r.predicted_clv, currency),
-            p_alive,
-            money(r.value_at_stake, currency) if stake else r.segment,
+            money(r.predicted_clv, cur),
+            "n/a" if r.p_alive is None else percent(r.p_alive),
+            money(r.value_at_stake, cur) if stake else r.segment,
             (r.dormant_reason or "") if stake else r.stage,
         )
     return table

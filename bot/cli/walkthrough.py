@@ -12,18 +12,17 @@ from pathlib import Path
 
 import typer
 from rich.markup import escape
-from sqlmodel import Session
 
 from bot.cli.context import fail, out, user_errors
 from bot.cli.render import print_customer, print_group, ranked_table
 from clv.datasets import write_cdnow_orders_csv
-from clv.formatting import money
+from clv.formatting import money, money_minor
 from clv.ingest import import_orders
-from clv.ingest.parsing import format_money
 from clv.insights import customer_view, dormant_customers, group_summary, top_customers
+from clv.outreach.policy import OutreachRules
 from clv.scoring.pipeline import score
 from clv.settings import Settings
-from clv.store import make_engine
+from clv.store import make_engine, read_snapshot
 from clv.store import upgrade as upgrade_schema
 from clv.store.inuse import StoreInUseError, claim_for_rebuild
 from clv.store.stats import store_stats
@@ -55,14 +54,14 @@ def walkthrough(
             orders_csv = write_cdnow_orders_csv(Path(tmp) / "cdnow_sample_orders.csv")
             report = import_orders(engine, orders_csv, settings)
         out.print(f"2. imported the CDNOW sample: {report.summary()}", markup=False)
-        with Session(engine) as session:
+        with read_snapshot(engine) as session:
             stats = store_stats(session=session)
-        revenue = format_money(stats.revenue_minor, exponent=settings.currency_exponent)
+        revenue = money_minor(stats.revenue_minor, settings.currency, settings.currency_exponent)
         out.print("3. store statistics")
         out.print(f"   customers  {stats.customers:,}")
         out.print(f"   orders     {stats.orders:,}")
         out.print(f"   dates      {stats.first_order} to {stats.last_order}")
-        out.print(f"   revenue    {revenue} {settings.currency}")
+        out.print(f"   revenue    {revenue}")
         runs = score(engine, settings, as_of=CDNOW_LAST_DAY, backfill=backfill)
         current = runs[-1]
         out.print(
@@ -70,16 +69,15 @@ def walkthrough(
             f"{current.model} and {len(runs) - 1} weeks of backfill: customer equity "
             f"{money(current.customer_equity, settings.currency)}"
         )
-        with Session(engine) as session:
-            best = top_customers(session, limit=1)[0]
+        with read_snapshot(engine) as session:
+            rules, now = OutreachRules.of(settings), datetime.now(UTC)
+            best = top_customers(session, limit=1).rows[0]
             out.print(f"\n5. the most valuable customer, `clvbot customer {best.customer_id}`")
-            print_customer(customer_view(session, best.customer_id), settings)
+            print_customer(customer_view(session, best.customer_id, rules=rules, now=now))
             out.print("\n6. a segment, `clvbot segment champions`")
-            print_group(group_summary(session, "champions", top=5), settings.currency)
+            print_group(group_summary(session, "champions", top=5))
             out.print("\n7. the top of the re-engagement list, `clvbot dormant --limit 5`")
-            out.print(
-                ranked_table(dormant_customers(session, limit=5), settings.currency, stake=True)
-            )
+            out.print(ranked_table(dormant_customers(session, limit=5, rules=rules, now=now)))
             out.print("\n8. the weekly digest, `clvbot digest --preview`\n")
             week_after = CDNOW_LAST_DAY + timedelta(days=7 - CDNOW_LAST_DAY.weekday())
             digest = build_digest(session, settings, week_end=None,

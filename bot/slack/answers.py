@@ -1,18 +1,21 @@
-"""From a parsed `/clv` request to a message: read clv.insights, hand the data to a renderer.
-
-No SQL and no arithmetic here; every value comes from the read API.
+"""From a parsed `/clv` request to a message: read clv.insights, hand the typed views to a
+renderer. One answer reads the current run once and every read is of that run, inside one
+snapshot of the store. No SQL and no arithmetic here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.slack.payloads import ClvRequest
+from bot.slack.payloads import SUBCOMMANDS, ClvRequest
 from bot.slack.render import (
+    render_bad_limit,
     render_customer_card,
     render_group,
     render_groups,
@@ -25,18 +28,23 @@ from bot.slack.render import (
     render_why,
 )
 from clv.insights import (
+    MAX_LIST,
     NoScoresError,
+    NotScoredYetError,
+    RunRef,
     UnknownCustomerError,
     UnknownGroupError,
     all_groups,
-    current_run,
+    current_ref,
     customer_view,
     dormant_customers,
     group_summary,
     model_status,
     top_customers,
 )
-from clv.insights.suggest import suggest_customers
+from clv.insights.groups import group_names
+from clv.insights.suggest import closest, suggest_customers
+from clv.outreach.policy import OutreachRules
 from clv.present.blocks import escape
 from clv.settings import Settings
 from clv.store import read_snapshot
@@ -45,92 +53,128 @@ Message = dict[str, Any]
 DIMENSIONS = ("segment", "tier", "stage")
 
 
-def _customer(session: Session, settings: Settings, request: ClvRequest) -> Message:
-    view = customer_view(session, request.argument)
-    return render_customer_card(view.as_dict(), exponent=settings.currency_exponent)
+@dataclass(frozen=True)
+class Ask:
+    """One answer's reads: the session, the run they are all of, and the settings."""
+
+    session: Session
+    run: RunRef
+    settings: Settings
+    now: datetime
+
+    @property
+    def rules(self) -> OutreachRules:
+        return OutreachRules.of(self.settings)
 
 
-def _segment(session: Session, settings: Settings, request: ClvRequest) -> Message:
-    group = group_summary(session, request.argument)
-    as_of = current_run(session).as_of.isoformat()
-    return render_group(group.as_dict(), currency=settings.currency, as_of=as_of)
+def _customer(ask: Ask, request: ClvRequest) -> Message:
+    view = customer_view(ask.session, request.argument, rules=ask.rules, now=ask.now, run=ask.run)
+    return render_customer_card(view)
 
 
-def _segments(session: Session, settings: Settings, request: ClvRequest) -> Message:
+def _segment(ask: Ask, request: ClvRequest) -> Message:
+    return render_group(group_summary(ask.session, request.argument, run=ask.run))
+
+
+def _segments(ask: Ask, request: ClvRequest) -> Message:
     dimension = request.argument.rstrip("s")
     if dimension not in DIMENSIONS:
         return render_help(f"`/clv segments` takes one of {', '.join(DIMENSIONS)}.")
-    groups = [g.as_dict() for g in all_groups(session, dimension)]
-    as_of = current_run(session).as_of.isoformat()
-    return render_groups(groups, dimension=dimension, currency=settings.currency, as_of=as_of)
+    return render_groups(all_groups(ask.session, dimension, run=ask.run))
 
 
-def _ranked(session: Session, settings: Settings, request: ClvRequest) -> Message:
-    read = dormant_customers if request.kind == "dormant" else top_customers
-    rows = [r.as_dict() for r in read(session, limit=request.limit)]
-    as_of = current_run(session).as_of.isoformat()
-    stake = request.kind == "dormant"
-    return render_ranked(rows, stake=stake, currency=settings.currency, as_of=as_of)
+def _ranked(ask: Ask, request: ClvRequest) -> Message:
+    if request.kind == "dormant":
+        listing = dormant_customers(
+            ask.session, limit=request.limit, rules=ask.rules, now=ask.now, run=ask.run
+        )
+    else:
+        listing = top_customers(ask.session, limit=request.limit, run=ask.run)
+    return render_ranked(listing)
 
 
-def _model(session: Session, settings: Settings, request: ClvRequest) -> Message:
-    return render_model(model_status(session), currency=settings.currency)
+def _model(ask: Ask, request: ClvRequest) -> Message:
+    return render_model(model_status(ask.session), currency=ask.settings.currency)
 
 
-def _unknown(session: Session, settings: Settings, request: ClvRequest) -> Message:
-    return render_unknown(request.argument, [])
-
-
-def _help(session: Session, settings: Settings, request: ClvRequest) -> Message:
+def _help(ask: Ask, request: ClvRequest) -> Message:
     return render_help()
 
 
-ANSWERS: dict[str, Callable[[Session, Settings, ClvRequest], Message]] = {
+def _bad_limit(ask: Ask, request: ClvRequest) -> Message:
+    return render_bad_limit(request.argument, MAX_LIST)
+
+
+ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "customer": _customer,
     "segment": _segment,
     "segments": _segments,
     "dormant": _ranked,
     "top": _ranked,
     "model": _model,
-    "unknown": _unknown,
     "help": _help,
+    "bad_limit": _bad_limit,
 }
 
 
-def answer(engine: Engine, settings: Settings, request: ClvRequest) -> Message:
+def did_you_mean(text: str, customers: tuple[str, ...] = ()) -> list[str]:
+    """The commands, groups and customers closest to unrecognised input, best first."""
+    word, _, rest = text.partition(" ")
+    found = [f"/clv {cmd} {rest}".strip() for cmd in closest(word, list(SUBCOMMANDS))]
+    found += [f"/clv segment {name.lower()}" for name in closest(text, group_names())]
+    if rest:  # "segmnet champions": the command was mistyped, maybe the group as well
+        found += [f"/clv segment {name.lower()}" for name in closest(rest, group_names())]
+    found += [f"/clv {customer}" for customer in customers]
+    return list(dict.fromkeys(found))[:4]
+
+
+def answer(
+    engine: Engine, settings: Settings, request: ClvRequest, *, now: datetime | None = None
+) -> Message:
     """The reply to one `/clv` request (ephemeral)."""
     with read_snapshot(engine) as session:
+        if request.kind == "unknown":  # perhaps a name: "jane doe"
+            keys = _keys(suggest_customers(session, request.argument))
+            return render_unknown(request.argument, did_you_mean(request.argument, keys))
         try:
-            return ANSWERS[request.kind](session, settings, request)
+            ask = Ask(session, current_ref(session), settings, now or datetime.now(UTC))
+            return ANSWERS[request.kind](ask, request)
         except NoScoresError:
             return render_no_scores()
+        except NotScoredYetError as exc:
+            return render_notice(escape(str(exc)))
         except UnknownCustomerError as exc:
-            if exc.key != request.argument:  # known, but added after the current run
-                return render_notice(escape(str(exc)))
-            return render_unknown(request.argument, suggest_customers(session, request.argument))
-        except UnknownGroupError as exc:
+            keys = _keys(exc.suggestions)
+            return render_unknown(request.argument, did_you_mean(request.argument, keys))
+        except UnknownGroupError as exc:  # its message names the closest groups
             return render_help(escape(str(exc)))
+
+
+def _keys(suggestions: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Customer keys from suggestions, which name a customer found by name 'Name (key)'."""
+    return tuple(s.rsplit(" (", 1)[1][:-1] if s.endswith(")") and " (" in s else s
+                 for s in suggestions)  # fmt: skip
 
 
 def why(engine: Engine, settings: Settings, key: str) -> Message:
     """The "Why this number?" expansion for one customer."""
     with read_snapshot(engine) as session:
         try:
-            card = customer_view(session, key).as_dict()
-            run_settings = model_status(session)["settings"]
-            median = group_summary(session, card["segment"], top=0).clv_median
-        except (NoScoresError, UnknownCustomerError, UnknownGroupError) as exc:
+            run = current_ref(session)
+            rules, now = OutreachRules.of(settings), datetime.now(UTC)
+            view = customer_view(session, key, rules=rules, now=now, run=run)
+            median = group_summary(session, view.scores.segment, top=0, run=run).clv_median
+        except (NoScoresError, UnknownCustomerError, NotScoredYetError, UnknownGroupError) as exc:
             return render_notice(escape(str(exc)))
-        return render_why(card, run_settings, median)
+        return render_why(view, median)
 
 
 def shared_card(engine: Engine, settings: Settings, key: str, user_id: str) -> Message | None:
     """The card with personal data masked, for posting in a channel; None if it is gone."""
     with read_snapshot(engine) as session:
         try:
-            card = customer_view(session, key).as_dict()
-        except (NoScoresError, UnknownCustomerError):
+            rules, now = OutreachRules.of(settings), datetime.now(UTC)
+            view = customer_view(session, key, rules=rules, now=now)
+        except (NoScoresError, UnknownCustomerError, NotScoredYetError):
             return None
-    return render_customer_card(
-        card, exponent=settings.currency_exponent, masked=True, shared_by=user_id
-    )
+    return render_customer_card(view, masked=True, shared_by=user_id)

@@ -11,7 +11,6 @@ _MAILTO = re.compile(r"<mailto:([^|>]+)(?:\|[^>]*)?>")
 _LINK = re.compile(r"<([^|>]+)\|([^>]*)>")
 _SPACING = re.compile(r"[\t\n\r\v\f\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-MAX_LIST = 50
 DEFAULT_LIST = 10
 
 SUBCOMMANDS = ("help", "segment", "segments", "dormant", "top", "model")
@@ -21,7 +20,7 @@ SUBCOMMANDS = ("help", "segment", "segments", "dormant", "top", "model")
 class ClvRequest:
     """What `/clv <text>` asks for: a sub-command and its argument."""
 
-    kind: str  # help | customer | segment | segments | dormant | top | model | unknown
+    kind: str  # help | customer | segment | segments | dormant | top | model | unknown | bad_limit
     argument: str = ""
     limit: int = DEFAULT_LIST
 
@@ -73,10 +72,11 @@ def to_plain_text(text: str) -> str:
 
 
 def to_limit(word: str) -> int | None:
-    """A list length from `/clv top 20`: 1..50, or None when `word` is not a number."""
-    if not word.isdigit():
+    """A list length from `/clv top 20`: a whole number of at least 1 (a list shows at most
+    its cap and says so), or None when `word` is not one."""
+    if not (word.isascii() and word.isdigit()) or len(word) > 6 or int(word) < 1:
         return None
-    return max(1, min(MAX_LIST, int(word)))
+    return int(word)
 
 
 def to_clv_request(text: str) -> ClvRequest:
@@ -98,7 +98,7 @@ def to_clv_request(text: str) -> ClvRequest:
         if not rest:
             return ClvRequest(word)
         limit = to_limit(rest)
-        return ClvRequest(word, limit=limit) if limit else ClvRequest("unknown", text)
+        return ClvRequest(word, limit=limit) if limit else ClvRequest("bad_limit", text)
     if " " in text:  # ids and emails have no spaces
         return ClvRequest("unknown", text)
     return ClvRequest("customer", text)

@@ -1,20 +1,46 @@
 """The read side: what the bot, the digest and the CLI show, from the stored scores only."""
 
-from clv.insights.customers import CustomerView, UnknownCustomerError, customer_view, find_customer
-from clv.insights.groups import GroupSummary, UnknownGroupError, all_groups, group_summary
-from clv.insights.lists import RankedCustomer, dormant_customers, top_customers
+from clv.insights.customers import (
+    CustomerView,
+    NotScoredYetError,
+    UnknownCustomerError,
+    customer_view,
+    find_customer,
+)
+from clv.insights.groups import (
+    GroupList,
+    GroupSummary,
+    UnknownGroupError,
+    all_groups,
+    group_summary,
+)
+from clv.insights.lists import (
+    MAX_LIST,
+    RankedCustomer,
+    RankedList,
+    dormant_customers,
+    top_customers,
+)
 from clv.insights.model import model_status
-from clv.insights.runs import NoScoresError, current_run, weekly_runs
-from clv.insights.trends import movers, stored_weeks, weekly_trend
+from clv.insights.runs import NoScoresError, RunRef, current_ref, current_run, weekly_runs
+from clv.insights.trends import MoverReport, WeekTrend, movers, stored_weeks, weekly_trend
 
 __all__ = [
+    "MAX_LIST",
     "CustomerView",
+    "GroupList",
     "GroupSummary",
+    "MoverReport",
     "NoScoresError",
+    "NotScoredYetError",
     "RankedCustomer",
+    "RankedList",
+    "RunRef",
     "UnknownCustomerError",
     "UnknownGroupError",
+    "WeekTrend",
     "all_groups",
+    "current_ref",
     "current_run",
     "customer_view",
     "dormant_customers",

@@ -1,15 +1,18 @@
-"""The full view of one customer: identity, every score of the current run, and history."""
+"""The full view of one customer: identity, every score of the current run, history, and
+whether they may be contacted, as one frozen read model carrying the run it was read from."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run
+from clv.insights.runs import RunRef, current_ref
+from clv.insights.suggest import suggest_customers
+from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import (
     Customer,
     CustomerScore,
@@ -20,41 +23,133 @@ from clv.store.tables import (
 
 
 class UnknownCustomerError(LookupError):
-    def __init__(self, key: str) -> None:
-        super().__init__(f"no customer with id or email {key!r}")
+    """No customer has this id or email; `suggestions` are the closest that exist."""
+
+    def __init__(self, key: str, suggestions: tuple[str, ...] = ()) -> None:
+        message = f"no customer with id or email {key!r}"
+        if suggestions:
+            message += f"; did you mean {' or '.join(suggestions)}?"
+        super().__init__(message)
         self.key = key
+        self.suggestions = suggestions
+
+
+class NotScoredYetError(LookupError):
+    """The customer is known, but was added after the current run."""
+
+    def __init__(self, key: str, as_of: date) -> None:
+        super().__init__(
+            f"customer {key!r} is known but not scored yet (the current scores are as of "
+            f"{as_of}): run `clvbot score`"
+        )
+        self.key = key
+        self.as_of = as_of
+
+
+@dataclass(frozen=True)
+class Scores:
+    """A customer's scores in one run; money in major units, except `historical_value_minor`."""
+
+    orders: int
+    refunds: int
+    historical_value_minor: int
+    aov: float | None
+    first_order: date | None
+    last_order: date | None
+    days_since_last: int | None
+    frequency: int
+    recency: float
+    tenure: float
+    monetary: float
+    predicted_clv: float
+    formula_clv: float
+    p_alive: float | None
+    expected_purchases_90d: float
+    expected_spend: float
+    clv_cac: float | None
+    r_score: int
+    f_score: int
+    m_score: int
+    segment: str
+    tier: str | None
+    stage: str
+    dormant: bool
+    dormant_reason: str | None
+    value_at_stake: float
+
+    @classmethod
+    def of(cls, row: CustomerScore) -> Scores:
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+@dataclass(frozen=True)
+class WeekValue:
+    week_end: date
+    predicted_clv: float
+    dormant: bool
 
 
 @dataclass(frozen=True)
 class CustomerView:
-    customer: Customer
-    scores: CustomerScore
-    as_of: date
-    horizon_months: int
-    currency: str
-    history: list[tuple[date, float]]  # (week end, predicted CLV), oldest first
+    run: RunRef
+    store_id: int  # the store's key: what the outreach button carries
+    customer_id: str  # the shop's id
+    name: str | None
+    email: str | None
+    channel: str | None
+    acquired_at: datetime | None
+    acquisition_cost_minor: int | None
+    opted_out: bool
+    nps: int | None
+    scores: Scores
+    history: tuple[WeekValue, ...]  # oldest first
+    outreach: Eligibility  # may they be contacted now, and if not why (clv.outreach.policy)
+
+    @property
+    def as_of(self) -> date:
+        return self.run.as_of
+
+    @property
+    def dormant_since(self) -> date | None:
+        """The first week of the dormant spell the customer is in now (None: not dormant)."""
+        if not self.scores.dormant:
+            return None
+        since = None
+        for week in reversed(self.history):
+            if not week.dormant:
+                break
+            since = week.week_end
+        return since
 
     def as_dict(self) -> dict[str, Any]:
-        scores = self.scores.model_dump(exclude={"run_id", "customer_id"})
-        for key in ("first_order", "last_order"):
-            scores[key] = scores[key].isoformat() if scores[key] else None
-        customer = self.customer
-        return {
-            "customer_id": customer.external_id,
-            "store_id": customer.id,  # what the outreach button carries
-            "name": customer.name,
-            "email": customer.email,
-            "channel": customer.channel,
-            "acquired_at": customer.acquired_at.isoformat() if customer.acquired_at else None,
-            "acquisition_cost_minor": customer.acquisition_cost_minor,
-            "opted_out": customer.opted_out,
-            "nps": customer.nps,
-            **scores,
-            "as_of": self.as_of.isoformat(),
-            "horizon_months": self.horizon_months,
-            "currency": self.currency,
-            "history": [{"week_end": d.isoformat(), "predicted_clv": v} for d, v in self.history],
-        }
+        """For `--json`: every amount in major units of `currency`, dates in ISO 8601."""
+        scores = asdict(self.scores)
+        historical = scores.pop("historical_value_minor")
+        data: dict[str, Any] = _jsonable({
+            "customer_id": self.customer_id, "store_id": self.store_id, "name": self.name,
+            "email": self.email, "channel": self.channel, "acquired_at": self.acquired_at,
+            "acquisition_cost": _major(self.acquisition_cost_minor, self.run),
+            "opted_out": self.opted_out, "nps": self.nps, **scores,
+            "historical_value": _major(historical, self.run),
+            "dormant_since": self.dormant_since,
+            "outreach": {"eligible": self.outreach.eligible, "reason": self.outreach.reason},
+            "history": [asdict(week) for week in self.history],
+            "run": self.run.as_dict(), "as_of": self.run.as_of,
+            "horizon_months": self.run.horizon_months, "currency": self.run.currency,
+        })  # fmt: skip
+        return data
+
+
+def _major(minor: int | None, run: RunRef) -> float | None:
+    return None if minor is None else minor / 10**run.currency_exponent
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def find_customer(session: Session, key: str) -> Customer:
@@ -70,30 +165,43 @@ def find_customer(session: Session, key: str) -> Customer:
     return customer
 
 
-def customer_view(session: Session, key: str, *, history_weeks: int = 13) -> CustomerView:
-    """Everything known about one customer as of the current run."""
-    run = current_run(session)
-    customer = find_customer(session, key)
+def customer_view(
+    session: Session,
+    key: str,
+    *,
+    rules: OutreachRules,
+    now: datetime,
+    run: RunRef | None = None,
+    history_weeks: int = 13,
+) -> CustomerView:
+    """Everything known about one customer as of `run` (default: the current run)."""
+    run = run or current_ref(session)
+    try:
+        customer = find_customer(session, key)
+    except UnknownCustomerError:
+        raise UnknownCustomerError(key, tuple(suggest_customers(session, key))) from None
     query = select(CustomerScore).where(
-        customer_scores_table.c.run_id == run.id, customer_scores_table.c.customer_id == customer.id
+        customer_scores_table.c.run_id == run.run_id,
+        customer_scores_table.c.customer_id == customer.id,
     )
-    scores: CustomerScore | None = session.execute(query).scalars().first()
-    if scores is None:  # added after the run: known, not yet scored
-        raise UnknownCustomerError(f"{key} (not scored yet: run `clvbot score`)")
+    row: CustomerScore | None = session.execute(query).scalars().first()
+    if row is None or customer.id is None:
+        raise NotScoredYetError(key, run.as_of)
+    verdict = outreach_eligibility(session, customer_ids=[customer.id], rules=rules, now=now)
+    return CustomerView(
+        run, customer.id, customer.external_id, customer.name, customer.email,
+        customer.channel, customer.acquired_at, customer.acquisition_cost_minor,
+        customer.opted_out, customer.nps, Scores.of(row),
+        _history(session, customer.id, history_weeks), verdict[customer.id],
+    )  # fmt: skip
+
+
+def _history(session: Session, customer_id: int, weeks: int) -> tuple[WeekValue, ...]:
     weekly = customer_weekly_table
     rows = session.execute(
-        select(weekly.c.week_end, weekly.c.predicted_clv)
-        .where(weekly.c.customer_id == customer.id)
+        select(weekly.c.week_end, weekly.c.predicted_clv, weekly.c.dormant)
+        .where(weekly.c.customer_id == customer_id)
         .order_by(weekly.c.week_end.desc())
-        .limit(history_weeks)
+        .limit(weeks)
     ).all()
-    history = [(row[0], float(row[1])) for row in reversed(rows)]
-    settings = run.details.get("settings", {})
-    return CustomerView(
-        customer,
-        scores,
-        run.as_of,
-        int(settings.get("horizon_months", 12)),
-        str(settings.get("currency", "USD")),
-        history,
-    )
+    return tuple(WeekValue(row[0], float(row[1]), bool(row[2])) for row in reversed(rows))

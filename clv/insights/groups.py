@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run
-from clv.segments.definitions import CLV_TIERS, LIFECYCLE_STAGES, all_segments, normalise
+from clv.insights.runs import RunRef, current_ref
+from clv.insights.suggest import closest
+from clv.segments.definitions import (
+    CLV_TIERS,
+    LIFECYCLE_STAGES,
+    PROSPECTS,
+    all_segments,
+    normalise,
+)
 from clv.store.tables import (
     ScoringRun,
     customer_scores_table,
@@ -32,10 +39,21 @@ GROUPS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def group_names() -> list[str]:
+    """Every segment, tier and stage name a reader may ask for."""
+    return [group[1] for group in GROUPS]
+
+
 class UnknownGroupError(LookupError):
+    """No segment, tier or stage of that name; `suggestions` are the closest names."""
+
     def __init__(self, name: str) -> None:
-        known = ", ".join(g[1] for g in GROUPS if g[0] == "segment")
-        super().__init__(f"no segment, tier or stage called {name!r} (segments: {known})")
+        self.suggestions = tuple(closest(name, group_names(), limit=3, cutoff=0.5))
+        if self.suggestions:
+            hint = f"did you mean {' or '.join(self.suggestions)}?"
+        else:
+            hint = "segments: " + ", ".join(g[1] for g in GROUPS if g[0] == "segment")
+        super().__init__(f"no segment, tier or stage called {name!r}; {hint}")
         self.name = name
 
 
@@ -49,6 +67,7 @@ class TopCustomer:
 
 @dataclass(frozen=True)
 class GroupSummary:
+    run: RunRef
     dimension: str
     name: str
     rule: str
@@ -59,7 +78,7 @@ class GroupSummary:
     clv_median: float
     previous_customers: int | None  # same group in the previous week's run
     previous_clv_sum: float | None
-    top: list[TopCustomer] = field(default_factory=list)
+    top: tuple[TopCustomer, ...] = ()
 
     @property
     def customers_change(self) -> int | None:
@@ -81,8 +100,21 @@ class GroupSummary:
             "clv_median": self.clv_median,
             "customers_change": self.customers_change,
             "clv_change": self.clv_change,
-            "top": [t.__dict__ for t in self.top],
+            "top": [asdict(t) for t in self.top],
+            "run": self.run.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class GroupList:
+    """Every group of one dimension, in the order a reader expects: tiers and stages in rank
+    order, segments by value; `unplaced` counts the customers in none of them (prospects
+    have no CLV tier)."""
+
+    run: RunRef
+    dimension: str
+    groups: tuple[GroupSummary, ...]
+    unplaced: int
 
 
 def find_group(name: str) -> tuple[str, str, str, str]:
@@ -93,11 +125,13 @@ def find_group(name: str) -> tuple[str, str, str, str]:
     raise UnknownGroupError(name)
 
 
-def previous_week_run(session: Session, run: ScoringRun) -> ScoringRun | None:
+def previous_week_run(session: Session, run: RunRef) -> ScoringRun | None:
+    """The newest complete run of an earlier week than `run`'s (what "w/w" compares with)."""
     runs = scoring_runs_table
+    week_end = select(runs.c.week_end).where(runs.c.id == run.run_id).scalar_subquery()
     query = (
         select(ScoringRun)
-        .where(runs.c.status == "complete", runs.c.week_end < run.week_end)
+        .where(runs.c.status == "complete", runs.c.week_end < week_end)
         .order_by(runs.c.week_end.desc(), runs.c.id.desc())
         .limit(1)
     )
@@ -116,15 +150,17 @@ def _stats(
     return {(row.dimension, row.name): row for row in session.execute(query)}
 
 
-def group_summary(session: Session, name: str, *, top: int = 10) -> GroupSummary:
+def group_summary(
+    session: Session, name: str, *, top: int = 10, run: RunRef | None = None
+) -> GroupSummary:
     """One segment, tier or stage (matched forgivingly) with its top customers by value."""
     dimension, canonical, rule, advice = find_group(name)
-    run = current_run(session)
-    previous = previous_week_run(session, run)
+    ref = run or current_ref(session)
+    previous = previous_week_run(session, ref)
     summary = _summary(
-        run,
+        ref,
         (dimension, canonical, rule, advice),
-        _stats(session, run.id),
+        _stats(session, ref.run_id),
         _stats(session, previous.id if previous else None),
     )
     column = {"segment": scores.c.segment, "tier": scores.c.tier, "stage": scores.c.stage}[
@@ -138,24 +174,29 @@ def group_summary(session: Session, name: str, *, top: int = 10) -> GroupSummary
             scores.c.p_alive,
         )
         .join(customers_table, customers_table.c.id == scores.c.customer_id)
-        .where(scores.c.run_id == run.id, column == canonical)
+        .where(scores.c.run_id == ref.run_id, column == canonical)
         .order_by(scores.c.predicted_clv.desc())
         .limit(top)
     ).all()
-    return GroupSummary(**{**summary.__dict__, "top": [TopCustomer(*row) for row in rows]})
+    return replace(summary, top=tuple(TopCustomer(*row) for row in rows))
 
 
-def all_groups(session: Session, dimension: str = "segment") -> list[GroupSummary]:
-    """Every group of a dimension, largest value first (empty groups included)."""
-    run = current_run(session)
-    previous = previous_week_run(session, run)
-    now, before = _stats(session, run.id), _stats(session, previous.id if previous else None)
-    found = [_summary(run, group, now, before) for group in GROUPS if group[0] == dimension]
-    return sorted(found, key=lambda g: (-g.clv_sum, -g.customers, g.name))
+def all_groups(
+    session: Session, dimension: str = "segment", *, run: RunRef | None = None
+) -> GroupList:
+    """Every group of a dimension (empty groups included), in the order of `GroupList`."""
+    ref = run or current_ref(session)
+    previous = previous_week_run(session, ref)
+    now, before = _stats(session, ref.run_id), _stats(session, previous.id if previous else None)
+    found = [_summary(ref, group, now, before) for group in GROUPS if group[0] == dimension]
+    if dimension == "segment":
+        found.sort(key=lambda g: (g.name == PROSPECTS.name, -g.clv_sum, -g.customers, g.name))
+    unplaced = ref.customers - sum(g.customers for g in found)
+    return GroupList(ref, dimension, tuple(found), unplaced)
 
 
 def _summary(
-    run: ScoringRun,
+    run: RunRef,
     group: tuple[str, str, str, str],
     now: dict[tuple[str, str], Any],
     before: dict[tuple[str, str], Any],
@@ -163,12 +204,13 @@ def _summary(
     dimension, name, rule, advice = group
     row, old = now.get((dimension, name)), before.get((dimension, name))
     return GroupSummary(
+        run=run,
         dimension=dimension,
         name=name,
         rule=rule,
         advice=advice,
         customers=row.customers if row else 0,
-        share=(row.customers / run.n_customers) if row and run.n_customers else 0.0,
+        share=(row.customers / run.customers) if row and run.customers else 0.0,
         clv_sum=row.clv_sum if row else 0.0,
         clv_median=row.clv_median if row else 0.0,
         previous_customers=(old.customers if old else 0) if before else None,

@@ -1,15 +1,23 @@
-"""Ranked customer lists: the re-engagement (dormant) list and the most valuable customers."""
+"""Ranked customer lists: the re-engagement (dormant) list and the most valuable customers.
+
+A list says what it shows: how many were asked for, how many it holds, and the most a list
+may hold (`MAX_LIST`), so a reader can say "showing the top 50, the most a message holds".
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run
+from clv.insights.runs import RunRef, current_ref
+from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import customer_scores_table, customers_table
+
+MAX_LIST = 50  # customers one list holds (a Slack message's worth)
 
 scores = customer_scores_table
 customers = customers_table
@@ -31,9 +39,34 @@ class RankedCustomer:
     dormant_reason: str | None
     value_at_stake: float
     store_id: int  # the store's key, what the outreach button carries
+    outreach: Eligibility | None = None  # asked for the dormant list only
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["outreach"] = (
+            None
+            if self.outreach is None
+            else {"eligible": self.outreach.eligible, "reason": self.outreach.reason}
+        )
+        return data
+
+
+@dataclass(frozen=True)
+class RankedList:
+    run: RunRef
+    kind: Literal["dormant", "top"]
+    rows: tuple[RankedCustomer, ...]
+    asked: int  # how many the reader asked for
+    cap: int = MAX_LIST
+
+    @property
+    def capped(self) -> bool:
+        """More were asked for than a list holds."""
+        return self.asked > self.cap
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"run": self.run.as_dict(), "kind": self.kind, "asked": self.asked,
+                "rows": [row.as_dict() for row in self.rows]}  # fmt: skip
 
 
 _COLUMNS = (
@@ -55,13 +88,16 @@ _COLUMNS = (
 
 
 def _ranked(
-    session: Session, where: ColumnElement[bool] | None, order: ColumnElement[Any], limit: int
+    session: Session,
+    run: RunRef,
+    where: ColumnElement[bool] | None,
+    order: ColumnElement[Any],
+    limit: int,
 ) -> list[RankedCustomer]:
-    run = current_run(session)
     query = (
         select(*_COLUMNS)
         .join(customers, customers.c.id == scores.c.customer_id)
-        .where(scores.c.run_id == run.id)
+        .where(scores.c.run_id == run.run_id)
         .order_by(order, customers.c.external_id)
         .limit(limit)
     )
@@ -70,11 +106,31 @@ def _ranked(
     return [RankedCustomer(*row) for row in session.execute(query)]
 
 
-def dormant_customers(session: Session, *, limit: int = 10) -> list[RankedCustomer]:
-    """Dormant customers ranked by value at stake (opted-out ones included, and marked)."""
-    return _ranked(session, scores.c.dormant.is_(True), scores.c.value_at_stake.desc(), limit)
+def dormant_customers(
+    session: Session,
+    *,
+    limit: int = 10,
+    rules: OutreachRules,
+    now: datetime,
+    run: RunRef | None = None,
+    cap: int = MAX_LIST,
+) -> RankedList:
+    """Dormant customers ranked by value at stake, each with the outreach policy's verdict
+    (opted-out ones are listed, and say so)."""
+    ref = run or current_ref(session)
+    dormant = scores.c.dormant.is_(True)
+    rows = _ranked(session, ref, dormant, scores.c.value_at_stake.desc(), min(limit, cap))
+    verdicts = outreach_eligibility(
+        session, customer_ids=[r.store_id for r in rows], rules=rules, now=now
+    )
+    decided = tuple(replace(r, outreach=verdicts[r.store_id]) for r in rows)
+    return RankedList(ref, "dormant", decided, limit, cap)
 
 
-def top_customers(session: Session, *, limit: int = 10) -> list[RankedCustomer]:
+def top_customers(
+    session: Session, *, limit: int = 10, run: RunRef | None = None, cap: int = MAX_LIST
+) -> RankedList:
     """The customers with the highest predicted CLV."""
-    return _ranked(session, None, scores.c.predicted_clv.desc(), limit)
+    ref = run or current_ref(session)
+    rows = _ranked(session, ref, None, scores.c.predicted_clv.desc(), min(limit, cap))
+    return RankedList(ref, "top", tuple(rows), limit, cap)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from clv.insights.runs import RunRef, current_run
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
-from clv.scoring.holdout import HoldoutCheck, holdout_sentence
+from clv.scoring.records import HoldoutCheck, holdout_sentence
 from clv.store.tables import ScoringRun, scoring_runs_table
 
 

@@ -6,14 +6,24 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, ScalarSelect, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
+from clv.scoring.details import RunDetails
+from clv.settings import minor_unit_exponent
+from clv.store.current import CURRENT
 from clv.store.tables import ScoringRun, scoring_runs_table
 
 runs = scoring_runs_table
-# the current run: complete, and full (its customers' scores are stored); the one definition
-CURRENT = (runs.c.status == "complete", runs.c.kind == "full")
+
+
+@dataclass(frozen=True)
+class ValuationTerms:
+    """The terms a run valued customers on (what "Why this number?" explains)."""
+
+    annual_discount_rate: float
+    gross_margin: float
+    lifespan_years: float | None  # of the formula CLV
 
 
 @dataclass(frozen=True)
@@ -26,17 +36,30 @@ class RunRef:
     model: str
     horizon_months: int
     currency: str
+    customers: int  # customers the run scored
+    terms: ValuationTerms
 
     @classmethod
     def of(cls, run: ScoringRun) -> RunRef:
-        settings = run.details.get("settings") or {}
+        """The reference of a complete run (its stored details say what it valued with)."""
+        details = RunDetails.from_json(run.details)
+        settings = details.settings
+        terms = ValuationTerms(
+            settings.annual_discount_rate, settings.gross_margin, details.lifespan_years
+        )
         return cls(
             run_id=int(run.id or 0),
             as_of=run.as_of,
             model=run.model,
-            horizon_months=int(settings.get("horizon_months", 12)),
-            currency=str(settings.get("currency", "USD")),
+            horizon_months=settings.horizon_months,
+            currency=settings.currency,
+            customers=run.n_customers,
+            terms=terms,
         )
+
+    @property
+    def currency_exponent(self) -> int:
+        return minor_unit_exponent(self.currency)
 
     def as_dict(self) -> dict[str, Any]:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "model": self.model}
@@ -64,17 +87,6 @@ def current_ref(session: Session) -> RunRef:
     return RunRef.of(current_run(session))
 
 
-def current_run_id_query() -> ScalarSelect[int]:
-    """The current run's id as a subquery, for reads that need it in the same statement."""
-    return select(func.max(runs.c.id)).where(*CURRENT).scalar_subquery()
-
-
-def current_run_id(connection: Connection | Session) -> int | None:
-    """The id of the current run (see `current_run`), or None before the first one."""
-    found = connection.execute(select(current_run_id_query())).scalar()
-    return int(found) if found is not None else None
-
-
 def weekly_runs(
     session: Session, *, until: date | None = None, weeks: int = 13
 ) -> list[ScoringRun]:
@@ -96,19 +108,3 @@ def weekly_runs(
     )
     chosen = sorted(found, key=lambda run: run.week_end)
     return chosen[-weeks:]
-
-
-def run_as_dict(run: ScoringRun) -> dict[str, Any]:
-    return {
-        "run_id": run.id,
-        "as_of": run.as_of.isoformat(),
-        "week_end": run.week_end.isoformat(),
-        "model": run.model,
-        "customers": run.n_customers,
-        "buyers": run.n_buyers,
-        "active": run.n_active,
-        "dormant": run.n_dormant,
-        "customer_equity": run.customer_equity,
-        "mean_clv": run.mean_clv,
-        "revenue_week_minor": run.revenue_week_minor,
-    }

@@ -1,4 +1,4 @@
-"""Did-you-mean suggestions: customers whose id or email is close to an unknown key.
+"""Did-you-mean suggestions: groups, and customers whose id, email or name is close to a key.
 
 Candidates come from indexed prefix lookups on `external_id` and `email` (a range on the
 index plus a LIKE on the same prefix): a binary search finds the longest prefix of the key
@@ -65,7 +65,8 @@ def _candidates(session: Session, key: str, *, per_query: int) -> list[str]:
 def suggest_customers(
     session: Session, key: str, *, limit: int = 3, per_query: int = 50
 ) -> list[str]:
-    """Up to `limit` existing customer ids or emails closest to `key`, best first."""
+    """Up to `limit` existing customer ids or emails closest to `key`, best first; then
+    customers whose name starts with `key` (as `Jane Doe (1)`)."""
     key = key.strip()
     if not key:
         return []
@@ -74,4 +75,31 @@ def suggest_customers(
     if lowered != key:
         candidates += _candidates(session, lowered, per_query=per_query)
     unique = list(dict.fromkeys(candidates))
-    return difflib.get_close_matches(key, unique, n=limit, cutoff=0.4)
+    close = difflib.get_close_matches(key, unique, n=limit, cutoff=0.4)
+    return [*close, *by_name(session, key, limit=limit - len(close))]
+
+
+def by_name(session: Session, prefix: str, *, limit: int = 3) -> list[str]:
+    """Customers whose name starts with `prefix` (as typed, or capitalised), as 'Name (id)';
+    an indexed range lookup."""
+    if limit <= 0 or len(prefix) < 2:
+        return []
+    name, key = customers_table.c.name, customers_table.c.external_id
+    found: dict[str, None] = {}
+    for variant in dict.fromkeys((prefix, prefix.capitalize(), prefix.title())):
+        rows = session.execute(
+            select(name, key).where(_prefixed(name, variant)).order_by(name).limit(limit)
+        )
+        found.update((f"{row[0]} ({row[1]})", None) for row in rows)
+    return list(found)[:limit]
+
+
+def closest(word: str, choices: list[str], *, limit: int = 1, cutoff: float = 0.6) -> list[str]:
+    """The `choices` closest to `word` ignoring case and spaces (difflib's ratio), best first."""
+
+    def plain(text: str) -> str:
+        return "".join(text.lower().split()).replace("'", "")
+
+    by_plain = {plain(choice): choice for choice in choices}
+    found = difflib.get_close_matches(plain(word), list(by_plain), n=limit, cutoff=cutoff)
+    return [by_plain[match] for match in found]

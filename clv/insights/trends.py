@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -10,31 +10,68 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from clv.insights.runs import run_as_dict, weekly_runs
-from clv.store.tables import customer_weekly_table, customers_table, run_group_stats_table
+from clv.insights.runs import RunRef, weekly_runs
+from clv.store.tables import (
+    ScoringRun,
+    customer_weekly_table,
+    customers_table,
+    run_group_stats_table,
+)
 
 weekly = customer_weekly_table
 
 
-def weekly_trend(session: Session, *, weeks: int = 13) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class GroupCount:
+    dimension: str
+    name: str
+    customers: int
+    clv_sum: float
+
+
+@dataclass(frozen=True)
+class WeekTrend:
+    """One stored week: the aggregates of the run standing for it, and its group counts."""
+
+    week_end: date
+    run: RunRef
+    customers: int
+    buyers: int
+    active: int
+    dormant: int
+    customer_equity: float
+    mean_clv: float
+    revenue_week_minor: int
+    groups: tuple[GroupCount, ...]
+
+    def customers_in(self, dimension: str, name: str) -> int:
+        return sum(g.customers for g in self.groups if (g.dimension, g.name) == (dimension, name))
+
+    def as_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["week_end"], data["run"] = self.week_end.isoformat(), self.run.as_dict()
+        return data
+
+
+def weekly_trend(session: Session, *, weeks: int = 13) -> list[WeekTrend]:
     """One entry per stored week (oldest first): the run's aggregates and its group stats."""
     runs = weekly_runs(session, weeks=weeks)
     if not runs:
         return []
     ids = [run.id for run in runs]
-    groups: dict[int, list[dict[str, Any]]] = {run_id: [] for run_id in ids if run_id is not None}
+    groups: dict[int, list[GroupCount]] = {run_id: [] for run_id in ids if run_id is not None}
     for row in session.execute(
         select(run_group_stats_table).where(run_group_stats_table.c.run_id.in_(ids))
     ):
-        groups[row.run_id].append(
-            {
-                "dimension": row.dimension,
-                "name": row.name,
-                "customers": row.customers,
-                "clv_sum": row.clv_sum,
-            }
-        )
-    return [{**run_as_dict(run), "groups": groups.get(run.id or 0, [])} for run in runs]
+        groups[row.run_id].append(GroupCount(row.dimension, row.name, row.customers, row.clv_sum))
+    return [_week(run, tuple(groups.get(run.id or 0, []))) for run in runs]
+
+
+def _week(run: ScoringRun, groups: tuple[GroupCount, ...]) -> WeekTrend:
+    return WeekTrend(
+        run.week_end, RunRef.of(run), run.n_customers, run.n_buyers, run.n_active,
+        run.n_dormant, run.customer_equity, run.mean_clv, run.revenue_week_minor, groups,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,7 +91,33 @@ def stored_weeks(session: Session) -> list[date]:
     return [row[0] for row in rows]
 
 
-def movers(session: Session, *, before: date, after: date, limit: int = 5) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Migration:
+    from_segment: str
+    to_segment: str
+    customers: int
+
+
+@dataclass(frozen=True)
+class MoverReport:
+    before: date
+    after: date
+    rises: tuple[Mover, ...]
+    falls: tuple[Mover, ...]
+    migrations: tuple[Migration, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        def mover(m: Mover) -> dict[str, Any]:
+            return {**asdict(m), "change": m.change}
+
+        return {
+            "before": self.before.isoformat(), "after": self.after.isoformat(),
+            "rises": [mover(m) for m in self.rises], "falls": [mover(m) for m in self.falls],
+            "migrations": [asdict(m) for m in self.migrations],
+        }  # fmt: skip
+
+
+def movers(session: Session, *, before: date, after: date, limit: int = 5) -> MoverReport:
     """Largest CLV rises and falls, and segment migrations, from week `before` to `after`."""
     old, new = aliased(weekly), aliased(weekly)
     joined = (
@@ -81,10 +144,10 @@ def movers(session: Session, *, before: date, after: date, limit: int = 5) -> di
         .order_by(func.count().desc())
         .limit(limit * 2)
     ).all()
-    return {
-        "before": before.isoformat(),
-        "after": after.isoformat(),
-        "rises": [Mover(*row) for row in rises],
-        "falls": [Mover(*row) for row in falls],
-        "migrations": [{"from": a, "to": b, "customers": n} for a, b, n in migrations],
-    }
+    return MoverReport(
+        before,
+        after,
+        tuple(Mover(*row) for row in rises),
+        tuple(Mover(*row) for row in falls),
+        tuple(Migration(a, b, n) for a, b, n in migrations),
+    )

@@ -19,8 +19,8 @@ from typing import Literal
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
-from clv.insights.runs import current_run_id_query
 from clv.settings import Settings
+from clv.store.current import current_run_id_query
 from clv.store.tables import customer_scores_table as scores
 from clv.store.tables import customers_table as customers
 from clv.store.tables import outreach_contacts_table as contacts

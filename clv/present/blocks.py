@@ -7,6 +7,7 @@ characters and always sets a fallback `text`.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 Block = dict[str, Any]
@@ -30,18 +31,49 @@ def escape(value: object) -> str:
     return str(value).translate(_ESCAPES)
 
 
+def _joins_previous(text: str, i: int) -> bool:
+    """Whether a cut before `text[i]` would split a user-perceived character (a grapheme):
+    combining marks, variation selectors, skin tones, zero-width joiner sequences (family
+    emoji) and flag pairs stay whole. A close approximation of UAX #29 without a dependency."""
+    char, before = text[i], text[i - 1]
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Mc", "Me"):
+        return True
+    if char in "\u200d\ufe0e\ufe0f" or before == "\u200d" or "\U0001f3fb" <= char <= "\U0001f3ff":
+        return True
+    if _is_flag_half(char) and _is_flag_half(before):  # regional indicators pair up
+        run = 0
+        while i - run - 1 >= 0 and _is_flag_half(text[i - run - 1]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _is_flag_half(char: str) -> bool:
+    return "\U0001f1e6" <= char <= "\U0001f1ff"
+
+
 def clip(text: str, limit: int) -> str:
     """`text` cut to at most `limit` characters, with an ellipsis when cut.
 
-    A cut never splits an escape such as `&amp;` (it would show as a broken entity).
+    A cut never splits a grapheme (an emoji sequence, a letter and its accent) nor an escape
+    such as `&amp;` (it would show as a broken entity).
     """
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    end = limit - 1
+    while end > 0 and _joins_previous(text, end):
+        end -= 1
+    cut = text[:end]
     amp = cut.rfind("&")
     if amp != -1 and ";" not in cut[amp:] and len(cut) - amp < 6:
         cut = cut[:amp]
     return cut + "…"
+
+
+def code(value: object, limit: int = 60) -> str:
+    """A data value as inline code: clipped to `limit` characters (by grapheme), backticks
+    replaced (a code span cannot hold one), escaped. The span always closes."""
+    return f"`{escape(clip(str(value).replace('`', 'ˋ'), limit))}`"
 
 
 def short(value: object, limit: int = 60) -> str:

@@ -8,7 +8,6 @@ largest single rises and falls, and the counts of customers who moved between RF
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -17,79 +16,10 @@ import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import Connection, select
 
+from clv.scoring.records import Migration, Mover, WeekChanges
 from clv.store.tables import customer_weekly_table
 
 weekly = customer_weekly_table
-
-
-@dataclass(frozen=True)
-class Mover:
-    customer_id: int  # the store's id
-    before: float
-    after: float
-
-
-@dataclass(frozen=True)
-class Migration:
-    source: str
-    target: str
-    customers: int
-
-
-@dataclass(frozen=True)
-class WeekChanges:
-    """What changed from the previous week's point to this run: the drivers of the equity
-    change (new customers, customers who went dormant, everyone else), the largest rises and
-    falls of predicted CLV, and the moves between RFM segments (largest first)."""
-
-    previous_week_end: date  # the history point compared with
-    new_customers: int
-    new_customers_clv: float
-    went_dormant: int
-    went_dormant_change: float
-    others_change: float
-    rises: tuple[Mover, ...]
-    falls: tuple[Mover, ...]
-    migrations: tuple[Migration, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "previous_week_end": self.previous_week_end.isoformat(),
-            "new_customers": self.new_customers,
-            "new_customers_clv": self.new_customers_clv,
-            "went_dormant": self.went_dormant,
-            "went_dormant_change": self.went_dormant_change,
-            "others_change": self.others_change,
-            "rises": [vars(m) for m in self.rises],
-            "falls": [vars(m) for m in self.falls],
-            "migrations": [
-                {"from": m.source, "to": m.target, "customers": m.customers}
-                for m in self.migrations
-            ],
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> WeekChanges:
-        def movers(key: str) -> tuple[Mover, ...]:
-            return tuple(
-                Mover(int(m["customer_id"]), float(m["before"]), float(m["after"]))
-                for m in data[key]
-            )
-
-        return cls(
-            previous_week_end=date.fromisoformat(data["previous_week_end"]),
-            new_customers=int(data["new_customers"]),
-            new_customers_clv=float(data["new_customers_clv"]),
-            went_dormant=int(data["went_dormant"]),
-            went_dormant_change=float(data["went_dormant_change"]),
-            others_change=float(data["others_change"]),
-            rises=movers("rises"),
-            falls=movers("falls"),
-            migrations=tuple(
-                Migration(str(m["from"]), str(m["to"]), int(m["customers"]))
-                for m in data["migrations"]
-            ),
-        )
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clv.scoring.changes import WeekChanges
-from clv.scoring.holdout import HoldoutCheck
+from clv.scoring.records import HoldoutCheck, WeekChanges
 
 VERSION = 2
 VERSIONS = (1, 2)

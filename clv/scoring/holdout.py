@@ -11,14 +11,13 @@ is scored; what it found is kept in the run's details, and every surface (`/clv 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 import numpy as np
 
 from clv.predictive import TransactionModel
+from clv.scoring.records import FrequencyBucket, HoldoutCheck
 from clv.scoring.summary import CustomerSummary
 
 BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7)  # the last bucket is "7+"
@@ -49,70 +48,6 @@ def holdout_period(as_of: date, first_order: date | None, last_order: date | Non
     days = min(MAX_DAYS, span // 3)
     cutoff = as_of - timedelta(days=days if days >= MIN_DAYS else 0)
     return HoldoutPeriod(cutoff, as_of, after_as_of=False)
-
-
-@dataclass(frozen=True)
-class FrequencyBucket:
-    frequency: str  # repeat purchases in calibration: "0" .. "6", "7+"
-    customers: int
-    predicted: float
-    actual: float
-
-
-@dataclass(frozen=True)
-class HoldoutCheck:
-    """Predicted vs actual repeat purchases of the buyers of the calibration period."""
-
-    calibration_end: date
-    holdout_end: date
-    holdout_days: int
-    customers: int
-    predicted_repeat_purchases: float
-    actual_repeat_purchases: float
-    relative_error: float | None  # (predicted - actual) / actual; None when actual is 0
-    mean_absolute_error: float | None
-    by_frequency: tuple[FrequencyBucket, ...]
-    fitted_on: int  # buyers the checked model was fitted on
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "calibration_end": self.calibration_end.isoformat(),
-            "holdout_end": self.holdout_end.isoformat(),
-            "holdout_days": self.holdout_days,
-            "customers": self.customers,
-            "predicted_repeat_purchases": self.predicted_repeat_purchases,
-            "actual_repeat_purchases": self.actual_repeat_purchases,
-            "relative_error": self.relative_error,
-            "mean_absolute_error": self.mean_absolute_error,
-            "by_frequency": [vars(bucket) for bucket in self.by_frequency],
-            "fitted_on": self.fitted_on,
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> HoldoutCheck:
-        return cls(
-            calibration_end=date.fromisoformat(data["calibration_end"]),
-            holdout_end=date.fromisoformat(data["holdout_end"]),
-            holdout_days=int(data["holdout_days"]),
-            customers=int(data["customers"]),
-            predicted_repeat_purchases=float(data["predicted_repeat_purchases"]),
-            actual_repeat_purchases=float(data["actual_repeat_purchases"]),
-            relative_error=_float_or_none(data["relative_error"]),
-            mean_absolute_error=_float_or_none(data["mean_absolute_error"]),
-            by_frequency=tuple(_bucket(b) for b in data["by_frequency"]),
-            fitted_on=int(data["fitted_on"]),
-        )
-
-
-def _bucket(data: Mapping[str, Any]) -> FrequencyBucket:
-    return FrequencyBucket(
-        str(data["frequency"]), int(data["customers"]), float(data["predicted"]),
-        float(data["actual"]),
-    )  # fmt: skip
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
 
 
 def holdout_check(
@@ -151,26 +86,3 @@ def holdout_check(
         by_frequency=tuple(buckets),
         fitted_on=fitted_on,
     )
-
-
-def holdout_sentence(check: HoldoutCheck | None) -> str:
-    """The check in words, the one way every surface says it; the sign convention is in the
-    words: "under-predicted" when the model predicted fewer purchases than customers made.
-
-    '1998-03-31 → 1998-06-30: predicted 1,371 repeat purchases, actual 1,426: the model
-    under-predicted by 3.9%'
-    """
-    if check is None:
-        return "no holdout check in this run"
-    predicted, actual = check.predicted_repeat_purchases, check.actual_repeat_purchases
-    head = (
-        f"{check.calibration_end} → {check.holdout_end}: predicted {predicted:,.0f} repeat "
-        f"purchases, actual {actual:,.0f}"
-    )
-    error = check.relative_error
-    if error is None:
-        return f"{head}: no repeat purchases to compare with"
-    if round(abs(error), 3) == 0:
-        return f"{head}: the model predicted them to within 0.1%"
-    verb = "under-predicted" if error < 0 else "over-predicted"
-    return f"{head}: the model {verb} by {abs(error):.1%}"

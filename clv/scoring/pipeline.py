@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
-from clv.scoring.changes import WeekChanges, WeekScores, read_week, week_changes
+from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.classify import Classes, classify
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
 from clv.scoring.history import previous_point, take_week_point
-from clv.scoring.holdout import HoldoutCheck, holdout_check, holdout_period
+from clv.scoring.holdout import holdout_check, holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
 from clv.scoring.predict import (
     MODEL_TITLES,
@@ -33,6 +33,7 @@ from clv.scoring.predict import (
     model_report,
     predict,
 )
+from clv.scoring.records import HoldoutCheck, WeekChanges
 from clv.scoring.store import (
     record_failure,
     record_interrupted,

@@ -1,21 +1,29 @@
-"""Schema versioning: apply the Alembic migrations, and refuse to work on an old schema."""
+"""Schema versioning: apply the Alembic migrations, and refuse to work on an old schema.
+
+Every command checks the schema before it starts; that check reads the `alembic_version`
+row and compares it with `HEAD_REVISION` (a test keeps the constant equal to the newest
+migration), so only `clvbot db upgrade` pays for loading Alembic and its scripts.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, Index, inspect
+from sqlalchemy import Engine, Index, inspect, text
+from sqlalchemy.exc import OperationalError as DatabaseOperationalError
+from sqlalchemy.exc import ProgrammingError
 from sqlmodel import SQLModel
 
 import clv.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
 from clv.store.engine import create_sqlite_file, sqlite_file
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 UPGRADE_COMMAND = "clvbot db upgrade"
+HEAD_REVISION = "0005"  # the newest migration in migrations/versions
 
 
 class SchemaNotCurrentError(RuntimeError):
@@ -23,6 +31,8 @@ class SchemaNotCurrentError(RuntimeError):
 
 
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -30,14 +40,24 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def head_revision(engine: Engine) -> str:
+    """The newest migration, as Alembic reads it from the scripts."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     assert head is not None, "no migrations found"
     return head
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at (None: no clvbot schema yet)."""
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        try:
+            found = connection.execute(text("SELECT version_num FROM alembic_version")).first()
+        except (ProgrammingError, DatabaseOperationalError) as exc:
+            if "alembic_version" not in str(exc):  # any other failure is the caller's to see
+                raise
+            return None
+    return None if found is None else str(found[0])
 
 
 def upgrade(engine: Engine) -> tuple[str | None, str]:
@@ -45,6 +65,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
     place that does); returns (revision before, revision after)."""
     create_sqlite_file(engine.url)
     before = current_revision(engine)
+    from alembic import command
+
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -60,7 +82,7 @@ def require_current_schema(engine: Engine) -> None:
             f"the database file {path} does not exist: run `{UPGRADE_COMMAND}` to create it "
             "(or check DATABASE_URL)"
         )
-    current, head = current_revision(engine), head_revision(engine)
+    current, head = current_revision(engine), HEAD_REVISION
     if current == head:
         return
     where = engine.url.render_as_string(hide_password=True)

@@ -33,7 +33,7 @@ class Customer(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     external_id: str = Field(max_length=128, unique=True, index=True)
     email: str | None = Field(default=None, max_length=320, index=True)
-    name: str | None = Field(default=None, max_length=256)
+    name: str | None = Field(default=None, max_length=256, index=True)  # did-you-mean by name
     acquired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     acquisition_cost_minor: int | None = Field(default=None, sa_column=Column(BigInteger()))
     channel: str | None = Field(default=None, max_length=64)

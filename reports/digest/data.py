@@ -21,13 +21,12 @@ from sqlmodel import Session
 from clv.insights import dormant_customers, weekly_runs
 from clv.insights.model import ModelStatus, model_status
 from clv.insights.runs import NoScoresError, current_run
-from clv.outreach import OutreachOutcome, outreach_eligibility, outreach_outcomes
+from clv.outreach import OutreachOutcome, outreach_outcomes
 from clv.outreach.policy import OutreachRules
 from clv.present.privacy import to_masked_key, to_masked_name
-from clv.scoring.changes import Migration, WeekChanges
-from clv.scoring.changes import Mover as ChangedCustomer
 from clv.scoring.details import RunDetails
-from clv.scoring.holdout import HoldoutCheck
+from clv.scoring.records import HoldoutCheck, Migration, WeekChanges
+from clv.scoring.records import Mover as ChangedCustomer
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
 from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
@@ -283,14 +282,13 @@ def _movers(
 
 
 def _dormant(session: Session, settings: Settings, now: datetime) -> list[DormantRow]:
-    ranked = dormant_customers(session, limit=settings.digest_dormant_limit)
-    eligibility = outreach_eligibility(
-        session, customer_ids=[r.store_id for r in ranked], rules=OutreachRules.of(settings),
-        now=now,
-    )  # fmt: skip
+    ranked = dormant_customers(
+        session, limit=settings.digest_dormant_limit, rules=OutreachRules.of(settings), now=now
+    )
     rows = []
-    for r in ranked:
-        verdict = eligibility[r.store_id]
+    for r in ranked.rows:
+        verdict = r.outreach
+        assert verdict is not None  # the dormant list carries the policy's verdict
         # the policy's reason says why there is no button; a cooldown is also said with who
         cooldown = verdict.in_cooldown
         rows.append(

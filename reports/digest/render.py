@@ -26,7 +26,7 @@ from clv.present.blocks import (
     section,
 )
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
-from clv.scoring.holdout import holdout_sentence
+from clv.scoring.records import holdout_sentence
 from clv.templating import render
 from reports.digest.data import Digest, DormantRow, Drivers, Mover, SegmentRow
 

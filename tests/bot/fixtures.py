@@ -18,7 +18,7 @@ from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine, upgrade
 from tests.bot.fake_slack import FakeSlack, start_fake_slack
-from tests.bot.served import ServedBot, bot_settings
+from tests.bot.served import DispatchedBot, ServedBot, bot_settings
 
 INJECTED_NAME = "<!channel> <https://evil.example|click> & co"
 LONG_NAME = ("&<>" * 90)[:250]
@@ -93,5 +93,14 @@ def serve(fake_slack: FakeSlack) -> Iterator[Callable[..., ServedBot]]:
 
 
 @pytest.fixture
-def bot(serve: Callable[..., ServedBot], scored_sqlite: Path) -> ServedBot:
+def bot(fake_slack: FakeSlack, scored_sqlite: Path) -> Iterator[DispatchedBot]:
+    """The bolt app on the scored CDNOW store, dispatched to directly (no HTTP)."""
+    dispatched = DispatchedBot(bot_settings(f"sqlite:///{scored_sqlite}", fake_slack), fake_slack)
+    yield dispatched
+    dispatched.stop()
+
+
+@pytest.fixture
+def served_bot(serve: Callable[..., ServedBot], scored_sqlite: Path) -> ServedBot:
+    """The same bot served over real HTTP: for signing, the server and its limits."""
     return serve(f"sqlite:///{scored_sqlite}")

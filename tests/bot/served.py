@@ -14,7 +14,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import uvicorn
+from slack_bolt import BoltRequest
 from slack_sdk.signature import SignatureVerifier
+from sqlalchemy import Engine
 
 from bot.slack.app import build_app
 from bot.slack.deps import Deps, bot_engine
@@ -56,6 +58,8 @@ class SlackSender:
 
     url: str
     fake: FakeSlack
+    settings: Settings
+    engine: Engine
 
     def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> Reply:
         ts = str(int(time.time()) if timestamp is None else timestamp)
@@ -92,6 +96,9 @@ class SlackSender:
     ) -> Reply:
         payload = block_action(action_id, value, self.fake.response_url(tag), user, channel)
         return self.post(urlencode({"payload": json.dumps(payload)}))
+
+
+BotUnderTest = SlackSender  # a served or a dispatched bot: what listener tests talk to
 
 
 class ServedBot(SlackSender):
@@ -187,3 +194,25 @@ def block_action(
             }
         ],
     }
+
+
+class DispatchedBot(SlackSender):
+    """The bolt app without HTTP: requests go straight to `app.dispatch`, as bolt's own tests
+    do, for listener tests where serving is not the point (signing and the server are tested
+    over HTTP with `ServedBot`). Lazy listeners still answer through the fake Slack."""
+
+    def __init__(self, settings: Settings, fake: FakeSlack) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.engine = bot_engine(settings)
+        self.app = build_app(Deps(settings, self.engine))
+        self.url = "dispatch://"
+
+    def post(self, body: str, *, timestamp: int | None = None, secret: str = SECRET) -> Reply:
+        headers = {"content-type": "application/x-www-form-urlencoded"}
+        response = self.app.dispatch(BoltRequest(body=body, headers=headers))
+        text = response.body if isinstance(response.body, str) else json.dumps(response.body)
+        return Reply(response.status, text, dict(response.first_headers()))
+
+    def stop(self) -> None:
+        self.engine.dispose()

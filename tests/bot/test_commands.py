@@ -6,13 +6,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from tests.bot.fixtures import INJECTED_NAME, build_scored_store
 from tests.bot.limits import all_text, assert_within_limits, mrkdwn_text
-from tests.bot.served import ServedBot
+from tests.bot.served import BotUnderTest, ServedBot
 
 
-def ask(bot: ServedBot, text: str) -> str:
+def ask(bot: BotUnderTest, text: str) -> str:
     reply = bot.command(text)
     assert reply.status == 200, reply.body
     message = reply.json()
@@ -21,7 +22,17 @@ def ask(bot: ServedBot, text: str) -> str:
     return all_text(message)
 
 
-def test_customer_card(bot: ServedBot) -> None:
+def stored_segment(bot: BotUnderTest, key: str) -> str:
+    """The segment the store holds for customer `key` (what the card must show)."""
+    query = text(
+        "SELECT s.segment FROM customer_scores s JOIN customers c ON c.id = s.customer_id "
+        "WHERE c.external_id = :key"
+    )
+    with bot.engine.connect() as connection:
+        return str(connection.execute(query, {"key": key}).scalar_one())
+
+
+def test_customer_card(bot: BotUnderTest) -> None:
     card = bot.command("1").json()
     text = all_text(card)
     for expected in (
@@ -33,7 +44,7 @@ def test_customer_card(bot: ServedBot) -> None:
         "3 · $24.67",
         "1997-01-01 · 1997-08-02",
         "*Expected purchases, next 90 days*",
-        "*Segment*\nChampions",
+        f"*Segment*\n{stored_segment(bot, '1')}",
         "healthy",  # CLV:CAC 7.3 (CAC $5)
         "*NPS*\n9",
         "3-week CLV trend",
@@ -45,11 +56,11 @@ def test_customer_card(bot: ServedBot) -> None:
     assert ask(bot, "JANE.DOE@example.com") == text  # by email, any case
 
 
-def test_customer_card_flags_a_losing_clv_cac(bot: ServedBot) -> None:
+def test_customer_card_flags_a_losing_clv_cac(bot: BotUnderTest) -> None:
     assert "losing money" in ask(bot, "2")  # CAC $500
 
 
-def test_data_never_becomes_mrkdwn(bot: ServedBot) -> None:
+def test_data_never_becomes_mrkdwn(bot: BotUnderTest) -> None:
     message = bot.command("2").json()
     text = mrkdwn_text(message)
     assert "<!channel>" not in text
@@ -60,7 +71,7 @@ def test_data_never_becomes_mrkdwn(bot: ServedBot) -> None:
         assert "<!channel>" not in mrkdwn_text(bot.command(listing).json())
 
 
-def test_segment_and_segments(bot: ServedBot) -> None:
+def test_segment_and_segments(bot: BotUnderTest) -> None:
     text = ask(bot, "segment CANT lose them")
     assert "Can't Lose Them (segment)" in text
     assert "rule: R 1–2 and F 5" in text
@@ -76,7 +87,7 @@ def test_segment_and_segments(bot: ServedBot) -> None:
     assert "no segment, tier or stage called 'whales'" in ask(bot, "segment whales")
 
 
-def test_dormant_and_top(bot: ServedBot) -> None:
+def test_dormant_and_top(bot: BotUnderTest) -> None:
     dormant = ask(bot, "dormant 5")
     assert "Re-engagement list" in dormant
     assert dormant.count("— at stake") == 5
@@ -88,7 +99,7 @@ def test_dormant_and_top(bot: ServedBot) -> None:
     assert "51. `" not in longest
 
 
-def test_model(bot: ServedBot) -> None:
+def test_model(bot: BotUnderTest) -> None:
     text = ask(bot, "model")
     assert "BG/NBD + Gamma-Gamma" in text
     assert "2,357 · 2,357" in text
@@ -96,14 +107,14 @@ def test_model(bot: ServedBot) -> None:
 
 
 @pytest.mark.parametrize("text", ["", "help", "  HELP  "])
-def test_help(bot: ServedBot, text: str) -> None:
+def test_help(bot: BotUnderTest, text: str) -> None:
     assert "/clv segment <name>" in ask(bot, text).replace("&lt;", "<").replace("&gt;", ">")
 
 
-def test_unknown_customer_gets_help_and_did_you_mean(bot: ServedBot) -> None:
+def test_unknown_customer_gets_help_and_did_you_mean(bot: BotUnderTest) -> None:
     text = ask(bot, "jane.do@example.com")
     assert "I don't know `jane.do@example.com`" in text
-    assert "Did you mean `jane.doe@example.com`" in text
+    assert "Did you mean `/clv jane.doe@example.com`" in text
     assert "`/clv top [N]`" in text
     assert "Did you mean" in ask(bot, "23577")  # a typo of an existing id
     nonsense = ask(bot, "what is the weather")
@@ -125,6 +136,6 @@ def test_every_sub_command_on_each_backend(
 ) -> None:
     build_scored_store(database_url, tmp_path)
     bot = serve(database_url)
-    for text in ("1", "segment champions", "segments", "dormant 3", "top 3", "model", "help"):
-        assert "something went wrong" not in ask(bot, text), text
-    assert "Did you mean `jane.doe@example.com`" in ask(bot, "jane.do@example.com")
+    for asked in ("1", "segment champions", "segments", "dormant 3", "top 3", "model", "help"):
+        assert "something went wrong" not in ask(bot, asked), asked
+    assert "Did you mean `/clv jane.doe@example.com`" in ask(bot, "jane.do@example.com")

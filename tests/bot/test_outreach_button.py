@@ -22,7 +22,7 @@ from reports.digest.data import build_digest
 from reports.digest.publish import digest_client, publish_digest
 from reports.digest.render import render_blocks
 from tests.bot.fake_slack import FakeSlack
-from tests.bot.served import ServedBot
+from tests.bot.served import BotUnderTest, ServedBot
 from tests.outreach.conftest import UNSUBSCRIBE
 from tests.reports.conftest import AS_OF, CHANNEL, MONDAY_9AM, build_small_shop
 from tests.smtp import SmtpServer
@@ -58,7 +58,7 @@ def outreach_buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, 
     return found
 
 
-def click(bot: ServedBot, message: dict[str, Any], block_id: str, value: str, user: str) -> int:
+def click(bot: BotUnderTest, message: dict[str, Any], block_id: str, value: str, user: str) -> int:
     payload = {
         "type": "block_actions",
         "user": {"id": user, "username": user.lower(), "team_id": "T1"},

@@ -17,7 +17,7 @@ from bot.slack.payloads import (
     is_slack_id,
     to_clv_request,
 )
-from bot.slack.render.customer import to_clv_cac, to_status
+from bot.slack.render.customer import to_clv_cac
 from clv.present.blocks import clip, escape, line_sections, section, to_message
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 from clv.settings import Settings
@@ -38,8 +38,9 @@ from tests.bot.served import block_action
         ("segments tier", ClvRequest("segments", "tier")),
         ("dormant", ClvRequest("dormant")),
         ("dormant 25", ClvRequest("dormant", limit=25)),
-        ("top 9999", ClvRequest("top", limit=50)),
-        ("top lots", ClvRequest("unknown", "top lots")),
+        ("top 9999", ClvRequest("top", limit=9999)),  # the list caps it, and says so
+        ("top lots", ClvRequest("bad_limit", "top lots")),
+        ("top 0", ClvRequest("bad_limit", "top 0")),
         ("Model", ClvRequest("model")),
         ("who is the best", ClvRequest("unknown", "who is the best")),
     ],
@@ -63,18 +64,15 @@ def test_extractors() -> None:
 
 
 def test_masking() -> None:
-    assert to_masked_name("Jane Doe") == "J*** D***"
-    assert to_masked_email("jane.doe@example.com") == "j***@e***.com"
-    assert to_masked_email("x@localhost") == "x***@l***"
+    assert to_masked_name("Jane Doe") == "J••• D•••"
+    assert to_masked_email("jane.doe@example.com") == "j•••@e•••.com"
+    assert to_masked_email("x@localhost") == "x•••@l•••"
     assert to_masked_key("4821") == "4821"
-    assert to_masked_key("jane@shop.io") == "j***@s***.io"
+    assert to_masked_key("jane@shop.io") == "j•••@s•••.io"
     assert to_masked_name(None) is None
 
 
-def test_status_and_clv_cac_in_plain_language() -> None:
-    assert to_status(0.92, False, "2024-01-01") == "likely active (P(alive) 92%)"
-    assert to_status(0.5, False, "2024-01-01") == "slipping (P(alive) 50%)"
-    assert to_status(0.1, True, "2024-01-01") == "dormant since 2024-01-01"
+def test_clv_cac_in_plain_language() -> None:
     assert to_clv_cac(None) is None
     assert "losing money" in (to_clv_cac(0.5) or "")
     assert "healthy" in (to_clv_cac(3.0) or "")

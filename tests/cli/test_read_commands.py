@@ -73,12 +73,15 @@ def test_segment_commands(scored: str) -> None:
 
 
 def test_dormant_and_top_lists(scored: str) -> None:
-    dormant = _json(["dormant", "--limit", "5"])
-    assert isinstance(dormant, list)
+    listing = _json(["dormant", "--limit", "5"])
+    assert isinstance(listing, dict)
+    assert (listing["kind"], listing["run"]["as_of"]) == ("dormant", "1997-09-30")
+    dormant = listing["rows"]
+    assert all(isinstance(d["outreach"]["eligible"], bool) for d in dormant)
     stakes = [d["value_at_stake"] for d in dormant]
     assert stakes == sorted(stakes, reverse=True)
     assert all(d["dormant_reason"] for d in dormant)
-    top = _json(["top", "--limit", "3"])
+    top = _json(["top", "--limit", "3"])["rows"]
     assert isinstance(top, list)
     values = [t["predicted_clv"] for t in top]
     assert values == sorted(values, reverse=True)
@@ -104,11 +107,12 @@ def test_trends_and_text_output(scored: str) -> None:
 def test_movers_between_two_weeks(scored: str) -> None:
     data = _json(["movers", "--limit", "3"])
     assert isinstance(data, dict)
-    assert (data["before"], data["after"]) == ("1997-09-28", "1997-10-05")
+    # weeks are named by their last scored day: the run as of Tue 30 Sep is not "5 Oct"
+    assert (data["before"], data["after"]) == ("1997-09-28", "1997-09-30")
     assert len(data["rises"]) == 3
     assert all(m["change"] > 0 for m in data["rises"])
     assert all(m["change"] < 0 for m in data["falls"])
-    assert all(m["from"] != m["to"] for m in data["migrations"])
+    assert all(m["from_segment"] != m["to_segment"] for m in data["migrations"])
     assert runner.invoke(app, ["movers"]).exit_code == 0
 
 

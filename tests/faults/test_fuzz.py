@@ -147,7 +147,7 @@ def watched_slack(fake_slack: FakeSlack) -> Iterator[FakeSlack]:
 )
 @given(data=st.data())
 def test_only_signed_well_formed_requests_are_acted_on(
-    watched_slack: FakeSlack, bot: ServedBot, data: Any
+    watched_slack: FakeSlack, served_bot: ServedBot, data: Any
 ) -> None:
     fake_slack = watched_slack
     how, ts, sig = data.draw(signing())
@@ -158,7 +158,7 @@ def test_only_signed_well_formed_requests_are_acted_on(
         body += b"&x=1"
     if content_type:
         headers["content-type"] = content_type
-    reply = bot.post_raw(body, headers)
+    reply = served_bot.post_raw(body, headers)
     if how == "valid" and kind == "click" and ACTION_SHARE.encode() in body:
         verified_shares.append(reply.status)  # may post the card in its channel: allowed
     outcome = classify(how, kind, reply.status, unknown_action=b"%22other%22" in body)

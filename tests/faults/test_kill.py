@@ -24,14 +24,14 @@ from sqlalchemy import Engine, delete, func, select
 from clv.datasets import write_cdnow_orders_csv
 from clv.ingest import import_orders
 from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE
-from clv.insights import current_run, customer_view
+from clv.insights import current_run
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import missing_indexes, read_snapshot
 from clv.store.tables import orders_table, scoring_runs_table
 from tests.faults import tally
 from tests.faults.forkserver import ForkServer
-from tests.helpers import ORDER_HEADER, clvbot_env, write_csv
+from tests.helpers import ORDER_HEADER, clvbot_env, view_of, write_csv
 
 pytestmark = pytest.mark.faults
 TRIALS = 10
@@ -47,7 +47,7 @@ def current(engine: Engine) -> tuple[int | None, str]:
     """(run id, as-of day) of the current run, read the way /clv reads it."""
     with read_snapshot(engine) as session:
         run = current_run(session)
-        view = customer_view(session, "1")
+        view = view_of(session, "1")
     assert view.as_of == run.as_of
     return run.id, run.as_of.isoformat()
 

@@ -59,14 +59,14 @@ def signed_headers(body: bytes, content_type: str = FORM) -> dict[str, str]:
 
 @pytest.mark.parametrize("timestamp", ["abc", "", "1.7e9", "1700000000.5", " 1700000000", "¹²³"])
 def test_an_unverifiable_request_never_reaches_its_response_url(
-    bot: ServedBot, fake_slack: FakeSlack, timestamp: str
+    served_bot: ServedBot, fake_slack: FakeSlack, timestamp: str
 ) -> None:
     """Fault 1: a malformed timestamp made verification raise, and the last-resort handler
     answered the attacker's response_url with a 200."""
     body = command_body("1", fake_slack.response_url("attacker")).encode()
     headers = {"content-type": FORM, "x-slack-request-timestamp": timestamp,
                "x-slack-signature": "v0=" + "0" * 64}  # fmt: skip
-    status = bot.post_raw(body, headers).status
+    status = served_bot.post_raw(body, headers).status
     tally.record("forged timestamps", "rejected cleanly" if status == 401 else "wrong")
     assert status == 401
     time.sleep(0.3)  # a lazy listener, if one had been started, would have answered by now
@@ -90,13 +90,13 @@ MALFORMED = {
 
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_bodies_get_401_unsigned_and_400_signed_never_500(
-    bot: ServedBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, case: str
+    served_bot: ServedBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, case: str
 ) -> None:
     """Fault 2: these gave 500 and a ~50-line traceback, signed or not."""
     body, content_type = MALFORMED[case]
     caplog.set_level(logging.INFO)
-    unsigned = bot.post_raw(body, {"content-type": content_type})
-    signed = bot.post_raw(body, signed_headers(body, content_type))
+    unsigned = served_bot.post_raw(body, {"content-type": content_type})
+    signed = served_bot.post_raw(body, signed_headers(body, content_type))
     for reply, expected in ((unsigned, 401), (signed, 400)):
         crashed = reply.status >= 500
         tally.record("malformed bodies", "crashed" if crashed else
@@ -110,16 +110,16 @@ def test_malformed_bodies_get_401_unsigned_and_400_signed_never_500(
 
 
 def test_a_body_over_a_megabyte_is_refused_with_413_and_never_logged(
-    bot: ServedBot, caplog: pytest.LogCaptureFixture
+    served_bot: ServedBot, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Fault 3: two forged 5 MB requests grew the log by 10.5 MB."""
     caplog.set_level(logging.DEBUG)
-    url = f"{bot.url}/slack/events"
+    url = f"{served_bot.url}/slack/events"
     assert post_oversized(url, {"content-type": FORM}, declared=True) == 413
     assert post_oversized(url, {"content-type": FORM}, declared=False) == 413
     assert len(caplog.text) < 2_000
     marker = b"text=FORGED-LOG-LINE\n2026-12-01 INFO clvbot.outreach sent"
-    assert bot.post_raw(marker, {"content-type": FORM}).status == 401
+    assert served_bot.post_raw(marker, {"content-type": FORM}).status == 401
     assert "FORGED" not in caplog.text
 
 
@@ -160,29 +160,29 @@ def test_an_out_of_range_button_value_is_not_one_of_ours(customer: object) -> No
 
 @pytest.mark.parametrize("customer", [10**30, 2**63])
 def test_an_out_of_range_button_click_gets_a_notice_and_no_traceback(
-    bot: ServedBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, customer: int
+    served_bot: ServedBot, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture, customer: int
 ) -> None:
     value = json.dumps({"customer": customer, "source": "card"})
-    assert bot.click(OUTREACH_ACTION, value, tag="big").status == 200
+    assert served_bot.click(OUTREACH_ACTION, value, tag="big").status == 200
     (call,) = fake_slack.wait_for("/respond/big")
     assert "not one of mine" in all_text(call.body)
     assert "Traceback" not in caplog.text
 
 
 def test_a_customer_id_with_markup_characters_is_found_and_shown_escaped_once(
-    bot: ServedBot,
+    served_bot: ServedBot,
 ) -> None:
     """Slack sends `/clv <2>` as `&lt;2&gt;`: the id is looked up as typed, `<2>`."""
-    reply = bot.post(command_body("&lt;2&gt;", "http://127.0.0.1:9/r"))
+    reply = served_bot.post(command_body("&lt;2&gt;", "http://127.0.0.1:9/r"))
     text = all_text(reply.json())
     assert "&amp;lt;" not in text
     assert "`&lt;2&gt;`" in text  # unknown customer <2>, shown escaped exactly once
 
 
-def test_a_signed_form_with_unknown_fields_is_still_answered(bot: ServedBot) -> None:
+def test_a_signed_form_with_unknown_fields_is_still_answered(served_bot: ServedBot) -> None:
     body = urlencode({"command": "/clv", "text": "help", "user_id": "U1", "channel_id": "C1",
                       "response_url": "http://127.0.0.1:9/r", "extra\x00": "\x00"})  # fmt: skip
-    reply = bot.post(body)
+    reply = served_bot.post(body)
     assert reply.status == 200
 
 
@@ -210,9 +210,9 @@ def test_clvbot_serve_logs_one_line_per_refusal_without_the_body(
     assert sum("refused a request" in line for line in lines) == 20  # then summarised
 
 
-def test_a_command_mentioning_payload_reaches_the_listener(bot: ServedBot) -> None:
+def test_a_command_mentioning_payload_reaches_the_listener(served_bot: ServedBot) -> None:
     """Bolt reads any form containing "payload" as a button payload: `/clv payload@shop.example`
     reached no listener (404) until the verified body was re-encoded for it."""
-    reply = bot.command("payload@shop.example")
+    reply = served_bot.command("payload@shop.example")
     assert reply.status == 200
     assert "payload@shop.example" in all_text(reply.json())

@@ -12,10 +12,11 @@ from sqlalchemy import Engine
 
 from clv.datasets import write_cdnow_orders_csv
 from clv.ingest import import_orders
-from clv.insights import current_run, customer_view
+from clv.insights import current_run
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import read_snapshot
+from tests.helpers import view_of
 
 pytestmark = pytest.mark.faults
 AS_OF = date(1997, 9, 30)
@@ -29,7 +30,7 @@ def test_a_read_snapshot_keeps_its_run_while_a_new_run_commits(
     with read_snapshot(engine) as session:
         assert current_run(session).id == first.run_id
         (second,) = score(engine, settings, as_of=AS_OF, model="bgnbd")  # commits meanwhile
-        view = customer_view(session, "1")
-    assert (view.as_of, view.scores.run_id) == (AS_OF, first.run_id)
+        view = view_of(session, "1")
+    assert (view.as_of, view.run.run_id) == (AS_OF, first.run_id)
     with read_snapshot(engine) as session:
-        assert customer_view(session, "1").scores.run_id == second.run_id
+        assert view_of(session, "1").run.run_id == second.run_id

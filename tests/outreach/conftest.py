@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
-from clv.insights.runs import current_run_id
 from clv.settings import Settings
+from clv.store.current import current_run_id
 from clv.store.tables import (
     customer_scores_table,
     customers_table,

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from clv.outreach import OutreachOutcome
 from clv.present.blocks import MAX_BLOCKS, MAX_SECTION, MAX_TOTAL_TEXT, block_text_size
 from clv.present.outreach import OUTREACH_ACTION
-from clv.scoring.holdout import HoldoutCheck
+from clv.scoring.records import HoldoutCheck
 from clv.settings import Settings
 from reports.digest.data import (
     Digest,

@@ -12,8 +12,9 @@ from sqlmodel import Session
 
 from bot.cli.demo import RunningDemo, start_demo
 from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
-from clv.insights import dormant_customers, top_customers
+from clv.insights import top_customers
 from clv.insights.lists import RankedCustomer
+from tests.helpers import dormant_of
 from tests.sandbox.fake_bot import SECRET, TOKEN, FakeBot
 
 
@@ -64,12 +65,12 @@ def running_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDe
 @pytest.fixture(scope="session")
 def top_customer(running_demo: RunningDemo) -> RankedCustomer:
     with Session(running_demo.engine) as session:
-        return top_customers(session, limit=1)[0]
+        return top_customers(session, limit=1).rows[0]
 
 
 @pytest.fixture(scope="session")
 def outreach_target(running_demo: RunningDemo) -> RankedCustomer:
     """The most valuable dormant customer who may be contacted (not opted out, has an email)."""
     with Session(running_demo.engine) as session:
-        ranked = dormant_customers(session, limit=running_demo.settings.digest_dormant_limit)
-    return next(r for r in ranked if not r.opted_out and r.email)
+        ranked = dormant_of(session, limit=running_demo.settings.digest_dormant_limit)
+    return next(r for r in ranked.rows if r.outreach and r.outreach.eligible and r.email)

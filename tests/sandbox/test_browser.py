@@ -110,7 +110,7 @@ def test_share_in_channel_posts_a_masked_card(page: Page, top_customer: RankedCu
     click_button(page, card, "Share in channel")
     page.get_by_text("with name and email masked").wait_for()
     shared = page.locator("#messages .message:not(.ephemeral)").last
-    assert "***" in shared.locator(".b-header").inner_text()  # chat.postMessage, masked
+    assert "•••" in shared.locator(".b-header").inner_text()  # chat.postMessage, masked
     assert "#general" in last_message(page).inner_text()  # <#C…> rendered as the channel name
 
 
@@ -150,8 +150,8 @@ def test_send_outreach_replaces_the_button_and_sends_one_email(
     assert page.locator("#outbox .email").count() == 1
     row.scroll_into_view_if_needed()
     assert screenshot(page, "sandbox-outreach").stat().st_size > 10_000
-    # again, from the customer's own card: still one email
+    # the customer's own card now says who contacted them instead of offering a second send
     card = run_command(page, f"/clv {outreach_target.customer_id}")
-    card.get_by_role("button", name="Send outreach").click()
-    card.get_by_text("no second message", exact=False).wait_for()
+    card.get_by_text("No outreach button: contacted by", exact=False).wait_for()
+    assert card.get_by_role("button", name="Send outreach").count() == 0
     assert page.locator("#outbox .email").count() == 1

@@ -7,7 +7,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from clv.scoring.changes import WeekChanges, WeekScores, week_changes
+from clv.scoring.changes import WeekScores, week_changes
+from clv.scoring.records import WeekChanges
 
 SEGMENTS = ["Champions", "At Risk", "Hibernating", "Can't Lose Them"]
 

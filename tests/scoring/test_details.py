@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from clv.insights import model_status
 from clv.scoring.details import VERSION, DetailsError, RunDetails
-from clv.scoring.holdout import holdout_sentence
+from clv.scoring.records import holdout_sentence
 from clv.settings import Settings
 from clv.store.tables import scoring_runs_table
 from reports.digest.data import build_digest

@@ -14,8 +14,6 @@ from clv.ingest import import_customers, import_orders
 from clv.insights import (
     NoScoresError,
     current_run,
-    customer_view,
-    dormant_customers,
     group_summary,
     model_status,
     weekly_trend,
@@ -23,7 +21,7 @@ from clv.insights import (
 from clv.scoring.pipeline import ScoringError, score
 from clv.settings import Settings
 from clv.store.tables import customer_scores_table, customer_weekly_table, scoring_runs_table
-from tests.helpers import write_csv
+from tests.helpers import dormant_of, view_of, write_csv
 from tests.scoring.stores import import_order_rows, steady_rows
 
 
@@ -33,7 +31,7 @@ def test_cdnow_bgnbd_run_reports_published_parameters_and_holdout(
     import_orders(engine, write_cdnow_orders_csv(tmp_path / "cdnow.csv"), settings)
     score(engine, settings, as_of=date(1997, 9, 30), model="bgnbd")
     with Session(engine) as session:
-        status = model_status(session)
+        status = model_status(session).as_dict()  # the documented --json keys
     params = status["transactions_model"]["params"]
     # Fader, Hardie & Lee (2005): r = 0.243, alpha = 4.414 (weeks), a = 0.793, b = 2.426
     assert round(params["r"], 3) == 0.243
@@ -69,7 +67,7 @@ def test_one_customer_store_scores_with_warnings(
     (result,) = score(engine, settings, as_of=date(2024, 6, 30))
     assert any("only 1 customers" in w for w in result.warnings)
     with Session(engine) as session:
-        view = customer_view(session, "solo")
+        view = view_of(session, "solo")
     assert view.scores.orders == 2
     assert view.scores.historical_value_minor == 5000
     assert view.scores.segment  # a segment even alone
@@ -88,7 +86,7 @@ def test_refund_only_customer_is_a_prospect_with_negative_history(
     import_order_rows(engine, settings, tmp_path, rows)
     score(engine, settings, as_of=date(2024, 6, 30))
     with Session(engine) as session:
-        view = customer_view(session, "refunder")
+        view = view_of(session, "refunder")
     assert view.scores.historical_value_minor == -1250
     assert (view.scores.orders, view.scores.refunds) == (0, 1)
     assert view.scores.stage == "prospect"
@@ -103,7 +101,7 @@ def test_dormant_by_days_since_last_purchase(
     import_order_rows(engine, settings, tmp_path, rows)
     score(engine, settings, as_of=date(2024, 6, 30))
     with Session(engine) as session:
-        dormant = dormant_customers(session, limit=10)
+        dormant = dormant_of(session, limit=10).rows
     ids = [d.customer_id for d in dormant]
     assert "old" in ids
     assert "new" not in ids
@@ -123,7 +121,7 @@ def test_opted_out_customers_are_marked_in_the_dormant_list(
     )
     score(engine, settings, as_of=date(2024, 6, 30))
     with Session(engine) as session:
-        (only,) = dormant_customers(session)
+        (only,) = dormant_of(session).rows
     assert only.opted_out is True
 
 
@@ -141,10 +139,10 @@ def test_failed_run_keeps_previous_scores_readable(
         score(engine, settings, as_of=date(2023, 1, 1))
     with Session(engine) as session:
         assert current_run(session).id == good.run_id
-        assert customer_view(session, "a").as_of == date(2024, 6, 30)
-        failed = model_status(session)["failed_since"]
+        assert view_of(session, "a").as_of == date(2024, 6, 30)
+        failed = model_status(session).failed_since
     assert failed is not None
-    assert "no customer has a purchase" in failed["error"]
+    assert "no customer has a purchase" in failed.error
 
 
 def test_failure_while_writing_changes_nothing(
@@ -202,11 +200,11 @@ def test_backfill_builds_weekly_history_and_prunes_it(
     with Session(engine) as session:
         weeks = session.execute(select(customer_weekly_table.c.week_end).distinct()).scalars().all()
         trend = weekly_trend(session, weeks=13)
-        view = customer_view(session, "c1")
+        view = view_of(session, "c1")
     assert len(weeks) == 4  # pruned to HISTORY_WEEKS
     assert len(trend) == 7  # per-run aggregates are kept for good
     assert len(view.history) == 4
-    assert all(t["customers"] == 40 for t in trend)
+    assert all(t.customers == 40 for t in trend)
 
 
 def test_segment_summary_with_week_over_week_change(
@@ -226,5 +224,4 @@ def test_segment_summary_with_week_over_week_change(
     assert values == sorted(values, reverse=True)
     with Session(engine) as session:  # the previous week's run counted the same group
         runs = weekly_trend(session, weeks=13)
-    before = {g["name"]: g["customers"] for g in runs[-2]["groups"] if g["dimension"] == "segment"}
-    assert group.previous_customers == before.get("Hibernating", 0)
+    assert group.previous_customers == runs[-2].customers_in("segment", "Hibernating")

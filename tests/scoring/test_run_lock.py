@@ -63,7 +63,7 @@ def test_a_second_run_while_one_runs_is_refused_and_records_no_failure(
     assert IN_PROGRESS.fullmatch(str(second)), str(second)
     assert [(r.id, r.status) for r in run_rows(engine)] == [(done.run_id, "complete")]
     with Session(engine) as session:
-        assert model_status(session)["failed_since"] is None
+        assert model_status(session).failed_since is None
 
 
 @pytest.mark.faults
@@ -87,7 +87,7 @@ def test_a_second_run_that_waits_runs_after_the_first(
             )
         ).all()
         assert current_run(session).id == two.run_id
-        assert model_status(session)["failed_since"] is None
+        assert model_status(session).failed_since is None
     assert [(r.id, r.status) for r in rows] == [(one.run_id, "complete"), (two.run_id, "complete")]
     assert rows[1].started_at >= rows[0].finished_at  # one after the other, not side by side
 

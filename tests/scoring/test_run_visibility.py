@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import Engine, Row
 from sqlmodel import Session
 
-from clv.insights import current_run, customer_view, model_status, weekly_trend
+from clv.insights import current_run, model_status, weekly_trend
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine
+from tests.helpers import view_of
 from tests.scoring.runs import kill_when, pause_at_begin_once, run_clvbot, run_rows, start_clvbot
 from tests.scoring.stores import import_order_rows, shop_rows, steady_rows
 
@@ -40,9 +41,9 @@ def test_readers_see_the_previous_full_run_while_a_backfill_runs(
             pause.wait()
             with Session(engine) as session:
                 during = current_run(session)
-                view = customer_view(session, "c1")
-                status = model_status(session)
-                trend = [week["as_of"] for week in weekly_trend(session)]
+                view = view_of(session, "c1")
+                status = model_status(session).as_dict()
+                trend = [week.run.as_of.isoformat() for week in weekly_trend(session)]
         finally:
             pause.resume()
         results = backfill.result(60)
@@ -53,7 +54,7 @@ def test_readers_see_the_previous_full_run_while_a_backfill_runs(
     assert trend == ["2024-12-31", "2025-01-12"]  # the weekly history has the backfilled week
     with Session(engine) as session:
         after = current_run(session)
-        assert customer_view(session, "c1").as_of == date(2025, 1, 31)
+        assert view_of(session, "c1").as_of == date(2025, 1, 31)
     assert (after.id, after.as_of) == (results[-1].run_id, date(2025, 1, 31))
 
 
@@ -76,7 +77,7 @@ def test_a_killed_backfill_leaves_readers_on_the_previous_full_run_and_is_record
     dead = at_kill[-1]
     with Session(engine) as session:
         assert current_run(session).id == full.run_id
-        assert customer_view(session, "c1").as_of == date(2024, 6, 30)
+        assert view_of(session, "c1").as_of == date(2024, 6, 30)
     shown = run_clvbot(database_url, tmp_path, "model")
     assert shown.returncode == 0, shown.stderr
     assert "as of 2024-06-30" in shown.stdout
@@ -91,4 +92,4 @@ def test_a_killed_backfill_leaves_readers_on_the_previous_full_run_and_is_record
     assert after[at_kill[-2].id].status == "complete"  # the backfilled week is kept
     with Session(engine) as session:
         assert current_run(session).id == again.run_id
-        assert model_status(session)["failed_since"] is None
+        assert model_status(session).failed_since is None

@@ -39,3 +39,10 @@ def test_timestamps_are_stored_in_utc(engine: Engine) -> None:
         stored = connection.execute(select(orders_table.c.ordered_at)).scalar_one()
     assert stored == datetime(2024, 1, 2, 3, 0, tzinfo=UTC)
     assert stored.tzinfo is UTC
+
+
+def test_the_head_revision_every_command_checks_is_the_newest_migration(engine: Engine) -> None:
+    from clv.store.schema import HEAD_REVISION, current_revision, head_revision
+
+    assert head_revision(engine) == HEAD_REVISION  # the migrations' newest script
+    assert current_revision(engine) == HEAD_REVISION  # and the fixture's database is at it

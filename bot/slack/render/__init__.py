@@ -5,6 +5,7 @@ from bot.slack.render.groups import render_group, render_groups
 from bot.slack.render.lists import render_ranked
 from bot.slack.render.notices import (
     render_apology,
+    render_bad_limit,
     render_help,
     render_no_scores,
     render_notice,
@@ -16,6 +17,7 @@ from bot.slack.render.status import render_model
 
 __all__ = [
     "render_apology",
+    "render_bad_limit",
     "render_customer_card",
     "render_group",
     "render_groups",

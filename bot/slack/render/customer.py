@@ -1,13 +1,21 @@
-"""The customer card (`/clv <customer>`) and its "Why this number?" expansion."""
+"""The customer card (`/clv <customer>`) and its "Why this number?" expansion.
+
+Both take a `CustomerView` (clv.insights): no threshold or eligibility rule lives here. The
+customer's activity comes from `clv.present.status.to_status` (which asks the definitions),
+and whether they may be contacted from the outreach policy's verdict the view carries.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from clv.formatting import money, percent, sparkline
+from clv.formatting import money, money_minor, percent, sparkline
+from clv.insights import CustomerView
+from clv.outreach import Eligibility
 from clv.present.blocks import (
     actions,
     button,
+    code,
     context,
     divider,
     escape,
@@ -18,20 +26,10 @@ from clv.present.blocks import (
 )
 from clv.present.outreach import outreach_block_id, outreach_button
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
+from clv.present.status import to_status
 
 ACTION_WHY = "clv_why"
 ACTION_SHARE = "clv_share"
-ACTIVE_P = 0.7  # below it, and not dormant: slipping
-
-
-def to_status(p_alive: float | None, dormant: bool, last_order: str | None) -> str:
-    """P(alive) in plain language."""
-    if dormant:
-        return f"dormant since {last_order}" if last_order else "dormant"
-    if p_alive is None:
-        return "no purchase model in this run"
-    label = "likely active" if p_alive >= ACTIVE_P else "slipping"
-    return f"{label} (P(alive) {percent(p_alive)})"
 
 
 def to_clv_cac(ratio: float | None) -> str | None:
@@ -44,93 +42,140 @@ def to_clv_cac(ratio: float | None) -> str | None:
     return f"{ratio:.1f}"
 
 
-def _identity(card: dict[str, Any], masked: bool) -> tuple[str, str, str]:
-    name, email, key = card["name"], card["email"], card["customer_id"]
+def to_no_outreach(verdict: Eligibility) -> str:
+    """Why a dormant customer has no outreach button, in mrkdwn (mentions as Slack shows them)."""
+    if verdict.in_cooldown and verdict.last_by and verdict.last_at:
+        who = f"<@{verdict.last_by}>" if verdict.last_by.isalnum() else escape(verdict.last_by)
+        verb = "contacted" if verdict.last_status == "sent" else "outreach requested"
+        return (
+            f"No outreach button: {verb} by {who} on {verdict.last_at.date()}; "
+            f"next possible {verdict.next_possible}"
+        )
+    return f"No outreach button: {escape(verdict.reason or 'not allowed now')}"
+
+
+def _identity(view: CustomerView, masked: bool) -> tuple[str, str, str]:
+    name, email, key = view.name, view.email, view.customer_id
     if masked:
         name, email, key = to_masked_name(name), to_masked_email(email), to_masked_key(key)
     return name or f"Customer {key}", email or "", key
 
 
-def render_customer_card(
-    card: dict[str, Any],
-    *,
-    exponent: int = 2,
-    masked: bool = False,
-    shared_by: str | None = None,
-) -> dict[str, Any]:
-    """`card` is `CustomerView.as_dict()`; masked cards (for channels) carry no buttons."""
-    cur = card["currency"]
-    name, email, key = _identity(card, masked)
-    historical = card["historical_value_minor"] / 10**exponent
+def _pairs(view: CustomerView) -> list[tuple[str, str]]:
+    s, run = view.scores, view.run
+    cur = run.currency
     pairs = [
-        (f"Predicted CLV ({card['horizon_months']} months)", money(card["predicted_clv"], cur)),
-        ("Historical value", money(historical, cur)),
-        ("Status", escape(to_status(card["p_alive"], card["dormant"], card["last_order"]))),
-        ("Orders · AOV", f"{card['orders']:,} · {money(card['aov'], cur)}"),
-        ("First · last order", f"{card['first_order'] or '—'} · {card['last_order'] or '—'}"),
-        ("Expected purchases, next 90 days", f"{card['expected_purchases_90d']:.2f}"),
-        ("Segment", escape(card["segment"])),
-        ("CLV tier · stage", f"{escape(card['tier'] or '—')} · {escape(card['stage'])}"),
+        (f"Predicted CLV ({run.horizon_months} months)", money(s.predicted_clv, cur)),
+        ("Historical value", money_minor(s.historical_value_minor, cur, run.currency_exponent)),
+        ("Status", escape(to_status(view))),
+        ("Orders · AOV", f"{s.orders:,} · {money(s.aov, cur)}"),
+        ("First · last order", f"{s.first_order or '—'} · {s.last_order or '—'}"),
+        ("Expected purchases, next 90 days", f"{s.expected_purchases_90d:.2f}"),
+        ("Segment", escape(s.segment)),
+        ("CLV tier · stage", f"{escape(s.tier or '—')} · {escape(s.stage)}"),
     ]
-    cac = to_clv_cac(card["clv_cac"])
+    cac = to_clv_cac(s.clv_cac)
     if cac:
         pairs.append(("CLV:CAC", cac))
-    if card["nps"] is not None:
-        pairs.append(("NPS", str(card["nps"])))
-    history = [h["predicted_clv"] for h in card["history"]]
+    if view.nps is not None:
+        pairs.append(("NPS", str(view.nps)))
+    return pairs
+
+
+def render_customer_card(
+    view: CustomerView, *, masked: bool = False, shared_by: str | None = None
+) -> dict[str, Any]:
+    """The card; a masked card (for a channel) carries no buttons."""
+    name, email, key = _identity(view, masked)
+    history = [week.predicted_clv for week in view.history]
     trend = f"{len(history)}-week CLV trend `{sparkline(history)}`" if history else "no trend yet"
-    who = f"customer `{escape(key)}`" + (f" · {escape(email)}" if email else "")
+    who = f"customer {code(key, 64)}" + (f" · {escape(email)}" if email else "")
     blocks = [
         header(name),
         context(who),
-        fields(pairs),
-        context(f"{trend} · scores as of {card['as_of']}"),
+        fields(_pairs(view)),
+        context(f"{trend} · scores as of {view.run.as_of}"),
     ]
     if shared_by:
         blocks.append(context(f"shared by <@{shared_by}> · personal data masked"))
     if not masked:
-        buttons = [
-            button("Why this number?", ACTION_WHY, card["customer_id"]),
-            button("Share in channel", ACTION_SHARE, card["customer_id"]),
-        ]
-        if card["dormant"] and not card["opted_out"] and card.get("store_id"):
-            buttons.append(outreach_button(card["store_id"], f"card:{card['customer_id']}"))
-        blocks.append({**actions(*buttons), "block_id": outreach_block_id(card["store_id"] or 0)})
-    text = f"{name} ({key}): predicted CLV {money(card['predicted_clv'], cur)}"
+        if view.scores.dormant and not view.outreach.eligible:
+            blocks.append(context(to_no_outreach(view.outreach)))
+        blocks.append(_buttons(view))
+    text = f"{name} ({key}): predicted CLV {money(view.scores.predicted_clv, view.run.currency)}"
     return to_message(escape(text), blocks, ephemeral=not shared_by)
 
 
-def render_why(
-    card: dict[str, Any], run_settings: dict[str, Any], segment_median: float | None
-) -> dict[str, Any]:
-    """Predicted CLV taken apart: purchases × spend × discounting × margin, beside the others."""
-    cur = card["currency"]
-    horizon = int(run_settings.get("horizon_months", card["horizon_months"]))
-    discount = float(run_settings.get("annual_discount_rate", 0.0))
-    margin = float(run_settings.get("gross_margin", 1.0))
-    spend, clv = card["expected_spend"], card["predicted_clv"]
-    # the stored CLV is purchases × spend × margin, discounted month by month: back out the
-    # discounted purchases so the product on screen multiplies out to the stored value
-    discounted = clv / (spend * margin) if spend and margin else 0.0
-    lines = [
-        f"*Predicted CLV {money(clv, cur)}* over {horizon} months =",
-        f"• expected purchases over {horizon} months, discounted at {percent(discount)} a year "
-        f"(monthly): *{discounted:.2f}*",
-        f"• × expected spend per order (Gamma-Gamma): *{money(spend, cur)}*",
-        f"• × gross margin: *{percent(margin)}*",
-        f"Next 90 days alone: {card['expected_purchases_90d']:.2f} expected purchases.",
-        "Formula CLV (AOV × purchases a year × lifespan × margin): "
-        f"*{money(card['formula_clv'], cur)}*",
+def _buttons(view: CustomerView) -> dict[str, Any]:
+    buttons = [
+        button("Why this number?", ACTION_WHY, view.customer_id),
+        button("Share in channel", ACTION_SHARE, view.customer_id),
     ]
+    if view.outreach.eligible:  # the policy's verdict: dormant, consenting, not cooling down
+        buttons.append(outreach_button(view.store_id, f"card:{view.customer_id}"))
+    return {**actions(*buttons), "block_id": outreach_block_id(view.store_id)}
+
+
+def render_why(view: CustomerView, segment_median: float | None) -> dict[str, Any]:
+    """Predicted CLV taken apart; for a dormant customer, the value at stake first."""
+    s, run = view.scores, view.run
+    cur = run.currency
+    lines = _at_stake_lines(view) if s.dormant else []
+    lines += _predicted_lines(view)
+    lines.append(_formula_line(view))
     if segment_median is not None:
-        lines.append(
-            f"Median predicted CLV in {escape(card['segment'])}: *{money(segment_median, cur)}*"
-        )
-    name = card["name"] or f"customer {card['customer_id']}"
+        lines.append(f"Median predicted CLV in {escape(s.segment)}: *{money(segment_median, cur)}*")
+    worth = s.value_at_stake if s.dormant else s.predicted_clv
+    verb = "has at stake" if s.dormant else "is worth"
+    name = view.name or f"customer {view.customer_id}"
     blocks = [
-        header(f"Why {name} is worth {money(clv, cur)}"),
+        header(f"Why {name} {verb} {money(worth, cur)}"),
         section("\n".join(lines)),
         divider(),
-        context(f"customer `{escape(card['customer_id'])}` · scores as of {card['as_of']}"),
+        context(f"customer {code(view.customer_id, 64)} · scores as of {run.as_of}"),
     ]
-    return to_message(escape(f"Why predicted CLV is {money(clv, cur)}"), blocks)
+    return to_message(escape(f"Why {name} {verb} {money(worth, cur)}"), blocks)
+
+
+def _at_stake_lines(view: CustomerView) -> list[str]:
+    s, cur = view.scores, view.run.currency
+    if_active = s.predicted_clv / s.p_alive if s.p_alive else None
+    lines = [
+        f"*Dormant* ({escape(s.dormant_reason or 'no recent purchase')}): "
+        f"*{money(s.value_at_stake, cur)} at stake*.",
+    ]
+    if if_active is not None and s.p_alive is not None:
+        lines.append(
+            f"That is what {view.run.horizon_months} months would be worth if they were still "
+            f"active ({money(if_active, cur)}) times the chance they are gone "
+            f"({percent(1 - s.p_alive)}): what winning them back is worth."
+        )
+    return lines
+
+
+def _predicted_lines(view: CustomerView) -> list[str]:
+    s, run = view.scores, view.run
+    cur, margin = run.currency, run.terms.gross_margin
+    # the stored CLV is purchases × spend × margin, discounted month by month: back out the
+    # discounted purchases so the product on screen multiplies out to the stored value
+    discounted = s.predicted_clv / (s.expected_spend * margin) if s.expected_spend else 0.0
+    horizon = run.horizon_months
+    return [
+        f"*Predicted CLV {money(s.predicted_clv, cur)}* covers the next {horizon} months "
+        f"(CLV_HORIZON_MONTHS) =",
+        f"• expected purchases over {horizon} months, discounted at "
+        f"{percent(run.terms.annual_discount_rate)} a year (monthly): *{discounted:.2f}*",
+        f"• × expected spend per order (Gamma-Gamma): *{money(s.expected_spend, cur)}*",
+        f"• × gross margin: *{percent(margin)}*",
+        f"Next 90 days alone: {s.expected_purchases_90d:.2f} expected purchases.",
+    ]
+
+
+def _formula_line(view: CustomerView) -> str:
+    lifespan = view.run.terms.lifespan_years
+    span = f"{lifespan:.1f} years" if lifespan else "the expected lifespan"
+    return (
+        f"Formula CLV (AOV × purchases a year × lifespan × margin) covers the whole expected "
+        f"lifespan ({span}), not {view.run.horizon_months} months: "
+        f"*{money(view.scores.formula_clv, view.run.currency)}*"
+    )

@@ -1,11 +1,13 @@
-"""`/clv segment <name>` and `/clv segments`."""
+"""`/clv segment <name>` and `/clv segments`: typed group summaries in, Block Kit out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from clv.formatting import money, percent, signed
+from clv.formatting import money, money_change, percent, signed
+from clv.insights import GroupList, GroupSummary
 from clv.present.blocks import (
+    code,
     context,
     escape,
     fields,
@@ -17,58 +19,57 @@ from clv.present.blocks import (
 )
 
 
-def _change(customers: int | None, value: float | None, currency: str) -> str:
-    if customers is None or value is None:
+def to_change(group: GroupSummary) -> str:
+    if group.customers_change is None or group.clv_change is None:
         return "no earlier week to compare with"
-    return f"{signed(customers)} customers, {signed(value)} {currency} predicted CLV"
+    cur = group.run.currency
+    return (
+        f"{signed(group.customers_change)} customers, "
+        f"{money_change(group.clv_change, cur)} predicted CLV"
+    )
 
 
-def render_group(group: dict[str, Any], *, currency: str, as_of: str) -> dict[str, Any]:
-    """`group` is `GroupSummary.as_dict()`."""
-    name = group["name"]
+def render_group(group: GroupSummary) -> dict[str, Any]:
+    cur = group.run.currency
     pairs = [
-        ("Customers", f"{group['customers']:,} ({percent(group['share'], decimals=1)})"),
-        ("Predicted CLV", money(group["clv_sum"], currency, decimals=0)),
-        ("Median CLV", money(group["clv_median"], currency)),
-        (
-            "Week over week",
-            _change(group["customers_change"], group["clv_change"], currency),
-        ),
+        ("Customers", f"{group.customers:,} ({percent(group.share, decimals=1)})"),
+        ("Predicted CLV", money(group.clv_sum, cur, decimals=0)),
+        ("Median CLV", money(group.clv_median, cur)),
+        ("Week over week", to_change(group)),
     ]
     rows = [
-        f"{i}. `{short(t['customer_id'], 40)}` {short(t['name'] or '')} — "
-        f"{money(t['predicted_clv'], currency)}"
-        + ("" if t["p_alive"] is None else f" · P(alive) {percent(t['p_alive'])}")
-        for i, t in enumerate(group["top"], start=1)
+        f"{i}. {code(t.customer_id, 40)} {short(t.name or '')} — {money(t.predicted_clv, cur)}"
+        + ("" if t.p_alive is None else f" · P(alive) {percent(t.p_alive)}")
+        for i, t in enumerate(group.top, start=1)
     ]
     blocks = [
-        header(f"{name} ({group['dimension']})"),
-        context(f"rule: {escape(group['rule'])}"),
+        header(f"{group.name} ({group.dimension})"),
+        context(f"rule: {escape(group.rule)}"),
         fields(pairs),
     ]
-    if group["advice"]:
-        blocks.append(section(f"_{escape(group['advice'])}_"))
+    if group.advice:
+        blocks.append(section(f"_{escape(group.advice)}_"))
     if rows:
         blocks.append(section("*Top customers by predicted CLV*"))
         blocks.extend(line_sections(rows))
-    blocks.append(context(f"scores as of {as_of}"))
-    text = f"{name}: {group['customers']:,} customers, {money(group['clv_sum'], currency)}"
+    blocks.append(context(f"scores as of {group.run.as_of}"))
+    text = f"{group.name}: {group.customers:,} customers, {money(group.clv_sum, cur)}"
     return to_message(escape(text), blocks)
 
 
-def render_groups(
-    groups: list[dict[str, Any]], *, dimension: str, currency: str, as_of: str
-) -> dict[str, Any]:
+def render_groups(listing: GroupList) -> dict[str, Any]:
+    cur, dimension = listing.run.currency, listing.dimension
     rows = []
-    for g in groups:
-        change = "" if g["customers_change"] is None else f" ({signed(g['customers_change'])} w/w)"
+    for g in listing.groups:
+        change = "" if g.customers_change is None else f" ({signed(g.customers_change)} w/w)"
         rows.append(
-            f"*{escape(g['name'])}* — {g['customers']:,} customers{change}, "
-            f"{money(g['clv_sum'], currency, decimals=0)} · _{escape(g['rule'])}_"
+            f"*{escape(g.name)}* — {g.customers:,} customers{change}, "
+            f"{money(g.clv_sum, cur, decimals=0)} · _{escape(g.rule)}_"
         )
-    blocks = [
-        header(f"Customers by {dimension}"),
-        *line_sections(rows),
-        context(f"scores as of {as_of} · `/clv segment <name>` for one of them"),
-    ]
-    return to_message(f"{len(groups)} groups by {escape(dimension)}", blocks)
+    order = "by value" if dimension == "segment" else "in rank order"
+    notes = [f"scores as of {listing.run.as_of}", f"{dimension}s {order}"]
+    if listing.unplaced:
+        notes.append(f"{listing.unplaced:,} prospects (no purchase yet) have no {dimension}")
+    notes.append("`/clv segment <name>` for one of them")
+    blocks = [header(f"Customers by {dimension}"), *line_sections(rows), context(" · ".join(notes))]
+    return to_message(f"{len(listing.groups)} groups by {escape(dimension)}", blocks)

@@ -5,36 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from clv.formatting import money, percent
-from clv.present.blocks import context, escape, header, line_sections, short, to_message
+from clv.insights import RankedCustomer, RankedList
+from clv.present.blocks import code, context, escape, header, line_sections, short, to_message
+
+TITLES = {
+    "dormant": "Re-engagement list: dormant customers by value at stake",
+    "top": "Most valuable customers by predicted CLV",
+}
 
 
-def _row(i: int, r: dict[str, Any], currency: str, stake: bool) -> str:
-    name, key = short(r["name"] or ""), short(r["customer_id"], 40)
-    opted = " :no_entry_sign: _opted out_" if r["opted_out"] else ""
-    p_alive = "" if r["p_alive"] is None else f" · P(alive) {percent(r['p_alive'])}"
-    if stake:
-        return (
-            f"{i}. `{key}` {name}{opted} — at stake "
-            f"*{money(r['value_at_stake'], currency)}*{p_alive}"
-            f" · {escape(r['dormant_reason'] or '')}"
-        )
-    return (
-        f"{i}. `{key}` {name}{opted} — *{money(r['predicted_clv'], currency)}*"
-        f"{p_alive} · {escape(r['segment'])}"
-    )
+def _outreach_mark(r: RankedCustomer) -> str:
+    if r.opted_out:
+        return " :no_entry_sign: _opted out_"
+    if r.outreach is not None and r.outreach.in_cooldown:
+        return f" · _contacted; next possible {r.outreach.next_possible}_"
+    return ""
 
 
-def render_ranked(
-    rows: list[dict[str, Any]], *, stake: bool, currency: str, as_of: str
-) -> dict[str, Any]:
-    """`rows` are `RankedCustomer.as_dict()`; stake=True is the re-engagement list."""
-    title = (
-        "Re-engagement list: dormant customers by value at stake"
-        if stake
-        else ("Most valuable customers by predicted CLV")
-    )
-    lines = [_row(i, r, currency, stake) for i, r in enumerate(rows, start=1)]
+def _row(i: int, r: RankedCustomer, kind: str, currency: str) -> str:
+    who = f"{i}. {code(r.customer_id, 40)} {short(r.name or '')}{_outreach_mark(r)}"
+    if kind == "dormant":  # the stored reason already states P(alive) when it is the cause
+        reason = f" · {escape(r.dormant_reason)}" if r.dormant_reason else ""
+        return f"{who} — at stake *{money(r.value_at_stake, currency)}*{reason}"
+    p_alive = "" if r.p_alive is None else f" · P(alive) {percent(r.p_alive)}"
+    return f"{who} — *{money(r.predicted_clv, currency)}*{p_alive} · {escape(r.segment)}"
+
+
+def render_ranked(listing: RankedList) -> dict[str, Any]:
+    title = TITLES[listing.kind]
+    cur = listing.run.currency
+    lines = [_row(i, r, listing.kind, cur) for i, r in enumerate(listing.rows, start=1)]
     if not lines:
         lines = ["_Nobody on this list._"]
-    blocks = [header(title), *line_sections(lines), context(f"scores as of {as_of}")]
-    return to_message(f"{title} ({len(rows)})", blocks)
+    blocks = [header(title)]
+    if listing.capped:  # said first: a long list may lose its tail to the message limit
+        blocks.append(context(f"showing the top {listing.cap}, the most a message holds"))
+    blocks += [*line_sections(lines), context(f"scores as of {listing.run.as_of}")]
+    return to_message(f"{title} ({len(listing.rows)})", blocks)

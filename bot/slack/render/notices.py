@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clv.present.blocks import context, escape, header, section, to_message
+from clv.present.blocks import code, context, escape, header, section, to_message
 
 HELP = """\
 `/clv <customer id or email>` — the customer's card: value, status, segment, trend
@@ -26,12 +26,20 @@ def render_help(problem: str | None = None) -> dict[str, Any]:
 
 
 def render_unknown(text: str, suggestions: list[str]) -> dict[str, Any]:
-    """Unrecognised input: help, and for an unknown customer the closest matches."""
-    problem = f"I don't know `{escape(text)}`: no such command or customer."
+    """Unrecognised input: help, and the closest commands, groups or customers."""
+    problem = f"I don't know {code(text, 80)}: no such command, segment or customer."
     if suggestions:
-        options = ", ".join(f"`{escape(s)}`" for s in suggestions)
-        problem += f"\nDid you mean {options}?"
+        problem += f"\nDid you mean {' or '.join(code(s, 80) for s in suggestions)}?"
     return render_help(problem)
+
+
+def render_bad_limit(text: str, cap: int) -> dict[str, Any]:
+    """`/clv top 0`, `/clv dormant abc`: say what a list length may be."""
+    command, _, given = text.partition(" ")
+    return render_help(
+        f"`/clv {escape(command)}` takes how many customers to list, a whole number from 1 "
+        f"to {cap}; {code(given, 40)} is not one."
+    )
 
 
 def render_notice(text: str) -> dict[str, Any]:
