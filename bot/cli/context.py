@@ -1,40 +1,35 @@
-"""What every command needs: settings, an engine on a current schema, and clean error exits."""
+"""What every command needs: settings, an engine on a current schema, and clean error exits.
+
+Imports stay light here (no settings, store or scoring modules at import time), so that
+`clvbot --help` and a command's own `--help` load only typer and rich.
+"""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from pydantic import ValidationError
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
 
-from clv.ingest import ImportFileError, StrictImportError
-from clv.insights import NoScoresError, UnknownCustomerError, UnknownGroupError
-from clv.scoring.pipeline import ScoringError
-from clv.settings import Settings, get_settings
-from clv.store import SchemaNotCurrentError, make_engine, require_current_schema
+from clv.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from clv.settings import Settings
 
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
-# Failures a user can fix: print the message, no traceback, exit 1.
-USER_ERRORS = (
-    ImportFileError,
-    StrictImportError,
-    SchemaNotCurrentError,
-    ScoringError,
-    NoScoresError,
-    UnknownCustomerError,
-    UnknownGroupError,
-)
-
 
 def load_settings() -> Settings:
+    from pydantic import ValidationError
+
+    from clv.settings import get_settings
+
     try:
         return get_settings()
     except ValidationError as exc:
@@ -46,6 +41,8 @@ def load_settings() -> Settings:
 
 def open_store(settings: Settings, *, migrated: bool = True) -> Engine:
     """An engine on the configured database; refuses an un-migrated schema unless told not to."""
+    from clv.store import make_engine, require_current_schema
+
     engine = make_engine(settings.database_url)
     if migrated:
         with user_errors():
@@ -58,14 +55,24 @@ def fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _is_operational_error(exc: Exception) -> bool:
+    """A database that cannot be used (SQLAlchemy's OperationalError), if SQLAlchemy is loaded:
+    no exception can be one before it is, so asking never imports it."""
+    errors = sys.modules.get("sqlalchemy.exc")
+    return errors is not None and isinstance(exc, errors.OperationalError)
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
+    """Failures a user can fix (`clv.errors.UserFacingError`): the message, no traceback, exit 1."""
     try:
         yield
-    except USER_ERRORS as exc:
+    except UserFacingError as exc:
         fail(str(exc))
-    except OperationalError as exc:
-        fail(f"the database cannot be used: {exc.orig}")
+    except Exception as exc:
+        if _is_operational_error(exc):
+            fail(f"the database cannot be used: {getattr(exc, 'orig', exc)}")
+        raise
 
 
 def interactive() -> bool:

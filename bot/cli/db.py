@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
+from bot.cli.lazy import FlagCommand, FlagGroup
 from clv.store import missing_indexes, repair_indexes, require_current_schema
 from clv.store import upgrade as upgrade_schema
 
-app = typer.Typer(help="Manage the database schema.", no_args_is_help=True)
+app = typer.Typer(help="Manage the database schema.", no_args_is_help=True, cls=FlagGroup)
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def upgrade() -> None:
     """Apply the database migrations (creates the schema on a new database) and rebuild any
     missing index."""
@@ -27,7 +28,7 @@ def upgrade() -> None:
         out.print(f"rebuilt missing index {name}")
 
 
-@app.command()
+@app.command(cls=FlagCommand)
 def check() -> None:
     """Check that the schema is current and every index is in place (exit 1 if not)."""
     engine = open_store(load_settings(), migrated=False)

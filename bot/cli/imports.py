@@ -11,9 +11,12 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.cli.context import err, interactive, load_settings, open_store, out, user_errors
+from bot.cli.lazy import FlagCommand, FlagGroup
 from clv.ingest import ImportReport, import_customers, import_orders
 
-app = typer.Typer(help="Import customers or orders from CSV files.", no_args_is_help=True)
+app = typer.Typer(
+    help="Import customers or orders from CSV files.", no_args_is_help=True, cls=FlagGroup
+)
 
 FILE = typer.Argument(..., help="CSV file with a header line.", dir_okay=False)
 MAP = typer.Option(None, "--map", help="Rename columns: order_id=OrderNo,amount=Total")
@@ -26,7 +29,7 @@ REJECTS = typer.Option(None, "--rejects", help="Where to write rejected rows.")
 JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
 
 
-@app.command("orders")
+@app.command("orders", cls=FlagCommand)
 def orders(
     file: Path = FILE,
     map_: str | None = MAP,
@@ -40,7 +43,7 @@ def orders(
     _import(import_orders, file, map_, date_format, strict, update, rejects, json_output)
 
 
-@app.command("customers")
+@app.command("customers", cls=FlagCommand)
 def customers(
     file: Path = FILE,
     map_: str | None = MAP,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import IO
 
 from clv import csvsafe
+from clv.errors import UserFacingError
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Reject:
         return f"{path.name}:{self.line}: {self.column}: {self.reason}"
 
 
-class StrictImportError(ValueError):
+class StrictImportError(UserFacingError, ValueError):
     """`--strict` stopped at the first bad row; nothing was written."""
 
     def __init__(self, path: Path, reject: Reject) -> None:

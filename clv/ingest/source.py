@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from clv.csvsafe import restore, restore_rows
+from clv.errors import UserFacingError
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
 
 
-class ImportFileError(ValueError):
+class ImportFileError(UserFacingError, ValueError):
     """The file as a whole cannot be imported (not CSV, empty, a required column missing)."""
 
 

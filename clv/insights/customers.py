@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clv.errors import UserFacingError
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import suggest_customers
 from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
@@ -22,7 +23,7 @@ from clv.store.tables import (
 )
 
 
-class UnknownCustomerError(LookupError):
+class UnknownCustomerError(UserFacingError, LookupError):
     """No customer has this id or email; `suggestions` are the closest that exist."""
 
     def __init__(self, key: str, suggestions: tuple[str, ...] = ()) -> None:
@@ -34,7 +35,7 @@ class UnknownCustomerError(LookupError):
         self.suggestions = suggestions
 
 
-class NotScoredYetError(LookupError):
+class NotScoredYetError(UserFacingError, LookupError):
     """The customer is known, but was added after the current run."""
 
     def __init__(self, key: str, as_of: date) -> None:

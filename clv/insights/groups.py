@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from clv.errors import UserFacingError
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import closest
 from clv.segments.definitions import (
@@ -44,7 +45,7 @@ def group_names() -> list[str]:
     return [group[1] for group in GROUPS]
 
 
-class UnknownGroupError(LookupError):
+class UnknownGroupError(UserFacingError, LookupError):
     """No segment, tier or stage of that name; `suggestions` are the closest names."""
 
     def __init__(self, name: str) -> None:

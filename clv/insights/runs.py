@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from clv.errors import UserFacingError
 from clv.scoring.details import RunDetails
 from clv.settings import minor_unit_exponent
 from clv.store.current import CURRENT
@@ -65,7 +66,7 @@ class RunRef:
         return {"run_id": self.run_id, "as_of": self.as_of.isoformat(), "model": self.model}
 
 
-class NoScoresError(LookupError):
+class NoScoresError(UserFacingError, LookupError):
     """No complete scoring run exists yet."""
 
     def __init__(self) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
+from clv.errors import UserFacingError
 from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.classify import Classes, classify
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
@@ -54,7 +55,7 @@ HOLDOUT_FIT_SAMPLE = 250_000  # buyers the holdout model is fitted on, at most
 log = logging.getLogger("clvbot.scoring")
 
 
-class ScoringError(RuntimeError):
+class ScoringError(UserFacingError, RuntimeError):
     """A scoring run failed; nothing was changed but the record of the failure."""
 
 

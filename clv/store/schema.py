@@ -16,6 +16,7 @@ from sqlalchemy.exc import ProgrammingError
 from sqlmodel import SQLModel
 
 import clv.store.tables  # noqa: F401  (registers the tables in SQLModel.metadata)
+from clv.errors import UserFacingError
 from clv.store.engine import create_sqlite_file, sqlite_file
 
 if TYPE_CHECKING:
@@ -26,7 +27,7 @@ UPGRADE_COMMAND = "clvbot db upgrade"
 HEAD_REVISION = "0005"  # the newest migration in migrations/versions
 
 
-class SchemaNotCurrentError(RuntimeError):
+class SchemaNotCurrentError(UserFacingError, RuntimeError):
     """The database has not been migrated to the schema this version of clvbot needs."""
 
 

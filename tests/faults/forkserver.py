@@ -17,7 +17,7 @@ from tests.helpers import process_running
 
 _SERVER = r"""
 import json, os, sys
-import bot.cli.app  # everything a command needs, imported once
+import bot.cli.imports, bot.cli.score  # the commands it runs, imported once
 from bot.cli import main
 
 children = {}
