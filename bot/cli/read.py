@@ -196,4 +196,4 @@ def movers(
         )
     out.print(table)
     for m in found.migrations:
-        out.print(f"{m.customers:,} {m.from_segment} became {m.to_segment}", markup=False)
+        out.print(f"{m.customers:,} {m.source} became {m.target}", markup=False)

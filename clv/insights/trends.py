@@ -11,6 +11,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from clv.insights.runs import RunRef, weekly_runs
+from clv.scoring.records import Migration
 from clv.store.tables import (
     ScoringRun,
     customer_weekly_table,
@@ -92,13 +93,6 @@ def stored_weeks(session: Session) -> list[date]:
 
 
 @dataclass(frozen=True)
-class Migration:
-    from_segment: str
-    to_segment: str
-    customers: int
-
-
-@dataclass(frozen=True)
 class MoverReport:
     before: date
     after: date
@@ -113,7 +107,8 @@ class MoverReport:
         return {
             "before": self.before.isoformat(), "after": self.after.isoformat(),
             "rises": [mover(m) for m in self.rises], "falls": [mover(m) for m in self.falls],
-            "migrations": [asdict(m) for m in self.migrations],
+            "migrations": [{"from_segment": m.source, "to_segment": m.target,
+                            "customers": m.customers} for m in self.migrations],
         }  # fmt: skip
 
 
