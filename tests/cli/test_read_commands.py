@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -120,3 +121,32 @@ def test_read_commands_before_any_scoring(env_settings: str) -> None:
     result = runner.invoke(app, ["customer", "1"])
     assert result.exit_code == 1
     assert "no scores yet: run `clvbot score`" in result.output
+
+
+def _amount_keys(data: object, path: str = "") -> list[str]:
+    """Every key of a JSON document whose name says it holds money, with its path."""
+    found: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if any(word in key for word in ("clv", "value", "spend", "cost", "aov", "monetary")):
+                found.append(f"{path}{key}")
+            found += _amount_keys(value, f"{path}{key}.")
+    elif isinstance(data, list):
+        for item in data:
+            found += _amount_keys(item, path)
+    return found
+
+
+def test_json_amounts_are_major_units_of_the_currency(scored: str, tmp_path: Path) -> None:
+    data = _json(["customer", "1"])
+    assert isinstance(data, dict)
+    assert data["currency"] == "USD"
+    assert not [key for key in _amount_keys(data) if key.endswith("_minor")]
+    # customer 1's purchases up to the as-of day, summed from the CSV: dollars, not cents
+    with write_cdnow_orders_csv(tmp_path / "again.csv").open() as rows:
+        spent = sum(float(r["amount"]) for r in csv.DictReader(rows)
+                    if r["customer_id"] == "1" and r["ordered_at"] <= "19970930")  # fmt: skip
+    assert data["historical_value"] == pytest.approx(spent, abs=0.005)
+    assert data["aov"] == pytest.approx(spent / data["orders"], abs=0.005)
+    assert data["run"]["as_of"] == data["as_of"] == "1997-09-30"
+    assert all(point["week_end"] <= data["as_of"] for point in data["history"])
