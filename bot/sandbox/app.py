@@ -3,12 +3,17 @@
 Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`,
 `POST /sandbox/action`, `POST /sandbox/digest`. Bot side: `/api/<method>` (the Web API),
 `POST /respond/<token>` (response URLs), `POST /upload/<file id>` and `GET /files/<file id>`.
+
+Tests give the config a `Recorder` (every bot-side request, as received) and `Faults` (rate
+limits, server errors, refusals and slow answers instead of the usual answer); the demo has
+neither.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
@@ -23,6 +28,8 @@ from starlette.staticfiles import StaticFiles
 
 from bot.sandbox import webapi
 from bot.sandbox.deliver import Delivery, deliver
+from bot.sandbox.faults import RESPONSE_URL, UPLOAD, Faults
+from bot.sandbox.recorder import Call, Recorder
 from bot.sandbox.responses import ResponseError, apply_response, to_ack_message
 from bot.sandbox.signing import to_action_body, to_block_action, to_command_body
 from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, Workspace
@@ -42,14 +49,20 @@ class SandboxConfig:
     smtp_port: int | None = None
     ack_timeout: float = 3.0  # Slack gives up after 3 s: operation_timeout
     commands: tuple[str, ...] = ("/clv",)
+    recorder: Recorder | None = None
+    faults: Faults | None = None
 
 
-async def _args(request: Request) -> dict[str, Any]:
-    """Query, form and JSON arguments merged, as Slack's Web API accepts them."""
+async def _args(request: Request) -> dict[str, Any] | None:
+    """Query, form and JSON arguments merged, as Slack's Web API accepts them; None for a body
+    that is not JSON although it says so."""
     args: dict[str, Any] = dict(request.query_params)
-    raw = (await request.body()).decode()
+    raw = (await request.body()).decode(errors="replace")
     if "json" in request.headers.get("content-type", ""):
-        data = json.loads(raw or "{}")
+        try:
+            data = json.loads(raw or "{}")
+        except json.JSONDecodeError:
+            return None
         args.update(data if isinstance(data, dict) else {})
     elif raw:
         args.update(parse_qsl(raw, keep_blank_values=True))
@@ -67,8 +80,30 @@ def _find_element(message: Message, block_id: str, action_id: str) -> dict[str, 
     return None
 
 
+Answer = Callable[[], Awaitable[Response]]
+
+
+async def _with_fault(faults: Faults | None, name: str, answer: Answer) -> Response:
+    """`answer()`, or the fault armed for `name` in its place (after it, when carried out)."""
+    fault = faults.take(name) if faults is not None else None
+    if fault is None:
+        return await answer()
+    if fault.delay:
+        await asyncio.sleep(fault.delay)
+    if fault.error is None:
+        return await answer()
+    if fault.carried_out:
+        await answer()
+    return JSONResponse({"ok": False, "error": fault.error}, fault.status, fault.headers)
+
+
 def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
     ws = workspace or Workspace()
+
+    async def record(request: Request, body: dict[str, Any]) -> None:
+        if config.recorder is not None:
+            raw = await request.body()
+            config.recorder.record(Call(request.url.path, body, request.headers, raw))
 
     def base_url(request: Request) -> str:
         return config.base_url or str(request.base_url)
@@ -159,38 +194,57 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
     async def api(request: Request) -> Response:
         method = request.path_params["method"]
         args = await _args(request)
-        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        token = given or str(args.pop("token", ""))
-        if token != config.bot_token:
-            error = "not_authed" if not token else "invalid_auth"
-            ws.log("api", method, False, error)
-            return JSONResponse({"ok": False, "error": error})
-        return JSONResponse(webapi.call(ws, method, args, base_url=base_url(request)))
+        await record(request, dict(args or {}))
+        if args is None:
+            ws.log("api", method, False, "invalid_json")
+            return JSONResponse({"ok": False, "error": "invalid_json"})
+
+        async def answer() -> Response:
+            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+            token = given or str(args.pop("token", ""))
+            if token != config.bot_token:
+                error = "not_authed" if not token else "invalid_auth"
+                ws.log("api", method, False, error)
+                return JSONResponse({"ok": False, "error": error})
+            return JSONResponse(webapi.call(ws, method, args, base_url=base_url(request)))
+
+        return await _with_fault(config.faults, method, answer)
 
     async def respond(request: Request) -> Response:
         token = request.path_params["token"]
         try:
             body = json.loads(await request.body() or b"{}")
-            done = apply_response(
-                ws, token, body if isinstance(body, dict) else {}, via="response_url"
-            )
-        except ResponseError as exc:
-            ws.log("response_url", "response_url", False, exc.error)
-            return JSONResponse({"ok": False, "error": exc.error}, exc.status)
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            await record(request, {})
             return JSONResponse({"ok": False, "error": "invalid_payload"}, 400)
-        ws.log("response_url", "response_url", True, done)
-        return JSONResponse({"ok": True})
+        message = body if isinstance(body, dict) else {}
+        await record(request, message)
+
+        async def answer() -> Response:
+            try:
+                done = apply_response(ws, token, message, via="response_url")
+            except ResponseError as exc:
+                ws.log("response_url", "response_url", False, exc.error)
+                return JSONResponse({"ok": False, "error": exc.error}, exc.status)
+            ws.log("response_url", "response_url", True, done)
+            return JSONResponse({"ok": True})
+
+        return await _with_fault(config.faults, RESPONSE_URL, answer)
 
     async def upload(request: Request) -> Response:
-        upload = ws.files.get(request.path_params["file_id"])
-        if upload is None:
-            return Response("file not found", 404)
-        data = await request.body()
-        with ws.lock:
-            upload.data, upload.length = data, len(data)
-        ws.log("upload", upload.name, True, f"{len(data):,} bytes")
-        return Response(f"OK - {len(data)}", 200, media_type="text/plain")
+        await record(request, {})
+
+        async def answer() -> Response:
+            upload = ws.files.get(request.path_params["file_id"])
+            if upload is None:
+                return Response("file not found", 404)
+            data = await request.body()
+            with ws.lock:
+                upload.data, upload.length = data, len(data)
+            ws.log("upload", upload.name, True, f"{len(data):,} bytes")
+            return Response(f"OK - {len(data)}", 200, media_type="text/plain")
+
+        return await _with_fault(config.faults, UPLOAD, answer)
 
     async def file(request: Request) -> Response:
         upload = ws.files.get(request.path_params["file_id"])
@@ -217,4 +271,6 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
         ]
     )
     app.state.workspace = ws
+    app.state.recorder = config.recorder
+    app.state.faults = config.faults
     return app

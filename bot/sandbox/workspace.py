@@ -6,9 +6,11 @@ poll cheaply.
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +26,7 @@ DIGEST_CHANNEL = "C0CLVDIGEST"
 CHANNELS = {GENERAL_CHANNEL: "general", DIGEST_CHANNEL: "clv-digest"}
 RESPONSE_URL_USES = 5  # Slack allows five uses of a response_url
 KEEP_ACTIVITY = 60
+CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{1,20}")  # public, direct and private conversations
 
 
 @dataclass
@@ -102,8 +105,15 @@ class ResponseTarget:
 
 
 class Workspace:
-    def __init__(self) -> None:
+    """`clock` is Slack's clock (message ts are taken from it, always increasing);
+    `any_channel=True` lets a test workspace know every channel id it is asked about."""
+
+    def __init__(
+        self, *, clock: Callable[[], float] = time.time, any_channel: bool = False
+    ) -> None:
         self.lock = threading.RLock()
+        self.clock = clock
+        self.any_channel = any_channel
         self.version = 0
         self.channels = dict(CHANNELS)
         self.messages: list[Message] = []
@@ -111,24 +121,31 @@ class Workspace:
         self.outbox: list[Email] = []
         self.activity: list[dict[str, Any]] = []
         self.responses: dict[str, ResponseTarget] = {}
-        self._last_ts = 0.0
+        self._last_us = 0
 
     def _changed(self) -> None:
         self.version += 1
 
     def next_ts(self) -> str:
-        with self.lock:
-            self._last_ts = max(time.time(), self._last_ts + 0.000001)
-            return f"{self._last_ts:.6f}"
+        """A message ts: `clock()` to the microsecond, and later than every ts before it."""
+        with self.lock:  # in whole microseconds: floats near 1.7e9 cannot add 1e-6 exactly
+            self._last_us = max(int(self.clock() * 1_000_000), self._last_us + 1)
+            seconds, micros = divmod(self._last_us, 1_000_000)
+            return f"{seconds}.{micros:06d}"
 
     def resolve_channel(self, channel: object) -> str | None:
         """A channel id from an id, a name or a `#name`; None when there is no such channel."""
         if not isinstance(channel, str):
             return None
-        if channel in self.channels:
-            return channel
-        name = channel.removeprefix("#")
-        return next((cid for cid, cname in self.channels.items() if cname == name), None)
+        with self.lock:
+            if channel in self.channels:
+                return channel
+            if self.any_channel and CHANNEL_ID.fullmatch(channel):
+                self.channels[channel] = channel.lower()
+                self._changed()
+                return channel
+            name = channel.removeprefix("#")
+            return next((cid for cid, cname in self.channels.items() if cname == name), None)
 
     def post(self, message: Message) -> Message:
         with self.lock:
@@ -157,8 +174,11 @@ class Workspace:
             found = [m for m in self.messages if m.channel == channel and not m.ephemeral]
         return sorted(found, key=lambda m: float(m.ts), reverse=True)
 
-    def new_response_url(self, channel: str, original_ts: str | None = None) -> str:
-        token = secrets.token_urlsafe(12)
+    def new_response_url(
+        self, channel: str, original_ts: str | None = None, *, token: str | None = None
+    ) -> str:
+        """A response URL's token (`token`, when given, is handed out afresh: five uses again)."""
+        token = token or secrets.token_urlsafe(12)
         with self.lock:
             self.responses[token] = ResponseTarget(channel, original_ts)
         return token
