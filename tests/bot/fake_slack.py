@@ -1,165 +1,85 @@
-"""A local HTTP server that plays Slack's Web API and response_url endpoints, recording calls."""
+"""The tests' Slack: the sandbox's Web API, response URLs and uploads (bot/sandbox) on a free
+loopback port, recording every call and injecting the faults a test arms (`fake.faults`)."""
 
 from __future__ import annotations
 
-import json
 import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl
+
+from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
+from bot.sandbox.faults import Faults
+from bot.sandbox.recorder import Call, Recorder
+from bot.sandbox.workspace import GENERAL_CHANNEL
+
+__all__ = ["Call", "FakeSlack", "start_fake_slack"]
+NO_BOT = "http://127.0.0.1:9/slack/events"  # tests send the bot's requests themselves
 
 
-@dataclass
-class Call:
-    path: str
-    body: dict[str, Any]
-    headers: dict[str, str]
-
-
-@dataclass
 class FakeSlack:
-    """Web API at `{url}/api/`, response URLs at `{url}/respond/<n>`."""
+    """Web API at `{url}/api/` (answering only `bot_token`), response URLs at
+    `{url}/respond/<tag>`; a workspace where every channel id exists."""
 
-    server: ThreadingHTTPServer
-    calls: list[Call] = field(default_factory=list)
-    rate_limit_next: dict[str, int] = field(default_factory=dict)  # method -> 429s to answer
-    # method -> how many calls to carry out but answer with a 500, as if the answer got lost
-    lose_answer_next: dict[str, int] = field(default_factory=dict)
-    fail_next: dict[str, str] = field(default_factory=dict)  # method -> error, not carried out
-    posted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # channel -> messages
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    ts_base: int = 1_700_000_000  # Slack's clock: message ts count up from here
-    _ts: int = 0
-
-    def next_ts(self) -> str:
-        self._ts += 1
-        return f"{self.ts_base + self._ts}.{self._ts:06d}"
-
-    def channel_posts(self, channel: str) -> list[dict[str, Any]]:
-        with self.lock:
-            return list(self.posted.get(channel, []))
+    def __init__(self, bot_token: str) -> None:
+        self.workspace = Workspace(any_channel=True)
+        self.recorder = Recorder()
+        self.faults = Faults()
+        config = SandboxConfig(bot_events_url=NO_BOT, signing_secret="unused",
+                               bot_token=bot_token, recorder=self.recorder,
+                               faults=self.faults)  # fmt: skip
+        self.server = ServerThread(build_sandbox(config, self.workspace), bind(0), "fake-slack")
+        self.server.start()
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.server.url
 
-    def response_url(self, tag: str = "1") -> str:
+    @property
+    def lock(self) -> threading.RLock:
+        return self.workspace.lock
+
+    @property
+    def ts_base(self) -> float:
+        return self.workspace.clock()
+
+    @ts_base.setter
+    def ts_base(self, seconds: float) -> None:
+        """Slack's clock stands at `seconds` (a frozen test clock's now): ts count up from it."""
+        self.workspace.clock = lambda: float(seconds)
+
+    def next_ts(self) -> str:
+        return self.workspace.next_ts()
+
+    def response_url(self, tag: str = "1", channel: str = GENERAL_CHANNEL) -> str:
+        """A response URL named `tag`, handed out afresh (five uses) each time it is asked for,
+        as Slack gives every request its own; its messages go to `channel`."""
+        self.workspace.new_response_url(channel, token=tag)
         return f"{self.url}/respond/{tag}"
 
+    @property
+    def calls(self) -> list[Call]:
+        return self.recorder.calls
+
     def named(self, path: str) -> list[Call]:
-        with self.lock:
-            return [c for c in self.calls if c.path == path or c.path.startswith(path)]
+        return self.recorder.named(path)
 
     def wait_for(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = self.named(path)
-            if len(found) >= count:
-                return found
-            time.sleep(0.01)
-        raise AssertionError(f"no call to {path} within {timeout} s; calls: {self.calls}")
+        return self.recorder.wait_for(path, count, timeout)
 
     def messages(self) -> list[dict[str, Any]]:
         """Every message body the bot sent (chat.* and response_url), for limit checks."""
-        with self.lock:
-            return [
-                c.body
-                for c in self.calls
-                if c.path.startswith("/respond/") or c.path.startswith("/api/chat.")
-            ]
+        return [c.body for c in self.calls if c.path.startswith(("/respond/", "/api/chat."))]
+
+    def channel_posts(self, channel: str) -> list[dict[str, Any]]:
+        """The messages chat.postMessage put in `channel`, oldest first, as Slack holds them
+        (with their metadata)."""
+        with self.workspace.lock:
+            posted = [m for m in self.workspace.messages
+                      if m.channel == channel and m.via == "chat.postMessage"]  # fmt: skip
+            return [{**m.to_api(with_metadata=True), "channel": m.channel} for m in posted]
+
+    def stop(self) -> None:
+        self.server.stop()
 
 
-def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: Any) -> None:  # keep test output quiet
-            pass
-
-        def do_POST(self) -> None:
-            data = self.rfile.read(int(self.headers.get("content-length") or 0))
-            if self.path.startswith("/upload/"):  # the file itself (files_upload_v2)
-                with fake.lock:
-                    fake.calls.append(Call(self.path, {"bytes": data}, dict(self.headers.items())))
-                self._send(200, None)
-                return
-            raw = data.decode()
-            if "json" in (self.headers.get("content-type") or ""):
-                body: dict[str, Any] = json.loads(raw or "{}")
-            else:
-                body = dict(parse_qsl(raw))
-            method = self.path.removeprefix("/api/")
-            with fake.lock:
-                fake.calls.append(Call(self.path, body, dict(self.headers.items())))
-                limited = fake.rate_limit_next.get(method, 0)
-                if limited:
-                    fake.rate_limit_next[method] = limited - 1
-            if limited:
-                self._send(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "1"})
-            elif self.path.startswith("/respond/"):
-                self._send(200, None)
-            elif method == "auth.test":
-                self._send(200, {"ok": True, "url": "https://t.slack.com/", "team": "T",
-                                 "user": "clvbot", "team_id": "T1", "user_id": "UBOT",
-                                 "bot_id": "BBOT"})  # fmt: skip
-            else:
-                self._web_api(method, body)
-
-        def _web_api(self, method: str, body: dict[str, Any]) -> None:
-            channel = body.get("channel") or body.get("channel_id") or "C1"
-            with fake.lock:
-                error = fake.fail_next.pop(method, None)
-                lose = fake.lose_answer_next.get(method, 0)
-                if lose:
-                    fake.lose_answer_next[method] = lose - 1
-                ts = fake.next_ts() if method == "chat.postMessage" else "1700000000.000100"
-                if method == "chat.postMessage" and error is None:
-                    metadata = body.get("metadata")
-                    if isinstance(metadata, str):
-                        metadata = json.loads(metadata)
-                    fake.posted.setdefault(channel, []).append(
-                        {**body, "ts": ts, "metadata": metadata}
-                    )
-                history = [
-                    {"type": "message", "ts": m["ts"], "text": m.get("text", ""),
-                     **({"metadata": m["metadata"]} if m.get("metadata") else {})}
-                    for m in reversed(fake.posted.get(channel, []))
-                    if float(m["ts"]) >= float(body.get("oldest") or 0)
-                ]  # fmt: skip
-            if error is not None:
-                self._send(200, {"ok": False, "error": error})
-            elif lose:
-                self._send(500, {"ok": False, "error": "internal_error"})
-            elif method == "conversations.history":
-                self._send(200, {"ok": True, "messages": history, "has_more": False})
-            elif method == "files.getUploadURLExternal":
-                self._send(200, {"ok": True, "upload_url": f"{fake.url}/upload/F1",
-                                 "file_id": "F1"})  # fmt: skip
-            elif method == "files.completeUploadExternal":
-                self._send(200, {"ok": True, "files": [{"id": "F1", "title": "chart"}]})
-            else:
-                self._send(200, {"ok": True, "channel": channel, "ts": ts})
-
-        def _send(
-            self, status: int, payload: dict[str, Any] | None, headers: dict[str, str] | None = None
-        ) -> None:
-            data = b"ok" if payload is None else json.dumps(payload).encode()
-            self.send_response(status)
-            ctype = "text/plain" if payload is None else "application/json"
-            self.send_header("content-type", ctype)
-            self.send_header("content-length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
-
-
-def start_fake_slack() -> FakeSlack:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    fake = FakeSlack(server)
-    server.RequestHandlerClass = _handler(fake)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return fake
+def start_fake_slack(bot_token: str) -> FakeSlack:
+    return FakeSlack(bot_token)

@@ -18,7 +18,7 @@ from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine, upgrade
 from tests.bot.fake_slack import FakeSlack, start_fake_slack
-from tests.bot.served import DispatchedBot, ServedBot, bot_settings
+from tests.bot.served import BOT_TOKEN, DispatchedBot, ServedBot, bot_settings
 
 INJECTED_NAME = "<!channel> <https://evil.example|click> & co"
 LONG_NAME = ("&<>" * 90)[:250]
@@ -71,10 +71,9 @@ def store_copy(scored_sqlite: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    fake = start_fake_slack()
+    fake = start_fake_slack(BOT_TOKEN)
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 @pytest.fixture

@@ -50,7 +50,7 @@ def test_shared_injection_stays_text(bot: BotUnderTest, fake_slack: FakeSlack) -
 
 
 def test_rate_limited_post_is_retried(bot: BotUnderTest, fake_slack: FakeSlack) -> None:
-    fake_slack.rate_limit_next["chat.postMessage"] = 1  # 429 + Retry-After: 1, once
+    fake_slack.faults.rate_limit("chat.postMessage")  # 429 + Retry-After: 1, once
     bot.click("clv_share", "1", channel="C77", tag="share")
     posts = fake_slack.wait_for("/api/chat.postMessage", count=2, timeout=15)
     assert len(posts) == 2

@@ -42,7 +42,7 @@ def digest_bot(
     bot = serve(settings.database_url, outreach_backend="smtp", smtp_host="127.0.0.1",
                 smtp_port=smtp_server.port, smtp_starttls=False, smtp_from="shop@example.com",
                 outreach_unsubscribe_url=UNSUBSCRIBE, digest_channel=CHANNEL)  # fmt: skip
-    fake_slack.ts_base = int(MONDAY_9AM.timestamp())
+    fake_slack.ts_base = MONDAY_9AM.timestamp()
     publish_digest(engine, bot.settings, digest_client(bot.settings), channel=CHANNEL,
                    week_end=AS_OF, now=MONDAY_9AM)  # fmt: skip
     (message,) = fake_slack.channel_posts(CHANNEL)

@@ -21,6 +21,7 @@ AS_OF = date(2024, 6, 30)  # a Sunday: the week ending that day is complete on M
 MONDAY_9AM = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
 TUESDAY = date(2024, 7, 2)  # scored mid-week, as `make demo` on a Tuesday does
 CHANNEL = "C0DIGEST01"
+DIGEST_TOKEN = "xoxb-test-digest-token"
 
 
 def build_small_shop(
@@ -74,11 +75,10 @@ def shop(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
 
 @pytest.fixture
 def fake_slack() -> Iterator[FakeSlack]:
-    fake = start_fake_slack()
-    fake.ts_base = int(MONDAY_9AM.timestamp())  # Slack's clock agrees with the frozen one
+    fake = start_fake_slack(DIGEST_TOKEN)
+    fake.ts_base = MONDAY_9AM.timestamp()  # Slack's clock agrees with the frozen one
     yield fake
-    fake.server.shutdown()
-    fake.server.server_close()
+    fake.stop()
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def digest_settings(settings: Settings, fake_slack: FakeSlack) -> Settings:
     return settings.model_copy(
         update={
             "digest_channel": CHANNEL,
-            "slack_bot_token": SecretStr("xoxb-test-digest-token"),
+            "slack_bot_token": SecretStr(DIGEST_TOKEN),
             "slack_api_url": f"{fake_slack.url}/api/",
         }
     )

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from bot.cli import app
 from clv.settings import get_settings
 from tests.bot.fake_slack import FakeSlack
-from tests.reports.conftest import CHANNEL
+from tests.reports.conftest import CHANNEL, DIGEST_TOKEN
 
 runner = CliRunner()
 
@@ -24,7 +24,7 @@ def cli_env(
 ) -> Iterator[FakeSlack]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TIMEZONE", "UTC")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli-test-token")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", DIGEST_TOKEN)
     monkeypatch.setenv("SLACK_API_URL", f"{fake_slack.url}/api/")
     monkeypatch.setenv("DIGEST_CHANNEL", CHANNEL)
     get_settings.cache_clear()

@@ -21,7 +21,7 @@ from clv.settings import Settings, get_settings
 from clv.store.tables import customer_weekly_table, scoring_runs_table
 from reports.jobs import JobContext, run_digest
 from tests.bot.fake_slack import FakeSlack
-from tests.reports.conftest import CHANNEL, TUESDAY, build_small_shop
+from tests.reports.conftest import CHANNEL, DIGEST_TOKEN, TUESDAY, build_small_shop
 
 runner = CliRunner()
 SUNDAY = date(2024, 6, 30)  # the Sunday before TUESDAY
@@ -43,7 +43,7 @@ def cli_env(
 ) -> Iterator[FakeSlack]:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("TIMEZONE", "UTC")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-cli-test-token")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", DIGEST_TOKEN)
     monkeypatch.setenv("SLACK_API_URL", f"{fake_slack.url}/api/")
     monkeypatch.setenv("DIGEST_CHANNEL", CHANNEL)
     get_settings.cache_clear()

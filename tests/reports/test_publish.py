@@ -51,7 +51,7 @@ def test_digest_is_posted_once_with_its_chart_in_the_thread(
     complete = fake_slack.wait_for("/api/files.completeUploadExternal")[0].body
     assert complete["thread_ts"] == messages[0]["ts"]
     (upload,) = fake_slack.named("/upload/")
-    assert upload.body["bytes"].startswith(b"\x89PNG")
+    assert upload.raw.startswith(b"\x89PNG")
 
 
 def test_concurrent_posts_of_one_week_post_one_digest(
@@ -106,7 +106,7 @@ def test_crash_between_claim_and_post_posts_once_after_the_lease(
 def test_a_digest_posted_before_the_answer_was_lost_is_found_not_reposted(
     shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.lose_answer_next["chat.postMessage"] = 1  # posted, but we hear a 500
+    fake_slack.faults.server_error("chat.postMessage", carried_out=True)  # we hear a 500
     assert post(shop, digest_settings) == "failed"
     assert len(fake_slack.channel_posts(CHANNEL)) == 1
     assert post(shop, digest_settings) == "recovered"
@@ -118,10 +118,33 @@ def test_a_digest_posted_before_the_answer_was_lost_is_found_not_reposted(
     assert row["message_ts"] == messages[0]["ts"]
 
 
+def test_a_rate_limited_post_waits_out_retry_after_and_posts_once(
+    shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.faults.rate_limit("chat.postMessage", retry_after=1)  # not carried out
+    assert post(shop, digest_settings) == "posted"
+    first, second = fake_slack.named("/api/chat.postMessage")
+    assert second.at - first.at >= 1.0
+    assert len(fake_slack.channel_posts(CHANNEL)) == 1
+
+
+def test_a_server_error_is_not_retried_blind_and_the_next_attempt_looks_first(
+    shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    fake_slack.faults.server_error("chat.postMessage", status=503)  # not posted, as it happens
+    assert post(shop, digest_settings) == "failed"
+    assert len(fake_slack.named("/api/chat.postMessage")) == 1  # a 5xx may have been posted
+    assert fake_slack.named("/api/conversations.history") == []
+    assert post(shop, digest_settings) == "posted"
+    (search,) = fake_slack.named("/api/conversations.history")
+    assert float(search.body["oldest"]) < MONDAY_9AM.timestamp()
+    assert len(fake_slack.channel_posts(CHANNEL)) == 1
+
+
 def test_a_failure_before_posting_is_retried_and_posts_once(
     shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.fail_next["chat.postMessage"] = "channel_not_found"
+    fake_slack.faults.fail("chat.postMessage", "channel_not_found")
     assert post(shop, digest_settings) == "failed"
     (row,) = rows(shop)
     assert row["status"] == "failed"
@@ -133,9 +156,9 @@ def test_a_failure_before_posting_is_retried_and_posts_once(
 def test_nothing_is_posted_when_an_earlier_attempt_cannot_be_checked(
     shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
 ) -> None:
-    fake_slack.lose_answer_next["chat.postMessage"] = 1
+    fake_slack.faults.server_error("chat.postMessage", carried_out=True)
     assert post(shop, digest_settings) == "failed"
-    fake_slack.fail_next["conversations.history"] = "missing_scope"
+    fake_slack.faults.fail("conversations.history", "missing_scope")
     assert post(shop, digest_settings) == "failed"  # at most once: never post blind
     assert len(fake_slack.channel_posts(CHANNEL)) == 1
 

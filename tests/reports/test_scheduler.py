@@ -202,7 +202,7 @@ def test_the_retry_job_finishes_only_an_unfinished_digest(
     shop: Engine, jobs: Settings, fake_slack: FakeSlack
 ) -> None:
     assert digest_retry_job() is None  # nothing attempted this week: not the retry's business
-    fake_slack.fail_next["chat.postMessage"] = "channel_not_found"
+    fake_slack.faults.fail("chat.postMessage", "channel_not_found")
     failed = digest_job()
     assert failed is not None
     assert failed.status == "failed"
