@@ -8,6 +8,7 @@ the number when it has none we know), thousands grouped, and a true minus sign:
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
 _SPARKS = "▁▂▃▄▅▆▇█"
@@ -24,6 +25,20 @@ def money(value: float | None, currency: str = "USD", *, decimals: int = 2) -> s
     symbol = _SYMBOLS.get(currency)
     amount = f"{symbol}{digits}" if symbol else f"{currency} {digits}"
     return f"{MINUS}{amount}" if negative else amount
+
+
+def major_units(minor: int, exponent: int) -> Decimal:
+    """A stored amount in minor units, exactly, in major units: 24409194 -> Decimal('244091.94')."""
+    return Decimal(minor).scaleb(-exponent)
+
+
+def money_exact(minor: int, currency: str, exponent: int) -> str:
+    """`money` for a stored total, digit for digit whatever its size (no float on the way)."""
+    amount = major_units(abs(minor), exponent)
+    digits = f"{amount:,.{exponent}f}"
+    symbol = _SYMBOLS.get(currency)
+    text = f"{symbol}{digits}" if symbol else f"{currency} {digits}"
+    return f"{MINUS}{text}" if minor < 0 else text
 
 
 def money_change(value: float | None, currency: str = "USD", *, decimals: int = 0) -> str:

@@ -6,10 +6,14 @@ Imports stay light here (no settings, store or scoring modules at import time), 
 
 from __future__ import annotations
 
+import json
+import re
+import secrets
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, NoReturn
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -73,6 +77,23 @@ def user_errors() -> Iterator[None]:
         if _is_operational_error(exc):
             fail(f"the database cannot be used: {getattr(exc, 'orig', exc)}")
         raise
+
+
+def to_json(data: Any) -> str:
+    """`data` as indented JSON; a `Decimal` (a stored amount in major units) is written as the
+    exact number it is, not rounded through a float; dates and the like as their text."""
+    marker = secrets.token_hex(8)  # unguessable: no data value can pose as a number
+
+    def encode(value: object) -> str:
+        return f"{marker}{value}" if isinstance(value, Decimal) else str(value)
+
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=encode)
+    return re.sub(f'"{marker}([-+0-9.E]+)"', r"\1", text)
+
+
+def print_json(data: Any) -> None:
+    """`--json` output. Printed as text: rich's `print_json` would re-parse the numbers."""
+    out.print(to_json(data), markup=False, highlight=False, soft_wrap=True)
 
 
 def interactive() -> bool:

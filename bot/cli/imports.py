@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,7 +9,15 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
-from bot.cli.context import err, interactive, load_settings, open_store, out, user_errors
+from bot.cli.context import (
+    err,
+    interactive,
+    load_settings,
+    open_store,
+    out,
+    print_json,
+    user_errors,
+)
 from bot.cli.lazy import FlagCommand, FlagGroup
 from clv.ingest import ImportReport, import_customers, import_orders
 
@@ -105,7 +112,7 @@ def _progress(file: Path) -> Iterator[Callable[[int], None] | None]:
 
 def _print(report: ImportReport, json_output: bool) -> None:
     if json_output:
-        out.print_json(json.dumps(report.as_dict()))
+        print_json(report.as_dict())
     else:
         for reject in report.first_rejects[:10]:
             err.print(f"rejected {reject.describe(report.path)}", markup=False)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import typer
 from rich.table import Table
 from sqlmodel import Session
 
-from bot.cli.context import load_settings, open_store, out, user_errors
+from bot.cli.context import load_settings, open_store, out, print_json, user_errors
 from bot.cli.render import print_customer, print_group, print_model, ranked_table
 from clv.formatting import money, money_change, money_minor, percent, signed
 from clv.insights import (
@@ -43,10 +42,6 @@ def _read(reader: Callable[[Session], T]) -> tuple[T, Settings]:
         return reader(session), settings
 
 
-def _json(data: Any) -> None:
-    out.print_json(json.dumps(data, default=str))
-
-
 def customer(
     key: str = typer.Argument(..., help="Customer id or email."), json_output: bool = JSON
 ) -> None:
@@ -55,7 +50,7 @@ def customer(
     rules, now = OutreachRules.of(settings), datetime.now(UTC)
     view, _ = _read(lambda s: customer_view(s, key, rules=rules, now=now))
     if json_output:
-        _json(view.as_dict())
+        print_json(view.as_dict())
     else:
         print_customer(view)
 
@@ -66,7 +61,7 @@ def segment(
     """One segment (or CLV tier, or lifecycle stage): size, value, change, rule, top customers."""
     group, _ = _read(lambda s: group_summary(s, name))
     if json_output:
-        _json(group.as_dict())
+        print_json(group.as_dict())
     else:
         print_group(group)
 
@@ -79,7 +74,7 @@ def segments(
     listing, settings = _read(lambda s: all_groups(s, by))
     currency = settings.currency
     if json_output:
-        _json([g.as_dict() for g in listing.groups])
+        print_json([g.as_dict() for g in listing.groups])
         return
     table = Table(by, "customers", "share", "predicted CLV", "median", "Δ customers (w/w)", "rule")
     for g in listing.groups:
@@ -113,7 +108,7 @@ def dormant(
         lambda s: dormant_customers(s, limit=limit, rules=rules, now=now, cap=MAX_CLI_LIST)
     )
     if json_output:
-        _json(listing.as_dict())
+        print_json(listing.as_dict())
     else:
         out.print(ranked_table(listing))
 
@@ -122,7 +117,7 @@ def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: b
     """The customers with the highest predicted CLV."""
     listing, _ = _read(lambda s: top_customers(s, limit=limit, cap=MAX_CLI_LIST))
     if json_output:
-        _json(listing.as_dict())
+        print_json(listing.as_dict())
     else:
         out.print(ranked_table(listing))
 
@@ -131,7 +126,7 @@ def model(json_output: bool = JSON) -> None:
     """The current run's models: parameters, standard errors, fit, holdout check, warnings."""
     status, _ = _read(model_status)
     if json_output:
-        _json(status.as_dict())
+        print_json(status.as_dict())
     else:
         print_model(status)
 
@@ -142,7 +137,7 @@ def trends(
     """Customer equity, mean CLV, active and dormant customers and revenue, week by week."""
     rows, _ = _read(lambda s: weekly_trend(s, weeks=weeks))
     if json_output:
-        _json([r.as_dict() for r in rows])
+        print_json([r.as_dict() for r in rows])
         return
     table = Table("week ending", "customer equity", "mean CLV", "active", "dormant", "revenue")
     for r in rows:
@@ -181,7 +176,7 @@ def movers(
 
     found, settings = _read(read)
     if json_output:
-        _json(found.as_dict())
+        print_json(found.as_dict())
         return
     out.print(f"from week ending {found.before} to week ending {found.after}", markup=False)
     table = Table("customer", "name", "before", "after", "change")

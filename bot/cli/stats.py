@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-
 import typer
 
-from bot.cli.context import load_settings, open_store, out
-from clv.ingest.parsing import format_money
+from bot.cli.context import load_settings, open_store, out, print_json
+from clv.formatting import major_units, money_exact
 from clv.store import read_snapshot
 from clv.store.stats import store_stats
 
@@ -17,15 +15,17 @@ def stats(json_output: bool = typer.Option(False, "--json", help="Print JSON."))
     settings = load_settings()
     with read_snapshot(open_store(settings)) as session:
         result = store_stats(session=session)
+    exponent = settings.currency_exponent
     if json_output:
         data = result.as_dict()
+        del data["revenue_minor"]  # every amount in --json: major units (exact here)
+        data["revenue"] = major_units(result.revenue_minor, exponent)
         data["currency"] = settings.currency
-        data["revenue"] = format_money(result.revenue_minor, exponent=settings.currency_exponent)
-        out.print_json(json.dumps(data))
+        print_json(data)
         return
     span = f"{result.first_order} to {result.last_order}" if result.first_order else "no orders"
-    revenue = format_money(result.revenue_minor, exponent=settings.currency_exponent)
+    revenue = money_exact(result.revenue_minor, settings.currency, exponent)
     out.print(f"customers  {result.customers:,}")
     out.print(f"orders     {result.orders:,} ({result.refunds:,} refunds)")
     out.print(f"dates      {span}")
-    out.print(f"revenue    {revenue} {settings.currency} (net of refunds)")
+    out.print(f"revenue    {revenue} (net of refunds)", markup=False)

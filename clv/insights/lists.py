@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
+from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
 from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import customer_scores_table, customers_table
@@ -41,8 +42,10 @@ class RankedCustomer:
     store_id: int  # the store's key, what the outreach button carries
     outreach: Eligibility | None = None  # asked for the dormant list only
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, currency_exponent: int) -> dict[str, Any]:
         data = asdict(self)
+        minor = data.pop("historical_value_minor")  # --json amounts: major units, exactly
+        data["historical_value"] = major_units(minor, currency_exponent)
         data["outreach"] = (
             None
             if self.outreach is None
@@ -66,7 +69,7 @@ class RankedList:
 
     def as_dict(self) -> dict[str, Any]:
         return {"run": self.run.as_dict(), "kind": self.kind, "asked": self.asked,
-                "rows": [row.as_dict() for row in self.rows]}  # fmt: skip
+                "rows": [row.as_dict(self.run.currency_exponent) for row in self.rows]}  # fmt: skip
 
 
 _COLUMNS = (

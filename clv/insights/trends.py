@@ -10,6 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
+from clv.formatting import major_units
 from clv.insights.runs import RunRef, weekly_runs
 from clv.scoring.records import Migration
 from clv.store.tables import (
@@ -51,6 +52,8 @@ class WeekTrend:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["week_end"], data["run"] = self.week_end.isoformat(), self.run.as_dict()
+        minor = data.pop("revenue_week_minor")  # --json amounts: major units, exactly
+        data["revenue_week"] = major_units(minor, self.run.currency_exponent)
         return data
 
 

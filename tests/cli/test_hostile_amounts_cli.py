@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,7 @@ def test_import_rejects_an_amount_beyond_the_limit_and_stats_still_adds_up(
     assert "read 3 · imported 1 · updated 0 · unchanged 0 · rejected 2" in result.output
     stats = runner.invoke(app, ["stats", "--json"])
     assert stats.exit_code == 0, stats.output
-    assert json.loads(stats.output)["revenue"] == "1000000000.00"
+    assert json.loads(stats.output, parse_float=Decimal)["revenue"] == Decimal("1000000000.00")
 
 
 def test_stats_adds_stored_amounts_beyond_64_bits_exactly(env_settings: str) -> None:
@@ -64,8 +65,9 @@ def test_stats_adds_stored_amounts_beyond_64_bits_exactly(env_settings: str) -> 
     engine.dispose()
     result = runner.invoke(app, ["stats", "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
-    assert data["revenue_minor"] == 3 * 2**62 - 6
+    data = json.loads(result.output, parse_float=Decimal)  # the exact number printed
+    assert data["revenue"] == Decimal(3 * 2**62 - 6) / 100
     assert (data["orders"], data["refunds"]) == (4, 1)
     text = runner.invoke(app, ["stats"])
-    assert f"revenue    {(3 * 2**62 - 6) // 100}.{(3 * 2**62 - 6) % 100:02d} USD" in text.output
+    whole, cents = divmod(3 * 2**62 - 6, 100)
+    assert f"revenue    ${whole:,}.{cents:02d} (net of refunds)" in text.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -128,7 +129,8 @@ def _amount_keys(data: object, path: str = "") -> list[str]:
     found: list[str] = []
     if isinstance(data, dict):
         for key, value in data.items():
-            if any(word in key for word in ("clv", "value", "spend", "cost", "aov", "monetary")):
+            words = ("clv", "value", "spend", "cost", "aov", "monetary", "revenue", "equity")
+            if any(word in key for word in words):
                 found.append(f"{path}{key}")
             found += _amount_keys(value, f"{path}{key}.")
     elif isinstance(data, list):
@@ -150,3 +152,10 @@ def test_json_amounts_are_major_units_of_the_currency(scored: str, tmp_path: Pat
     assert data["aov"] == pytest.approx(spent / data["orders"], abs=0.005)
     assert data["run"]["as_of"] == data["as_of"] == "1997-09-30"
     assert all(point["week_end"] <= data["as_of"] for point in data["history"])
+    others = [_json(args) for args in (["trends"], ["dormant"], ["top"], ["stats"], ["movers"])]
+    assert [key for key in _amount_keys(others) if key.endswith("_minor")] == []
+    stats = others[3]
+    assert isinstance(stats, dict)
+    with write_cdnow_orders_csv(tmp_path / "all.csv").open() as rows:
+        total = sum(Decimal(r["amount"]) for r in csv.DictReader(rows))
+    assert Decimal(str(stats["revenue"])) == total
