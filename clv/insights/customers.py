@@ -122,6 +122,12 @@ class CustomerView:
             since = week.week_end
         return since
 
+    @property
+    def dormant_all_along(self) -> bool:
+        """Dormant in every stored week read: the spell began on or before `dormant_since`."""
+        since = self.dormant_since
+        return since is not None and bool(self.history) and since == self.history[0].week_end
+
     def as_dict(self) -> dict[str, Any]:
         """For `--json`: every amount in major units of `currency`, dates in ISO 8601."""
         scores = asdict(self.scores)

@@ -12,8 +12,10 @@ def to_status(view: CustomerView) -> str:
     scores = view.scores
     if scores.dormant:
         last = f"last order {scores.last_order}" if scores.last_order else "no order date"
-        since = f", dormant since {view.dormant_since}" if view.dormant_since else ", dormant"
-        return last + since
+        if view.dormant_since is None:
+            return f"{last}, dormant"
+        at_least = "at least " if view.dormant_all_along else ""  # flagged in every week kept
+        return f"{last}, dormant since {at_least}{view.dormant_since}"
     activity = activity_of(scores.p_alive, scores.dormant)
     if activity.threshold is None or scores.p_alive is None:
         return activity.rule

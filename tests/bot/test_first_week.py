@@ -4,15 +4,21 @@ dormant customer, masking, lists, long input, money. Against the scored CDNOW st
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import text
+from sqlmodel import Session
 
 from clv.formatting import money, money_change
+from clv.insights.customers import WeekValue
 from clv.present.privacy import to_masked_email, to_masked_name
+from clv.present.status import to_status
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.limits import all_text, assert_within_limits, mrkdwn_text
 from tests.bot.served import BotUnderTest
+from tests.helpers import view_of
 
 
 def ask(bot: BotUnderTest, asked: str) -> str:
@@ -146,3 +152,18 @@ def test_no_answer_puts_a_currency_code_beside_a_symbol(bot: BotUnderTest) -> No
     for asked in ("segment hibernating", "segments", "1", "top 5", "dormant 5"):
         shown = ask(bot, asked)
         assert " USD" not in shown, (asked, shown)
+
+
+def test_dormant_since_is_the_first_flagged_week_or_at_least_the_oldest_week_kept(
+    bot: BotUnderTest,
+) -> None:
+    """Defect 7: "dormant since <date>" showed the last order date; and a customer flagged in
+    every stored week is dormant since *at least* the oldest of them, not since then."""
+    with Session(bot.engine) as session:
+        view = view_of(session, dormant_key(bot))
+    weeks = [date(2024, 6, 2) + timedelta(weeks=k) for k in range(4)]
+    started = replace(view, history=tuple(WeekValue(w, 10.0, k >= 2) for k, w in enumerate(weeks)))
+    always = replace(view, history=tuple(WeekValue(w, 10.0, True) for w in weeks))
+    last = f"last order {view.scores.last_order}"
+    assert to_status(started) == f"{last}, dormant since {weeks[2]}"
+    assert to_status(always) == f"{last}, dormant since at least {weeks[0]}"
