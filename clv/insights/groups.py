@@ -13,9 +13,11 @@ from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import closest
 from clv.segments.definitions import (
     CLV_TIERS,
+    DORMANT_STAGE,
     LIFECYCLE_STAGES,
     PROSPECTS,
     all_segments,
+    dormant_rule,
     normalise,
 )
 from clv.store.tables import (
@@ -203,6 +205,10 @@ def _summary(
     before: dict[tuple[str, str], Any],
 ) -> GroupSummary:
     dimension, name, rule, advice = group
+    if (dimension, name) == ("stage", DORMANT_STAGE.name):  # with the run's own thresholds
+        rule = dormant_rule(
+            dormant_p_alive=run.dormant_p_alive, dormant_max_days=run.dormant_max_days
+        )
     row, old = now.get((dimension, name)), before.get((dimension, name))
     return GroupSummary(
         run=run,

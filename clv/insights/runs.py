@@ -39,6 +39,8 @@ class RunRef:
     currency: str
     customers: int  # customers the run scored
     terms: ValuationTerms
+    dormant_p_alive: float  # the thresholds the run classified customers with
+    dormant_max_days: int
 
     @classmethod
     def of(cls, run: ScoringRun) -> RunRef:
@@ -56,6 +58,8 @@ class RunRef:
             currency=settings.currency,
             customers=run.n_customers,
             terms=terms,
+            dormant_p_alive=settings.dormant_p_alive,
+            dormant_max_days=settings.dormant_max_days,
         )
 
     @property

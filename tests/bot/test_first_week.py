@@ -100,6 +100,10 @@ def test_tiers_and_stages_are_listed_in_rank_order_and_say_where_prospects_are(
     named = ["prospect", "new", "retained", "loyal", "dormant"]
     assert [s for s in named if f"*{s}*" in stages] == named
     assert "in rank order" in tiers
+    # the dormant rule with the thresholds the run used, not the names of settings
+    p_alive, days = bot.settings.dormant_p_alive, bot.settings.dormant_max_days
+    assert f"P(alive) &lt; {p_alive:.2f} (DORMANT_P_ALIVE)" in stages, stages  # escaped <
+    assert f"more than {days} days (DORMANT_MAX_DAYS)" in stages
 
 
 @pytest.mark.parametrize(
