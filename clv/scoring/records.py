@@ -148,8 +148,8 @@ def holdout_sentence(check: HoldoutCheck | None) -> str:
     """The check in words, the one way every surface says it; the sign convention is in the
     words: "under-predicted" when the model predicted fewer purchases than customers made.
 
-    '1998-03-31 → 1998-06-30: predicted 1,371 repeat purchases, actual 1,426: the model
-    under-predicted by 3.9%'
+    '1998-03-31 → 1998-06-30: predicted 608 repeat purchases, actual 495: the model
+    over-predicted by 22.8%' (the CDNOW walkthrough)
     """
     if check is None:
         return "no holdout check in this run"
