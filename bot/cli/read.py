@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from typing import TypeVar
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 from sqlmodel import Session
 
 from bot.cli.context import load_settings, open_store, out, print_json, user_errors
-from bot.cli.render import print_customer, print_group, print_model, ranked_table
+from bot.cli.render import print_customer, print_group, print_model, ranked_table, week_point
 from clv.formatting import money, money_change, money_minor, percent, signed
 from clv.insights import (
     MoverReport,
@@ -139,11 +139,12 @@ def trends(
     if json_output:
         print_json([r.as_dict() for r in rows])
         return
-    table = Table("week ending", "customer equity", "mean CLV", "active", "dormant", "revenue")
+    table = Table("customer equity", "mean CLV", "active", "dormant", "revenue, 7 days")
+    table.columns.insert(0, Column("week point", no_wrap=True))
     for r in rows:
         cur = r.run.currency
         table.add_row(
-            r.week_end.isoformat(),
+            week_point(r.week_end),
             money(r.customer_equity, cur, decimals=0),
             money(r.mean_clv, cur),
             f"{r.active:,}",
@@ -178,7 +179,7 @@ def movers(
     if json_output:
         print_json(found.as_dict())
         return
-    out.print(f"from week ending {found.before} to week ending {found.after}", markup=False)
+    out.print(f"from {week_point(found.before)} to {week_point(found.after)}", markup=False)
     table = Table("customer", "name", "before", "after", "change")
     cur = settings.currency
     for mover in [*found.rises, *found.falls]:

@@ -3,6 +3,8 @@ walkthrough. Typed views in (clv.insights), text out; amounts through clv.format
 
 from __future__ import annotations
 
+from datetime import date
+
 from rich.table import Table
 
 from bot.cli.context import out
@@ -11,6 +13,7 @@ from clv.insights import CustomerView, GroupSummary, RankedList
 from clv.insights.model import ModelStatus
 from clv.present.status import to_status
 from clv.scoring.details import ModelReport
+from clv.scoring.weeks import week_end
 
 
 def customer_lines(view: CustomerView) -> list[str]:
@@ -136,3 +139,10 @@ def _model_line(report: ModelReport) -> str:
 
     params = ", ".join(f"{k} = {v:.4g} (± {error(k)})" for k, v in report.params.items())
     return f"{report.name}: {params}"
+
+
+def week_point(day: date) -> str:
+    """A stored weekly point as what it is: a week's Sunday, or the day a run of a week still
+    under way was scored ('Sun 1998-06-28'; 'Tue 1998-06-30, week so far')."""
+    label = f"{day:%a} {day.isoformat()}"
+    return label if day == week_end(day) else f"{label}, week so far"
