@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -68,11 +69,11 @@ def test_import_and_stats(env_settings: str, tmp_path: Path) -> None:
 
     stats = runner.invoke(app, ["stats", "--json"])
     assert stats.exit_code == 0
-    data = json.loads(stats.output)
+    data = json.loads(stats.output, parse_float=Decimal)
     assert data["customers"] == 2
     assert data["orders"] == 2
     assert data["refunds"] == 1
-    assert data["revenue"] == "7.50"
+    assert data["revenue"] == Decimal("7.50")  # a number in major units, exactly
     assert (data["first_order"], data["last_order"]) == ("2024-01-05", "2024-03-01")
 
 
