@@ -22,7 +22,6 @@ from sqlalchemy import Connection, Engine, func, select
 
 from clv.errors import UserFacingError
 from clv.scoring.changes import WeekScores, read_week, week_changes
-from clv.scoring.classify import Classes, classify
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
 from clv.scoring.history import previous_point, take_week_point
 from clv.scoring.holdout import holdout_check, holdout_period
@@ -44,6 +43,7 @@ from clv.scoring.store import (
 )
 from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, to_day
 from clv.scoring.weeks import previous_week_ends
+from clv.segments.classify import Classes, classify
 from clv.settings import Settings
 from clv.store.tables import orders_table
 from clv.valuation import DEFAULT_LIFESPAN_YEARS, clv_to_cac, formula_clv, lifespan_from_churn

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
-from clv.scoring.classify import Classes
 from clv.scoring.details import RunDetails
 from clv.scoring.summary import CustomerSummary
+from clv.segments.classify import Classes
 from clv.store.driver import (
     day_values,
     deferred_indexes,

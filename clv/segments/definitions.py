@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 # --- thresholds: every number a rule below uses --------------------------------------------
 RFM_QUANTILES = 5  # R and M: quintiles of the buyers
@@ -264,6 +265,24 @@ def describe(dimension: str, name: str, *, dormant_p_alive: float, dormant_max_d
     raise ValueError(f"no {dimension} called {name!r}")
 
 
+# --- CLV:CAC: a customer's value against what acquiring them cost ----------------------------
+CLV_CAC_LOSING = 1.0  # below: worth less than they cost to acquire
+CLV_CAC_HEALTHY = 3.0  # at or above: the usual 3:1 rule of thumb for a sound acquisition
+CLV_CAC_RULE = (
+    f"CLV:CAC = predicted CLV / acquisition cost: below {CLV_CAC_LOSING:.0f} losing money, "
+    f"{CLV_CAC_HEALTHY:.0f} or more healthy"
+)
+
+
+def clv_cac_band(ratio: float | None) -> Literal["losing money", "healthy"] | None:
+    """The band of a CLV:CAC ratio, or None between the two thresholds (or without a ratio)."""
+    if ratio is None:
+        return None
+    if ratio < CLV_CAC_LOSING:
+        return "losing money"
+    return "healthy" if ratio >= CLV_CAC_HEALTHY else None
+
+
 def rule_lines(dimension: str, *, dormant_p_alive: float, dormant_max_days: int) -> list[str]:
     """What `clvbot segments --by <dimension>` prints under its table: every group's rule in
     words, in rank order, then the score rules and thresholds those rules use (no lines for
@@ -280,6 +299,7 @@ def rule_lines(dimension: str, *, dormant_p_alive: float, dormant_max_days: int)
         lines.append(f"ties: {TIES_RULE}")
     elif dimension == "tier":
         lines.append("ties: customers with equal predicted CLV share a tier (the higher one)")
+        lines.append(CLV_CAC_RULE)
     elif dimension == "stage":
         lines.append(f"F: {SCORE_RULES[1].rule}")
         lines.append(

@@ -7,8 +7,9 @@ import math
 import numpy as np
 import pytest
 
-from clv.scoring.classify import Classes, classify
+from clv.segments.classify import Classes, classify
 from clv.segments.definitions import (
+    CLV_CAC_RULE,
     CLV_TIERS,
     DORMANT_STAGE,
     LIFECYCLE_STAGES,
@@ -20,6 +21,7 @@ from clv.segments.definitions import (
     RFM_SEGMENTS,
     activity_of,
     all_segments,
+    clv_cac_band,
     describe,
     rank_of,
     rule_lines,
@@ -163,3 +165,15 @@ def test_rule_lines_give_every_group_then_the_rules_they_use(
     for start in legend:
         assert any(line.startswith(start) for line in rest), start
     assert rule_lines("colour", **LIMITS) == []
+
+
+@pytest.mark.parametrize(
+    ("ratio", "band"),
+    [(None, None), (0.0, "losing money"), (0.99, "losing money"), (1.0, None), (2.99, None),
+     (3.0, "healthy"), (12.0, "healthy")],
+)  # fmt: skip
+def test_clv_cac_bands_are_stated_once_with_their_thresholds(
+    ratio: float | None, band: str | None
+) -> None:
+    assert clv_cac_band(ratio) == band
+    assert "below 1 losing money, 3 or more healthy" in CLV_CAC_RULE

@@ -27,19 +27,21 @@ from clv.present.blocks import (
 from clv.present.outreach import outreach_block_id, outreach_button
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 from clv.present.status import to_status
+from clv.segments.definitions import clv_cac_band
 
 ACTION_WHY = "clv_why"
 ACTION_SHARE = "clv_share"
 
 
+_BAND_ICONS = {"losing money": ":warning:", "healthy": ":white_check_mark:"}
+
+
 def to_clv_cac(ratio: float | None) -> str | None:
+    """The ratio with its band (`clv.segments.definitions.clv_cac_band`) and an icon."""
     if ratio is None:
         return None
-    if ratio < 1:
-        return f":warning: {ratio:.1f} — losing money"
-    if ratio >= 3:
-        return f":white_check_mark: {ratio:.1f} — healthy"
-    return f"{ratio:.1f}"
+    band = clv_cac_band(ratio)
+    return f"{_BAND_ICONS[band]} {ratio:.1f} — {band}" if band else f"{ratio:.1f}"
 
 
 def to_no_outreach(verdict: Eligibility) -> str:

@@ -1,4 +1,9 @@
-"""Assigning every customer an RFM segment, CLV tier, lifecycle stage and dormant flag."""
+"""Assigning every customer an RFM segment, CLV tier, lifecycle stage and dormant flag.
+
+The rules applied here are the data of `clv.segments.definitions` (and the dormant
+thresholds the run was given); this is the one place they are applied, vectorised over all
+customers of a run. Readers ask `definitions` for the same rules in words.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from clv.scoring.summary import BoolArray, FloatArray, IntArray
 from clv.segments.definitions import (
     DORMANT_STAGE,
     LIKELY_ACTIVE_P_ALIVE,
@@ -28,6 +32,9 @@ from clv.segments.scores import (
 )
 
 StrArray = npt.NDArray[np.object_]
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
