@@ -10,7 +10,9 @@ PYTHONDONTWRITEBYTECODE unset. With `--before`, the commit is checked out into a
 git worktree and run from there (PYTHONPATH first on sys.path, ahead of the editable install),
 alternating with this checkout run for run (BENCHMARKING.md: shared machines are noisy);
 its store copy is stamped with the schema revision that commit expects. Prints a markdown table
-of the median and the fastest of `--runs` runs.
+of the median and the fastest of `--runs` runs, and a floor: the imports any command that
+reads the store needs (SQLAlchemy, SQLModel and the tables, pydantic-settings, typer, rich),
+in a bare interpreter, with nothing of clvbot's own work.
 """
 
 from __future__ import annotations
@@ -65,13 +67,17 @@ def stamped_copy(database: Path, checkout: Path) -> Path:
     return copy
 
 
+FLOOR = "import sqlmodel, typer, pydantic_settings, rich.table, clv.store.tables"
+
+
 def run_once(checkout: Path | None, database: Path, argv: list[str]) -> float:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["DATABASE_URL"] = f"sqlite:///{database}"
     if checkout is not None:
         env["PYTHONPATH"] = str(checkout)
+    code = FLOOR if argv == ["floor"] else ENTRY
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", ENTRY, *argv], env=env, cwd=database.parent,
+    done = subprocess.run([sys.executable, "-c", code, *argv], env=env, cwd=database.parent,
                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -102,7 +108,8 @@ def main() -> None:
 
 
 def _report(sides: dict[str, tuple[Path | None, Path]], key: str, runs: int) -> None:
-    commands = {"clvbot --help": ["--help"], f"clvbot customer {key}": ["customer", key]}
+    commands = {"clvbot --help": ["--help"], f"clvbot customer {key}": ["customer", key],
+                f"floor: python -c '{FLOOR}'": ["floor"]}  # fmt: skip
     print("| command | checkout | median s | fastest s | runs |\n|---|---|---|---|---|")
     for label, argv in commands.items():
         times: dict[str, list[float]] = {side: [] for side in sides}
