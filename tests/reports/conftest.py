@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from clv.ingest import import_customers, import_orders
 from clv.scoring.pipeline import score
-from clv.settings import Settings
+from clv.settings import Settings, get_settings
 from tests.bot.fake_slack import FakeSlack, start_fake_slack
 from tests.helpers import write_csv
 
@@ -90,3 +90,18 @@ def digest_settings(settings: Settings, fake_slack: FakeSlack) -> Settings:
             "slack_api_url": f"{fake_slack.url}/api/",
         }
     )
+
+
+@pytest.fixture
+def cli_settings(
+    database_url: str, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[FakeSlack]:
+    """The environment `clvbot digest` reads: the test store, UTC, the fake Slack, CHANNEL."""
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("TIMEZONE", "UTC")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", DIGEST_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", f"{fake_slack.url}/api/")
+    monkeypatch.setenv("DIGEST_CHANNEL", CHANNEL)
+    get_settings.cache_clear()
+    yield fake_slack
+    get_settings.cache_clear()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,25 +10,15 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from bot.cli import app
-from clv.settings import get_settings
 from tests.bot.fake_slack import FakeSlack
-from tests.reports.conftest import CHANNEL, DIGEST_TOKEN
+from tests.reports.conftest import CHANNEL
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def cli_env(
-    shop: Engine, database_url: str, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[FakeSlack]:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TIMEZONE", "UTC")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", DIGEST_TOKEN)
-    monkeypatch.setenv("SLACK_API_URL", f"{fake_slack.url}/api/")
-    monkeypatch.setenv("DIGEST_CHANNEL", CHANNEL)
-    get_settings.cache_clear()
-    yield fake_slack
-    get_settings.cache_clear()
+def cli_env(shop: Engine, cli_settings: FakeSlack) -> FakeSlack:
+    return cli_settings
 
 
 def test_preview_prints_the_text_and_writes_blocks_and_chart(

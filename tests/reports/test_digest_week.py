@@ -5,7 +5,6 @@ ends after its data."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -17,11 +16,11 @@ from typer.testing import CliRunner
 from bot.cli import app
 from clv.insights import weekly_runs
 from clv.scoring.pipeline import score
-from clv.settings import Settings, get_settings
+from clv.settings import Settings
 from clv.store.tables import customer_weekly_table, scoring_runs_table
 from reports.jobs import JobContext, run_digest
 from tests.bot.fake_slack import FakeSlack
-from tests.reports.conftest import CHANNEL, DIGEST_TOKEN, TUESDAY, build_small_shop
+from tests.reports.conftest import CHANNEL, TUESDAY, build_small_shop
 
 runner = CliRunner()
 SUNDAY = date(2024, 6, 30)  # the Sunday before TUESDAY
@@ -35,20 +34,8 @@ def tuesday_shop(engine: Engine, settings: Settings, tmp_path: Path) -> Engine:
 
 
 @pytest.fixture
-def cli_env(
-    tuesday_shop: Engine,
-    database_url: str,
-    fake_slack: FakeSlack,
-    monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[FakeSlack]:
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("TIMEZONE", "UTC")
-    monkeypatch.setenv("SLACK_BOT_TOKEN", DIGEST_TOKEN)
-    monkeypatch.setenv("SLACK_API_URL", f"{fake_slack.url}/api/")
-    monkeypatch.setenv("DIGEST_CHANNEL", CHANNEL)
-    get_settings.cache_clear()
-    yield fake_slack
-    get_settings.cache_clear()
+def cli_env(tuesday_shop: Engine, cli_settings: FakeSlack) -> FakeSlack:
+    return cli_settings
 
 
 def test_preview_send_and_the_scheduler_name_one_week_and_nothing_stored_ends_after_its_data(
