@@ -20,7 +20,8 @@ from clv.predictive import (
     TransactionModel,
     customer_lifetime_value,
 )
-from clv.scoring.summary import CustomerSummary, FloatArray
+from clv.scoring.summary import CustomerSummary
+from clv.segments.scores import FloatArray
 
 TRANSACTION_MODELS: dict[str, type[TransactionModel]] = {
     "bgnbd": BetaGeoModel,

@@ -37,12 +37,10 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from clv.segments.scores import BoolArray, FloatArray, IntArray
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 EPOCH = date(1970, 1, 1)
 FIRST_DAY = (date.min - EPOCH).days  # 0001-01-01: days from it to 9999-12-31 fit in DAY_BITS
 DAY_BITS = 22

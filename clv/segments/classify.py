@@ -25,6 +25,9 @@ from clv.segments.definitions import (
 from clv.segments.scores import (
     SEGMENT_NAMES,
     TIER_NAMES,
+    BoolArray,
+    FloatArray,
+    IntArray,
     frequency_scores,
     quantile_scores,
     rfm_segment_index,
@@ -32,9 +35,6 @@ from clv.segments.scores import (
 )
 
 StrArray = npt.NDArray[np.object_]
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 
 @dataclass(frozen=True)

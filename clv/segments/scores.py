@@ -14,6 +14,7 @@ from clv.segments.definitions import CLV_TIERS, REPEAT_F_QUANTILES, RFM_QUANTILE
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 SEGMENT_NAMES = tuple(segment.name for segment in RFM_SEGMENTS)
 TIER_NAMES = tuple(tier.name for tier in CLV_TIERS)
