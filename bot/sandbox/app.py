@@ -97,157 +97,180 @@ async def _with_fault(faults: Faults | None, name: str, answer: Answer) -> Respo
     return JSONResponse({"ok": False, "error": fault.error}, fault.status, fault.headers)
 
 
-def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
-    ws = workspace or Workspace()
+class Sandbox:
+    """The sandbox's endpoints over one workspace: each method answers one route."""
 
-    async def record(request: Request, body: dict[str, Any]) -> None:
-        if config.recorder is not None:
+    def __init__(self, config: SandboxConfig, workspace: Workspace) -> None:
+        self.config, self.ws = config, workspace
+
+    async def record(self, request: Request, body: dict[str, Any]) -> None:
+        if self.config.recorder is not None:
             raw = await request.body()
-            config.recorder.record(Call(request.url.path, body, request.headers, raw))
+            self.config.recorder.record(Call(request.url.path, body, request.headers, raw))
 
-    def base_url(request: Request) -> str:
-        return config.base_url or str(request.base_url)
+    def base_url(self, request: Request) -> str:
+        return self.config.base_url or str(request.base_url)
 
-    def notice(channel: str, text: str) -> None:
-        ws.post(Message(ws.next_ts(), channel, SLACKBOT, text, ephemeral=True, via="slackbot"))
+    def notice(self, channel: str, text: str) -> None:
+        self.ws.post(
+            Message(self.ws.next_ts(), channel, SLACKBOT, text, ephemeral=True, via="slackbot")
+        )
 
-    def settle(delivery: Delivery, token: str, what: str, channel: str, *, ack: bool) -> None:
+    def settle(self, delivery: Delivery, token: str, what: str, channel: str, *, ack: bool) -> None:
         if delivery.error:
-            ws.log("request", what, False, delivery.error)
-            notice(channel, f'{what.split(" ")[0]} failed with the error "{delivery.error}"')
+            self.ws.log("request", what, False, delivery.error)
+            self.notice(channel, f'{what.split(" ")[0]} failed with the error "{delivery.error}"')
             return
-        ws.log("request", what, True, f"acknowledged ({delivery.status})")
+        self.ws.log("request", what, True, f"acknowledged ({delivery.status})")
         message = to_ack_message(delivery.status, delivery.body, delivery.content_type)
         if ack and message is not None:
-            apply_response(ws, token, message, via="acknowledgement")
+            apply_response(self.ws, token, message, via="acknowledgement")
 
-    async def page(_request: Request) -> Response:
+    async def page(self, _request: Request) -> Response:
         return HTMLResponse((files("bot.sandbox") / "static" / "index.html").read_text("utf-8"))
 
-    async def state(request: Request) -> Response:
+    async def state(self, request: Request) -> Response:
         since = int(request.query_params.get("since") or -1)
-        snapshot = ws.snapshot(since)
+        snapshot = self.ws.snapshot(since)
         if snapshot.get("unchanged"):
             return JSONResponse(snapshot)
         snapshot["config"] = {
-            "digest_channel": config.digest_channel,
-            "digest_wired": config.on_post_digest is not None,
-            "smtp_port": config.smtp_port,
-            "commands": list(config.commands),
+            "digest_channel": self.config.digest_channel,
+            "digest_wired": self.config.on_post_digest is not None,
+            "smtp_port": self.config.smtp_port,
+            "commands": list(self.config.commands),
         }
         return JSONResponse(snapshot)
 
-    async def command(request: Request) -> Response:
+    async def command(self, request: Request) -> Response:
         data = await request.json()
-        channel = ws.resolve_channel(data.get("channel"))
+        channel = self.ws.resolve_channel(data.get("channel"))
         text = str(data.get("text") or "").strip()
         if channel is None or not text:
             return JSONResponse({"ok": False, "error": "channel and text are needed"}, 400)
         if not text.startswith("/"):
-            ws.post(Message(ws.next_ts(), channel, USER_ID, text.translate(_ESCAPES), via="you"))
+            self.ws.post(
+                Message(self.ws.next_ts(), channel, USER_ID, text.translate(_ESCAPES), via="you")
+            )
             return JSONResponse({"ok": True})
         name, _, rest = text.partition(" ")
-        if name not in config.commands:
-            notice(channel, f"`{name.translate(_ESCAPES)}` is not a valid command.")
+        if name not in self.config.commands:
+            self.notice(channel, f"`{name.translate(_ESCAPES)}` is not a valid command.")
             return JSONResponse({"ok": False, "error": "unknown_command"})
-        token = ws.new_response_url(channel)
-        body = to_command_body(command=name, text=rest.strip(), channel_id=channel,
-                               channel_name=ws.channels[channel],
-                               response_url=f"{base_url(request)}respond/{token}")  # fmt: skip
-        delivery = await run_in_threadpool(
-            deliver, config.bot_events_url, config.signing_secret, body, timeout=config.ack_timeout
+        token = self.ws.new_response_url(channel)
+        body = to_command_body(
+            command=name,
+            text=rest.strip(),
+            channel_id=channel,
+            channel_name=self.ws.channels[channel],
+            response_url=f"{self.base_url(request)}respond/{token}",
         )
-        settle(delivery, token, text, channel, ack=True)
+        delivery = await run_in_threadpool(
+            deliver,
+            self.config.bot_events_url,
+            self.config.signing_secret,
+            body,
+            timeout=self.config.ack_timeout,
+        )
+        self.settle(delivery, token, text, channel, ack=True)
         return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
 
-    async def action(request: Request) -> Response:
+    async def action(self, request: Request) -> Response:
         data = await request.json()
-        channel = ws.resolve_channel(data.get("channel")) or ""
-        message = ws.find(channel, str(data.get("ts")))
+        channel = self.ws.resolve_channel(data.get("channel")) or ""
+        message = self.ws.find(channel, str(data.get("ts")))
         block_id, action_id = str(data.get("block_id")), str(data.get("action_id"))
         element = _find_element(message, block_id, action_id) if message else None
         if message is None or element is None:
             return JSONResponse({"ok": False, "error": "no such button"}, 404)
-        token = ws.new_response_url(channel, original_ts=message.ts)
-        payload = to_block_action(message, element, block_id, channel_name=ws.channels[channel],
-                                  response_url=f"{base_url(request)}respond/{token}")  # fmt: skip
+        token = self.ws.new_response_url(channel, original_ts=message.ts)
+        payload = to_block_action(
+            message,
+            element,
+            block_id,
+            channel_name=self.ws.channels[channel],
+            response_url=f"{self.base_url(request)}respond/{token}",
+        )
         delivery = await run_in_threadpool(
-            deliver, config.bot_events_url, config.signing_secret, to_action_body(payload),
-            timeout=config.ack_timeout,
-        )  # fmt: skip
+            deliver,
+            self.config.bot_events_url,
+            self.config.signing_secret,
+            to_action_body(payload),
+            timeout=self.config.ack_timeout,
+        )
         label = (element.get("text") or {}).get("text") or action_id
-        settle(delivery, token, f"click “{label}”", channel, ack=False)
+        self.settle(delivery, token, f"click “{label}”", channel, ack=False)
         return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
 
-    async def digest(_request: Request) -> Response:
-        hook = config.on_post_digest
+    async def digest(self, _request: Request) -> Response:
+        hook = self.config.on_post_digest
         if hook is None:
             status, ok = "No digest job is wired into this sandbox yet.", False
         else:
             try:
-                status, ok = await run_in_threadpool(hook, config.digest_channel), True
+                status, ok = await run_in_threadpool(hook, self.config.digest_channel), True
             except Exception as exc:  # shown to the person trying the demo, not raised
                 status, ok = f"The digest job failed: {exc}", False
-        ws.log("digest", "post this week's digest", ok, status)
+        self.ws.log("digest", "post this week's digest", ok, status)
         return JSONResponse({"ok": ok, "status": status})
 
-    async def api(request: Request) -> Response:
+    async def api(self, request: Request) -> Response:
         method = request.path_params["method"]
         args = await _args(request)
-        await record(request, dict(args or {}))
+        await self.record(request, dict(args or {}))
         if args is None:
-            ws.log("api", method, False, "invalid_json")
+            self.ws.log("api", method, False, "invalid_json")
             return JSONResponse({"ok": False, "error": "invalid_json"})
 
         async def answer() -> Response:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             token = given or str(args.pop("token", ""))
-            if token != config.bot_token:
+            if token != self.config.bot_token:
                 error = "not_authed" if not token else "invalid_auth"
-                ws.log("api", method, False, error)
+                self.ws.log("api", method, False, error)
                 return JSONResponse({"ok": False, "error": error})
-            return JSONResponse(webapi.call(ws, method, args, base_url=base_url(request)))
+            return JSONResponse(webapi.call(self.ws, method, args, base_url=self.base_url(request)))
 
-        return await _with_fault(config.faults, method, answer)
+        return await _with_fault(self.config.faults, method, answer)
 
-    async def respond(request: Request) -> Response:
+    async def respond(self, request: Request) -> Response:
         token = request.path_params["token"]
         try:
             body = json.loads(await request.body() or b"{}")
         except (json.JSONDecodeError, UnicodeDecodeError):
-            await record(request, {})
+            await self.record(request, {})
             return JSONResponse({"ok": False, "error": "invalid_payload"}, 400)
         message = body if isinstance(body, dict) else {}
-        await record(request, message)
+        await self.record(request, message)
 
         async def answer() -> Response:
             try:
-                done = apply_response(ws, token, message, via="response_url")
+                done = apply_response(self.ws, token, message, via="response_url")
             except ResponseError as exc:
-                ws.log("response_url", "response_url", False, exc.error)
+                self.ws.log("response_url", "response_url", False, exc.error)
                 return JSONResponse({"ok": False, "error": exc.error}, exc.status)
-            ws.log("response_url", "response_url", True, done)
+            self.ws.log("response_url", "response_url", True, done)
             return JSONResponse({"ok": True})
 
-        return await _with_fault(config.faults, RESPONSE_URL, answer)
+        return await _with_fault(self.config.faults, RESPONSE_URL, answer)
 
-    async def upload(request: Request) -> Response:
-        await record(request, {})
+    async def upload(self, request: Request) -> Response:
+        await self.record(request, {})
 
         async def answer() -> Response:
-            upload = ws.files.get(request.path_params["file_id"])
+            upload = self.ws.files.get(request.path_params["file_id"])
             if upload is None:
                 return Response("file not found", 404)
             data = await request.body()
-            with ws.lock:
+            with self.ws.lock:
                 upload.data, upload.length = data, len(data)
-            ws.log("upload", upload.name, True, f"{len(data):,} bytes")
+            self.ws.log("upload", upload.name, True, f"{len(data):,} bytes")
             return Response(f"OK - {len(data)}", 200, media_type="text/plain")
 
-        return await _with_fault(config.faults, UPLOAD, answer)
+        return await _with_fault(self.config.faults, UPLOAD, answer)
 
-    async def file(request: Request) -> Response:
-        upload = ws.files.get(request.path_params["file_id"])
+    async def file(self, request: Request) -> Response:
+        upload = self.ws.files.get(request.path_params["file_id"])
         if upload is None or upload.data is None:
             return Response("file not found", 404)
         mimetype = webapi.file_info(upload, "").get("mimetype", "application/octet-stream")
@@ -256,17 +279,21 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
             headers["content-disposition"] = "attachment"
         return Response(upload.data, 200, headers=headers, media_type=mimetype)
 
+
+def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
+    ws = workspace or Workspace()
+    sandbox = Sandbox(config, ws)
     app = Starlette(
         routes=[
-            Route("/", page),
-            Route("/sandbox/state", state),
-            Route("/sandbox/command", command, methods=["POST"]),
-            Route("/sandbox/action", action, methods=["POST"]),
-            Route("/sandbox/digest", digest, methods=["POST"]),
-            Route("/api/{method}", api, methods=["GET", "POST"]),
-            Route("/respond/{token}", respond, methods=["POST"]),
-            Route("/upload/{file_id}", upload, methods=["POST"]),
-            Route("/files/{file_id}", file),
+            Route("/", sandbox.page),
+            Route("/sandbox/state", sandbox.state),
+            Route("/sandbox/command", sandbox.command, methods=["POST"]),
+            Route("/sandbox/action", sandbox.action, methods=["POST"]),
+            Route("/sandbox/digest", sandbox.digest, methods=["POST"]),
+            Route("/api/{method}", sandbox.api, methods=["GET", "POST"]),
+            Route("/respond/{token}", sandbox.respond, methods=["POST"]),
+            Route("/upload/{file_id}", sandbox.upload, methods=["POST"]),
+            Route("/files/{file_id}", sandbox.file),
             Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
         ]
     )
