@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -34,6 +35,9 @@ STRICT = typer.Option(False, "--strict", help="Stop at the first bad row and imp
 UPDATE = typer.Option(False, "--update", help="Replace stored rows that differ from the file.")
 REJECTS = typer.Option(None, "--rejects", help="Where to write rejected rows.")
 JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+ENCODING = typer.Option(
+    "utf-8", "--encoding", help="The file's text encoding, e.g. cp1252 or latin-1 for old exports."
+)
 
 
 @app.command("orders", cls=FlagCommand)
@@ -44,10 +48,21 @@ def orders(
     strict: bool = STRICT,
     update: bool = UPDATE,
     rejects: Path | None = REJECTS,
+    encoding: str = ENCODING,
     json_output: bool = JSON,
 ) -> None:
     """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
-    _import(import_orders, file, map_, date_format, strict, update, rejects, json_output)
+    _import(
+        import_orders,
+        file,
+        json_output,
+        column_map=map_,
+        date_format=date_format,
+        strict=strict,
+        update_existing=update,
+        rejects_path=rejects,
+        encoding=encoding,
+    )
 
 
 @app.command("customers", cls=FlagCommand)
@@ -58,37 +73,32 @@ def customers(
     strict: bool = STRICT,
     update: bool = UPDATE,
     rejects: Path | None = REJECTS,
+    encoding: str = ENCODING,
     json_output: bool = JSON,
 ) -> None:
     """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
     opted_out, nps)."""
-    _import(import_customers, file, map_, date_format, strict, update, rejects, json_output)
+    _import(
+        import_customers,
+        file,
+        json_output,
+        column_map=map_,
+        date_format=date_format,
+        strict=strict,
+        update_existing=update,
+        rejects_path=rejects,
+        encoding=encoding,
+    )
 
 
 def _import(
-    importer: Callable[..., ImportReport],
-    file: Path,
-    map_: str | None,
-    date_format: str | None,
-    strict: bool,
-    update: bool,
-    rejects: Path | None,
-    json_output: bool,
+    importer: Callable[..., ImportReport], file: Path, json_output: bool, **options: Any
 ) -> None:
+    """Run `importer` on `file` with the command's `options`, with a progress bar."""
     settings = load_settings()
     engine = open_store(settings)
     with user_errors(), _progress(file) as progress:
-        report = importer(
-            engine,
-            file,
-            settings,
-            column_map=map_,
-            date_format=date_format,
-            strict=strict,
-            update_existing=update,
-            rejects_path=rejects,
-            progress=progress,
-        )
+        report = importer(engine, file, settings, progress=progress, **options)
     _print(report, json_output)
 
 

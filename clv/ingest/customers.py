@@ -31,7 +31,7 @@ from clv.ingest.runner import (
     parse_rows,
     run_import,
 )
-from clv.ingest.source import open_csv, parse_column_map
+from clv.ingest.source import DEFAULT_ENCODING, open_csv, parse_column_map
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
 
@@ -62,6 +62,7 @@ def import_customers(
     *,
     column_map: str | None = None,
     date_format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     update_existing: bool = False,
     rejects_path: Path | None = None,
@@ -70,7 +71,9 @@ def import_customers(
 ) -> ImportReport:
     """Import the customers in `path` in one transaction; see the module docstring."""
     mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
-    source = open_csv(path, required=REQUIRED, optional=OPTIONAL, mapping=mapping)
+    source = open_csv(
+        path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
+    )
     parse_row = _row_parser(source.columns, settings, DateParser(settings.tzinfo, date_format))
 
     width = len(source.header)

@@ -28,7 +28,7 @@ from clv.ingest.runner import (
     parse_rows,
     run_import,
 )
-from clv.ingest.source import open_csv, parse_column_map
+from clv.ingest.source import DEFAULT_ENCODING, open_csv, parse_column_map
 from clv.settings import Settings
 from clv.store.tables import orders_table
 
@@ -54,6 +54,7 @@ def import_orders(
     *,
     column_map: str | None = None,
     date_format: str | None = None,
+    encoding: str = DEFAULT_ENCODING,
     strict: bool = False,
     update_existing: bool = False,
     rejects_path: Path | None = None,
@@ -63,7 +64,9 @@ def import_orders(
 ) -> ImportReport:
     """Import the orders in `path` in one transaction; see the module docstring for the rules."""
     mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
-    source = open_csv(path, required=REQUIRED, optional=OPTIONAL, mapping=mapping)
+    source = open_csv(
+        path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
+    )
     dates = DateParser(settings.tzinfo, date_format)
 
     width = len(source.header)

@@ -175,7 +175,15 @@ def read_ahead(
     handoff: Any = context.Queue(maxsize=4)
     reader = context.Process(
         target=_read_and_parse,
-        args=(source.path, source.delimiter, batch_size, pre_parse, handoff, os.getpid()),
+        args=(
+            source.path,
+            source.delimiter,
+            source.encoding,
+            batch_size,
+            pre_parse,
+            handoff,
+            os.getpid(),
+        ),
         name="csv-reader",
         daemon=True,
     )
@@ -193,7 +201,13 @@ def read_ahead(
 
 
 def _read_and_parse(
-    path: Path, delimiter: str, batch_size: int, pre_parse: PreParser, handoff: Any, parent: int
+    path: Path,
+    delimiter: str,
+    encoding: str,
+    batch_size: int,
+    pre_parse: PreParser,
+    handoff: Any,
+    parent: int,
 ) -> None:
     """The reader process: batches and their pre-parse, then None; or the error.
 
@@ -202,7 +216,7 @@ def _read_and_parse(
     """
     _end_with_parent(parent)
     try:
-        source = reopen_csv(path, delimiter)
+        source = reopen_csv(path, delimiter, encoding)
         for lines in source.batches(batch_size):
             _hand_over(handoff, (lines, pre_parse(lines), source.bytes_read), parent)
         source.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,49 @@ from clv.errors import UserFacingError
 
 _SNIFF_BYTES = 64 * 1024
 _DELIMITERS = ",;\t|"
+DEFAULT_ENCODING = "utf-8"  # read as utf-8-sig: a byte-order mark is dropped if there is one
+ENCODING_HINT = "save it as UTF-8, or name its encoding with --encoding (e.g. cp1252, latin-1)"
+
+
+def text_encoding(name: str) -> str:
+    """The codec a file is read with: `utf-8` (and its aliases) drops a byte-order mark."""
+    try:
+        codec = codecs.lookup(name).name
+    except LookupError:
+        raise ImportFileError(f"--encoding: unknown encoding {name!r}") from None
+    return "utf-8-sig" if codec in ("utf-8", "utf-8-sig") else codec
+
+
+def undecodable(path: Path, encoding: str) -> tuple[int, int, int] | None:
+    """(line, byte offset in the file, the byte) of the first byte `encoding` cannot decode,
+    found by reading the file again in binary (only when reading it as text has failed)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    offset = 0
+    with path.open("rb") as raw:
+        for line_number, line in enumerate(raw, start=1):
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError as exc:
+                return line_number, offset + exc.start, line[exc.start]
+            offset += len(line)
+    return None
+
+
+def undecodable_error(
+    path: Path, encoding: str, after_line: int, *, at_start: bool = False
+) -> ImportFileError:
+    """The error for a file that stops being `encoding` text; `at_start`: in its first 64 kB,
+    where it is most likely no text at all (an image, a spreadsheet)."""
+    found = undecodable(path, encoding)
+    name = "UTF-8" if encoding == "utf-8-sig" else encoding
+    if found is None:
+        return ImportFileError(f"{path}: not {name} text after line {after_line}; {ENCODING_HINT}")
+    line, offset, byte = found
+    what = "not a CSV text file: " if at_start else ""
+    return ImportFileError(
+        f"{path}:{line}: {what}byte {offset} (0x{byte:02x}, counting from 0) is not {name}; "
+        + ENCODING_HINT
+    )
 
 
 class ImportFileError(UserFacingError, ValueError):
@@ -43,6 +87,7 @@ class CsvSource:
     _file: IO[str]
     _reader: Any  # a csv reader over _file
     delimiter: str = ","
+    encoding: str = "utf-8-sig"
 
     @property
     def bytes_read(self) -> int:
@@ -72,18 +117,22 @@ class CsvSource:
                 f"{self.path}:{reader.line_num}: not readable as CSV ({exc})"
             ) from None
         except UnicodeDecodeError:
-            raise ImportFileError(
-                f"{self.path}: not UTF-8 text after line {reader.line_num}; save it as UTF-8"
-            ) from None
+            raise undecodable_error(self.path, self.encoding, reader.line_num) from None
 
     def close(self) -> None:
         self._file.close()
 
 
 def open_csv(
-    path: Path, *, required: Sequence[str], optional: Sequence[str], mapping: Mapping[str, str]
+    path: Path,
+    *,
+    required: Sequence[str],
+    optional: Sequence[str],
+    mapping: Mapping[str, str],
+    encoding: str = DEFAULT_ENCODING,
 ) -> CsvSource:
     """Open `path`, check it is a CSV with the required columns, and map its header."""
+    encoding = text_encoding(encoding)
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
     with path.open("rb") as raw:
@@ -93,23 +142,20 @@ def open_csv(
     if b"\0" in head.split(b"\n", 1)[0]:  # xlsx, UTF-16, images: binary from the start
         raise ImportFileError(f"{path}: not a CSV file (it contains binary data)")
     try:
-        sample = head.decode("utf-8-sig")
+        sample = head.decode(encoding)
     except UnicodeDecodeError as exc:
         if exc.start < len(head) - 4:  # not merely a character cut at the sample's end
-            raise ImportFileError(
-                f"{path}: not a CSV text file (byte {exc.start + 1} is not UTF-8); "
-                "save it as UTF-8 CSV"
-            ) from None
-        sample = head[: exc.start].decode("utf-8-sig")
+            raise undecodable_error(path, encoding, 0, at_start=True) from None
+        sample = head[: exc.start].decode(encoding)
     delimiter = _sniff_delimiter(sample)
-    file = path.open(encoding="utf-8-sig", newline="")
+    file = path.open(encoding=encoding, newline="")
     reader = csv.reader(file, delimiter=delimiter)
     try:
         header = next(reader)
     except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
         file.close()
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
-    source = CsvSource(path, [], {}, file, reader, delimiter)
+    source = CsvSource(path, [], {}, file, reader, delimiter, encoding)
     source.header = [restore(h).strip() for h in header]
     try:
         source.columns = _map_header(path, source.header, required, optional, mapping)
@@ -119,12 +165,12 @@ def open_csv(
     return source
 
 
-def reopen_csv(path: Path, delimiter: str) -> CsvSource:
+def reopen_csv(path: Path, delimiter: str, encoding: str) -> CsvSource:
     """The same file opened again past its header (for a reader in another process)."""
-    file = path.open(encoding="utf-8-sig", newline="")
+    file = path.open(encoding=encoding, newline="")
     reader = csv.reader(file, delimiter=delimiter)
     header = [restore(h).strip() for h in next(reader, [])]
-    return CsvSource(path, header, {}, file, reader, delimiter)
+    return CsvSource(path, header, {}, file, reader, delimiter, encoding)
 
 
 def _first_lines(batch: list[tuple[int, list[str]]], before: int) -> list[tuple[int, list[str]]]:
