@@ -11,6 +11,15 @@ import math
 from decimal import Decimal
 
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥", "INR": "₹"}
+# the symbols a file may write before an amount, per currency: "$" is read as the dollar of
+# whichever dollar currency the shop sells in (CURRENCY says which), never as another one
+_WRITTEN_SYMBOLS = {
+    "$": ("USD", "CAD", "AUD", "NZD", "SGD", "HKD", "MXN"),
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "¥": ("JPY", "CNY"),
+    "₹": ("INR",),
+}
 _SPARKS = "▁▂▃▄▅▆▇█"
 MINUS = "\u2212"  # the minus sign, not a hyphen
 
@@ -77,3 +86,8 @@ def sparkline(values: list[float]) -> str:
         return _SPARKS[3] * len(values)
     span = high - low
     return "".join(_SPARKS[min(7, int((v - low) / span * 8))] for v in values)
+
+
+def symbol_currencies(symbol: str) -> tuple[str, ...] | None:
+    """The currencies a written symbol may stand for ('$' -> USD, CAD, ...); None: no symbol."""
+    return _WRITTEN_SYMBOLS.get(symbol)

@@ -35,6 +35,9 @@ STRICT = typer.Option(False, "--strict", help="Stop at the first bad row and imp
 UPDATE = typer.Option(False, "--update", help="Replace stored rows that differ from the file.")
 REJECTS = typer.Option(None, "--rejects", help="Where to write rejected rows.")
 JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
+DECIMAL_COMMA = typer.Option(
+    False, "--decimal-comma", help="Amounts are written 1.296,00 (a comma before the decimals)."
+)
 ENCODING = typer.Option(
     "utf-8", "--encoding", help="The file's text encoding, e.g. cp1252 or latin-1 for old exports."
 )
@@ -49,6 +52,7 @@ def orders(
     update: bool = UPDATE,
     rejects: Path | None = REJECTS,
     encoding: str = ENCODING,
+    decimal_comma: bool = DECIMAL_COMMA,
     json_output: bool = JSON,
 ) -> None:
     """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
@@ -62,6 +66,7 @@ def orders(
         update_existing=update,
         rejects_path=rejects,
         encoding=encoding,
+        decimal_comma=decimal_comma,
     )
 
 
@@ -74,6 +79,7 @@ def customers(
     update: bool = UPDATE,
     rejects: Path | None = REJECTS,
     encoding: str = ENCODING,
+    decimal_comma: bool = DECIMAL_COMMA,
     json_output: bool = JSON,
 ) -> None:
     """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
@@ -88,6 +94,7 @@ def customers(
         update_existing=update,
         rejects_path=rejects,
         encoding=encoding,
+        decimal_comma=decimal_comma,
     )
 
 

@@ -16,10 +16,10 @@ from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 from clv.ingest.parsing import (
     DateParser,
     FieldError,
+    MoneyText,
     parse_bool,
     parse_email,
     parse_int_between,
-    parse_money,
 )
 from clv.ingest.report import ImportReport
 from clv.ingest.runner import (
@@ -63,6 +63,7 @@ def import_customers(
     column_map: str | None = None,
     date_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
+    decimal_comma: bool = False,
     strict: bool = False,
     update_existing: bool = False,
     rejects_path: Path | None = None,
@@ -74,7 +75,8 @@ def import_customers(
     source = open_csv(
         path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
     )
-    parse_row = _row_parser(source.columns, settings, DateParser(settings.tzinfo, date_format))
+    money = MoneyText(settings.currency_exponent, settings.currency, decimal_comma)
+    parse_row = _row_parser(source.columns, money, DateParser(settings.tzinfo, date_format))
 
     width = len(source.header)
 
@@ -98,13 +100,13 @@ def import_customers(
 
 
 def _row_parser(
-    columns: dict[str, int], settings: Settings, dates: DateParser
+    columns: dict[str, int], money: MoneyText, dates: DateParser
 ) -> Callable[[list[str]], CustomerRow]:
     readers: dict[str, Callable[[str], Any]] = {
         "email": parse_email,
         "name": lambda text: _bounded(text, "name", 256),
         "acquired_at": lambda text: dates(text, column="acquired_at")[0],
-        "acquisition_cost": lambda text: _cost(text, settings),
+        "acquisition_cost": lambda text: _cost(text, money),
         "channel": lambda text: _bounded(text, "channel", 64),
         "opted_out": lambda text: parse_bool(text, column="opted_out"),
         "nps": lambda text: parse_int_between(text, column="nps", low=0, high=10),
@@ -134,13 +136,8 @@ def _bounded(text: str, column: str, limit: int) -> str:
     return text
 
 
-def _cost(text: str, settings: Settings) -> int:
-    cost = parse_money(
-        text,
-        column="acquisition_cost",
-        exponent=settings.currency_exponent,
-        currency=settings.currency,
-    )
+def _cost(text: str, money: MoneyText) -> int:
+    cost = money.parse(text, column="acquisition_cost")
     if cost < 0:
         raise FieldError("acquisition_cost", f"must not be negative, got {text!r}")
     return cost

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from clv.ingest.bulk import BulkStore, OrderValues
 from clv.ingest.fast_orders import OrderBatchParser, OrderColumns
-from clv.ingest.parsing import DateParser, FieldError, format_money, parse_email, parse_money
+from clv.ingest.parsing import DateParser, FieldError, MoneyText, format_money, parse_email
 from clv.ingest.report import ImportReport
 from clv.ingest.runner import (
     Batch,
@@ -55,6 +55,7 @@ def import_orders(
     column_map: str | None = None,
     date_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
+    decimal_comma: bool = False,
     strict: bool = False,
     update_existing: bool = False,
     rejects_path: Path | None = None,
@@ -68,14 +69,14 @@ def import_orders(
         path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
     )
     dates = DateParser(settings.tzinfo, date_format)
-
+    money = MoneyText(settings.currency_exponent, settings.currency, decimal_comma)
     width = len(source.header)
 
     def prepare(connection: Connection) -> tuple[PreParser | None, BatchHandler]:
         merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
-        parse_row = _row_parser(source.columns, settings, dates, merger.bulk)
-        fast = None
-        if date_format is None and settings.timezone == "UTC":
+        parse_row = _row_parser(source.columns, money, dates, merger.bulk)
+        fast = None  # the column-wise parser reads plain amounts only: "12.500" is ambiguous
+        if date_format is None and settings.timezone == "UTC" and not decimal_comma:
             fast = OrderBatchParser(
                 source.columns,
                 width,
@@ -107,12 +108,11 @@ def import_orders(
 
 
 def _row_parser(
-    columns: dict[str, int], settings: Settings, dates: DateParser, bulk: BulkStore
+    columns: dict[str, int], money: MoneyText, dates: DateParser, bulk: BulkStore
 ) -> Callable[[list[str]], OrderRow]:
     i_order, i_customer = columns["order_id"], columns["customer_id"]
     i_date, i_amount = columns["ordered_at"], columns["amount"]
     i_email, i_name = columns.get("email"), columns.get("name")
-    exponent, currency = settings.currency_exponent, settings.currency
     timestamp, day = bulk.timestamp, bulk.day
 
     def parse(fields: list[str]) -> OrderRow:
@@ -123,9 +123,7 @@ def _row_parser(
         if not customer_id or len(customer_id) > 128:
             raise FieldError("customer_id", _id_problem(customer_id, "missing customer"))
         ordered_at, ordered_on = dates(fields[i_date], column="ordered_at")
-        amount = parse_money(
-            fields[i_amount], column="amount", exponent=exponent, currency=currency
-        )
+        amount = money.parse(fields[i_amount], column="amount")
         email = fields[i_email].strip() if i_email is not None else ""
         name = fields[i_name].strip() if i_name is not None else ""
         if len(name) > 256:

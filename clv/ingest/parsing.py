@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
+
+from clv.formatting import symbol_currencies
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y"})
 _FALSE = frozenset({"0", "false", "f", "no", "n"})
@@ -61,6 +64,78 @@ def parse_money(text: str, *, column: str, exponent: int, currency: str) -> int:
     if minor > largest_amount(exponent):
         raise FieldError(column, f"too large: {text!r}; " + _largest_accepted(exponent, currency))
     return int(sign * minor)
+
+
+# an ISO code (upper case) before or after a number: "USD 12.50", "12.50 USD", "12.50USD"
+_CODE = re.compile(
+    r"(?:(?P<before>[A-Z]{3})\s*)?(?P<body>[^A-Za-z]*[0-9][^A-Za-z]*?)(?:\s*(?P<after>[A-Z]{3}))?"
+)
+
+
+@dataclass(frozen=True)
+class MoneyText:
+    """How a file writes amounts: plain (`1296.00`) or as people write them (`1,296.00`,
+    `$1,296.00`, `1,296.00 USD`; with `decimal_comma`, `1.296,00`). Thousands separators must
+    group by three, and a symbol or code must be the shop's CURRENCY: anything else is
+    ambiguous and rejected, never guessed."""
+
+    exponent: int
+    currency: str
+    decimal_comma: bool = False
+
+    def parse(self, text: str, *, column: str) -> int:
+        """Minor units, exactly (`parse_money` after the amount is reduced to plain digits)."""
+        plain = self.plain(text, column=column)
+        try:
+            return parse_money(plain, column=column, exponent=self.exponent, currency=self.currency)
+        except FieldError as exc:
+            if plain == text.strip():
+                raise
+            raise FieldError(column, exc.reason.replace(repr(plain), repr(text.strip()))) from None
+
+    def plain(self, text: str, *, column: str) -> str:
+        value = text.strip()
+        if len(value) > MAX_AMOUNT_TEXT or (value.replace(".", "", 1).lstrip("+-").isdigit()
+                                            and not self.decimal_comma):  # fmt: skip
+            return value  # plain already (or too long: parse_money says so)
+        found = _CODE.fullmatch(value)
+        code = (found["before"] or found["after"] or "") if found else ""
+        if code and code != self.currency:
+            raise FieldError(column, f"in {code}, not {self.currency} (CURRENCY): {text!r}")
+        body = found["body"].strip() if found and code else value
+        sign, body = _sign(body)
+        body = self._without_symbol(body, text, column)
+        inner, body = _sign(body)
+        return (sign or inner) + self._digits(body, text, column)
+
+    def _without_symbol(self, body: str, text: str, column: str) -> str:
+        currencies = symbol_currencies(body[:1])
+        if currencies is None:
+            return body
+        if self.currency not in currencies:
+            raise FieldError(
+                column, f"the symbol {body[:1]} is not {self.currency}'s (CURRENCY): {text!r}"
+            )
+        return body[1:].strip()
+
+    def _digits(self, body: str, text: str, column: str) -> str:
+        group, point = (".", ",") if self.decimal_comma else (",", ".")
+        whole, _, fraction = body.partition(point)
+        if group in whole:
+            if not _GROUPED[group].fullmatch(whole):
+                hint = "" if self.decimal_comma else " (for 1.296,00 use --decimal-comma)"
+                raise FieldError(column, f"not a number: {text!r}{hint}")
+            whole = whole.replace(group, "")
+        if group in fraction:
+            raise FieldError(column, f"not a number: {text!r}")
+        return f"{whole}.{fraction}" if fraction or body.endswith(point) else whole
+
+
+_GROUPED = {sep: re.compile(rf"[0-9]{{1,3}}(?:{re.escape(sep)}[0-9]{{3}})+") for sep in ",."}
+
+
+def _sign(body: str) -> tuple[str, str]:
+    return (body[0], body[1:].strip()) if body[:1] in ("+", "-") else ("", body)
 
 
 def largest_amount(exponent: int) -> int:
