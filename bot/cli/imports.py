@@ -46,56 +46,34 @@ ENCODING = typer.Option(
 @app.command("orders", cls=FlagCommand)
 def orders(
     file: Path = FILE,
-    map_: str | None = MAP,
+    column_map: str | None = MAP,
     date_format: str | None = DATE_FORMAT,
     strict: bool = STRICT,
-    update: bool = UPDATE,
-    rejects: Path | None = REJECTS,
+    update_existing: bool = UPDATE,
+    rejects_path: Path | None = REJECTS,
     encoding: str = ENCODING,
     decimal_comma: bool = DECIMAL_COMMA,
     json_output: bool = JSON,
 ) -> None:
     """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
-    _import(
-        import_orders,
-        file,
-        json_output,
-        column_map=map_,
-        date_format=date_format,
-        strict=strict,
-        update_existing=update,
-        rejects_path=rejects,
-        encoding=encoding,
-        decimal_comma=decimal_comma,
-    )
+    _import(import_orders, **locals())  # the parameters are the importer's options
 
 
 @app.command("customers", cls=FlagCommand)
 def customers(
     file: Path = FILE,
-    map_: str | None = MAP,
+    column_map: str | None = MAP,
     date_format: str | None = DATE_FORMAT,
     strict: bool = STRICT,
-    update: bool = UPDATE,
-    rejects: Path | None = REJECTS,
+    update_existing: bool = UPDATE,
+    rejects_path: Path | None = REJECTS,
     encoding: str = ENCODING,
     decimal_comma: bool = DECIMAL_COMMA,
     json_output: bool = JSON,
 ) -> None:
     """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
     opted_out, nps)."""
-    _import(
-        import_customers,
-        file,
-        json_output,
-        column_map=map_,
-        date_format=date_format,
-        strict=strict,
-        update_existing=update,
-        rejects_path=rejects,
-        encoding=encoding,
-        decimal_comma=decimal_comma,
-    )
+    _import(import_customers, **locals())  # the parameters are the importer's options
 
 
 def _import(
