@@ -97,14 +97,6 @@ def _model(ask: Ask, request: ClvRequest) -> Message:
     return render_model(model_status(ask.session), currency=ask.settings.currency)
 
 
-def _help(ask: Ask, request: ClvRequest) -> Message:
-    return render_help()
-
-
-def _bad_limit(ask: Ask, request: ClvRequest) -> Message:
-    return render_bad_limit(request.argument, MAX_LIST)
-
-
 ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "customer": _customer,
     "segment": _segment,
@@ -112,8 +104,10 @@ ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "dormant": _ranked,
     "top": _ranked,
     "model": _model,
-    "help": _help,
-    "bad_limit": _bad_limit,
+}
+STORELESS: dict[str, Callable[[ClvRequest], Message]] = {
+    "help": lambda request: render_help(),
+    "bad_limit": lambda request: render_bad_limit(request.argument, MAX_LIST),
 }
 
 
@@ -132,9 +126,11 @@ def answer(
     engine: Engine, settings: Settings, request: ClvRequest, *, now: datetime | None = None
 ) -> Message:
     """The reply to one `/clv` request (ephemeral)."""
+    if request.kind in STORELESS:  # no read: help works before the first scoring run
+        return STORELESS[request.kind](request)
     with read_snapshot(engine) as session:
         if request.kind == "unknown":  # perhaps a name: "jane doe"
-            keys = _keys(suggest_customers(session, request.argument))
+            keys = tuple(s.key for s in suggest_customers(session, request.argument))
             return render_unknown(request.argument, did_you_mean(request.argument, keys))
         try:
             ask = Ask(session, current_ref(session), settings, now or datetime.now(UTC))
@@ -144,16 +140,10 @@ def answer(
         except NotScoredYetError as exc:
             return render_notice(escape(str(exc)))
         except UnknownCustomerError as exc:
-            keys = _keys(exc.suggestions)
+            keys = tuple(s.key for s in exc.suggestions)
             return render_unknown(request.argument, did_you_mean(request.argument, keys))
         except UnknownGroupError as exc:  # its message names the closest groups
             return render_help(escape(str(exc)))
-
-
-def _keys(suggestions: tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """Customer keys from suggestions, which name a customer found by name 'Name (key)'."""
-    return tuple(s.rsplit(" (", 1)[1][:-1] if s.endswith(")") and " (" in s else s
-                 for s in suggestions)  # fmt: skip
 
 
 def why(engine: Engine, settings: Settings, key: str) -> Message:

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from clv.errors import UserFacingError
 from clv.insights.runs import RunRef, current_ref
-from clv.insights.suggest import suggest_customers
+from clv.insights.suggest import CustomerSuggestion, suggest_customers
 from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import (
     Customer,
@@ -26,10 +26,10 @@ from clv.store.tables import (
 class UnknownCustomerError(UserFacingError, LookupError):
     """No customer has this id or email; `suggestions` are the closest that exist."""
 
-    def __init__(self, key: str, suggestions: tuple[str, ...] = ()) -> None:
+    def __init__(self, key: str, suggestions: tuple[CustomerSuggestion, ...] = ()) -> None:
         message = f"no customer with id or email {key!r}"
         if suggestions:
-            message += f"; did you mean {' or '.join(suggestions)}?"
+            message += f"; did you mean {' or '.join(s.label for s in suggestions)}?"
         super().__init__(message)
         self.key = key
         self.suggestions = suggestions

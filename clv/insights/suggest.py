@@ -10,6 +10,7 @@ with the key's length, not with the number of customers.
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
@@ -62,11 +63,24 @@ def _candidates(session: Session, key: str, *, per_query: int) -> list[str]:
     return list(found)
 
 
+@dataclass(frozen=True)
+class CustomerSuggestion:
+    """A customer someone may have meant: the key to ask for, and their name if found by it."""
+
+    key: str
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """'jane@x.com', or 'Jane Doe (1)' for a customer found by name."""
+        return f"{self.name} ({self.key})" if self.name else self.key
+
+
 def suggest_customers(
     session: Session, key: str, *, limit: int = 3, per_query: int = 50
-) -> list[str]:
+) -> list[CustomerSuggestion]:
     """Up to `limit` existing customer ids or emails closest to `key`, best first; then
-    customers whose name starts with `key` (as `Jane Doe (1)`)."""
+    customers whose name starts with `key`."""
     key = key.strip()
     if not key:
         return []
@@ -76,21 +90,22 @@ def suggest_customers(
         candidates += _candidates(session, lowered, per_query=per_query)
     unique = list(dict.fromkeys(candidates))
     close = difflib.get_close_matches(key, unique, n=limit, cutoff=0.4)
-    return [*close, *by_name(session, key, limit=limit - len(close))]
+    named = by_name(session, key, limit=limit - len(close))
+    return [*(CustomerSuggestion(c) for c in close), *named]
 
 
-def by_name(session: Session, prefix: str, *, limit: int = 3) -> list[str]:
-    """Customers whose name starts with `prefix` (as typed, or capitalised), as 'Name (id)';
-    an indexed range lookup."""
+def by_name(session: Session, prefix: str, *, limit: int = 3) -> list[CustomerSuggestion]:
+    """Customers whose name starts with `prefix` (as typed, or capitalised); an indexed range
+    lookup."""
     if limit <= 0 or len(prefix) < 2:
         return []
     name, key = customers_table.c.name, customers_table.c.external_id
-    found: dict[str, None] = {}
+    found: dict[CustomerSuggestion, None] = {}
     for variant in dict.fromkeys((prefix, prefix.capitalize(), prefix.title())):
         rows = session.execute(
             select(name, key).where(_prefixed(name, variant)).order_by(name).limit(limit)
         )
-        found.update((f"{row[0]} ({row[1]})", None) for row in rows)
+        found.update((CustomerSuggestion(str(row[1]), str(row[0])), None) for row in rows)
     return list(found)[:limit]
 
 

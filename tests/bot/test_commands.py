@@ -129,6 +129,9 @@ def test_no_scores_yet_says_how_to_score(
     text = ask(bot, "1")
     assert "no scores yet" in text.lower()
     assert "`clvbot score`" in text
+    # help and a bad list length need no scores: they are answered as on a scored store
+    assert "`/clv top [N]`" in ask(bot, "help")
+    assert "a whole number from 1 to 50" in ask(bot, "top abc")
 
 
 def test_every_sub_command_on_each_backend(
