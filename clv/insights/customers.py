@@ -13,7 +13,7 @@ from sqlmodel import Session
 from clv.errors import UserFacingError
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import CustomerSuggestion, suggest_customers
-from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
+from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import (
     Customer,
     CustomerScore,
@@ -194,7 +194,10 @@ def customer_view(
     row: CustomerScore | None = session.execute(query).scalars().first()
     if row is None or customer.id is None:
         raise NotScoredYetError(key, run.as_of)
-    verdict = outreach_eligibility(session, customer_ids=[customer.id], rules=rules, now=now)
+    facts = {customer.id: CustomerFacts(customer.opted_out, customer.email, row.dormant)}
+    verdict = outreach_eligibility(
+        session, customer_ids=[customer.id], rules=rules, now=now, known=facts
+    )
     return CustomerView(
         run, customer.id, customer.external_id, customer.name, customer.email,
         customer.channel, customer.acquired_at, customer.acquisition_cost_minor,

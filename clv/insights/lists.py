@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
-from clv.outreach.policy import Eligibility, OutreachRules, outreach_eligibility
+from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
 from clv.store.tables import customer_scores_table, customers_table
 
 MAX_LIST = 50  # customers one list holds (a Slack message's worth)
@@ -123,8 +123,9 @@ def dormant_customers(
     ref = run or current_ref(session)
     dormant = scores.c.dormant.is_(True)
     rows = _ranked(session, ref, dormant, scores.c.value_at_stake.desc(), min(limit, cap))
+    facts = {r.store_id: CustomerFacts(r.opted_out, r.email, dormant=True) for r in rows}
     verdicts = outreach_eligibility(
-        session, customer_ids=[r.store_id for r in rows], rules=rules, now=now
+        session, customer_ids=list(facts), rules=rules, now=now, known=facts
     )
     decided = tuple(replace(r, outreach=verdicts[r.store_id]) for r in rows)
     return RankedList(ref, "dormant", decided, limit, cap)

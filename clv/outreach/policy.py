@@ -11,7 +11,7 @@ there `decide` is asked without the contact, and the claim decides the rest.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -143,13 +143,16 @@ def outreach_eligibility(
     customer_ids: Sequence[int],
     rules: OutreachRules,
     now: datetime,
+    known: Mapping[int, CustomerFacts] | None = None,
 ) -> dict[int, Eligibility]:
     """`decide` for each of `customer_ids` at `now` (dates are in `now`'s time zone), with the
-    reads it needs done at once (two lookups for the digest's ten or so customers)."""
+    reads it needs done at once (two lookups for the digest's ten or so customers). A reader
+    that already holds the customers' rows of the run it shows passes their facts as `known`:
+    then only the contacts are read, and the verdict is of that same run."""
     ids = sorted(set(customer_ids))
     if not ids:
         return {}
-    facts = customer_facts(session_or_connection, ids)
+    facts = known if known is not None else customer_facts(session_or_connection, ids)
     last = last_contacts(session_or_connection, customer_ids=ids)
     return {i: decide(i, facts.get(i), last.get(i), rules=rules, now=now) for i in ids}
 
