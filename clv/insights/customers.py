@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
 from clv.errors import UserFacingError
+from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import CustomerSuggestion, suggest_customers
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
@@ -147,8 +149,9 @@ class CustomerView:
         return data
 
 
-def _major(minor: int | None, run: RunRef) -> float | None:
-    return None if minor is None else minor / 10**run.currency_exponent
+def _major(minor: int | None, run: RunRef) -> Decimal | None:
+    """A stored amount in major units, exactly, as every `--json` writes one."""
+    return None if minor is None else major_units(minor, run.currency_exponent)
 
 
 def _jsonable(value: Any) -> Any:
