@@ -150,15 +150,35 @@ def _merge_batch(
     *,
     update_existing: bool,
 ) -> None:
+    """One row per customer of the batch, compared with the store, then written."""
+    latest = _latest_rows(batch, run, update_existing=update_existing)
+    new, changes = _against_store(connection, latest, run, update_existing=update_existing)
     report = run.report
-    latest: dict[str, tuple[int, list[str], CustomerRow]] = {}
+    if new:
+        connection.execute(insert(customers), new)
+        report.imported += len(new)
+    if changes:
+        values: dict[str, Any] = {column: bindparam(column) for column in FIELDS.values()}
+        statement = update(customers).where(customers.c.id == bindparam("rid")).values(values)
+        connection.execute(statement, changes)
+        report.updated += len(changes)
+
+
+Item = tuple[int, list[str], CustomerRow]
+
+
+def _latest_rows(batch: Batch[CustomerRow], run: ImportRun, *, update_existing: bool
+                 ) -> dict[str, Item]:  # fmt: skip
+    """The row kept for each customer of the batch: the first (a different later one is a
+    conflict), or with --update the last."""
+    report = run.report
+    latest: dict[str, Item] = {}
     for line, fields, row in batch:
-        item = (line, fields, row)
         earlier = latest.get(row.customer_id)
         if earlier is None or update_existing:
             if earlier is not None:
                 report.unchanged += 1  # superseded by the later row of the same customer
-            latest[row.customer_id] = item
+            latest[row.customer_id] = (line, fields, row)
         elif earlier[2].given == row.given:
             report.unchanged += 1
         else:
@@ -171,24 +191,25 @@ def _merge_batch(
                 "values; use --update to keep the later row",
                 fields,
             )
+    return latest
+
+
+def _against_store(
+    connection: Connection, latest: dict[str, Item], run: ImportRun, *, update_existing: bool
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rows to insert, rows to update); conflicts with stored values are rejected."""
     stored = _stored_customers(connection, list(latest))
     new: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
     for customer_id, (line, fields, row) in latest.items():
         old = stored.get(customer_id)
         if old is None:
-            new.append(
-                {
-                    **dict.fromkeys(FIELDS.values()),
-                    "opted_out": False,
-                    **row.given,
-                    "external_id": customer_id,
-                }
-            )
+            blank = {**dict.fromkeys(FIELDS.values()), "opted_out": False}
+            new.append({**blank, **row.given, "external_id": customer_id})
             continue
         change, conflict = _compare(old, row.given, update_existing)
         if conflict is not None:
-            report.conflicts += 1
+            run.report.conflicts += 1
             name = _file_column(conflict)
             run.reject(
                 line,
@@ -201,15 +222,8 @@ def _merge_batch(
         elif change:
             changes.append({**{c: old[c] for c in FIELDS.values()}, **change, "rid": old["id"]})
         else:
-            report.unchanged += 1
-    if new:
-        connection.execute(insert(customers), new)
-        report.imported += len(new)
-    if changes:
-        values: dict[str, Any] = {column: bindparam(column) for column in FIELDS.values()}
-        statement = update(customers).where(customers.c.id == bindparam("rid")).values(values)
-        connection.execute(statement, changes)
-        report.updated += len(changes)
+            run.report.unchanged += 1
+    return new, changes
 
 
 def _compare(
