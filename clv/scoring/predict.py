@@ -53,6 +53,15 @@ def fit_transaction_model(
     return model.fit(x, t_x, T)
 
 
+def _fit_spend(x: FloatArray, monetary: FloatArray, warnings: list[str]) -> GammaGammaModel | None:
+    """Gamma-Gamma fitted on the buyers, or None (with a warning) when it cannot be."""
+    try:
+        return GammaGammaModel().fit(x, monetary)
+    except ModelError as exc:
+        warnings.append(f"spend model not fitted ({exc}); expected spend = the customer's AOV")
+        return None
+
+
 def predict(
     summary: CustomerSummary,
     *,
@@ -82,11 +91,7 @@ def predict(
     )
     warnings: list[str] = []
     n = x.size
-    spend_model: GammaGammaModel | None = None
-    try:
-        spend_model = GammaGammaModel().fit(x, monetary)
-    except ModelError as exc:
-        warnings.append(f"spend model not fitted ({exc}); expected spend = the customer's AOV")
+    spend_model = _fit_spend(x, monetary, warnings)
     try:
         if not (x > 0).any():  # the likelihood has no maximum without a repeat purchase
             raise ModelError("no customer has made a repeat purchase yet")
