@@ -62,6 +62,28 @@ def _fit_spend(x: FloatArray, monetary: FloatArray, warnings: list[str]) -> Gamm
         return None
 
 
+def _spend_and_clv(
+    transaction_model: TransactionModel,
+    spend_model: GammaGammaModel,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    monetary: FloatArray,
+    months: int,
+    monthly_discount_rate: float,
+) -> tuple[FloatArray, FloatArray]:
+    """Expected spend and CLV (before margin) with Gamma-Gamma; repeat buyers whose repeat
+    purchases were all worth 0 are valued with the population's mean spend."""
+    params = spend_model.params
+    population_mean = params["p"] * params["v"] / (params["q"] - 1.0)
+    monetary = np.where((x > 0) & (monetary <= 0), population_mean, monetary)
+    clv = customer_lifetime_value(
+        transaction_model, spend_model, x, t_x, T, monetary,
+        months=months, monthly_discount_rate=monthly_discount_rate, units_per_month=DAYS_PER_MONTH,
+    )  # fmt: skip
+    return spend_model.expected_spend(x, monetary), clv
+
+
 def predict(
     summary: CustomerSummary,
     *,
@@ -109,20 +131,8 @@ def predict(
         return Predictions(
             p_alive, expected_90d, aov, clv * gross_margin, transaction_model, None, warnings
         )
-    params = spend_model.params
-    population_mean = params["p"] * params["v"] / (params["q"] - 1.0)
-    monetary = np.where((x > 0) & (monetary <= 0), population_mean, monetary)
-    spend = spend_model.expected_spend(x, monetary)
-    clv = customer_lifetime_value(
-        transaction_model,
-        spend_model,
-        x,
-        t_x,
-        T,
-        monetary,
-        months=months,
-        monthly_discount_rate=monthly_discount_rate,
-        units_per_month=DAYS_PER_MONTH,
+    spend, clv = _spend_and_clv(
+        transaction_model, spend_model, x, t_x, T, monetary, months, monthly_discount_rate
     )
     return Predictions(
         p_alive, expected_90d, spend, clv * gross_margin, transaction_model, spend_model, warnings
