@@ -38,6 +38,19 @@ JSON = typer.Option(False, "--json", help="Print the summary as JSON.")
 DECIMAL_COMMA = typer.Option(
     False, "--decimal-comma", help="Amounts are written 1.296,00 (a comma before the decimals)."
 )
+ORDER_FORMAT = typer.Option(
+    "auto",
+    "--format",
+    help="auto (recognised from the header), generic, shopify, woocommerce, stripe or lines.",
+)
+CUSTOMER_FORMAT = typer.Option(
+    "auto", "--format", help="auto (recognised from the header), generic or shopify."
+)
+CHANNEL_TAGS = typer.Option(
+    None,
+    "--channel-tags",
+    help="Shopify tags that name the acquisition channel: instagram=Instagram,google-ads=Paid search",
+)
 ENCODING = typer.Option(
     "utf-8", "--encoding", help="The file's text encoding, e.g. cp1252 or latin-1 for old exports."
 )
@@ -46,6 +59,7 @@ ENCODING = typer.Option(
 @app.command("orders", cls=FlagCommand)
 def orders(
     file: Path = FILE,
+    export_format: str = ORDER_FORMAT,
     column_map: str | None = MAP,
     date_format: str | None = DATE_FORMAT,
     strict: bool = STRICT,
@@ -55,14 +69,17 @@ def orders(
     decimal_comma: bool = DECIMAL_COMMA,
     json_output: bool = JSON,
 ) -> None:
-    """Import orders: order_id, customer_id, ordered_at, amount (+ email, name)."""
+    """Import orders: order_id, customer_id, ordered_at, amount (+ email, name), or a Shopify,
+    WooCommerce or Stripe export, or a line-item file."""
     _import(import_orders, **locals())  # the parameters are the importer's options
 
 
 @app.command("customers", cls=FlagCommand)
 def customers(
     file: Path = FILE,
+    export_format: str = CUSTOMER_FORMAT,
     column_map: str | None = MAP,
+    channel_tags: str | None = CHANNEL_TAGS,
     date_format: str | None = DATE_FORMAT,
     strict: bool = STRICT,
     update_existing: bool = UPDATE,

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Engine, bindparam, insert, select, update
 
+from clv.ingest.formats import CUSTOMER_FORMATS, choose_format, reshape_source
+from clv.ingest.formats.base import CUSTOMER_LAYOUT, FormatOptions
 from clv.ingest.parsing import (
     DateParser,
     FieldError,
@@ -31,7 +33,13 @@ from clv.ingest.runner import (
     parse_rows,
     run_import,
 )
-from clv.ingest.source import DEFAULT_ENCODING, open_csv, parse_column_map
+from clv.ingest.source import (
+    DEFAULT_ENCODING,
+    ImportFileError,
+    map_header,
+    open_csv_header,
+    parse_column_map,
+)
 from clv.settings import Settings
 from clv.store.tables import customers_table as customers
 
@@ -60,7 +68,9 @@ def import_customers(
     path: Path,
     settings: Settings,
     *,
+    export_format: str = "auto",
     column_map: str | None = None,
+    channel_tags: str | None = None,
     date_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
     decimal_comma: bool = False,
@@ -70,15 +80,27 @@ def import_customers(
     progress: ProgressCallback | None = None,
     batch_size: int = 10_000,
 ) -> ImportReport:
-    """Import the customers in `path` in one transaction; see the module docstring."""
-    mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
-    source = open_csv(
-        path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
-    )
+    """Import the customers in `path` in one transaction; see the module docstring.
+
+    `export_format`: `generic`, `shopify` (its customers export) or `auto`; `channel_tags`
+    (`instagram=Instagram,...`): which Shopify tags name the acquisition channel.
+    """
     money = MoneyText(settings.currency_exponent, settings.currency, decimal_comma)
+    source = open_csv_header(path, encoding)
+    try:
+        chosen, mapping = choose_format(export_format, source, column_map, CUSTOMER_FORMATS)
+        if chosen.reshaper is None:
+            mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
+            source.columns = map_header(path, source.header, REQUIRED, OPTIONAL, mapping)
+        else:
+            options = FormatOptions(money, date_format, parse_tag_channels(channel_tags))
+            mapping = reshape_source(source, chosen, mapping, options, batch_size, CUSTOMER_LAYOUT)
+    except ImportFileError:
+        source.close()
+        raise
     parse_row = _row_parser(source.columns, money, DateParser(settings.tzinfo, date_format))
 
-    width = len(source.header)
+    width = source.width
 
     def prepare(connection: Connection) -> tuple[None, BatchHandler]:
         def handle(lines: Lines, _: object, run: ImportRun) -> None:
@@ -87,7 +109,7 @@ def import_customers(
 
         return None, handle
 
-    return run_import(
+    report = run_import(
         engine,
         source,
         prepare=prepare,
@@ -97,6 +119,20 @@ def import_customers(
         progress=progress,
         batch_size=batch_size,
     )
+    report.format = chosen.name
+    report.format_note = "recognised from the header" if export_format == "auto" else None
+    return report
+
+
+def parse_tag_channels(spec: str | None) -> dict[str, str]:
+    """`'instagram=Instagram,google-ads=Paid search'` -> {tag: channel}."""
+    channels: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (spec or "").split(","))):
+        tag, eq, channel = (s.strip() for s in part.partition("="))
+        if not eq or not tag or not channel:
+            raise ImportFileError(f"--channel-tags: expected tag=Channel pairs, got {part!r}")
+        channels[tag] = channel
+    return channels
 
 
 def _row_parser(

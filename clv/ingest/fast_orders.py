@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
+from clv.ingest.formats.base import Reshaped, any_problem
 from clv.ingest.parsing import (
     MAX_AMOUNT_TEXT,
     DayRange,
@@ -85,7 +86,7 @@ class OrderBatchParser:
         i_order, i_customer = columns["order_id"], columns["customer_id"]
         i_date, i_amount = columns["ordered_at"], columns["amount"]
         rows = [fields for _, fields in lines]
-        if not rows:
+        if not rows or (type(rows[0]) is Reshaped and any_problem(lines)):
             return None
         if set(map(len, rows)) != {self.width} or "\0" in "".join(map("".join, rows)):
             return None

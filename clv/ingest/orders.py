@@ -16,6 +16,8 @@ from sqlalchemy import Connection, Engine
 
 from clv.ingest.bulk import BulkStore, OrderValues
 from clv.ingest.fast_orders import OrderBatchParser, OrderColumns
+from clv.ingest.formats import ORDER_LAYOUT, OrderFormat, choose_format, reshape_source
+from clv.ingest.formats.base import FormatOptions
 from clv.ingest.parsing import DateParser, FieldError, MoneyText, format_money, parse_email
 from clv.ingest.report import ImportReport
 from clv.ingest.runner import (
@@ -28,7 +30,14 @@ from clv.ingest.runner import (
     parse_rows,
     run_import,
 )
-from clv.ingest.source import DEFAULT_ENCODING, open_csv, parse_column_map
+from clv.ingest.source import (
+    DEFAULT_ENCODING,
+    CsvSource,
+    ImportFileError,
+    map_header,
+    open_csv_header,
+    parse_column_map,
+)
 from clv.settings import Settings
 from clv.store.tables import orders_table
 
@@ -52,6 +61,7 @@ def import_orders(
     path: Path,
     settings: Settings,
     *,
+    export_format: str = "auto",
     column_map: str | None = None,
     date_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
@@ -63,20 +73,84 @@ def import_orders(
     batch_size: int = 20_000,
     reader_process: bool | None = None,
 ) -> ImportReport:
-    """Import the orders in `path` in one transaction; see the module docstring for the rules."""
-    mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
-    source = open_csv(
-        path, required=REQUIRED, optional=OPTIONAL, mapping=mapping, encoding=encoding
-    )
-    dates = DateParser(settings.tzinfo, date_format)
+    """Import the orders in `path` in one transaction; see the module docstring for the rules.
+
+    `export_format`: a name of `FORMATS`, or `auto` to recognise it from the header.
+    """
     money = MoneyText(settings.currency_exponent, settings.currency, decimal_comma)
-    width = len(source.header)
+    source = open_csv_header(path, encoding)
+    try:
+        chosen, mapping = _read_format(
+            source, export_format, column_map, money, date_format, batch_size
+        )
+    except ImportFileError:
+        source.close()
+        raise
+    if chosen.reshaper is not None and chosen.name == "lines":
+        date_format = None  # the reshaper has read the dates with it
+    report = _import_source(
+        engine,
+        source,
+        settings,
+        money=money,
+        mapping=mapping,
+        dates=DateParser(settings.tzinfo, date_format),
+        plain_amounts=chosen.reshaper is not None or not decimal_comma,
+        strict=strict,
+        update_existing=update_existing,
+        rejects_path=rejects_path,
+        progress=progress,
+        batch_size=batch_size,
+        reader_process=reader_process,
+    )
+    report.format = chosen.name
+    report.format_note = "recognised from the header" if export_format == "auto" else None
+    return report
+
+
+def _read_format(
+    source: CsvSource,
+    export_format: str,
+    column_map: str | None,
+    money: MoneyText,
+    date_format: str | None,
+    batch_size: int,
+) -> tuple[OrderFormat, dict[str, str]]:
+    """The file's format, its columns mapped (reshaped for an export format), and the names
+    the rejects give the columns (`amount (Total)`)."""
+    chosen, mapping = choose_format(export_format, source, column_map)
+    if chosen.reshaper is None:
+        mapping = parse_column_map(column_map, (*REQUIRED, *OPTIONAL))
+        source.columns = map_header(source.path, source.header, REQUIRED, OPTIONAL, mapping)
+        return chosen, mapping
+    options = FormatOptions(money, date_format)
+    return chosen, reshape_source(source, chosen, mapping, options, batch_size, ORDER_LAYOUT)
+
+
+def _import_source(
+    engine: Engine,
+    source: CsvSource,
+    settings: Settings,
+    *,
+    money: MoneyText,
+    mapping: dict[str, str],
+    dates: DateParser,
+    plain_amounts: bool,
+    strict: bool,
+    update_existing: bool,
+    rejects_path: Path | None,
+    progress: ProgressCallback | None,
+    batch_size: int,
+    reader_process: bool | None,
+) -> ImportReport:
+    """Import the orders of an open source (a file, reshaped or not, or a query's result)."""
+    width = source.width
 
     def prepare(connection: Connection) -> tuple[PreParser | None, BatchHandler]:
         merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
         parse_row = _row_parser(source.columns, money, dates, merger.bulk)
         fast = None  # the column-wise parser reads plain amounts only: "12.500" is ambiguous
-        if date_format is None and settings.timezone == "UTC" and not decimal_comma:
+        if dates.date_format is None and settings.timezone == "UTC" and plain_amounts:
             fast = OrderBatchParser(
                 source.columns,
                 width,

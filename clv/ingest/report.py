@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from clv import csvsafe
 from clv.errors import UserFacingError
@@ -33,7 +34,9 @@ class StrictImportError(UserFacingError, ValueError):
 
 @dataclass
 class ImportReport:
-    """Counts of one import. Every row read is imported, updated, unchanged or rejected."""
+    """Counts of one import. Every row read is imported, updated, unchanged or rejected; for an
+    export format, `read` counts the input lines and the others its orders (a Shopify order
+    spans its line items), and `skipped` what the lines held that is not a purchase."""
 
     path: Path
     read: int = 0
@@ -45,16 +48,37 @@ class ImportReport:
     seconds: float = 0.0
     rejects_path: Path | None = None
     first_rejects: list[Reject] = field(default_factory=list)
+    format: str | None = None  # the export format read, e.g. "shopify"
+    format_note: str | None = None  # how it was chosen, e.g. "recognised from the header"
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> lines or orders
+
+    def count_read(self, records: list[Any]) -> None:
+        """Count a batch as read: its input lines, and what a reshaper skipped in them."""
+        self.read += getattr(records, "lines_read", len(records))
+        skipped = getattr(records, "skipped", None)
+        if skipped:
+            self.skipped.update(skipped)
 
     def summary(self) -> str:
+        label = (
+            self.path.name
+            if self.format in (None, "generic")
+            else f"{self.path.name} ({self.format})"
+        )
         text = (
-            f"{self.path.name}: read {self.read:,} · imported {self.imported:,} · "
+            f"{label}: read {self.read:,} · imported {self.imported:,} · "
             f"updated {self.updated:,} · unchanged {self.unchanged:,} · "
             f"rejected {self.rejected:,}"
         )
         if self.conflicts:
             text += f" ({self.conflicts:,} conflict{'s' if self.conflicts != 1 else ''})"
         text += f" · {self.seconds:.2f} s"
+        if self.skipped:
+            text += "\nskipped: " + ", ".join(
+                f"{count:,} {reason}" for reason, count in sorted(self.skipped.items())
+            )
+        if self.format_note:
+            text = f"format: {self.format} ({self.format_note})\n" + text
         if self.rejects_path is not None:
             text += f"\nrejected rows written to {self.rejects_path}"
         return text
@@ -70,6 +94,8 @@ class ImportReport:
             "conflicts": self.conflicts,
             "seconds": round(self.seconds, 3),
             "rejects_file": str(self.rejects_path) if self.rejects_path else None,
+            "format": self.format,
+            "skipped": dict(sorted(self.skipped.items())),
         }
 
 

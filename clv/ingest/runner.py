@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Engine, Table
 
 from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load
+from clv.ingest.formats.base import original_fields
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
 from clv.ingest.source import CsvSource, reopen_csv
@@ -56,7 +57,7 @@ class ImportRun:
     def reject(self, line: int, column: str, reason: str, fields: list[str]) -> None:
         if column in self.mapping:
             column = f"{column} ({self.mapping[column]})"
-        reject = Reject(line, column, reason, fields)
+        reject = Reject(line, column, reason, original_fields(fields))
         if self.strict:
             raise StrictImportError(self.source.path, reject)
         self.rejects.add(reject)
@@ -103,7 +104,7 @@ def run_import(
             stack.enter_context(connection.begin())
             hold_write_lock(connection)
             if defer_indexes_of is not None:
-                expected = source.path.stat().st_size // BYTES_PER_ROW_ESTIMATE
+                expected = source.size // BYTES_PER_ROW_ESTIMATE
                 stack.enter_context(
                     deferred_indexes(connection, defer_indexes_of, expected_rows=expected)
                 )
@@ -111,7 +112,7 @@ def run_import(
             batches = read_ahead(source, batch_size, pre_parse, reader_process=reader_process)
             for lines, parsed, bytes_read in batches:
                 handle(lines, parsed, run)
-                report.read += len(lines)
+                report.count_read(lines)
                 if progress is not None:
                     progress(bytes_read)
     except BaseException:
@@ -132,7 +133,10 @@ def parse_rows(
     """Parse records one by one; each bad one is rejected with its line, column and reason."""
     batch: Batch[RowT] = []
     for line, fields in lines:
-        if len(fields) != width:
+        problem: tuple[str, str] | None = getattr(fields, "problem", None)
+        if problem is not None:
+            run.reject(line, problem[0], problem[1], fields)
+        elif len(fields) != width:
             run.reject(
                 line,
                 "(row)",
@@ -165,7 +169,7 @@ def read_ahead(
     the second core) while this process merges into the database.
     """
     if reader_process is None:
-        reader_process = source.path.stat().st_size >= _READER_MIN_BYTES
+        reader_process = source.size >= _READER_MIN_BYTES
     if pre_parse is None or not reader_process:
         for lines in source.batches(batch_size):
             yield lines, pre_parse(lines) if pre_parse else None, source.bytes_read
@@ -176,9 +180,7 @@ def read_ahead(
     reader = context.Process(
         target=_read_and_parse,
         args=(
-            source.path,
-            source.delimiter,
-            source.encoding,
+            source,
             batch_size,
             pre_parse,
             handoff,
@@ -201,9 +203,7 @@ def read_ahead(
 
 
 def _read_and_parse(
-    path: Path,
-    delimiter: str,
-    encoding: str,
+    opened: CsvSource,
     batch_size: int,
     pre_parse: PreParser,
     handoff: Any,
@@ -216,7 +216,7 @@ def _read_and_parse(
     """
     _end_with_parent(parent)
     try:
-        source = reopen_csv(path, delimiter, encoding)
+        source = reopen_csv(opened)
         for lines in source.batches(batch_size):
             _hand_over(handoff, (lines, pre_parse(lines), source.bytes_read), parent)
         source.close()

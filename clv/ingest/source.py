@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -88,6 +88,19 @@ class CsvSource:
     _reader: Any  # a csv reader over _file
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    # an export format's reshaper: its batches become orders in the generic layout
+    reshape: Callable[[Iterator[list[tuple[int, list[str]]]]], Iterator[Any]] | None = None
+    layout_width: int | None = None  # fields per reshaped row
+
+    @property
+    def width(self) -> int:
+        """Fields per record as the import reads them."""
+        return self.layout_width if self.layout_width is not None else len(self.header)
+
+    @property
+    def size(self) -> int:
+        """The file's size in bytes (for progress and the expected number of rows)."""
+        return self.path.stat().st_size
 
     @property
     def bytes_read(self) -> int:
@@ -95,11 +108,17 @@ class CsvSource:
         return int(self._file.buffer.tell())  # type: ignore[attr-defined]
 
     def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
-        """Lists of up to `size` (line number, fields) of the non-blank records.
+        """Lists of up to `size` (line number, fields) of the non-blank records (reshaped, for
+        an export format).
 
         A record's line is the one it starts on. A file that stops being readable raises
         ImportFileError naming the line.
         """
+        if self.reshape is not None:
+            return self.reshape(self._records(size))
+        return self._records(size)
+
+    def _records(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
         reader = self._reader
         try:
             before = reader.line_num
@@ -132,6 +151,17 @@ def open_csv(
     encoding: str = DEFAULT_ENCODING,
 ) -> CsvSource:
     """Open `path`, check it is a CSV with the required columns, and map its header."""
+    source = open_csv_header(path, encoding)
+    try:
+        source.columns = map_header(path, source.header, required, optional, mapping)
+    except ImportFileError:
+        source.close()
+        raise
+    return source
+
+
+def open_csv_header(path: Path, encoding: str = DEFAULT_ENCODING) -> CsvSource:
+    """Open `path` and read its header line (its columns are the caller's to map)."""
     encoding = text_encoding(encoding)
     if not path.is_file():
         raise ImportFileError(f"{path}: no such file")
@@ -155,22 +185,26 @@ def open_csv(
     except (StopIteration, csv.Error, UnicodeDecodeError) as exc:
         file.close()
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
-    source = CsvSource(path, [], {}, file, reader, delimiter, encoding)
-    source.header = [restore(h).strip() for h in header]
-    try:
-        source.columns = _map_header(path, source.header, required, optional, mapping)
-    except ImportFileError:
-        file.close()
-        raise
-    return source
-
-
-def reopen_csv(path: Path, delimiter: str, encoding: str) -> CsvSource:
-    """The same file opened again past its header (for a reader in another process)."""
-    file = path.open(encoding=encoding, newline="")
-    reader = csv.reader(file, delimiter=delimiter)
-    header = [restore(h).strip() for h in next(reader, [])]
+    header = [restore(h).strip() for h in header]
     return CsvSource(path, header, {}, file, reader, delimiter, encoding)
+
+
+def reopen_csv(source: CsvSource) -> CsvSource:
+    """The same file opened again past its header (for a reader in another process)."""
+    file = source.path.open(encoding=source.encoding, newline="")
+    reader = csv.reader(file, delimiter=source.delimiter)
+    next(reader, [])
+    return CsvSource(
+        source.path,
+        source.header,
+        source.columns,
+        file,
+        reader,
+        source.delimiter,
+        source.encoding,
+        source.reshape,
+        source.layout_width,
+    )
 
 
 def _first_lines(batch: list[tuple[int, list[str]]], before: int) -> list[tuple[int, list[str]]]:
@@ -190,7 +224,7 @@ def _sniff_delimiter(sample: str) -> str:
     return best if counts[best] else ","
 
 
-def _map_header(
+def map_header(
     path: Path,
     header: list[str],
     required: Sequence[str],

@@ -2,7 +2,9 @@
 
 As of a day D (orders on D included), in days, for each customer with a purchase:
 - purchase days: days with at least one order of amount >= 0 (refunds are never purchases;
-  several orders on one day are one purchase day, as in the models' literature);
+  several orders on one day are one purchase day, as in the models' literature), except a day
+  whose refunds cancel all its purchases (a fully refunded order, refunded the day it was
+  placed: the platform exports date a refund at its order);
 - frequency = purchase days - 1, recency = last - first purchase day, T = D - first day;
 - monetary = mean value of the repeat purchase days (the first day excluded), 0 if none.
 Historical value is net of refunds.
@@ -218,10 +220,13 @@ class _OrderStats:
             return out
 
         purchase = amount >= 0
+        refund = ~purchase
+        if refund.any():
+            purchase &= ~_refunded_in_full(key, amount, refund)
         full = day <= full_day
         full_purchase = purchase & full
         purchases = per_customer(full_purchase)
-        refunds = per_customer(full & ~purchase)
+        refunds = per_customer(full & refund)
         bought = per_customer(np.where(full_purchase, amount, 0))
         net = per_customer(np.where(full, amount, 0))
         revenue_last_week = int(amount[full & (day > full_day - 7)].sum())
@@ -298,6 +303,19 @@ class _OrderStats:
 def _summable(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Booleans as int8 (numpy adds a bool array into int64 several times slower)."""
     return values.view(np.int8) if values.dtype == np.bool_ else values
+
+
+def _refunded_in_full(key: IntArray, amount: IntArray, refund: BoolArray) -> BoolArray:
+    """The rows of the (customer, day)s whose refunds cancel all of that day's purchases
+    (a fully refunded order, refunded on its own day): such a day is not a purchase day."""
+    starts = np.flatnonzero(_changes(key))
+    net = np.add.reduceat(amount, starts)
+    refunded = np.add.reduceat(_summable(refund), starts, dtype=np.int64) > 0
+    cancelled = refunded & (net <= 0)
+    if not cancelled.any():
+        return np.zeros(key.size, dtype=bool)
+    lengths = np.diff(np.append(starts, key.size))
+    return np.repeat(cancelled, lengths)
 
 
 def _changes(key: IntArray) -> BoolArray:

@@ -61,22 +61,38 @@ PROSPECT = {
 }
 
 
+def _purchases(orders: list[tuple[str, date, int]]) -> list[tuple[str, date, int]]:
+    """The orders that are purchases: amount >= 0, except on a customer's day whose refunds
+    cancel all its purchases (the day's net <= 0)."""
+    net: dict[tuple[str, date], int] = {}
+    refunded: set[tuple[str, date]] = set()
+    for c, day, amount in orders:
+        net[c, day] = net.get((c, day), 0) + amount
+        if amount < 0:
+            refunded.add((c, day))
+    return [
+        (c, day, a)
+        for c, day, a in orders
+        if a >= 0 and not ((c, day) in refunded and net[c, day] <= 0)
+    ]
+
+
 def _reference(orders: list[tuple[str, date, int]], as_of: date) -> dict[str, dict[str, Any]]:
     """Each customer's summary as of `as_of`, straight from the definitions, in plain Python."""
     out: dict[str, dict[str, Any]] = {}
     for customer in sorted({c for c, _, _ in orders}):
         mine = [(day, amount) for c, day, amount in orders if c == customer and day <= as_of]
+        mine_bought = [(d, a) for c, d, a in _purchases(orders) if c == customer and d <= as_of]
         by_day: dict[date, int] = {}
-        for day, amount in mine:
-            if amount >= 0:
-                by_day[day] = by_day.get(day, 0) + amount
+        for day, amount in mine_bought:
+            by_day[day] = by_day.get(day, 0) + amount
         days = sorted(by_day)
         first, last = (days[0], days[-1]) if days else (None, None)
         repeat = [by_day[d] for d in days[1:]]
         out[customer] = {
-            "orders": sum(amount >= 0 for _, amount in mine),
+            "orders": len(mine_bought),
             "refunds": sum(amount < 0 for _, amount in mine),
-            "bought_minor": sum(amount for _, amount in mine if amount >= 0),
+            "bought_minor": sum(amount for _, amount in mine_bought),
             "historical_minor": sum(amount for _, amount in mine),
             "first_day": (first - EPOCH).days if first else -1,
             "last_day": (last - EPOCH).days if last else -1,
@@ -130,11 +146,11 @@ def test_summaries_match_a_plain_python_reference(
     assert pair.revenue_last_week_minor == sum(week)
     bought = {
         (c, day > as_of - timedelta(days=365))
-        for c, day, a in orders
-        if a >= 0 and as_of - timedelta(days=730) < day <= as_of
+        for c, day, _ in _purchases(orders)
+        if as_of - timedelta(days=730) < day <= as_of
     }
     before = {c for c, recent in bought if not recent}
     assert pair.active_year_before == len(before)
     assert pair.retained_last_year == len(before & {c for c, recent in bought if recent})
-    first = min(day for _, day, a in orders if a >= 0 and day <= end)
+    first = min(day for _, day, _ in _purchases(orders) if day <= end)
     assert pair.first_order_day == (first - EPOCH).days
