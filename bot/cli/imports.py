@@ -49,7 +49,7 @@ CUSTOMER_FORMAT = typer.Option(
 CHANNEL_TAGS = typer.Option(
     None,
     "--channel-tags",
-    help="Shopify tags that name the acquisition channel: instagram=Instagram,google-ads=Paid search",
+    help="Shopify tags naming the acquisition channel: instagram=Instagram,google-ads=Ads",
 )
 ENCODING = typer.Option(
     "utf-8", "--encoding", help="The file's text encoding, e.g. cp1252 or latin-1 for old exports."
