@@ -16,6 +16,7 @@ __all__ = [
     "ShopParams",
     "cdnow_path",
     "cdnow_purchases",
+    "export_sample_path",
     "generate_shop",
     "write_cdnow_orders_csv",
     "write_shop_csvs",
@@ -31,6 +32,21 @@ class CdnowPurchase(NamedTuple):
     customer_id: str
     ordered_on: str  # YYYYMMDD
     amount: str  # dollars, as written in the file
+
+
+EXPORT_SAMPLES = {
+    "shopify": "shopify_orders.csv",
+    "shopify-customers": "shopify_customers.csv",
+    "woocommerce": "woocommerce_orders.csv",
+    "stripe": "stripe_payments.csv",
+    "lines": "online_retail_lines.csv",
+}
+
+
+def export_sample_path(kind: str) -> Path:
+    """A small sample export of a platform (see `EXPORT_SAMPLES`), e.g. `"shopify"`."""
+    with as_file(files("clv.datasets") / "exports" / EXPORT_SAMPLES[kind]) as path:
+        return Path(path)
 
 
 def cdnow_path(name: str) -> Path:
