@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bot.cli.context import (
     err,
+    fail,
     interactive,
     load_settings,
     open_store,
@@ -27,6 +28,18 @@ app = typer.Typer(
 )
 
 FILE = typer.Argument(..., help="CSV file with a header line.", dir_okay=False)
+ORDERS_FILE = typer.Argument(
+    None, help="CSV file with a header line (or --from-sql).", dir_okay=False
+)
+FROM_SQL = typer.Option(
+    None,
+    "--from-sql",
+    help="Read the orders from this database (a SQLAlchemy URL) instead of a file.",
+    envvar="CLVBOT_FROM_SQL",
+)
+QUERY = typer.Option(
+    None, "--query", help="With --from-sql: the SELECT whose columns are the file's."
+)
 MAP = typer.Option(None, "--map", help="Rename columns: order_id=OrderNo,amount=Total")
 DATE_FORMAT = typer.Option(
     None, "--date-format", help="strptime format for non-ISO dates, e.g. %d/%m/%Y"
@@ -58,7 +71,9 @@ ENCODING = typer.Option(
 
 @app.command("orders", cls=FlagCommand)
 def orders(
-    file: Path = FILE,
+    file: Path | None = ORDERS_FILE,
+    from_sql: str | None = FROM_SQL,
+    query: str | None = QUERY,
     export_format: str = ORDER_FORMAT,
     column_map: str | None = MAP,
     date_format: str | None = DATE_FORMAT,
@@ -70,8 +85,20 @@ def orders(
     json_output: bool = JSON,
 ) -> None:
     """Import orders: order_id, customer_id, ordered_at, amount (+ email, name), or a Shopify,
-    WooCommerce or Stripe export, or a line-item file."""
-    _import(import_orders, **locals())  # the parameters are the importer's options
+    WooCommerce or Stripe export, or a line-item file; or the rows of a SQL query."""
+    options = locals()
+    del options["file"], options["from_sql"], options["query"]
+    if from_sql is None:
+        if file is None:
+            fail('give the orders file, or --from-sql URL --query "SELECT ..."')
+        _import(import_orders, file, **options)  # the parameters are the importer's options
+    elif file is not None or not query:
+        fail("--from-sql reads the orders of --query, instead of a file: give one or the other")
+    else:
+        if options["export_format"] == "auto":
+            options["export_format"] = "generic"
+        del options["encoding"]  # the database's driver decodes the text
+        _import_query(from_sql, query, **options)
 
 
 @app.command("customers", cls=FlagCommand)
@@ -91,6 +118,17 @@ def customers(
     """Import customers: customer_id (+ email, name, acquired_at, acquisition_cost, channel,
     opted_out, nps)."""
     _import(import_customers, **locals())  # the parameters are the importer's options
+
+
+def _import_query(url: str, query: str, json_output: bool, **options: Any) -> None:
+    """`--from-sql`: import the rows of `query`; the URL's password is never printed."""
+    from clv.ingest import import_orders_from_sql
+
+    settings = load_settings()
+    engine = open_store(settings)
+    with user_errors():
+        report = import_orders_from_sql(engine, url, query, settings, **options)
+    _print(report, json_output)
 
 
 def _import(

@@ -8,6 +8,7 @@ different content it is a reported conflict unless `update_existing` is set.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import compress
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -38,6 +39,7 @@ from clv.ingest.source import (
     open_csv_header,
     parse_column_map,
 )
+from clv.ingest.sql_source import open_query
 from clv.settings import Settings
 from clv.store.tables import orders_table
 
@@ -62,50 +64,82 @@ def import_orders(
     settings: Settings,
     *,
     export_format: str = "auto",
-    column_map: str | None = None,
-    date_format: str | None = None,
     encoding: str = DEFAULT_ENCODING,
-    decimal_comma: bool = False,
-    strict: bool = False,
-    update_existing: bool = False,
-    rejects_path: Path | None = None,
-    progress: ProgressCallback | None = None,
-    batch_size: int = 20_000,
     reader_process: bool | None = None,
+    **options: Any,
 ) -> ImportReport:
     """Import the orders in `path` in one transaction; see the module docstring for the rules.
 
-    `export_format`: a name of `FORMATS`, or `auto` to recognise it from the header.
+    `export_format`: a name of `FORMATS`, or `auto` to recognise it from the header;
+    `options`: those of `OrderImport`.
     """
-    money = MoneyText(settings.currency_exponent, settings.currency, decimal_comma)
     source = open_csv_header(path, encoding)
-    try:
-        chosen, mapping = _read_format(
-            source, export_format, column_map, money, date_format, batch_size
-        )
-    except ImportFileError:
-        source.close()
-        raise
-    if chosen.reshaper is not None and chosen.name == "lines":
-        date_format = None  # the reshaper has read the dates with it
-    report = _import_source(
-        engine,
-        source,
-        settings,
-        money=money,
-        mapping=mapping,
-        dates=DateParser(settings.tzinfo, date_format),
-        plain_amounts=chosen.reshaper is not None or not decimal_comma,
-        strict=strict,
-        update_existing=update_existing,
-        rejects_path=rejects_path,
-        progress=progress,
-        batch_size=batch_size,
-        reader_process=reader_process,
-    )
-    report.format = chosen.name
+    report = OrderImport(**options).run(engine, source, settings, export_format, reader_process)
     report.format_note = "recognised from the header" if export_format == "auto" else None
     return report
+
+
+def import_orders_from_sql(
+    engine: Engine,
+    url: str,
+    query: str,
+    settings: Settings,
+    *,
+    params: dict[str, Any] | None = None,
+    export_format: str = "generic",
+    **options: Any,
+) -> ImportReport:
+    """Import the rows of `query` on the database at `url` as `import_orders` imports a file
+    (see `clv.ingest.sql_source`); the rejects go to `from-sql.rejects.csv` by default."""
+    batch_size = options.get("batch_size", OrderImport.batch_size)
+    source = open_query(url, query, batch_size=batch_size, params=params)
+    return OrderImport(**options).run(engine, source, settings, export_format, False)
+
+
+@dataclass(frozen=True)
+class OrderImport:
+    """The options of an orders import, whatever the source."""
+
+    column_map: str | None = None
+    date_format: str | None = None
+    decimal_comma: bool = False
+    strict: bool = False
+    update_existing: bool = False
+    rejects_path: Path | None = None
+    progress: ProgressCallback | None = None
+    batch_size: int = 20_000
+
+    def run(
+        self,
+        engine: Engine,
+        source: CsvSource,
+        settings: Settings,
+        export_format: str,
+        reader_process: bool | None,
+    ) -> ImportReport:
+        money = MoneyText(settings.currency_exponent, settings.currency, self.decimal_comma)
+        try:
+            chosen, mapping = _read_format(
+                source, export_format, self.column_map, money, self.date_format, self.batch_size
+            )
+        except ImportFileError:
+            source.close()
+            raise
+        # a line-item reshaper reads the dates with --date-format itself
+        date_format = None if chosen.name == "lines" else self.date_format
+        report = _import_source(
+            engine,
+            source,
+            settings,
+            money=money,
+            mapping=mapping,
+            dates=DateParser(settings.tzinfo, date_format),
+            plain_amounts=chosen.reshaper is not None or not self.decimal_comma,
+            options=self,
+            reader_process=reader_process,
+        )
+        report.format = chosen.name
+        return report
 
 
 def _read_format(
@@ -136,15 +170,12 @@ def _import_source(
     mapping: dict[str, str],
     dates: DateParser,
     plain_amounts: bool,
-    strict: bool,
-    update_existing: bool,
-    rejects_path: Path | None,
-    progress: ProgressCallback | None,
-    batch_size: int,
+    options: OrderImport,
     reader_process: bool | None,
 ) -> ImportReport:
     """Import the orders of an open source (a file, reshaped or not, or a query's result)."""
     width = source.width
+    update_existing = options.update_existing
 
     def prepare(connection: Connection) -> tuple[PreParser | None, BatchHandler]:
         merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
@@ -171,11 +202,11 @@ def _import_source(
         engine,
         source,
         prepare=prepare,
-        strict=strict,
+        strict=options.strict,
         mapping=mapping,
-        rejects_path=rejects_path,
-        progress=progress,
-        batch_size=batch_size,
+        rejects_path=options.rejects_path,
+        progress=options.progress,
+        batch_size=options.batch_size,
         defer_indexes_of=orders_table,
         reader_process=reader_process,
     )
