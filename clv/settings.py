@@ -56,6 +56,12 @@ class Settings(BaseSettings):
     digest_channel: str = ""  # channel id (C...) or name; empty: no scheduled digest
     digest_cron: str = "0 9 * * mon"
     score_cron: str = "0 2 * * *"
+    # the nightly sync of orders (clv.ingest.sync): a SQL URL (with SYNC_QUERY) or a file glob
+    sync_source: SecretStr | None = None  # a URL may hold a password: never shown
+    sync_query: str | None = None
+    sync_format: str = "auto"
+    sync_cron: str = "0 2 * * *"
+    sync_overlap_hours: int = Field(default=48, ge=0, le=24 * 90)
     digest_dormant_limit: int = Field(default=10, ge=1, le=20)
     scheduler_misfire_grace_seconds: int = Field(default=6 * 3600, ge=1)
 
@@ -108,7 +114,24 @@ class Settings(BaseSettings):
             )
         return value
 
-    @field_validator("digest_cron", "score_cron")
+    @field_validator("sync_source", "sync_query", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """`SYNC_SOURCE=` in .env (as .env.example writes it) means no sync."""
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("sync_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value == "auto":
+            return value  # the default: no need to import the importer to check it
+        from clv.ingest.formats import FORMAT_NAMES
+
+        if value not in FORMAT_NAMES:
+            raise ValueError(f"{value!r} is not a format: use one of {', '.join(FORMAT_NAMES)}")
+        return value
+
+    @field_validator("digest_cron", "score_cron", "sync_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
         fields = value.split()

@@ -15,7 +15,9 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
+from clv.ingest.sync import run_sync
 from clv.insights.runs import NoScoresError
+from clv.insights.syncs import SyncOutcome
 from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store import read_snapshot
@@ -70,6 +72,22 @@ def score_job() -> None:
         log.info("scheduled scoring skipped: %s", exc)
     except ScoringError as exc:  # recorded in the store; the previous scores stay readable
         log.error("scheduled scoring failed: %s", exc)
+
+
+def sync_job() -> SyncOutcome:
+    """The nightly sync: import what is new in SYNC_SOURCE, then re-score. A failed sync is
+    recorded (and imported nothing of the failing file or query); the scoring still runs, on
+    the data already there."""
+    ctx = current_context()
+    try:
+        outcome = run_sync(ctx.engine, ctx.settings, now=ctx.clock())
+        if outcome.status == "ok":
+            log.info("%s", outcome.sentence(ctx.settings.tzinfo))
+        else:
+            log.error("%s", outcome.sentence(ctx.settings.tzinfo))
+    finally:
+        score_job()
+    return outcome
 
 
 def digest_job() -> PostOutcome | None:

@@ -1,10 +1,11 @@
 """The scheduler: APScheduler 3.x with its jobs kept in the store, so schedules survive restarts.
 
-Jobs: the nightly re-score (`SCORE_CRON`), the weekly digest (`DIGEST_CRON`) and a retry of an
-interrupted digest, all in `TIMEZONE`. Coalescing and a misfire grace period make a scheduler
-that was down when a job was due run it once when it comes back within the grace period, and
-never a backlog. Two schedulers on one store may both fire a digest: the digest's own
-exactly-once claim makes that one post.
+Jobs: the nightly re-score (`SCORE_CRON`; with SYNC_SOURCE set, the nightly sync at
+`SYNC_CRON` instead, which imports what is new and then re-scores), the weekly digest
+(`DIGEST_CRON`) and a retry of an interrupted digest, all in `TIMEZONE`. Coalescing and a
+misfire grace period make a scheduler that was down when a job was due run it once when it
+comes back within the grace period, and never a backlog. Two schedulers on one store may both
+fire a digest: the digest's own exactly-once claim makes that one post.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from reports.schedule import cron_trigger
 
 JOBS_TABLE = "apscheduler_jobs"
 SCORE_JOB, DIGEST_JOB, RETRY_JOB = "clvbot-score", "clvbot-digest", "clvbot-digest-retry"
+SYNC_JOB = "clvbot-sync"
 
 
 def build_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
@@ -48,11 +50,14 @@ def install_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
     """Add or update the jobs. A job whose schedule is unchanged keeps its stored next run
     time, so a run missed while clvbot was down is still caught up (once) on start."""
     zone = settings.tzinfo
-    wanted = {SCORE_JOB: ("reports.jobs:score_job", cron_trigger(settings.score_cron, zone))}
+    if settings.sync_source is not None:  # the sync scores after importing: one nightly job
+        wanted = {SYNC_JOB: ("reports.jobs:sync_job", cron_trigger(settings.sync_cron, zone))}
+    else:
+        wanted = {SCORE_JOB: ("reports.jobs:score_job", cron_trigger(settings.score_cron, zone))}
     if settings.digest_channel:
         wanted[DIGEST_JOB] = ("reports.jobs:digest_job", cron_trigger(settings.digest_cron, zone))
         wanted[RETRY_JOB] = ("reports.jobs:digest_retry_job", IntervalTrigger(minutes=10))
-    for job_id in (SCORE_JOB, DIGEST_JOB, RETRY_JOB):
+    for job_id in (SCORE_JOB, SYNC_JOB, DIGEST_JOB, RETRY_JOB):
         existing = scheduler.get_job(job_id)
         if job_id not in wanted:
             if existing is not None:

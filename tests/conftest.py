@@ -13,9 +13,11 @@ from sqlalchemy import Engine, text
 from clv.settings import Settings, get_settings
 from clv.store import make_engine, upgrade
 from tests.postgres import Cluster, find_bindir, start_cluster
+from tests.shopdb import shop_db
 from tests.smtp import SmtpServer, free_port
 
 pytest_plugins = ["tests.bot.fixtures"]
+__all__ = ["shop_db"]  # a fixture: the source database of --from-sql and the sync
 _counter = itertools.count()
 BACKENDS = ["sqlite", "postgresql"]
 

@@ -68,3 +68,15 @@ def dormant_of(session: Session, limit: int = 10) -> RankedList:
     """`dormant_customers` with the default outreach rules and the real clock."""
     rules = OutreachRules(cooldown_days=30, require_email=False)
     return dormant_customers(session, limit=limit, rules=rules, now=datetime.now(UTC))
+
+
+def stored_orders(engine: Engine) -> set[tuple[str, str, datetime, int]]:
+    """(order id, customer id, ordered at in UTC, amount in minor units) of every stored order."""
+    query = select(
+        orders_table.c.external_id,
+        customers_table.c.external_id,
+        orders_table.c.ordered_at,
+        orders_table.c.amount_minor,
+    ).join(customers_table, customers_table.c.id == orders_table.c.customer_id)
+    with engine.connect() as connection:
+        return {(o, c, at.astimezone(UTC), a) for o, c, at, a in connection.execute(query)}

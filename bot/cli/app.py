@@ -48,6 +48,8 @@ COMMANDS = (
     LazyCommand("scheduler", "scheduler", "scheduler",
                 "Run the nightly re-score and the weekly digest on their schedules until "
                 "stopped."),
+    LazyCommand("sync", "sync", "sync",
+                "Import the orders that are new in SYNC_SOURCE since the last sync."),
     LazyCommand("db", "db", "app", "Manage the database schema."),
     LazyCommand("import", "imports", "app", "Import customers or orders from CSV files."),
 )  # fmt: skip

@@ -126,9 +126,21 @@ def _import_query(url: str, query: str, json_output: bool, **options: Any) -> No
 
     settings = load_settings()
     engine = open_store(settings)
-    with user_errors():
-        report = import_orders_from_sql(engine, url, query, settings, **options)
+    with user_errors(), _rows_progress() as progress:
+        report = import_orders_from_sql(engine, url, query, settings, progress=progress, **options)
     _print(report, json_output)
+
+
+@contextmanager
+def _rows_progress() -> Iterator[Callable[[int], None] | None]:
+    """A count of the rows read so far, on a terminal (a query's size is not known ahead)."""
+    if not interactive():
+        yield None
+        return
+    columns = (TextColumn("importing"), TextColumn("{task.completed:,} rows read"))
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("import", total=None)
+        yield lambda done: bar.update(task, completed=done)
 
 
 def _import(

@@ -124,11 +124,11 @@ def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: b
 
 def model(json_output: bool = JSON) -> None:
     """The current run's models: parameters, standard errors, fit, holdout check, warnings."""
-    status, _ = _read(model_status)
+    status, settings = _read(model_status)
     if json_output:
         print_json(status.as_dict())
     else:
-        print_model(status)
+        print_model(status, settings.tzinfo)
 
 
 def trends(

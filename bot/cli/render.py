@@ -3,7 +3,7 @@ walkthrough. Typed views in (clv.insights), text out; amounts through clv.format
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, tzinfo
 
 from rich.table import Table
 
@@ -110,7 +110,7 @@ def ranked_table(listing: RankedList) -> Table:
     return table
 
 
-def print_model(status: ModelStatus) -> None:
+def print_model(status: ModelStatus, zone: tzinfo = UTC) -> None:
     """`clvbot model`: the current run's models with every parameter, the holdout check."""
     lines = [
         f"as of {status.run.as_of} (run {status.run.run_id}, fitted "
@@ -128,6 +128,8 @@ def print_model(status: ModelStatus) -> None:
     lines += [f"warning: {warning}" for warning in status.warnings]
     if status.failed_since:
         lines.append(f"the last scoring run failed: {status.failed_since.error}")
+    if status.last_sync is not None:
+        lines.append(status.last_sync.sentence(zone))
     for line in lines:
         out.print(line, markup=False)
 

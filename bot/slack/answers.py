@@ -94,7 +94,8 @@ def _ranked(ask: Ask, request: ClvRequest) -> Message:
 
 
 def _model(ask: Ask, request: ClvRequest) -> Message:
-    return render_model(model_status(ask.session), currency=ask.settings.currency)
+    settings = ask.settings
+    return render_model(model_status(ask.session), currency=settings.currency, zone=settings.tzinfo)
 
 
 ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {

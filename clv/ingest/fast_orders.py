@@ -62,7 +62,8 @@ class OrderColumns(NamedTuple):
 
 
 class OrderBatchParser:
-    """Parses clean batches of rows in UTC without a date format (the caller checks that).
+    """Parses clean batches of rows in UTC without a date format (the caller checks that):
+    a timestamp with a UTC offset is that instant, one without is in UTC.
 
     A plain picklable object, so that a reader process can run it.
     """
@@ -101,8 +102,12 @@ class OrderBatchParser:
             moments = list(map(datetime.fromisoformat, cols[i_date]))
         except ValueError:
             return None
-        if any(moment.tzinfo is not None for moment in moments):
-            return None
+        if any(moment.tzinfo is not None for moment in moments):  # an offset: the instant
+            try:
+                moments = [m if m.tzinfo is None else m.astimezone(UTC).replace(tzinfo=None)
+                           for m in moments]  # fmt: skip
+            except OverflowError:  # 9999-12-31T23:00-05:00: the row parser names the range
+                return None
         if min(moments) < self.first or max(moments) >= self.end:
             return None  # the row-by-row parser names the accepted range
         minor = _minor_units(cols[i_amount], self.exponent, re.compile(self.exact))

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clv.insights.runs import RunRef, current_run
+from clv.insights.syncs import SyncOutcome, latest_sync
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
 from clv.scoring.records import HoldoutCheck, holdout_sentence
 from clv.store.tables import ScoringRun, scoring_runs_table
@@ -41,6 +42,7 @@ class ModelStatus:
     buyers: int
     customer_equity: float
     failed_since: FailedRun | None
+    last_sync: SyncOutcome | None = None  # the nightly sync's last outcome, if there is a sync
 
     @property
     def holdout_summary(self) -> str:
@@ -72,7 +74,22 @@ class ModelStatus:
             "buyers": self.buyers,
             "customer_equity": self.customer_equity,
             "failed_since": failure,
+            "last_sync": None if self.last_sync is None else _sync_json(self.last_sync),
         }
+
+
+def _sync_json(sync: SyncOutcome) -> dict[str, Any]:
+    return {
+        "status": sync.status,
+        "started_at": sync.started_at.isoformat(),
+        "read": sync.read,
+        "imported": sync.imported,
+        "updated": sync.updated,
+        "unchanged": sync.unchanged,
+        "rejected": sync.rejected,
+        "error": sync.error,
+        "watermark": sync.watermark.isoformat() if sync.watermark else None,
+    }
 
 
 def model_status(session: Session) -> ModelStatus:
@@ -109,4 +126,5 @@ def model_status(session: Session) -> ModelStatus:
             if latest_failure is None
             else FailedRun(latest_failure.as_of, latest_failure.error)
         ),
+        last_sync=latest_sync(session.connection()),
     )

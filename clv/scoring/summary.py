@@ -219,10 +219,7 @@ class _OrderStats:
                 out[rows] = np.add.reduceat(_summable(values), starts, dtype=np.int64)
             return out
 
-        purchase = amount >= 0
-        refund = ~purchase
-        if refund.any():
-            purchase &= ~_refunded_in_full(key, amount, refund)
+        purchase, refund = _purchases_and_refunds(key, amount)
         full = day <= full_day
         full_purchase = purchase & full
         purchases = per_customer(full_purchase)
@@ -303,6 +300,16 @@ class _OrderStats:
 def _summable(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Booleans as int8 (numpy adds a bool array into int64 several times slower)."""
     return values.view(np.int8) if values.dtype == np.bool_ else values
+
+
+def _purchases_and_refunds(key: IntArray, amount: IntArray) -> tuple[BoolArray, BoolArray]:
+    """Which orders are purchases (amount >= 0, but not on a day refunded in full) and which
+    are refunds (amount < 0)."""
+    refund = amount < 0
+    purchase = ~refund
+    if refund.any():
+        purchase &= ~_refunded_in_full(key, amount, refund)
+    return purchase, refund
 
 
 def _refunded_in_full(key: IntArray, amount: IntArray, refund: BoolArray) -> BoolArray:

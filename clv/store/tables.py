@@ -221,6 +221,33 @@ class OutreachContact(SQLModel, table=True):
 
 
 # The Core tables, for set-based queries and bulk writes.
+class SyncRun(SQLModel, table=True):
+    """One nightly sync of orders from SYNC_SOURCE: its outcome, kept for good.
+
+    `watermark`: the newest order timestamp in the store after a successful sync; the next
+    sync reads from it minus the overlap window. `details` holds the files a file sync has
+    imported (path, size, modification time) so that it imports only new or changed ones.
+    """
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_status_started", "status", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=2000)  # the URL with its password masked, or the glob
+    status: str = Field(max_length=16)  # running | ok | failed
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    since: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    watermark: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    read: int = 0
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    error: str | None = Field(default=None, max_length=2000)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(), nullable=False))
+
+
 customers_table: Table = Customer.__table__  # type: ignore[attr-defined]
 orders_table: Table = Order.__table__  # type: ignore[attr-defined]
 scoring_runs_table: Table = ScoringRun.__table__  # type: ignore[attr-defined]
@@ -230,3 +257,4 @@ customer_weekly_table: Table = CustomerWeekly.__table__  # type: ignore[attr-def
 digest_posts_table: Table = DigestPost.__table__  # type: ignore[attr-defined]
 outreach_table: Table = Outreach.__table__  # type: ignore[attr-defined]
 outreach_contacts_table: Table = OutreachContact.__table__  # type: ignore[attr-defined]
+sync_runs_table: Table = SyncRun.__table__  # type: ignore[attr-defined]

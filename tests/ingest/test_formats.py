@@ -17,24 +17,14 @@ from sqlalchemy import Engine, select
 from clv.datasets import export_sample_path
 from clv.ingest import import_orders
 from clv.settings import Settings
-from clv.store.tables import customers_table, orders_table
+from clv.store.tables import customers_table
+from tests.helpers import stored_orders
 
 Order = tuple[str, str, datetime, int]  # order id, customer, ordered at (UTC), amount (cents)
 
 
 def _cents(text: str) -> int:
     return int(Decimal(text.replace(",", "")) * 100)
-
-
-def _stored(engine: Engine) -> set[Order]:
-    query = select(
-        orders_table.c.external_id,
-        customers_table.c.external_id,
-        orders_table.c.ordered_at,
-        orders_table.c.amount_minor,
-    ).join(customers_table, customers_table.c.id == orders_table.c.customer_id)
-    with engine.connect() as connection:
-        return {(o, c, at.astimezone(UTC), a) for o, c, at, a in connection.execute(query)}
 
 
 def _with_refund(
@@ -132,7 +122,7 @@ def test_sample_export_imports_as_computed_from_the_file(
     path = export_sample_path(kind)
     report = import_orders(engine, path, settings, date_format=date_format, rejects_path=None)
     expected = expect(path)
-    stored = _stored(engine)
+    stored = stored_orders(engine)
     assert report.format == kind
     assert report.format_note == "recognised from the header"
     assert report.rejected == 0
@@ -146,3 +136,28 @@ def test_sample_export_imports_as_computed_from_the_file(
     again = import_orders(engine, path, settings, date_format=date_format)
     assert (again.imported, again.unchanged, again.rejected) == (0, len(expected), 0)
     assert again.skipped == report.skipped
+
+
+def test_shopify_customers_export_imports_as_computed_from_the_file(
+    engine: Engine, settings: Settings
+) -> None:
+    from clv.ingest import import_customers
+
+    path = export_sample_path("shopify-customers")
+    channels = {"instagram": "Instagram", "google-ads": "Paid search"}
+    report = import_customers(
+        engine, path, settings, channel_tags="instagram=Instagram,google-ads=Paid search"
+    )
+    expected = {}
+    for row in _rows(path):
+        tags = [t.strip() for t in row["Tags"].split(",")]
+        channel = next((channels[t] for t in tags if t in channels), None)
+        name = f"{row['First Name']} {row['Last Name']}".strip()
+        opted_out = row["Accepts Email Marketing"] == "no"
+        expected[row["Email"].lower()] = (row["Email"].lower(), name, opted_out, channel)
+    c = customers_table.c
+    with engine.connect() as connection:
+        rows = connection.execute(select(c.external_id, c.email, c.name, c.opted_out, c.channel))
+        stored = {r[0]: (r[1], r[2], bool(r[3]), r[4]) for r in rows}
+    assert (report.format, report.rejected, report.imported) == ("shopify", 0, len(expected))
+    assert stored == expected

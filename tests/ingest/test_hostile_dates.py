@@ -116,3 +116,26 @@ def test_acquired_at_outside_the_range_is_rejected(
     with Session(engine) as session:
         stored = {row[0]: row[1] for row in session.execute(query)}
     assert stored == {"c1": datetime(2026, 12, 2, tzinfo=UTC)}
+
+
+@pytest.mark.parametrize("sqlite", [True, False])
+def test_fast_path_reads_a_utc_offset_as_the_instant_it_names(sqlite: bool) -> None:
+    """Shopify's `2026-03-05 10:15:00 -0500`, a query's `...+00:00`: 15:15 and 23:30 UTC."""
+    columns = {"order_id": 0, "customer_id": 1, "ordered_at": 2, "amount": 3}
+    parser = OrderBatchParser(
+        columns, 4, 2, sqlite=sqlite, days=DayRange(date(1990, 1, 1), date(2026, 12, 2))
+    )
+    lines = [
+        (2, ["o1", "c1", "2026-03-05 10:15:00 -0500", "1.00"]),
+        (3, ["o2", "c1", "2026-03-05T23:30:00+00:00", "2.00"]),
+        (4, ["o3", "c1", "2026-03-06T01:00:00", "3.00"]),  # no offset: UTC
+    ]
+    parsed = parser(lines)
+    assert parsed is not None
+    instants = [datetime(2026, 3, 5, 15, 15), datetime(2026, 3, 5, 23, 30), datetime(2026, 3, 6, 1)]
+    if sqlite:
+        assert parsed.ordered_at == [f"{m:%Y-%m-%d %H:%M:%S}.000000" for m in instants]
+        assert parsed.ordered_on == ["2026-03-05", "2026-03-05", "2026-03-06"]
+    else:
+        assert parsed.ordered_at == [m.replace(tzinfo=UTC) for m in instants]
+        assert parsed.ordered_on == [m.date() for m in instants]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from clv.formatting import money
@@ -19,7 +19,7 @@ def _named(report: ModelReport) -> str:
     return report.name if report.fitted else f"{report.name} (not fitted)"
 
 
-def render_model(status: ModelStatus, *, currency: str) -> dict[str, Any]:
+def render_model(status: ModelStatus, *, currency: str, zone: tzinfo = UTC) -> dict[str, Any]:
     """The current run's model status as an ephemeral message."""
     model, spend = _named(status.transactions_model), _named(status.spend_model)
     pairs = [
@@ -33,6 +33,9 @@ def render_model(status: ModelStatus, *, currency: str) -> dict[str, Any]:
     notes = [f":warning: {escape(w)}" for w in status.warnings]
     if status.failed_since:
         notes.append(f":x: the last scoring run failed: {escape(status.failed_since.error or '')}")
+    if status.last_sync is not None:
+        mark = ":x:" if status.last_sync.status == "failed" else ":arrows_counterclockwise:"
+        notes.append(f"{mark} {escape(status.last_sync.sentence(zone))}")
     blocks = [header("The CLV model"), fields(pairs), *line_sections(notes)]
     blocks.append(context("`clvbot model` on the command line shows every parameter"))
     text = f"{model} fitted {_when(status.fitted_at)} on {status.customers:,} customers"

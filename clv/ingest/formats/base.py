@@ -220,3 +220,31 @@ def add_order(
             line,
             Reshaped.order((order.order_id + REFUND_SUFFIX, *common, refund, *contact), fields),
         )
+
+
+class RowReshaper:
+    """A reshaper that reads the export a row at a time (`row` says what a row holds)."""
+
+    def __init__(
+        self, columns: dict[str, int], width: int, options: FormatOptions, batch_size: int
+    ) -> None:
+        self.columns = columns
+        self.width = width
+        self.options = options
+        self.money = options.money
+        self.batch_size = batch_size
+
+    def __call__(self, batches: Iterator[Lines]) -> Iterator[ReshapedBatch]:
+        gather = Gatherer(self.batch_size)
+        for lines in batches:
+            for line, fields in lines:
+                if len(fields) != self.width:
+                    reason = f"expected {self.width} fields as in the header, found {len(fields)}"
+                    gather.add(line, Reshaped.rejected("(row)", reason, fields))
+                else:
+                    self.row(line, fields, gather)
+            yield from gather.read(len(lines))
+        yield from gather.flush()
+
+    def row(self, line: int, fields: list[str], gather: Gatherer) -> None:
+        raise NotImplementedError

@@ -25,17 +25,15 @@ skipped. `Amount Refunded` (partial or full) becomes a refund record. The custom
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from clv.ingest.formats.base import (
     FormatOptions,
     Gatherer,
-    Lines,
     OrderFacts,
     Reshaped,
-    ReshapedBatch,
     Role,
+    RowReshaper,
     add_order,
     check_currency,
     parse_amount,
@@ -95,7 +93,7 @@ STRIPE = Platform(
 NO_CUSTOMER = "orders without a customer email"
 
 
-class OrderRows:
+class OrderRows(RowReshaper):
     """The reshaper of a one-row-per-order platform export (see the module docstring)."""
 
     def __init__(
@@ -106,25 +104,10 @@ class OrderRows:
         options: FormatOptions,
         batch_size: int,
     ) -> None:
+        super().__init__(columns, width, options, batch_size)
         self.platform = platform
-        self.columns = columns
-        self.width = width
-        self.money = options.money
-        self.batch_size = batch_size
 
-    def __call__(self, batches: Iterator[Lines]) -> Iterator[ReshapedBatch]:
-        gather = Gatherer(self.batch_size)
-        for lines in batches:
-            for line, fields in lines:
-                if len(fields) != self.width:
-                    reason = f"expected {self.width} fields as in the header, found {len(fields)}"
-                    gather.add(line, Reshaped.rejected("(row)", reason, fields))
-                else:
-                    self._order(line, fields, gather)
-            yield from gather.read(len(lines))
-        yield from gather.flush()
-
-    def _order(self, line: int, fields: list[str], gather: Gatherer) -> None:
+    def row(self, line: int, fields: list[str], gather: Gatherer) -> None:
         platform, c = self.platform, self.columns
         status = fields[c["status"]].strip().lower().removeprefix(platform.status_prefix)
         if status in platform.not_purchases:

@@ -17,16 +17,14 @@ on the first row of each order only; the rows of an order share its `Name` (`#10
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from functools import cached_property
 
 from clv.ingest.formats.base import (
-    FormatOptions,
     Gatherer,
-    Lines,
     OrderFacts,
     Reshaped,
-    ReshapedBatch,
     Role,
+    RowReshaper,
     add_order,
     check_currency,
     parse_amount,
@@ -53,34 +51,16 @@ NOT_PAID = "unpaid orders (pending, authorized, expired)"
 NO_CUSTOMER = "orders without a customer email"
 
 
-class ShopifyOrders:
+class ShopifyOrders(RowReshaper):
     """The reshaper of Shopify's orders export (see the module docstring)."""
 
-    def __init__(
-        self, columns: dict[str, int], width: int, options: FormatOptions, batch_size: int
-    ) -> None:
-        self.columns = columns
-        self.width = width
-        self.money = options.money
-        self.batch_size = batch_size
+    current: str | None = None  # the `Name` of the order being read
 
-    def __call__(self, batches: Iterator[Lines]) -> Iterator[ReshapedBatch]:
-        gather = Gatherer(self.batch_size)
-        i_name, width = self.columns["order_name"], self.width
-        current: str | None = None
-        for lines in batches:
-            for line, fields in lines:
-                if len(fields) != width:
-                    reason = f"expected {width} fields as in the header, found {len(fields)}"
-                    gather.add(line, Reshaped.rejected("(row)", reason, fields))
-                    continue
-                name = fields[i_name].strip()
-                if name == current:
-                    continue  # another line item of the order: its fields are on the first row
-                current = name
-                self._order(line, fields, gather)
-            yield from gather.read(len(lines))
-        yield from gather.flush()
+    def row(self, line: int, fields: list[str], gather: Gatherer) -> None:
+        name = fields[self.columns["order_name"]].strip()
+        if name != self.current:  # another line item of the order: its fields are on the first
+            self.current = name
+            self._order(line, fields, gather)
 
     def _order(self, line: int, fields: list[str], gather: Gatherer) -> None:
         c = self.columns
@@ -145,7 +125,7 @@ NO_EMAIL = "customers without an email"
 _ACCEPTS = {"yes": "false", "true": "false", "no": "true", "false": "true"}  # -> opted_out
 
 
-class ShopifyCustomers:
+class ShopifyCustomers(RowReshaper):
     """Reshapes Shopify's customers export into `CUSTOMER_LAYOUT`.
 
     The customer is the `Email`, lower-cased, as in the orders export (which carries no
@@ -153,27 +133,11 @@ class ShopifyCustomers:
     user maps (`--channel-tags instagram=Instagram`) is the acquisition channel.
     """
 
-    def __init__(
-        self, columns: dict[str, int], width: int, options: FormatOptions, batch_size: int
-    ) -> None:
-        self.columns = columns
-        self.width = width
-        self.channel_tags = {k.strip().lower(): v for k, v in options.channel_tags.items()}
-        self.batch_size = batch_size
+    @cached_property
+    def channels(self) -> dict[str, str]:
+        return {k.strip().lower(): v for k, v in self.options.channel_tags.items()}
 
-    def __call__(self, batches: Iterator[Lines]) -> Iterator[ReshapedBatch]:
-        gather = Gatherer(self.batch_size)
-        for lines in batches:
-            for line, fields in lines:
-                if len(fields) != self.width:
-                    reason = f"expected {self.width} fields as in the header, found {len(fields)}"
-                    gather.add(line, Reshaped.rejected("(row)", reason, fields))
-                else:
-                    self._customer(line, fields, gather)
-            yield from gather.read(len(lines))
-        yield from gather.flush()
-
-    def _customer(self, line: int, fields: list[str], gather: Gatherer) -> None:
+    def row(self, line: int, fields: list[str], gather: Gatherer) -> None:
         c = self.columns
         email = fields[c["email"]].strip().lower()
         if not email:
@@ -191,10 +155,10 @@ class ShopifyCustomers:
         gather.add(line, Reshaped.order(values, fields))
 
     def _channel(self, fields: list[str]) -> str:
-        if "tags" not in self.columns or not self.channel_tags:
+        if "tags" not in self.columns or not self.channels:
             return ""
         for tag in fields[self.columns["tags"]].split(","):
-            channel = self.channel_tags.get(tag.strip().lower())
+            channel = self.channels.get(tag.strip().lower())
             if channel:
                 return channel
         return ""
