@@ -9,7 +9,8 @@
    negative quantities), 10 % of invoices without a customer, dates written `12/1/2010 8:26`
    (read with `--date-format "%m/%d/%Y %H:%M"`), into an empty SQLite store. Its rate counts
    input lines, as the issue's target does.
-2. `from-sql`: `import orders --from-sql` of a `shop_orders` table of 1M rows (a SQLite file;
+2. `from-sql`: `import orders --from-sql` (as the CLI runs it, with a reader process) of a
+   `shop_orders` table of 1M rows (a SQLite file;
    with `--postgres`, also a table on a throwaway PostgreSQL server), into an empty SQLite store.
 
 Each measured step runs in a fresh interpreter, so its peak RSS is its own (with the importer's
@@ -118,7 +119,7 @@ def measure(step: str, args: argparse.Namespace) -> dict[str, Any]:
     else:
         query = ("SELECT ref AS order_id, buyer AS customer_id, placed_at AS ordered_at, "
                  "total AS amount FROM shop_orders")  # fmt: skip
-        report = import_orders_from_sql(engine, args.source, query, settings)
+        report = import_orders_from_sql(engine, args.source, query, settings, reader_process=True)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak += resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

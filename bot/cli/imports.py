@@ -127,7 +127,9 @@ def _import_query(url: str, query: str, json_output: bool, **options: Any) -> No
     settings = load_settings()
     engine = open_store(settings)
     with user_errors(), _rows_progress() as progress:
-        report = import_orders_from_sql(engine, url, query, settings, progress=progress, **options)
+        report = import_orders_from_sql(
+            engine, url, query, settings, progress=progress, reader_process=True, **options
+        )
     _print(report, json_output)
 
 

@@ -87,13 +87,18 @@ def import_orders_from_sql(
     *,
     params: dict[str, Any] | None = None,
     export_format: str = "generic",
+    reader_process: bool = False,
     **options: Any,
 ) -> ImportReport:
     """Import the rows of `query` on the database at `url` as `import_orders` imports a file
-    (see `clv.ingest.sql_source`); the rejects go to `from-sql.rejects.csv` by default."""
+    (see `clv.ingest.sql_source`); the rejects go to `from-sql.rejects.csv` by default.
+
+    `reader_process`: run the query and parse its rows in a second process (forked: not from
+    a process with threads of its own, such as the scheduler's), as a large file is read.
+    """
     batch_size = options.get("batch_size", OrderImport.batch_size)
     source = open_query(url, query, batch_size=batch_size, params=params)
-    return OrderImport(**options).run(engine, source, settings, export_format, False)
+    return OrderImport(**options).run(engine, source, settings, export_format, reader_process)
 
 
 @dataclass(frozen=True)

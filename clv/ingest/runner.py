@@ -13,7 +13,7 @@ import os
 import queue
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from time import perf_counter
@@ -25,7 +25,7 @@ from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load
 from clv.ingest.formats.base import original_fields
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
-from clv.ingest.source import CsvSource, reopen_csv
+from clv.ingest.source import CsvSource
 from clv.store.driver import deferred_indexes, hold_write_lock
 
 RowT = TypeVar("RowT")
@@ -166,7 +166,9 @@ def read_ahead(
     """(batch, pre_parse(batch), bytes read) for each batch of `source`.
 
     For a large file with a pre-parser, a reader process reads and pre-parses the file (on
-    the second core) while this process merges into the database.
+    the second core) while this process merges into the database. An export format's file is
+    only read there: this process reshapes and pre-parses it (the reshaping costs more than
+    the merge of its orders, so the two cores share the work about evenly).
     """
     if reader_process is None:
         reader_process = source.size >= _READER_MIN_BYTES
@@ -174,18 +176,36 @@ def read_ahead(
         for lines in source.batches(batch_size):
             yield lines, pre_parse(lines) if pre_parse else None, source.bytes_read
         return
+    if source.reshape is None:
+        yield from _from_reader(source, batch_size, pre_parse)
+        return
+    progress = 0
+    reader = _from_reader(source, batch_size, None)
+
+    def records() -> Iterator[Lines]:
+        nonlocal progress
+        for lines, _, read in reader:
+            progress = read
+            yield lines
+
+    try:
+        for lines in source.reshape(records()):
+            yield lines, pre_parse(lines), progress
+    finally:
+        reader.close()  # the reader process ends here, however the import ends
+
+
+def _from_reader(
+    source: CsvSource, batch_size: int, pre_parse: PreParser | None
+) -> Generator[tuple[Lines, Any, int], None, None]:
+    """The batches of `source` (not reshaped) read, and pre-parsed, by a reader process."""
     # fork: the reader needs nothing but the file, and a library must not re-run `__main__`
     context = multiprocessing.get_context("fork")
+    source.release()  # a database connection must not be shared with the reader
     handoff: Any = context.Queue(maxsize=4)
     reader = context.Process(
         target=_read_and_parse,
-        args=(
-            source,
-            batch_size,
-            pre_parse,
-            handoff,
-            os.getpid(),
-        ),
+        args=(source, batch_size, pre_parse, handoff, os.getpid()),
         name="csv-reader",
         daemon=True,
     )
@@ -205,7 +225,7 @@ def read_ahead(
 def _read_and_parse(
     opened: CsvSource,
     batch_size: int,
-    pre_parse: PreParser,
+    pre_parse: PreParser | None,
     handoff: Any,
     parent: int,
 ) -> None:
@@ -216,9 +236,11 @@ def _read_and_parse(
     """
     _end_with_parent(parent)
     try:
-        source = reopen_csv(opened)
+        source = opened.reopen()
+        source.reshape = None  # the records as they are: the importing process reshapes them
         for lines in source.batches(batch_size):
-            _hand_over(handoff, (lines, pre_parse(lines), source.bytes_read), parent)
+            parsed = pre_parse(lines) if pre_parse is not None else None
+            _hand_over(handoff, (lines, parsed, source.bytes_read), parent)
         source.close()
         _hand_over(handoff, None, parent)
     except BaseException as exc:  # handed to the importing process, raised there

@@ -141,6 +141,26 @@ class CsvSource:
     def close(self) -> None:
         self._file.close()
 
+    def release(self) -> None:
+        """Let go of what another process must not share (a reader process reopens)."""
+
+    def reopen(self) -> CsvSource:
+        """The same source opened again past its header (for a reader in another process)."""
+        file = self.path.open(encoding=self.encoding, newline="")
+        reader = csv.reader(file, delimiter=self.delimiter)
+        next(reader, [])
+        return CsvSource(
+            self.path,
+            self.header,
+            self.columns,
+            file,
+            reader,
+            self.delimiter,
+            self.encoding,
+            self.reshape,
+            self.layout_width,
+        )
+
 
 def open_csv(
     path: Path,
@@ -187,24 +207,6 @@ def open_csv_header(path: Path, encoding: str = DEFAULT_ENCODING) -> CsvSource:
         raise ImportFileError(f"{path}: not a readable CSV file ({exc})") from None
     header = [restore(h).strip() for h in header]
     return CsvSource(path, header, {}, file, reader, delimiter, encoding)
-
-
-def reopen_csv(source: CsvSource) -> CsvSource:
-    """The same file opened again past its header (for a reader in another process)."""
-    file = source.path.open(encoding=source.encoding, newline="")
-    reader = csv.reader(file, delimiter=source.delimiter)
-    next(reader, [])
-    return CsvSource(
-        source.path,
-        source.header,
-        source.columns,
-        file,
-        reader,
-        source.delimiter,
-        source.encoding,
-        source.reshape,
-        source.layout_width,
-    )
 
 
 def _first_lines(batch: list[tuple[int, list[str]]], before: int) -> list[tuple[int, list[str]]]:

@@ -79,7 +79,10 @@ class QuerySource(CsvSource):
     connection: Connection | None = None
     result: CursorResult[Any] | None = None
     url: URL | None = None
+    query: str = ""
+    params: dict[str, Any] | None = None
     rows_read: int = 0
+    max_row_buffer: int = 20_000
 
     @property
     def bytes_read(self) -> int:
@@ -105,6 +108,27 @@ class QuerySource(CsvSource):
             self.connection.close()
         if self.engine is not None:
             self.engine.dispose()
+
+    def release(self) -> None:
+        """Close this process's connection before a reader process runs the query again."""
+        self.close()
+        self.result = self.connection = self.engine = None
+
+    def reopen(self) -> QuerySource:
+        """The query run again on a connection of its own (in a reader process)."""
+        assert self.url is not None
+        again = open_query(
+            self.url.render_as_string(hide_password=False),
+            self.query,
+            batch_size=self.max_row_buffer,
+            params=self.params,
+        )
+        again.columns, again.reshape, again.layout_width = (
+            self.columns,
+            self.reshape,
+            self.layout_width,
+        )
+        return again
 
 
 def open_query(
@@ -139,4 +163,5 @@ def open_query(
     header = [str(name) for name in names]
     source = QuerySource(SOURCE_NAME, header, {}, io.StringIO(), None)
     source.engine, source.connection, source.result, source.url = engine, connection, result, parsed
+    source.query, source.params, source.max_row_buffer = query, params, batch_size
     return source

@@ -114,13 +114,17 @@ CASES = {
 }
 
 
+@pytest.mark.parametrize("reader_process", [False, True], ids=["in-process", "reader-process"])
 @pytest.mark.parametrize("kind", sorted(CASES))
 def test_sample_export_imports_as_computed_from_the_file(
-    engine: Engine, settings: Settings, kind: str
+    engine: Engine, settings: Settings, kind: str, reader_process: bool
 ) -> None:
+    """In this process, and with the file read by a reader process (as files of 8 MB are)."""
     expect, date_format = CASES[kind]
     path = export_sample_path(kind)
-    report = import_orders(engine, path, settings, date_format=date_format, rejects_path=None)
+    report = import_orders(
+        engine, path, settings, date_format=date_format, reader_process=reader_process
+    )
     expected = expect(path)
     stored = stored_orders(engine)
     assert report.format == kind

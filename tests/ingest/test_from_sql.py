@@ -39,12 +39,20 @@ def source_url(shop_db: ShopDatabase) -> str:
     return shop_db.url
 
 
+@pytest.mark.parametrize("reader_process", [False, True], ids=["in-process", "reader-process"])
 def test_from_sql_imports_the_rows_of_the_query(
-    engine: Engine, settings: Settings, source_url: str, tmp_path: Path
+    engine: Engine, settings: Settings, source_url: str, tmp_path: Path, reader_process: bool
 ) -> None:
     rejects = tmp_path / "from-sql.rejects.csv"
-    report = import_orders_from_sql(engine, source_url, QUERY, settings, rejects_path=rejects,
-                                    batch_size=16)  # fmt: skip
+    report = import_orders_from_sql(
+        engine,
+        source_url,
+        QUERY,
+        settings,
+        rejects_path=rejects,
+        batch_size=16,
+        reader_process=reader_process,
+    )
     expected = {(ref, buyer, at, int(total * 100)) for ref, buyer, at, total in ROWS}
     assert stored_orders(engine) == expected
     assert (report.read, report.imported, report.rejected) == (41, 40, 1)

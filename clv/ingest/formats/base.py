@@ -28,13 +28,15 @@ class Reshaped(list[str]):
     with that reason instead of parsing the fields.
     """
 
+    __slots__ = ("original", "problem")  # no __dict__: made, and pickled, for every order
     original: list[str]
-    problem: tuple[str, str] | None = None
+    problem: tuple[str, str] | None
 
     @classmethod
     def order(cls, values: Sequence[str], original: list[str]) -> Reshaped:
         row = cls(values)
         row.original = original
+        row.problem = None
         return row
 
     @classmethod

@@ -19,7 +19,6 @@ layouts (`invoice=Order,quantity=Qty,unit_price=Price`).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 
 from clv.ingest.formats.base import (
     FormatOptions,
@@ -31,7 +30,7 @@ from clv.ingest.formats.base import (
     RowReshaper,
     amount_text,
 )
-from clv.ingest.parsing import FieldError, parse_money
+from clv.ingest.parsing import DateFormat, FieldError, parse_money
 
 ROLES = (
     Role("invoice", ("InvoiceNo", "Invoice", "invoice_id", "order_id")),
@@ -51,15 +50,31 @@ EMPTY_CANCELLATION = "cancellations worth nothing"
 class _Invoice:
     """The invoice being read: its first line and the running total (in 1/_SCALE minor units)."""
 
-    __slots__ = ("customer", "fields", "line", "number", "problem", "total")
+    __slots__ = (
+        "customer",
+        "fields",
+        "good",
+        "line",
+        "number",
+        "problem",
+        "raw_customer",
+        "total",
+    )
 
     def __init__(self, number: str, line: int, fields: list[str], customer: str) -> None:
         self.number = number
         self.line = line
         self.fields = fields
-        self.customer = customer
+        self.raw_customer = customer
+        self.customer = customer.strip()
         self.total = 0
         self.problem: FieldError | None = None
+        self.good = bool(self.customer)  # its lines are added up: a customer, no problem yet
+
+    def fail(self, problem: FieldError) -> None:
+        """The invoice cannot be imported (its first problem is the one reported)."""
+        self.problem = self.problem or problem
+        self.good = False
 
 
 class LineItems(RowReshaper):
@@ -71,6 +86,9 @@ class LineItems(RowReshaper):
     ) -> None:
         super().__init__(columns, width, options, batch_size)
         self.date_format = options.date_format
+        self._i_date = columns["ordered_at"]
+        self._i_email, self._i_name = columns.get("email"), columns.get("name")
+        self._strptime = DateFormat(options.date_format) if options.date_format else None
         self._prices: dict[str, int] = {}
         self._dates: dict[str, str] = {}
 
@@ -80,41 +98,58 @@ class LineItems(RowReshaper):
         c = self.columns
         i_invoice, i_customer = c["invoice"], c["customer_id"]
         i_quantity, i_price = c["quantity"], c["unit_price"]
-        width, price_of = self.width, self._price
+        width, prices = self.width, self._prices
         for lines in batches:
             for line, fields in lines:
-                if len(fields) != width:
-                    number = fields[i_invoice] if len(fields) > i_invoice else ""
-                    if invoice is None or number != invoice.number:
-                        self._close(invoice, gather)
-                        invoice = _Invoice(number, line, fields, "?")
-                    invoice.problem = FieldError(
-                        "(row)",
-                        f"line {line}: expected {width} fields as in the header, "
-                        f"found {len(fields)}",
-                    )
-                    continue
-                number = fields[i_invoice]
-                if invoice is None or number != invoice.number:
-                    self._close(invoice, gather)
-                    invoice = _Invoice(number, line, fields, fields[i_customer].strip())
-                elif fields[i_customer].strip() != invoice.customer:
-                    invoice.problem = invoice.problem or _two_customers(
-                        invoice, line, fields[i_customer]
-                    )
-                if invoice.problem is not None or not invoice.customer:
-                    if not invoice.customer:
-                        gather.skip(NO_CUSTOMER)
-                    continue
-                try:
-                    invoice.total += int(fields[i_quantity]) * price_of(fields[i_price])
-                except ValueError:
-                    invoice.problem = _quantity_problem(line, fields[i_quantity])
-                except FieldError as exc:
-                    invoice.problem = FieldError(exc.column, f"line {line}: {exc.reason}")
+                # the hot path: one more line of a good invoice, at a price seen before
+                if (
+                    invoice is not None
+                    and invoice.good
+                    and len(fields) == width
+                    and fields[i_invoice] == invoice.number
+                    and fields[i_customer] == invoice.raw_customer
+                    and (price := prices.get(fields[i_price])) is not None
+                ):
+                    try:
+                        invoice.total += int(fields[i_quantity]) * price
+                        continue
+                    except ValueError:
+                        pass  # the line below names the problem
+                invoice = self._line(invoice, line, fields, gather)
             yield from gather.read(len(lines))
         self._close(invoice, gather)
         yield from gather.flush()
+
+    def _line(
+        self, invoice: _Invoice | None, line: int, fields: list[str], gather: Gatherer
+    ) -> _Invoice:
+        """Any line: the first of an invoice, or one with something to say; returns the
+        invoice it belongs to."""
+        c, width = self.columns, self.width
+        i_invoice, i_customer = c["invoice"], c["customer_id"]
+        if len(fields) != width:
+            number = fields[i_invoice] if len(fields) > i_invoice else ""
+            if invoice is None or number != invoice.number:
+                self._close(invoice, gather)
+                invoice = _Invoice(number, line, fields, "?")
+            reason = f"line {line}: expected {width} fields as in the header, found {len(fields)}"
+            invoice.fail(FieldError("(row)", reason))
+            return invoice
+        if invoice is None or fields[i_invoice] != invoice.number:
+            self._close(invoice, gather)
+            invoice = _Invoice(fields[i_invoice], line, fields, fields[i_customer])
+        elif fields[i_customer] != invoice.raw_customer:
+            invoice.fail(_two_customers(invoice, line, fields[i_customer]))
+        if not invoice.customer:
+            gather.skip(NO_CUSTOMER)
+        elif invoice.problem is None:
+            try:
+                invoice.total += int(fields[c["quantity"]]) * self._price(fields[c["unit_price"]])
+            except ValueError:
+                invoice.fail(_quantity_problem(line, fields[c["quantity"]]))
+            except FieldError as exc:
+                invoice.fail(FieldError(exc.column, f"line {line}: {exc.reason}"))
+        return invoice
 
     def _price(self, text: str) -> int:
         """A unit price in 1/_SCALE minor units (cached: a shop has few distinct prices)."""
@@ -149,23 +184,23 @@ class LineItems(RowReshaper):
             minor = -minor
         fields = invoice.fields
         try:
-            at = self._date(fields[self.columns["ordered_at"]])
+            at = self._date(fields[self._i_date])
         except FieldError as exc:
             gather.add(invoice.line, Reshaped.rejected(exc.column, exc.reason, fields))
             return
-        email = fields[i].strip() if (i := self.columns.get("email")) is not None else ""
-        name = fields[i].strip() if (i := self.columns.get("name")) is not None else ""
+        email = fields[self._i_email].strip() if self._i_email is not None else ""
+        name = fields[self._i_name].strip() if self._i_name is not None else ""
         values = (number, invoice.customer, at, amount_text(minor, self.money), email, name)
         gather.add(invoice.line, Reshaped.order(values, fields))
 
     def _date(self, text: str) -> str:
         """The invoice date as the generic layout reads it (ISO), via `--date-format`."""
-        if self.date_format is None:
+        if self._strptime is None:
             return text
         iso = self._dates.get(text)
         if iso is None:
             try:
-                iso = datetime.strptime(text.strip(), self.date_format).isoformat(" ")
+                iso = self._strptime(text.strip()).isoformat(" ")
             except ValueError:
                 raise FieldError(
                     "ordered_at",
