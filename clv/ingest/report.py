@@ -60,13 +60,11 @@ class ImportReport:
             self.skipped.update(skipped)
 
     def summary(self) -> str:
-        label = (
-            self.path.name
-            if self.format in (None, "generic")
-            else f"{self.path.name} ({self.format})"
-        )
+        exported = self.format not in (None, "generic")  # an export: lines are not orders
+        label = f"{self.path.name} ({self.format})" if exported else self.path.name
+        lines = " lines" if exported else ""
         text = (
-            f"{label}: read {self.read:,} · imported {self.imported:,} · "
+            f"{label}: read {self.read:,}{lines} · imported {self.imported:,} · "
             f"updated {self.updated:,} · unchanged {self.unchanged:,} · "
             f"rejected {self.rejected:,}"
         )

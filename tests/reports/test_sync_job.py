@@ -97,8 +97,9 @@ def test_a_failed_sync_imports_nothing_and_scoring_still_runs(
 
 
 def test_a_file_that_breaks_half_way_leaves_nothing_of_itself(
-    shop: Engine, settings: Settings, tmp_path: Path
+    engine: Engine, settings: Settings, tmp_path: Path
 ) -> None:
+    shop = engine
     drop = tmp_path / "drop"
     drop.mkdir()
     header = "order_id,customer_id,ordered_at,amount\n"
@@ -115,7 +116,8 @@ def test_a_file_that_breaks_half_way_leaves_nothing_of_itself(
     assert _count(shop, orders_table) == before + 5  # orders-1 whole; nothing of orders-2
 
 
-def test_three_nights_of_dropped_files(shop: Engine, settings: Settings, tmp_path: Path) -> None:
+def test_three_nights_of_dropped_files(engine: Engine, settings: Settings, tmp_path: Path) -> None:
+    shop = engine
     from clv.ingest.sync import run_sync
 
     drop = tmp_path / "drop"

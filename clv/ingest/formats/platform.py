@@ -52,6 +52,7 @@ class Platform:
     status_prefix: str = ""  # dropped from a status (`wc-completed`)
     utc: bool = False  # the timestamps are UTC whatever TIMEZONE says
     refunded_in_full: str | None = None  # a status whose refund may be left blank
+    without_customer: str = "orders without a customer email"  # how the summary names them
 
 
 WOOCOMMERCE = Platform(
@@ -87,10 +88,10 @@ STRIPE = Platform(
     purchases=frozenset({"paid", "refunded", "partially refunded", "succeeded"}),
     not_purchases=frozenset({"failed", "uncaptured", "canceled", "incomplete", "pending"}),
     skipped_as="payments not paid (failed, uncaptured, canceled)",
+    without_customer="payments without a customer",
     utc=True,
     refunded_in_full="refunded",
 )
-NO_CUSTOMER = "orders without a customer email"
 
 
 class OrderRows(RowReshaper):
@@ -116,7 +117,7 @@ class OrderRows(RowReshaper):
         email = fields[i].strip().lower() if (i := c.get("email")) is not None else ""
         customer = email or (fields[i].strip() if (i := c.get("customer_id")) is not None else "")
         if not customer:
-            gather.skip(NO_CUSTOMER)
+            gather.skip(platform.without_customer)
             return
         try:
             if status not in platform.purchases:
