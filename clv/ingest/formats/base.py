@@ -167,10 +167,6 @@ def header_positions(header: Sequence[str]) -> dict[str, int]:
     return positions
 
 
-def first_problem(exc: FieldError, original: list[str]) -> Reshaped:
-    return Reshaped.rejected(exc.column, exc.reason, original)
-
-
 def any_problem(rows: Sequence[Any]) -> bool:
     """Whether a batch holds a row the reshaper could not make an order of."""
     return any(getattr(fields, "problem", None) for _, fields in rows)
@@ -190,6 +186,34 @@ class OrderFacts:
     refunded: int
     email: str
     name: str
+
+
+def order_amounts(
+    fields: list[str], columns: Mapping[str, int], money: MoneyText, *, refunded_in_full: bool
+) -> tuple[int, int]:
+    """(total, refunded) of a platform's order in minor units, its currency checked; an order
+    whose status says it was refunded in full, without a refunded amount, is refunded its
+    total."""
+    check_currency(fields, columns.get("currency"), money, "currency")
+    total = parse_amount(fields, columns["total"], money, "total", empty=None)
+    refunded = parse_amount(fields, columns.get("refunded"), money, "refunded", empty=0)
+    return total, (total if refunded_in_full and not refunded else refunded)
+
+
+def add_platform_order(
+    gather: Gatherer,
+    line: int,
+    fields: list[str],
+    money: MoneyText,
+    facts: Callable[[], OrderFacts],
+) -> None:
+    """The order `facts()` reads from `fields` (see `add_order`), or its reject."""
+    try:
+        order = facts()
+    except FieldError as exc:
+        gather.add(line, Reshaped.rejected(exc.column, exc.reason, fields))
+        return
+    add_order(gather, line, order, fields, money)
 
 
 def add_order(

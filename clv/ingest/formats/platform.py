@@ -31,12 +31,10 @@ from clv.ingest.formats.base import (
     FormatOptions,
     Gatherer,
     OrderFacts,
-    Reshaped,
     Role,
     RowReshaper,
-    add_order,
-    check_currency,
-    parse_amount,
+    add_platform_order,
+    order_amounts,
 )
 from clv.ingest.parsing import FieldError
 
@@ -119,23 +117,19 @@ class OrderRows(RowReshaper):
         if not customer:
             gather.skip(platform.without_customer)
             return
-        try:
+
+        def facts() -> OrderFacts:
             if status not in platform.purchases:
                 known = sorted(platform.purchases | platform.not_purchases)
                 raise FieldError("status", f"unknown status {status!r} (known: {', '.join(known)})")
-            order = self._facts(fields, status, customer, email)
-        except FieldError as exc:
-            gather.add(line, Reshaped.rejected(exc.column, exc.reason, fields))
-            return
-        add_order(gather, line, order, fields, self.money)
+            return self._facts(fields, status, customer, email)
+
+        add_platform_order(gather, line, fields, self.money, facts)
 
     def _facts(self, fields: list[str], status: str, customer: str, email: str) -> OrderFacts:
-        c, money = self.columns, self.money
-        check_currency(fields, c.get("currency"), money, "currency")
-        total = parse_amount(fields, c["total"], money, "total", empty=None)
-        refunded = parse_amount(fields, c.get("refunded"), money, "refunded", empty=0)
-        if status == self.platform.refunded_in_full and not refunded:
-            refunded = total
+        c = self.columns
+        in_full = status == self.platform.refunded_in_full
+        total, refunded = order_amounts(fields, c, self.money, refunded_in_full=in_full)
         at = fields[c["ordered_at"]].strip()
         if self.platform.utc and at:
             at += "+00:00"

@@ -25,9 +25,8 @@ from clv.ingest.formats.base import (
     Reshaped,
     Role,
     RowReshaper,
-    add_order,
-    check_currency,
-    parse_amount,
+    add_platform_order,
+    order_amounts,
 )
 from clv.ingest.parsing import FieldError
 
@@ -77,26 +76,23 @@ class ShopifyOrders(RowReshaper):
         if not (customer or email):
             gather.skip(NO_CUSTOMER)
             return
-        try:
+
+        def facts() -> OrderFacts:
             if status not in PURCHASES:
                 raise FieldError(
                     "financial_status",
                     f"unknown financial status {status!r} (known: "
                     f"{', '.join(sorted(PURCHASES | UNPAID | {'voided'}))})",
                 )
-            order = self._facts(fields, status, customer or email, email)
-        except FieldError as exc:
-            gather.add(line, Reshaped.rejected(exc.column, exc.reason, fields))
-            return
-        add_order(gather, line, order, fields, self.money)
+            return self._facts(fields, status, customer or email, email)
+
+        add_platform_order(gather, line, fields, self.money, facts)
 
     def _facts(self, fields: list[str], status: str, customer: str, email: str) -> OrderFacts:
-        c, money = self.columns, self.money
-        check_currency(fields, c.get("currency"), money, "currency")
-        total = parse_amount(fields, c["total"], money, "total", empty=None)
-        refunded = parse_amount(fields, c.get("refunded"), money, "refunded", empty=0)
-        if status == "refunded" and not refunded:
-            refunded = total
+        c = self.columns
+        total, refunded = order_amounts(
+            fields, c, self.money, refunded_in_full=status == "refunded"
+        )
         order_id = fields[i].strip() if (i := c.get("order_id")) is not None else ""
         name = fields[i].strip() if (i := c.get("name")) is not None else ""
         return OrderFacts(
