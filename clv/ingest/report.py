@@ -75,7 +75,7 @@ class ImportReport:
             text += "\nskipped: " + ", ".join(
                 f"{count:,} {reason}" for reason, count in sorted(self.skipped.items())
             )
-        if self.format_note:
+        if self.format_note and exported:  # a file in the generic layout needs no word on it
             text = f"format: {self.format} ({self.format_note})\n" + text
         if self.rejects_path is not None:
             text += f"\nrejected rows written to {self.rejects_path}"
