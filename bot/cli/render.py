@@ -26,6 +26,7 @@ def customer_lines(view: CustomerView) -> list[str]:
         f"{view.name or '(no name)'} · customer {view.customer_id} · {view.email or 'no email'}",
         f"predicted CLV ({run.horizon_months} months)  {money(s.predicted_clv, cur)}",
         f"historical value             {historical}",
+        f"total CLV                    {money(view.total_clv, cur)} (historical × margin + CLV)",
         f"formula CLV (lifespan)       {money(s.formula_clv, cur)}",
         f"P(alive)                     {p_alive}",
         f"status                       {to_status(view)}",

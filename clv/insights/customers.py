@@ -16,6 +16,7 @@ from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import CustomerSuggestion, suggest_customers
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
+from clv.segments.definitions import total_clv
 from clv.store.tables import (
     Customer,
     CustomerScore,
@@ -113,6 +114,12 @@ class CustomerView:
         return self.run.as_of
 
     @property
+    def total_clv(self) -> float:
+        """Historical net revenue × the run's gross margin + predicted CLV (clv.valuation)."""
+        historical = self.scores.historical_value_minor / 10**self.run.currency_exponent
+        return float(total_clv(historical, self.scores.predicted_clv, self.run.terms.gross_margin))
+
+    @property
     def dormant_since(self) -> date | None:
         """The first week of the dormant spell the customer is in now (None: not dormant)."""
         if not self.scores.dormant:
@@ -139,7 +146,7 @@ class CustomerView:
             "email": self.email, "channel": self.channel, "acquired_at": self.acquired_at,
             "acquisition_cost": _major(self.acquisition_cost_minor, self.run),
             "opted_out": self.opted_out, "nps": self.nps, **scores,
-            "historical_value": _major(historical, self.run),
+            "historical_value": _major(historical, self.run), "total_clv": self.total_clv,
             "dormant_since": self.dormant_since,
             "outreach": {"eligible": self.outreach.eligible, "reason": self.outreach.reason},
             "history": [asdict(week) for week in self.history],

@@ -44,9 +44,15 @@ from clv.scoring.store import (
 from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, to_day
 from clv.scoring.weeks import previous_week_ends
 from clv.segments.classify import Classes, classify
+from clv.segments.definitions import total_clv
 from clv.settings import Settings
 from clv.store.tables import orders_table
-from clv.valuation import DEFAULT_LIFESPAN_YEARS, clv_to_cac, formula_clv, lifespan_from_churn
+from clv.valuation import (
+    DEFAULT_LIFESPAN_YEARS,
+    clv_to_cac,
+    formula_clv,
+    lifespan_from_churn,
+)
 
 MIN_CUSTOMERS = 500
 MIN_HISTORY_DAYS = 180
@@ -300,7 +306,10 @@ def _per_customer(
         "expected_spend": spread(predictions.expected_spend, 0.0),
         "aov": aov,
         "monetary": summary.monetary_minor / scale,
-        "clv_cac": clv_to_cac(clv, summary.acquisition_cost_minor / scale),
+        "clv_cac": clv_to_cac(
+            total_clv(summary.historical_minor / scale, clv, settings.gross_margin),
+            summary.acquisition_cost_minor / scale,
+        ),
         "classes": classes,
         "lifespan_years": lifespan,
     }

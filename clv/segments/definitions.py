@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 # --- thresholds: every number a rule below uses --------------------------------------------
 RFM_QUANTILES = 5  # R and M: quintiles of the buyers
@@ -266,11 +266,18 @@ def describe(dimension: str, name: str, *, dormant_p_alive: float, dormant_max_d
 
 
 # --- CLV:CAC: a customer's value against what acquiring them cost ----------------------------
+def total_clv(historical_net: Any, predicted_clv: Any, gross_margin: float) -> Any:
+    """Total CLV = historical net revenue × GROSS_MARGIN + predicted CLV (which is margin-
+    adjusted and discounted already): what the customer is worth in all, the value to set
+    against what acquiring them cost. Works on numbers and on numpy arrays alike."""
+    return historical_net * gross_margin + predicted_clv
+
+
 CLV_CAC_LOSING = 1.0  # below: worth less than they cost to acquire
 CLV_CAC_HEALTHY = 3.0  # at or above: the usual 3:1 rule of thumb for a sound acquisition
 CLV_CAC_RULE = (
-    f"CLV:CAC = predicted CLV / acquisition cost: below {CLV_CAC_LOSING:.0f} losing money, "
-    f"{CLV_CAC_HEALTHY:.0f} or more healthy"
+    "CLV:CAC = total CLV (historical net revenue × gross margin + predicted CLV) / acquisition "
+    f"cost: below {CLV_CAC_LOSING:.0f} losing money, {CLV_CAC_HEALTHY:.0f} or more healthy"
 )
 
 

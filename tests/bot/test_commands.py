@@ -39,13 +39,13 @@ def test_customer_card(bot: BotUnderTest) -> None:
         "Jane Doe",
         "customer `1`",
         "*Predicted CLV (12 months)*",
-        "*Historical value*\n$74.02",
+        "*Historical value · total CLV*\n$74.02 · $110.75",  # 74.02 × margin 1 + 36.73
         "likely active (P(alive) 73%)",
         "3 · $24.67",
         "1997-01-01 · 1997-08-02",
         "*Expected purchases, next 90 days*",
         f"*Segment*\n{stored_segment(bot, '1')}",
-        "healthy",  # CLV:CAC 7.3 (CAC $5)
+        "22.2 — healthy",  # CLV:CAC = total CLV 110.75 / CAC $5
         "*NPS*\n9",
         "3-week CLV trend",
         "scores as of 1997-09-30",

@@ -68,7 +68,11 @@ def _pairs(view: CustomerView) -> list[tuple[str, str]]:
     cur = run.currency
     pairs = [
         (f"Predicted CLV ({run.horizon_months} months)", money(s.predicted_clv, cur)),
-        ("Historical value", money_minor(s.historical_value_minor, cur, run.currency_exponent)),
+        (
+            "Historical value · total CLV",
+            f"{money_minor(s.historical_value_minor, cur, run.currency_exponent)} · "
+            f"{money(view.total_clv, cur)}",
+        ),
         ("Status", escape(to_status(view))),
         ("Orders · AOV", f"{s.orders:,} · {money(s.aov, cur)}"),
         ("First · last order", f"{s.first_order or '—'} · {s.last_order or '—'}"),
