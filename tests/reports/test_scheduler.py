@@ -190,11 +190,15 @@ def test_two_schedulers_on_one_store_post_one_digest(
     time.sleep(0.5)
     for scheduler in schedulers:
         scheduler.shutdown(wait=True)
-    # both schedulers ran the job (they woke at the same due time); the claim let one post
-    assert log.count(f"ran:{DIGEST_JOB}") == 2, log
+    # Usually both schedulers run the job (they wake at the same due time) and the claim lets
+    # one post. Under load the first may have moved the stored next run time on before the
+    # second looks, and then only one runs: either way, exactly one message.
+    runs = log.count(f"ran:{DIGEST_JOB}")
+    assert runs in (1, 2), log
     outcomes = sorted(entry for entry in log if entry.startswith("outcome:"))
-    assert outcomes[1] == "outcome:posted"
-    assert outcomes[0] in ("outcome:already_posted", "outcome:in_progress")
+    assert outcomes[-1] == "outcome:posted"
+    if runs == 2:
+        assert outcomes[0] in ("outcome:already_posted", "outcome:in_progress")
     assert len(fake_slack.channel_posts(CHANNEL)) == 1
 
 
