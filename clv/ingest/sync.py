@@ -46,7 +46,7 @@ def run_sync(engine: Engine, settings: Settings, *, now: datetime) -> SyncOutcom
         previous = connection.execute(
             select(runs).where(runs.c.status == "ok").order_by(runs.c.id.desc()).limit(1)
         ).first()
-        label = masked(source_url(source)) if "://" in source else source
+        label = _label(source)
         created = connection.execute(
             insert(runs).values(source=label[:2000], status="running", started_at=now, details={})
         )
@@ -72,14 +72,30 @@ def run_sync(engine: Engine, settings: Settings, *, now: datetime) -> SyncOutcom
     return SyncOutcome.of(row)
 
 
+def _label(source: str) -> str:
+    """How the outcome names the source: the URL with its password masked, or the glob. A
+    URL that cannot be read is named so; the sync then fails, recorded, on that."""
+    if "://" not in source:
+        return source
+    try:
+        return masked(source_url(source))
+    except UserFacingError:
+        return "(not a database URL)"
+
+
 def _message(exc: BaseException, settings: Settings) -> str:
     """The failure in one line, without the source's password."""
     text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     message = text[0] if text else type(exc).__name__
     assert settings.sync_source is not None
     source = settings.sync_source.get_secret_value()
-    if "://" in source and (password := source_url(source).password):
-        message = message.replace(str(password), "***")
+    if "://" in source:
+        try:
+            password = source_url(source).password
+        except UserFacingError:
+            return message  # no URL, so no password in it to hide
+        if password:
+            message = message.replace(str(password), "***")
     return message
 
 

@@ -298,6 +298,7 @@ def _per_customer(
         dormant_p_alive=settings.dormant_p_alive,
         dormant_max_days=settings.dormant_max_days,
     )
+    total = total_clv(summary.historical_minor / scale, clv, settings.gross_margin)
     return {
         "predicted_clv": clv,
         "formula_clv": formula,
@@ -306,10 +307,7 @@ def _per_customer(
         "expected_spend": spread(predictions.expected_spend, 0.0),
         "aov": aov,
         "monetary": summary.monetary_minor / scale,
-        "clv_cac": clv_to_cac(
-            total_clv(summary.historical_minor / scale, clv, settings.gross_margin),
-            summary.acquisition_cost_minor / scale,
-        ),
+        "clv_cac": clv_to_cac(total, summary.acquisition_cost_minor / scale),
         "classes": classes,
         "lifespan_years": lifespan,
     }

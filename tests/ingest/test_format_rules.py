@@ -36,58 +36,20 @@ def _orders(engine: Engine) -> dict[str, tuple[str, int]]:
         return {o: (c, a) for o, c, a in connection.execute(query)}
 
 
+ISSUE_CASE = [  # two line items of #1001, a fully refunded #1002, a plain #1003
+    line.split("|")
+    for line in (
+        "#1001|ann@example.com|paid|USD|1,296.00|2026-03-05 10:15:00 -0500|1|Sofa|1,200.00||0|501",
+        "#1001|ann@example.com|||||2|Cushion|48.00|||",
+        "#1002|ann@example.com|refunded|USD|40.00|2026-04-06 09:00:00 -0500|2|Mug|20.00||40.00|502",
+        "#1003|ann@example.com|paid|USD|25.00|2026-05-01 12:00:00 -0500|1|Lamp|25.00||0.00|503",
+    )
+]
+
+
 def test_the_issues_shopify_case(engine: Engine, settings: Settings, tmp_path: Path) -> None:
     """Line items, `1,296.00`, a fully refunded order, a BOM: as the issue describes it."""
-    path = _write(
-        tmp_path / "orders_export_1.csv",
-        SHOPIFY,
-        [
-            [
-                "#1001",
-                "ann@example.com",
-                "paid",
-                "USD",
-                "1,296.00",
-                "2026-03-05 10:15:00 -0500",
-                "1",
-                "Sofa",
-                "1,200.00",
-                "",
-                "0.00",
-                "501",
-            ],
-            ["#1001", "ann@example.com", "", "", "", "", "2", "Cushion", "48.00", "", "", ""],
-            [
-                "#1002",
-                "ann@example.com",
-                "refunded",
-                "USD",
-                "40.00",
-                "2026-04-06 09:00:00 -0500",
-                "2",
-                "Mug",
-                "20.00",
-                "",
-                "40.00",
-                "502",
-            ],
-            [
-                "#1003",
-                "ann@example.com",
-                "paid",
-                "USD",
-                "25.00",
-                "2026-05-01 12:00:00 -0500",
-                "1",
-                "Lamp",
-                "25.00",
-                "",
-                "0.00",
-                "503",
-            ],
-        ],
-        bom=True,
-    )
+    path = _write(tmp_path / "orders_export_1.csv", SHOPIFY, ISSUE_CASE, bom=True)
     report = import_orders(engine, path, settings)
     assert (report.format, report.read, report.rejected) == ("shopify", 4, 0)
     assert _orders(engine) == {

@@ -74,3 +74,15 @@ def test_three_nights_from_a_sql_source(
         assert latest_sync(connection) == night3
     assert night3.sentence(UTC) == "orders synced Thu 12 Mar 02:00: 0 new, 0 rejected"
     assert night2.sentence(UTC) == "orders synced Wed 11 Mar 02:00: 4 new, 0 rejected"
+
+
+def test_a_source_that_is_no_url_is_a_recorded_failure(engine: Engine, settings: Settings) -> None:
+    broken = settings.model_copy(
+        update={"sync_source": SecretStr("postgres ql://shop:pw@db/shop"), "sync_query": QUERY}
+    )
+    outcome = run_sync(engine, broken, now=NIGHT[0])
+    assert (outcome.status, outcome.source) == ("failed", "(not a database URL)")
+    assert "not a database URL" in (outcome.error or "")
+    assert "pw" not in outcome.source + (outcome.error or "")
+    with engine.connect() as connection:
+        assert latest_sync(connection) == outcome
