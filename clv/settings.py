@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     dormant_p_alive: float = Field(default=0.3, gt=0.0, lt=1.0)
     dormant_max_days: int = Field(default=180, ge=1)
     history_weeks: int = Field(default=13, ge=2, le=520)
+    # acquisition: the CLV:CAC a channel should reach, and the answers an NPS needs
+    clv_cac_target: float = Field(default=3.0, gt=1.0, le=100.0)
+    nps_min_responses: int = Field(default=30, ge=1, le=100_000)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

@@ -14,7 +14,7 @@ from clv.insights.model import ModelStatus
 from clv.present.status import to_status
 from clv.scoring.details import ModelReport
 from clv.scoring.weeks import week_end
-from clv.segments.definitions import clv_cac_band
+from clv.segments.acquisition import clv_cac_band
 
 
 def customer_lines(view: CustomerView) -> list[str]:
@@ -37,7 +37,7 @@ def customer_lines(view: CustomerView) -> list[str]:
         f"RFM                          R{s.r_score} F{s.f_score} M{s.m_score}",
     ]
     if s.clv_cac is not None:
-        band = clv_cac_band(s.clv_cac)
+        band = clv_cac_band(s.clv_cac, target=run.clv_cac_target)
         lines.append(
             f"CLV:CAC                      {s.clv_cac:.1f}" + (f" ({band})" if band else "")
         )

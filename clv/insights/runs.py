@@ -41,6 +41,7 @@ class RunRef:
     terms: ValuationTerms
     dormant_p_alive: float  # the thresholds the run classified customers with
     dormant_max_days: int
+    clv_cac_target: float  # the CLV:CAC the run's bands and affordable CACs aim at
 
     @classmethod
     def of(cls, run: ScoringRun) -> RunRef:
@@ -60,6 +61,7 @@ class RunRef:
             terms=terms,
             dormant_p_alive=settings.dormant_p_alive,
             dormant_max_days=settings.dormant_max_days,
+            clv_cac_target=settings.clv_cac_target,
         )
 
     @property

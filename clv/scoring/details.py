@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clv.scoring.records import HoldoutCheck, WeekChanges
+from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET
 
 VERSION = 2
 VERSIONS = (1, 2)
@@ -73,6 +74,7 @@ class RunSettings:
     dormant_p_alive: float
     dormant_max_days: int
     currency: str
+    clv_cac_target: float = DEFAULT_CLV_CAC_TARGET  # runs stored before it had the default
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -86,6 +88,7 @@ class RunSettings:
             dormant_p_alive=float(data["dormant_p_alive"]),
             dormant_max_days=int(data["dormant_max_days"]),
             currency=str(data["currency"]),
+            clv_cac_target=float(data.get("clv_cac_target", DEFAULT_CLV_CAC_TARGET)),
         )
 
 

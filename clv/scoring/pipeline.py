@@ -34,6 +34,7 @@ from clv.scoring.predict import (
     predict,
 )
 from clv.scoring.records import HoldoutCheck, WeekChanges
+from clv.scoring.reports import acquisition_reports
 from clv.scoring.store import (
     record_failure,
     record_interrupted,
@@ -167,7 +168,9 @@ def _score_one(
             lifespan_years=values["lifespan_years"],
             changes=_changes_since_last_week(engine, as_of, summary, values),
         )
-        _write(engine, settings, run_id, kind, pair, summary, values, details, future_holdout)
+        reports = acquisition_reports(engine, settings, summary, pair.months, values)
+        _write(engine, settings, run_id, kind, pair, summary, values, details, future_holdout,
+               reports)  # fmt: skip
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ScoringError) else f"{type(exc).__name__}: {exc}"
         record_failure(engine, run_id=run_id, reason=reason)
@@ -194,6 +197,7 @@ def _write(
     values: dict[str, Any],
     details: RunDetails,
     future_holdout: bool,
+    reports: dict[str, dict[str, Any]],
 ) -> None:
     """The run's results in one transaction: it becomes its week's point, under its own day."""
     as_of = summary.as_of
@@ -209,6 +213,7 @@ def _write(
             revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
             write_customers=kind == "full",
             history_weeks=settings.history_weeks,
+            reports=reports,
         )
 
 
@@ -355,6 +360,7 @@ def _details(
             dormant_p_alive=settings.dormant_p_alive,
             dormant_max_days=settings.dormant_max_days,
             currency=settings.currency,
+            clv_cac_target=settings.clv_cac_target,
         ),
     )
 

@@ -28,6 +28,7 @@ from clv.store.tables import (
     customer_scores_table,
     customer_weekly_table,
     run_group_stats_table,
+    run_reports_table,
     scoring_runs_table,
 )
 
@@ -111,6 +112,7 @@ def write_run_rows(
     revenue_week_minor: int,
     write_customers: bool,
     history_weeks: int,
+    reports: dict[str, dict[str, Any]],
 ) -> None:
     """Write the results of running run `run_id` and mark it complete, inside the caller's
     transaction."""
@@ -131,6 +133,12 @@ def write_run_rows(
     if completed.rowcount != 1:
         raise RuntimeError(f"run {run_id} is no longer recorded as running")
     connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
+    if reports:
+        connection.execute(
+            insert(run_reports_table),
+            [{"run_id": run_id, "name": name, "payload": json_safe(payload)}
+             for name, payload in reports.items()],
+        )  # fmt: skip
     connection.execute(
         delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
     )

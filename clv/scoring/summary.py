@@ -116,6 +116,23 @@ class CustomerSummary:
 
 
 @dataclass(frozen=True)
+class CustomerMonths:
+    """The order log as of the full day, per customer and calendar month (sorted by both):
+    what the acquisition reports' cohorts and payback periods are summed from."""
+
+    row: IntArray  # the customer's position in the summary
+    month: IntArray  # calendar months since 1970-01 of the orders' local day
+    net_minor: IntArray  # net revenue of the month (refunds included)
+    purchased: BoolArray  # a purchase (not a refund) in the month
+
+
+def month_of(days: IntArray) -> IntArray:
+    """Calendar months since January 1970 of days since 1970-01-01."""
+    months: IntArray = days.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return months
+
+
+@dataclass(frozen=True)
 class SummaryPair:
     """Summaries as of `cutoff` and as of `end`, plus facts of the whole span."""
 
@@ -125,6 +142,7 @@ class SummaryPair:
     active_year_before: int  # customers who bought in the year before the last one
     retained_last_year: int  # ... and bought again in the last year
     first_order_day: int | None  # earliest purchase day in the store, or None
+    months: CustomerMonths  # the order log by customer and month, as of the full day
 
 
 def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
@@ -178,6 +196,7 @@ def build_summaries(
         active_year_before=int(stats.year_before.sum()),
         retained_last_year=int((stats.year_before & stats.last_year).sum()),
         first_order_day=int(first_days.min()) if first_days.size else None,
+        months=stats.months,
     )
 
 
@@ -198,6 +217,7 @@ class _OrderStats:
     year_before: BoolArray  # a purchase in the year before the last one (of the full day)
     last_year: BoolArray  # a purchase in the last year
     revenue_last_week: int  # net revenue of the 7 days ending on the full day
+    months: CustomerMonths
 
     @classmethod
     def of(cls, log: IntArray, ids: IntArray, *, full_day: int, light_day: int) -> _OrderStats:
@@ -227,6 +247,7 @@ class _OrderStats:
         bought = per_customer(np.where(full_purchase, amount, 0))
         net = per_customer(np.where(full, amount, 0))
         revenue_last_week = int(amount[full & (day > full_day - 7)].sum())
+        months = _by_month(ids, customer[full], day[full], amount[full], full_purchase[full])
         del full, full_purchase
 
         # purchase days: the (customer, day) runs among the purchases
@@ -276,6 +297,7 @@ class _OrderStats:
             year_before=per_buyer((d_day > two_years) & (d_day <= year)) > 0,
             last_year=per_buyer((d_day > year) & (d_day <= full_day)) > 0,
             revenue_last_week=revenue_last_week,
+            months=months,
         )
 
     def full_columns(self) -> IntArray:
@@ -295,6 +317,24 @@ class _OrderStats:
         return np.column_stack(
             (zeros, zeros, zeros, zeros, self.light_last, self.light_purchase_days)
         )
+
+
+def _by_month(
+    ids: IntArray, customer: IntArray, day: IntArray, amount: IntArray, purchase: BoolArray
+) -> CustomerMonths:
+    """Net revenue and whether anything was bought, per (customer, month) run of the log."""
+    month = month_of(day)
+    starts = np.flatnonzero(_changes(customer) | _changes(month))
+    if not starts.size:
+        empty = np.zeros(0, dtype=np.int64)
+        return CustomerMonths(empty, empty, empty, np.zeros(0, dtype=bool))
+    bought = np.add.reduceat(_summable(purchase), starts, dtype=np.int64) > 0
+    return CustomerMonths(
+        row=np.searchsorted(ids, customer[starts]),
+        month=month[starts],
+        net_minor=np.add.reduceat(amount, starts, dtype=np.int64),
+        purchased=bought,
+    )
 
 
 def _summable(values: npt.NDArray[Any]) -> npt.NDArray[Any]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
+
+from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, clv_cac_rule
 
 # --- thresholds: every number a rule below uses --------------------------------------------
 RFM_QUANTILES = 5  # R and M: quintiles of the buyers
@@ -273,21 +275,7 @@ def total_clv(historical_net: Any, predicted_clv: Any, gross_margin: float) -> A
     return historical_net * gross_margin + predicted_clv
 
 
-CLV_CAC_LOSING = 1.0  # below: worth less than they cost to acquire
-CLV_CAC_HEALTHY = 3.0  # at or above: the usual 3:1 rule of thumb for a sound acquisition
-CLV_CAC_RULE = (
-    "CLV:CAC = total CLV (historical net revenue × gross margin + predicted CLV) / acquisition "
-    f"cost: below {CLV_CAC_LOSING:.0f} losing money, {CLV_CAC_HEALTHY:.0f} or more healthy"
-)
-
-
-def clv_cac_band(ratio: float | None) -> Literal["losing money", "healthy"] | None:
-    """The band of a CLV:CAC ratio, or None between the two thresholds (or without a ratio)."""
-    if ratio is None:
-        return None
-    if ratio < CLV_CAC_LOSING:
-        return "losing money"
-    return "healthy" if ratio >= CLV_CAC_HEALTHY else None
+CLV_CAC_RULE = clv_cac_rule(DEFAULT_CLV_CAC_TARGET)  # the bands: clv.segments.acquisition
 
 
 def rule_lines(dimension: str, *, dormant_p_alive: float, dormant_max_days: int) -> list[str]:

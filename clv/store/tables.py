@@ -105,6 +105,20 @@ class RunGroupStat(SQLModel, table=True):
     clv_median: float = Field(sa_column=Column(Float(), nullable=False))
 
 
+class RunReport(SQLModel, table=True):
+    """One of a run's acquisition reports (`clv.scoring.acquisition`): channels, funnel,
+    cohorts by month and by quarter, NPS, as the JSON the readers parse. The scoring run
+    writes them in its own transaction, so a reader reads one row instead of a million."""
+
+    __tablename__ = "run_reports"
+
+    run_id: int = Field(
+        sa_column=Column(ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    name: str = Field(max_length=32, primary_key=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(), nullable=False))
+
+
 class CustomerScore(SQLModel, table=True):
     """A customer's full scores; kept for the newest complete full run only (the current run)."""
 
@@ -252,6 +266,7 @@ customers_table: Table = Customer.__table__  # type: ignore[attr-defined]
 orders_table: Table = Order.__table__  # type: ignore[attr-defined]
 scoring_runs_table: Table = ScoringRun.__table__  # type: ignore[attr-defined]
 run_group_stats_table: Table = RunGroupStat.__table__  # type: ignore[attr-defined]
+run_reports_table: Table = RunReport.__table__  # type: ignore[attr-defined]
 customer_scores_table: Table = CustomerScore.__table__  # type: ignore[attr-defined]
 customer_weekly_table: Table = CustomerWeekly.__table__  # type: ignore[attr-defined]
 digest_posts_table: Table = DigestPost.__table__  # type: ignore[attr-defined]

@@ -76,7 +76,9 @@ def test_clv_cac_in_plain_language() -> None:
     assert to_clv_cac(None) is None
     assert "losing money" in (to_clv_cac(0.5) or "")
     assert "healthy" in (to_clv_cac(3.0) or "")
-    assert to_clv_cac(2.0) == "2.0"
+    assert "below target" in (to_clv_cac(2.0) or "")
+    assert "healthy" in (to_clv_cac(4.5, target=4.0) or "")
+    assert "below target" in (to_clv_cac(4.5, target=5.0) or "")
 
 
 def test_access_lists() -> None:

@@ -93,9 +93,11 @@ def test_details_stored_before_they_were_versioned_read_as_typed_details() -> No
     assert changes.rises[0].customer_id == 1975
     assert details.settings.dormant_max_days == 180
     assert details.lifespan_years == 3.0
-    # written back, it is the same record with a version
+    # written back, it is the same record with a version (and the CLV:CAC target such a run
+    # was read with: the default, 3)
     written = details.to_json()
-    assert written == {"version": VERSION, **STORED_BEFORE_VERSIONS}
+    settings = {**STORED_BEFORE_VERSIONS["settings"], "clv_cac_target": 3.0}
+    assert written == {"version": VERSION, **STORED_BEFORE_VERSIONS, "settings": settings}
 
 
 def test_an_unfitted_run_stored_before_versions_reads_too() -> None:

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from clv.segments.acquisition import clv_cac_band
 from clv.segments.classify import Classes, classify
 from clv.segments.definitions import (
     CLV_CAC_RULE,
@@ -21,7 +22,6 @@ from clv.segments.definitions import (
     RFM_SEGMENTS,
     activity_of,
     all_segments,
-    clv_cac_band,
     describe,
     rank_of,
     rule_lines,
@@ -169,11 +169,14 @@ def test_rule_lines_give_every_group_then_the_rules_they_use(
 
 @pytest.mark.parametrize(
     ("ratio", "band"),
-    [(None, None), (0.0, "losing money"), (0.99, "losing money"), (1.0, None), (2.99, None),
-     (3.0, "healthy"), (12.0, "healthy")],
+    [(None, None), (0.0, "losing money"), (0.99, "losing money"), (1.0, "below target"),
+     (2.99, "below target"), (3.0, "healthy"), (12.0, "healthy")],
 )  # fmt: skip
 def test_clv_cac_bands_are_stated_once_with_their_thresholds(
     ratio: float | None, band: str | None
 ) -> None:
     assert clv_cac_band(ratio) == band
-    assert "below 1 losing money, 3 or more healthy" in CLV_CAC_RULE
+    assert "below 1 losing money, below 3 (CLV_CAC_TARGET) below target, 3 or more healthy" in (
+        CLV_CAC_RULE
+    )
+    assert clv_cac_band(4.0, target=5.0) == "below target"

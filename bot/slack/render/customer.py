@@ -27,21 +27,25 @@ from clv.present.blocks import (
 from clv.present.outreach import outreach_block_id, outreach_button
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 from clv.present.status import to_status
-from clv.segments.definitions import clv_cac_band
+from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, clv_cac_band
 
 ACTION_WHY = "clv_why"
 ACTION_SHARE = "clv_share"
 
 
-_BAND_ICONS = {"losing money": ":warning:", "healthy": ":white_check_mark:"}
+BAND_ICONS = {
+    "losing money": ":warning:",
+    "below target": ":small_orange_diamond:",
+    "healthy": ":white_check_mark:",
+}
 
 
-def to_clv_cac(ratio: float | None) -> str | None:
-    """The ratio with its band (`clv.segments.definitions.clv_cac_band`) and an icon."""
+def to_clv_cac(ratio: float | None, *, target: float = DEFAULT_CLV_CAC_TARGET) -> str | None:
+    """The ratio with its band (`clv.segments.acquisition.clv_cac_band`) and an icon."""
     if ratio is None:
         return None
-    band = clv_cac_band(ratio)
-    return f"{_BAND_ICONS[band]} {ratio:.1f} — {band}" if band else f"{ratio:.1f}"
+    band = clv_cac_band(ratio, target=target)
+    return f"{BAND_ICONS[band]} {ratio:.1f} — {band}" if band else f"{ratio:.1f}"
 
 
 def to_no_outreach(verdict: Eligibility) -> str:
@@ -80,7 +84,7 @@ def _pairs(view: CustomerView) -> list[tuple[str, str]]:
         ("Segment", escape(s.segment)),
         ("CLV tier · stage", f"{escape(s.tier or '—')} · {escape(s.stage)}"),
     ]
-    cac = to_clv_cac(s.clv_cac)
+    cac = to_clv_cac(s.clv_cac, target=view.run.clv_cac_target)
     if cac:
         pairs.append(("CLV:CAC", cac))
     if view.nps is not None:
