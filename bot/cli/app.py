@@ -34,6 +34,18 @@ COMMANDS = (
     LazyCommand("movers", "read", "movers",
                 "Largest predicted-CLV rises and falls, and segment migrations, between two "
                 "stored weeks."),
+    LazyCommand("channels", "acquisition", "channels",
+                "CLV against acquisition cost per channel: CLV:CAC, payback, affordable CAC, "
+                "equity."),
+    LazyCommand("funnel", "acquisition", "funnel",
+                "The lifecycle funnel per channel or cohort: acquired, converted, retained, "
+                "loyal, dormant."),
+    LazyCommand("cohorts", "acquisition", "cohorts",
+                "Acquisition cohorts: size, retention and cumulative revenue per customer by "
+                "period."),
+    LazyCommand("nps", "acquisition", "nps",
+                "Net Promoter Score beside CLV: answers, NPS and what promoters and detractors "
+                "are worth."),
     LazyCommand("demo", "demo", "demo",
                 "Run the real bot on a realistic demo shop, with a local Slack sandbox in the "
                 "browser."),

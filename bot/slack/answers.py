@@ -16,13 +16,17 @@ from sqlmodel import Session
 from bot.slack.payloads import SUBCOMMANDS, ClvRequest
 from bot.slack.render import (
     render_bad_limit,
+    render_channels,
+    render_cohorts,
     render_customer_card,
+    render_funnel,
     render_group,
     render_groups,
     render_help,
     render_model,
     render_no_scores,
     render_notice,
+    render_nps,
     render_ranked,
     render_unknown,
     render_why,
@@ -42,7 +46,10 @@ from clv.insights import (
     model_status,
     top_customers,
 )
+from clv.insights.channels import channel_report, funnel_report
+from clv.insights.cohorts import UnknownChoiceError, cohort_report, nps_report
 from clv.insights.groups import group_names
+from clv.insights.reports import NoReportError, UnknownChannelError
 from clv.insights.suggest import closest, suggest_customers
 from clv.outreach.policy import OutreachRules
 from clv.present.blocks import escape
@@ -98,6 +105,28 @@ def _model(ask: Ask, request: ClvRequest) -> Message:
     return render_model(model_status(ask.session), currency=settings.currency, zone=settings.tzinfo)
 
 
+def _channels(ask: Ask, request: ClvRequest) -> Message:
+    if request.argument:
+        return render_help("`/clv channels` takes no argument; `/clv funnel <channel>` shows one.")
+    return render_channels(channel_report(ask.session, run=ask.run))
+
+
+def _funnel(ask: Ask, request: ClvRequest) -> Message:
+    channel = request.argument or None
+    return render_funnel(funnel_report(ask.session, channel=channel, run=ask.run))
+
+
+def _cohorts(ask: Ask, request: ClvRequest) -> Message:
+    period = request.argument.lower().rstrip("s") or "month"
+    return render_cohorts(cohort_report(ask.session, period=period, run=ask.run))
+
+
+def _nps(ask: Ask, request: ClvRequest) -> Message:
+    by = request.argument.lower().rstrip("s") or "segment"
+    minimum = ask.settings.nps_min_responses
+    return render_nps(nps_report(ask.session, by=by, min_responses=minimum, run=ask.run))
+
+
 ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "customer": _customer,
     "segment": _segment,
@@ -105,6 +134,10 @@ ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "dormant": _ranked,
     "top": _ranked,
     "model": _model,
+    "channels": _channels,
+    "funnel": _funnel,
+    "cohorts": _cohorts,
+    "nps": _nps,
 }
 STORELESS: dict[str, Callable[[ClvRequest], Message]] = {
     "help": lambda request: render_help(),
@@ -143,8 +176,10 @@ def answer(
         except UnknownCustomerError as exc:
             keys = tuple(s.key for s in exc.suggestions)
             return render_unknown(request.argument, did_you_mean(request.argument, keys))
-        except UnknownGroupError as exc:  # its message names the closest groups
-            return render_help(escape(str(exc)))
+        except (UnknownGroupError, UnknownChannelError, UnknownChoiceError) as exc:
+            return render_help(escape(str(exc)))  # its message names what there is
+        except NoReportError as exc:
+            return render_notice(escape(str(exc)))
 
 
 def why(engine: Engine, settings: Settings, key: str) -> Message:

@@ -13,14 +13,18 @@ _SPACING = re.compile(r"[\t\n\r\v\f\u2028\u2029]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFAULT_LIST = 10
 
-SUBCOMMANDS = ("help", "segment", "segments", "dormant", "top", "model")
+SUBCOMMANDS = (
+    "help", "segment", "segments", "dormant", "top", "model", "channels", "funnel", "cohorts",
+    "nps",
+)  # fmt: skip
+ACQUISITION = ("channels", "funnel", "cohorts", "nps")  # each takes one optional word
 
 
 @dataclass(frozen=True)
 class ClvRequest:
     """What `/clv <text>` asks for: a sub-command and its argument."""
 
-    kind: str  # help | customer | segment | segments | dormant | top | model | unknown | bad_limit
+    kind: str  # help | customer | a SUBCOMMANDS name | unknown | bad_limit
     argument: str = ""
     limit: int = DEFAULT_LIST
 
@@ -90,6 +94,8 @@ def to_clv_request(text: str) -> ClvRequest:
         return ClvRequest("help")
     if word == "model" and not rest:
         return ClvRequest("model")
+    if word in ACQUISITION:
+        return ClvRequest(word, rest)
     if word == "segments":
         return ClvRequest("segments", rest.lower() or "segment")
     if word == "segment":

@@ -13,6 +13,10 @@ HELP = """\
 `/clv dormant [N]` — re-engagement list, ranked by value at stake
 `/clv top [N]` — the most valuable customers
 `/clv model` — when the model was fitted, on how many customers, how accurate it is
+`/clv channels` — CLV against acquisition cost (CAC) per channel: ratio, payback, budget
+`/clv funnel [channel]` — acquired, converted, retained, loyal and dormant customers
+`/clv cohorts [month|quarter]` — retention and revenue per customer by acquisition cohort
+`/clv nps [segment|tier|channel]` — Net Promoter Score beside what customers are worth
 `/clv help` — this message"""
 
 

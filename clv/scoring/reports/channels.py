@@ -49,8 +49,8 @@ def channels_report(
     sums = {
         "customers_with_cac": group_sum(with_cac, groups),
         "buyers": group_sum(np.where(base.buyer, codes, -1), groups),
-        "cac_total": group_sum(with_cac, groups, np.nan_to_num(base.cac)),
-        "historical_total": group_sum(codes, groups, base.historical),
+        "cac_total": base.total_of(with_cac, groups, base.cac_minor),
+        "historical_total": base.total_of(codes, groups, base.historical_minor),
         "predicted_total": group_sum(codes, groups, base.predicted),
         "total_clv_total": group_sum(codes, groups, base.total),
         "total_clv_with_cac": group_sum(with_cac, groups, base.total),

@@ -54,8 +54,8 @@ def cohorts_report(base: Base, *, period: Period, as_of_day: int, exponent: int)
     with_cac = np.where(base.has_cac, codes, -1)
     sums = {
         "customers_with_cac": group_sum(with_cac, groups),
-        "cac_total": group_sum(with_cac, groups, np.nan_to_num(base.cac)),
-        "historical_total": group_sum(codes, groups, base.historical),
+        "cac_total": base.total_of(with_cac, groups, base.cac_minor),
+        "historical_total": base.total_of(codes, groups, base.historical_minor),
         "predicted_total": group_sum(codes, groups, base.predicted),
         "total_clv_with_cac": group_sum(with_cac, groups, base.total),
     }

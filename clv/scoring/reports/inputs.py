@@ -116,10 +116,11 @@ class Base:
     retained: BoolArray  # a repeat purchase day
     loyal: BoolArray
     dormant: BoolArray
-    historical: FloatArray  # net revenue to date, major units
+    historical_minor: FloatArray  # net revenue to date, minor units (sums of them are exact)
     predicted: FloatArray  # predicted CLV
     total: FloatArray  # total CLV
-    cac: FloatArray  # NaN: unknown
+    cac_minor: FloatArray  # NaN: unknown
+    scale: float  # minor units per major unit
     channel: IntArray
     channel_names: tuple[str, ...]
     nps: IntArray
@@ -129,7 +130,11 @@ class Base:
 
     @property
     def has_cac(self) -> BoolArray:
-        return ~np.isnan(self.cac)
+        return ~np.isnan(self.cac_minor)
+
+    def total_of(self, codes: IntArray, groups: int, minor: FloatArray) -> FloatArray:
+        """Per group, the sum of an amount in minor units, in major units (exact cents)."""
+        return group_sum(codes, groups, np.nan_to_num(minor)) / self.scale
 
     @property
     def acquisition_month(self) -> IntArray:
@@ -167,10 +172,11 @@ def build_base(
         retained=(buyer & (summary.frequency > 0))[keep],
         loyal=(classes.stage == LOYAL_STAGE.name)[keep],
         dormant=classes.dormant[keep],
-        historical=historical[keep],
+        historical_minor=summary.historical_minor[keep].astype(np.float64),
         predicted=predicted[keep],
         total=total_clv(historical, predicted, gross_margin)[keep],
-        cac=(summary.acquisition_cost_minor / scale)[keep],
+        cac_minor=summary.acquisition_cost_minor[keep],
+        scale=scale,
         channel=attributes.channel[keep],
         channel_names=attributes.channel_names,
         nps=attributes.nps[keep],
