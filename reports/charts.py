@@ -59,3 +59,42 @@ def render_trend_chart(
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def render_cohort_chart(
+    cohorts: Sequence[tuple[str, Sequence[float]]], *, currency: str, period: str = "month"
+) -> bytes:
+    """A 1200x600 PNG: cumulative revenue per customer (y, from zero) by periods since
+    acquisition (x, 1 = the acquisition period), one line per cohort, the newest darkest."""
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    figure = Figure(figsize=(8, 4), dpi=150)
+    axis = figure.add_subplot()
+    shades = colormaps["viridis"]
+    count = max(1, len(cohorts))
+    top = 0.0
+    for i, (label, values) in enumerate(cohorts):
+        periods = list(range(1, len(values) + 1))
+        colour = shades(0.9 * (1 - (i + 1) / count))  # the newest darkest
+        axis.plot(periods, values, color=colour, marker="o", markersize=3, linewidth=1.6,
+                  label=label)  # fmt: skip
+        top = max([top, *values])
+    axis.set_ylim(0.0, top * 1.1 if top > 0 else 1.0)
+    axis.set_xlabel(
+        f"{period.capitalize()} since acquisition (1 = the acquisition {period}; each line's "
+        f"last {period} is under way)"
+    )
+    axis.set_ylabel(f"Cumulative revenue per customer ({currency})")
+    axis.yaxis.set_major_formatter(FuncFormatter(_compact))
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.spines[["top", "right"]].set_visible(False)
+    axis.legend(loc="upper left", fontsize=7, ncol=2, frameon=False, title="cohort",
+                title_fontsize=7)  # fmt: skip
+    axis.set_title(f"Revenue per customer by acquisition cohort, last {len(cohorts)} cohorts",
+                   fontsize=11, loc="left")  # fmt: skip
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

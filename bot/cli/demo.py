@@ -123,6 +123,7 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
         "slack_outreach_users": "",
         "digest_channel": DIGEST_CHANNEL,
         "shop_name": "Example Shop",
+        "gross_margin": 0.4,  # a retailer's margin: CLV:CAC then compares profit, not revenue
         "outreach_backend": "smtp",
         "outreach_unsubscribe_url": "https://shop.example.com/unsubscribe?email={email}",
         "smtp_host": "127.0.0.1",

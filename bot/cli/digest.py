@@ -11,7 +11,7 @@ import typer
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
 from reports.digest.data import build_digest
-from reports.digest.publish import chart_png, digest_client, publish_digest
+from reports.digest.publish import chart_png, cohort_chart_png, digest_client, publish_digest
 from reports.digest.render import render_blocks, render_text
 
 PREVIEW_CHANNEL = "#preview"
@@ -21,7 +21,10 @@ def digest(
     preview: bool = typer.Option(False, "--preview", help="Render without posting."),
     send: bool = typer.Option(False, "--send", help="Post to the channel now."),
     out_dir: Path | None = typer.Option(
-        None, "--out", help="With --preview: write digest.txt, digest.json (Block Kit), chart.png."
+        None,
+        "--out",
+        help="With --preview: write digest.txt, digest.json (Block Kit), chart.png "
+        "(and cohorts.png on the first digest of a month).",
     ),
     channel: str | None = typer.Option(None, "--channel", help="Channel (default DIGEST_CHANNEL)."),
     week: str | None = typer.Option(
@@ -51,7 +54,11 @@ def digest(
                 message = render_blocks(content, channel=target)
                 (out_dir / "digest.json").write_text(json.dumps(message, indent=2) + "\n")
                 (out_dir / "chart.png").write_bytes(chart_png(content))
-                out.print(f"\nwrote digest.txt, digest.json and chart.png to {out_dir}")
+                written = "digest.txt, digest.json and chart.png"
+                if (cohorts := cohort_chart_png(content)) is not None:  # a month's first digest
+                    (out_dir / "cohorts.png").write_bytes(cohorts)
+                    written = "digest.txt, digest.json, chart.png and cohorts.png"
+                out.print(f"\nwrote {written} to {out_dir}")
             return
         target = channel or settings.digest_channel
         if not target:

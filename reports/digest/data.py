@@ -30,6 +30,7 @@ from clv.scoring.records import Mover as ChangedCustomer
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
 from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
+from reports.digest.acquisition import AcquisitionDigest, acquisition_digest
 from reports.schedule import digest_week
 
 TREND_WEEKS = 13
@@ -136,6 +137,7 @@ class Digest:
     dormant_total: int
     dormant_as_of: date  # the current run's day: the list and its buttons are of now
     note: str | None = None  # why this is not the week asked for
+    acquisition: AcquisitionDigest | None = None  # None: the run has no acquisition reports
 
 
 def build_digest(
@@ -171,6 +173,7 @@ def build_digest(
         dormant_total=current_run(session).n_dormant,
         dormant_as_of=status.run.as_of,
         note=_note(week, run) if run.week_end < week else None,
+        acquisition=acquisition_digest(session, run),
     )
 
 

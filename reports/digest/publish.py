@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from clv.insights.runs import NoScoresError
 from clv.settings import Settings
 from clv.store import read_snapshot
-from reports.charts import render_trend_chart
+from reports.charts import render_cohort_chart, render_trend_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
 from reports.digest.data import Digest, build_digest
 from reports.digest.render import render_blocks
@@ -55,6 +55,17 @@ def chart_png(digest: Digest) -> bytes:
         [p.week_end for p in digest.trend],
         [p.customer_equity for p in digest.trend],
         [p.mean_clv for p in digest.trend],
+        currency=digest.currency,
+    )
+
+
+def cohort_chart_png(digest: Digest) -> bytes | None:
+    """The cohort chart, on the first digest of a month (None otherwise, or without cohorts)."""
+    section = digest.acquisition
+    if section is None or not section.chart_due or not section.chart_cohorts:
+        return None
+    return render_cohort_chart(
+        [(c.cohort, c.revenue_per_customer) for c in section.chart_cohorts],
         currency=digest.currency,
     )
 
@@ -194,6 +205,23 @@ def _upload_chart(
         )
     except Exception as exc:  # the digest is posted; the chart is a nice-to-have
         reason = f"chart upload failed: {_reason(exc)}"
+        log.warning("digest of week %s to %s: %s", week, channel, reason)
+        note_on_post(engine, claim, reason)
+    cohorts = cohort_chart_png(digest)
+    if cohorts is None:
+        return
+    try:
+        client.files_upload_v2(
+            channel=channel,
+            thread_ts=thread_ts,
+            content=cohorts,
+            filename=f"clv-cohorts-{week}.png",
+            title=f"Cumulative revenue per customer by monthly acquisition cohort, as of {week}",
+            alt_txt="Lines of cumulative revenue per customer by month since acquisition, one "
+            "per monthly cohort; `/clv cohorts` gives the numbers.",
+        )
+    except Exception as exc:
+        reason = f"cohort chart upload failed: {_reason(exc)}"
         log.warning("digest of week %s to %s: %s", week, channel, reason)
         note_on_post(engine, claim, reason)
 

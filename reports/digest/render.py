@@ -28,6 +28,7 @@ from clv.present.blocks import (
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
 from clv.scoring.records import holdout_sentence
 from clv.templating import render
+from reports.digest.acquisition import acquisition_context
 from reports.digest.data import Digest, DormantRow, Drivers, Mover, SegmentRow
 
 MORE_HINT = "More: `/clv dormant`"
@@ -102,6 +103,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
             digest.dormant_as_of.isoformat() if digest.dormant_as_of != digest.as_of else None
         ),
         "channel": channel,
+        **acquisition_context(digest.acquisition, cur),
     }
 
 
@@ -231,6 +233,7 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
         *line_sections(render("digest/segments.mrkdwn.j2", **ctx).splitlines()),
         *line_sections(render("digest/movers.mrkdwn.j2", **ctx).splitlines()),
         divider(),
+        *_with_divider(line_sections(render("digest/acquisition.mrkdwn.j2", **ctx).splitlines())),
         *line_sections(render("digest/health.mrkdwn.j2", **ctx).splitlines()),
         divider(),
     ]
@@ -245,6 +248,10 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
     blocks = _fit(head, middle, rows, dormant_total=total)
     fallback = f"Weekly CLV digest, week ending {ctx['week']}: customer equity {ctx['equity']}"
     return {"text": clip(fallback, MAX_FALLBACK), "blocks": blocks}
+
+
+def _with_divider(blocks: list[Block]) -> list[Block]:
+    return [*blocks, divider()] if blocks else []
 
 
 def _fit(

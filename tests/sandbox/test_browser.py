@@ -142,7 +142,15 @@ def test_send_outreach_replaces_the_button_and_sends_one_email(
     page: Page, running_demo: RunningDemo, outreach_target: RankedCustomer
 ) -> None:
     digest = digest_message(page)
-    row = digest.locator(".b-section", has_text=f"{outreach_target.customer_id} (").first
+    # the re-engagement row: a section with the customer and a button (the movers' lines can
+    # name the same number, "$187 → $156"), pinned by position as its button goes away
+    sections = digest.locator(".b-section")
+    texts = sections.all_inner_texts()
+    buttons = [sections.nth(i).get_by_role("button", name="Send outreach").count()
+               for i in range(len(texts))]  # fmt: skip
+    index = next(i for i, (text, n) in enumerate(zip(texts, buttons, strict=True))
+                 if n and f"{outreach_target.customer_id} (" in text)  # fmt: skip
+    row = sections.nth(index)
     row.get_by_role("button", name="Send outreach").dblclick()  # a double click
     page.get_by_text("Outreach sent by", exact=False).first.wait_for()
     page.locator("#outbox .email").first.wait_for()
