@@ -10,7 +10,7 @@ from rich.table import Table
 
 from bot.cli.context import load_settings, out, print_json
 from bot.cli.read import JSON, _read
-from clv.formatting import money, percent
+from clv.formatting import money, percent, signed
 from clv.insights.channels import ChannelReport, FunnelRow, channel_report, funnel_report
 from clv.insights.cohorts import CohortReport, cohort_report, nps_report
 from clv.present.acquisition import (
@@ -34,7 +34,7 @@ def _change(row: Any) -> str:
     change = row.change
     if change is None or change.clv_cac is None:
         return ""
-    return f"{change.clv_cac:+.1f}"
+    return signed(change.clv_cac, "{:.1f}")
 
 
 def channels(json_output: bool = JSON) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from clv.formatting import money, money_change
+from clv.formatting import money, money_change, signed
 from clv.insights.channels import ChannelRow, channel_report
 from clv.insights.cohorts import CohortComparison, CohortRow, cohort_report
 from clv.insights.reports import NoReportError
@@ -74,7 +74,7 @@ def acquisition_context(section: AcquisitionDigest | None, currency: str) -> dic
         rows.append({
             "channel": clip(r.channel, NAME_CHARS),
             "ratio": ratio_text(r.clv_cac),
-            "change": None if change is None else f"{change:+.1f}",
+            "change": None if change is None else signed(change, "{:.1f}"),
             "band": r.band,
             "affordable": money(r.affordable_cac, currency, decimals=0),
         })  # fmt: skip

@@ -163,3 +163,41 @@ def test_send_outreach_replaces_the_button_and_sends_one_email(
     card.get_by_text("No outreach button: contacted by", exact=False).wait_for()
     assert card.get_by_role("button", name="Send outreach").count() == 0
     assert page.locator("#outbox .email").count() == 1
+
+
+def test_clv_channels_answers_with_clv_against_cac(page: Page) -> None:
+    answer = run_command(page, "/clv channels")
+    text = answer.inner_text()
+    assert "Acquisition channels: CLV against CAC" in text
+    assert "below target" in text  # the demo's paid channels fall short of 3:1
+    assert "to keep 3:1, you can spend up to $" in text
+    assert screenshot(page, "sandbox-channels").stat().st_size > 10_000
+
+
+def test_a_months_first_digest_has_the_cohort_chart_in_its_thread(
+    page: Page, running_demo: RunningDemo
+) -> None:
+    from sqlmodel import Session
+
+    from clv.insights import weekly_runs
+    from reports.digest.publish import digest_client, publish_digest
+
+    settings = running_demo.settings
+    with Session(running_demo.engine) as session:  # the newest backfilled first Sunday
+        ends = [r.week_end for r in weekly_runs(session, weeks=13)]
+        week = max(end for end in ends if end.day <= 7 and end.weekday() == 6)
+    outcome = publish_digest(
+        running_demo.engine, settings, digest_client(settings),
+        channel=settings.digest_channel, week_end=week,
+    )  # fmt: skip
+    assert outcome.status == "posted", outcome.detail
+    page.locator("#channels li", has_text="clv-digest").first.click()
+    box = page.locator(".file", has_text="by monthly acquisition cohort").first
+    chart = box.locator("img.file-image")
+    chart.wait_for()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+    )
+    assert chart.evaluate("img => img.naturalWidth") >= 800
+    chart.scroll_into_view_if_needed()
+    assert screenshot(page, "sandbox-cohort-chart").stat().st_size > 10_000

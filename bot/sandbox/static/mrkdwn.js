@@ -4,7 +4,7 @@
   "use strict";
 
   const EMOJI = {
-    warning: "\u26a0\ufe0f", white_check_mark: "\u2705", x: "\u274c", email: "\u2709\ufe0f",
+    warning: "\u26a0\ufe0f", white_check_mark: "\u2705", small_orange_diamond: "\ud83d\udd38", x: "\u274c", email: "\u2709\ufe0f",
     chart_with_upwards_trend: "\ud83d\udcc8", chart_with_downwards_trend: "\ud83d\udcc9",
     moneybag: "\ud83d\udcb0", star: "\u2b50", fire: "\ud83d\udd25", tada: "\ud83c\udf89",
     wave: "\ud83d\udc4b", zzz: "\ud83d\udca4", bell: "\ud83d\udd14", mag: "\ud83d\udd0d",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.slack.render.customer import BAND_ICONS
-from clv.formatting import money, money_change, percent
+from clv.formatting import money, money_change, percent, signed
 from clv.insights.channels import ChannelReport, ChannelRow, FunnelReport, FunnelRow
 from clv.insights.cohorts import CohortReport, CohortRow, NpsReport
 from clv.present.acquisition import (
@@ -49,7 +49,7 @@ def channel_line(row: ChannelRow, target: float, currency: str) -> str:
     parts.append(f"{percent(row.equity_share, decimals=1)} of equity")
     change = row.change
     if change is not None and change.clv_cac is not None:
-        parts.append(f"{change.clv_cac:+.1f} in 4 weeks")
+        parts.append(f"{signed(change.clv_cac, '{:.1f}')} in 4 weeks")
     line = " · ".join(parts)
     return line + f"\n      _{escape(affordable_sentence(row, target, currency))}_"
 

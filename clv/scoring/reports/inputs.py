@@ -156,8 +156,11 @@ def build_base(
     """The run's customers with what the reports need, the not-yet-acquired left out."""
     scale = 10.0**exponent
     buyer, first = summary.buyers, summary.first_day
-    acquired = attributes.acquired_day
-    keep = buyer | (acquired <= to_day(summary.as_of))
+    today = to_day(summary.as_of)
+    keep = buyer | (attributes.acquired_day <= today)
+    # an acquired_at after the run's day is not known to the run: a buyer was acquired by
+    # their first purchase then (a backfill run never sees a later sign-up)
+    acquired = np.where(attributes.acquired_day <= today, attributes.acquired_day, -1)
     classes: Classes = values["classes"]
     predicted = values["predicted_clv"]
     historical = summary.historical_minor / scale
