@@ -3,12 +3,13 @@ reports of the current run."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.table import Table
 
-from bot.cli.context import load_settings, out, print_json
+from bot.cli.context import err, load_settings, out, print_json
 from bot.cli.read import JSON, _read
 from clv.formatting import money, percent, signed
 from clv.insights.channels import ChannelReport, FunnelRow, channel_report, funnel_report
@@ -99,10 +100,20 @@ def funnel(
 
 def cohorts(
     period: str = typer.Option("month", "--period", help="month or quarter."),
+    chart: Path | None = typer.Option(
+        None, "--chart", help="Also write the cohort chart (PNG) to this file."
+    ),
     json_output: bool = JSON,
 ) -> None:
     """Acquisition cohorts: size, retention and cumulative revenue per customer by period."""
     report, _ = _read(lambda s: cohort_report(s, period=period))
+    if chart is not None:
+        from reports.cohort_chart import report_chart  # matplotlib: only when asked
+
+        png = report_chart(report)
+        if png is not None:
+            chart.write_bytes(png)
+            err.print(f"wrote the cohort chart to {chart}", markup=False)
     if json_output:
         print_json(report.as_dict())
         return
@@ -112,7 +123,7 @@ def cohorts(
 def _cohort_tables(report: CohortReport) -> None:
     cur = report.run.currency
     width = min(COHORT_COLUMNS, max((c.periods for c in report.cohorts), default=1))
-    keys = [str(k) for k in range(width)]
+    keys = [str(k + 1) for k in range(width)]  # 1 = the acquisition period
     value = Table(
         "cohort",
         "size",
@@ -135,7 +146,11 @@ def _cohort_tables(report: CohortReport) -> None:
         kept.add_row(c.cohort, *(percent(v) for v in c.retention[:width]), *pad)  # fmt: skip
     out.print(value)
     out.print(kept)
-    notes = [f"scores as of {report.run.as_of}", f"the newest {report.period} is under way"]
+    period = report.period
+    notes = [
+        f"scores as of {report.run.as_of}",
+        f"{period} 1 is the acquisition {period}; the newest is under way",
+    ]
     if report.unplaced:
         notes.append(f"{report.unplaced:,} customers have no acquisition date and no order")
     out.print("; ".join(notes), markup=False)

@@ -55,6 +55,7 @@ from clv.outreach.policy import OutreachRules
 from clv.present.blocks import escape
 from clv.settings import Settings
 from clv.store import read_snapshot
+from reports.cohort_chart import chart_title, report_chart
 
 Message = dict[str, Any]
 DIMENSIONS = ("segment", "tier", "stage")
@@ -204,3 +205,14 @@ def shared_card(engine: Engine, settings: Settings, key: str, user_id: str) -> M
         except (NoScoresError, UnknownCustomerError, NotScoredYetError):
             return None
     return render_customer_card(view, masked=True, shared_by=user_id)
+
+
+def cohort_chart_file(engine: Engine, period: str) -> tuple[bytes, str] | None:
+    """The current run's cohort chart (PNG) and its title; None without scores or cohorts."""
+    with read_snapshot(engine) as session:
+        try:
+            report = cohort_report(session, period=period)
+        except (NoScoresError, NoReportError, UnknownChoiceError):
+            return None
+    png = report_chart(report)
+    return None if png is None else (png, chart_title(report))

@@ -19,9 +19,9 @@ from clv.insights.runs import RunRef
 from clv.present.acquisition import ratio_text
 from clv.present.blocks import clip
 from clv.store.tables import ScoringRun
+from reports.cohort_chart import chart_cohorts
 
 MOVED = 3  # channels listed for the largest CLV:CAC moves
-CHART_COHORTS = 12  # monthly cohorts drawn on the chart
 NAME_CHARS = 40
 
 
@@ -59,7 +59,7 @@ def acquisition_digest(session: Session, run: ScoringRun) -> AcquisitionDigest |
         channels=tuple(chosen),
         compared_with=channels.compared_with,
         cohort=cohorts.comparison(),
-        chart_cohorts=cohorts.cohorts[-CHART_COHORTS:],
+        chart_cohorts=chart_cohorts(cohorts.cohorts),
         chart_due=is_first_of_month(run.week_end),
     )
 

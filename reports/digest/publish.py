@@ -25,7 +25,8 @@ from sqlalchemy import Engine
 from clv.insights.runs import NoScoresError
 from clv.settings import Settings
 from clv.store import read_snapshot
-from reports.charts import render_cohort_chart, render_trend_chart
+from reports.charts import render_trend_chart
+from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
 from reports.digest.data import Digest, build_digest
 from reports.digest.render import render_blocks
@@ -62,12 +63,9 @@ def chart_png(digest: Digest) -> bytes:
 def cohort_chart_png(digest: Digest) -> bytes | None:
     """The cohort chart, on the first digest of a month (None otherwise, or without cohorts)."""
     section = digest.acquisition
-    if section is None or not section.chart_due or not section.chart_cohorts:
+    if section is None or not section.chart_due:
         return None
-    return render_cohort_chart(
-        [(c.cohort, c.revenue_per_customer) for c in section.chart_cohorts],
-        currency=digest.currency,
-    )
+    return cohort_chart(section.chart_cohorts, currency=digest.currency, period="month")
 
 
 def publish_digest(
@@ -217,8 +215,7 @@ def _upload_chart(
             content=cohorts,
             filename=f"clv-cohorts-{week}.png",
             title=f"Cumulative revenue per customer by monthly acquisition cohort, as of {week}",
-            alt_txt="Lines of cumulative revenue per customer by month since acquisition, one "
-            "per monthly cohort; `/clv cohorts` gives the numbers.",
+            alt_txt=CHART_ALT,
         )
     except Exception as exc:
         reason = f"cohort chart upload failed: {_reason(exc)}"

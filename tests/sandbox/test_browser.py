@@ -201,3 +201,19 @@ def test_a_months_first_digest_has_the_cohort_chart_in_its_thread(
     assert chart.evaluate("img => img.naturalWidth") >= 800
     chart.scroll_into_view_if_needed()
     assert screenshot(page, "sandbox-cohort-chart").stat().st_size > 10_000
+
+
+def test_clv_cohorts_posts_its_chart_in_the_channel_on_a_click(page: Page) -> None:
+    page.locator("#channels li", has_text="general").first.click()
+    answer = run_command(page, "/clv cohorts")
+    assert "Acquisition cohorts by month" in answer.inner_text()
+    answer.get_by_role("button", name="Post the chart in channel").click()
+    page.get_by_text("Posted the cohort chart in", exact=False).first.wait_for()
+    box = page.locator(".file", has_text="by monthly acquisition cohort").last
+    chart = box.locator("img.file-image")
+    chart.wait_for()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=chart.element_handle()
+    )
+    chart.scroll_into_view_if_needed()
+    assert screenshot(page, "sandbox-cohorts").stat().st_size > 10_000

@@ -16,12 +16,22 @@ from clv.present.acquisition import (
     ratio_text,
     worth_sentence,
 )
-from clv.present.blocks import clip, context, escape, header, line_sections, to_message
+from clv.present.blocks import (
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    line_sections,
+    to_message,
+)
 
 NAME_CHARS = 60  # a channel or group name, before escaping
 MAX_ROWS = 20  # channels or groups listed; the CLI lists all
 COHORTS_SHOWN = 12
-PERIODS_SHOWN = (0, 1, 2, 3, 6, 12)  # periods since acquisition on a cohort's line
+PERIODS_SHOWN = (0, 1, 2, 5, 11)  # on a cohort's line: its periods 1, 2, 3, 6 and 12
+ACTION_COHORT_CHART = "clv_cohort_chart"  # the button's value is the period
 
 
 def _name(value: str) -> str:
@@ -109,7 +119,8 @@ def cohort_line(row: CohortRow, currency: str) -> str:
     kept = " / ".join(percent(row.retention[k]) for k in shown)
     ratio = "" if row.clv_cac is None else f" · CLV:CAC {ratio_text(row.clv_cac)}"
     return (
-        f"*{row.cohort}* · {row.size:,} customers · revenue per customer {revenue} · "
+        f"*{row.cohort}* · {row.size:,} customer{'' if row.size == 1 else 's'} · revenue per "
+        f"customer {revenue} · "
         f"buying {kept} · still to come {money(row.predicted_per_customer, currency)} each" + ratio
     )
 
@@ -123,16 +134,18 @@ def render_cohorts(report: CohortReport) -> dict[str, Any]:
         k, new, old = comparison.period, comparison.newest, comparison.previous
         blocks.extend(line_sections([
             f"Newest complete cohort *{new.cohort}*: "
-            f"{money(new.revenue_per_customer[k], cur)} per customer by {period} {k} "
+            f"{money(new.revenue_per_customer[k], cur)} per customer by {period} {k + 1} "
             f"against {money(old.revenue_per_customer[k], cur)} for {old.cohort} at the same "
             f"age ({money_change(comparison.revenue_change, cur, decimals=2)})"
         ]))  # fmt: skip
-    shown = ", ".join(str(k) for k in PERIODS_SHOWN)
+    shown = ", ".join(str(k + 1) for k in PERIODS_SHOWN)
     blocks.append(context(
-        f"scores as of {report.run.as_of} · {period}s {shown} since acquisition (0 = the "
-        f"acquisition {period}; the newest is under way) · `clvbot cohorts --period {period}` "
-        "for every period"
+        f"scores as of {report.run.as_of} · revenue to the end of {period}s {shown} since "
+        f"acquisition (1 = the acquisition {period}; the newest is under way) · "
+        f"`clvbot cohorts --period {period}` for every period"
     ))  # fmt: skip
+    if report.cohorts:
+        blocks.append(actions(button("Post the chart in channel", ACTION_COHORT_CHART, period)))
     return to_message(f"{len(report.cohorts)} cohorts by {period}", blocks)
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 from slack_bolt import Ack, App
 
 from bot.slack.deps import Deps
+from bot.slack.listeners.actions.chart import post_cohort_chart
 from bot.slack.listeners.actions.outreach import send_outreach
 from bot.slack.listeners.actions.share import share_in_channel
 from bot.slack.listeners.actions.why import explain
+from bot.slack.render.acquisition import ACTION_COHORT_CHART
 from bot.slack.render.customer import ACTION_SHARE, ACTION_WHY
 from clv.present.outreach import OUTREACH_ACTION
 
@@ -20,3 +22,4 @@ def register(app: App, deps: Deps) -> None:
     app.action(ACTION_WHY)(ack=ack_click, lazy=[explain(deps)])
     app.action(ACTION_SHARE)(ack=ack_click, lazy=[share_in_channel(deps)])
     app.action(OUTREACH_ACTION)(ack=ack_click, lazy=[send_outreach(deps)])
+    app.action(ACTION_COHORT_CHART)(ack=ack_click, lazy=[post_cohort_chart(deps)])

@@ -25,6 +25,18 @@ from clv.store.deadline import within
 NOT_A_MEMBER = ("not_in_channel", "channel_not_found", "is_archived")
 
 
+def posting(logger: Logger, what: str, post: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+    """`post()`'s notice, or what went wrong, said the way Slack users understand it."""
+    try:
+        return post()
+    except SlackApiError as exc:
+        if exc.response.get("error") in NOT_A_MEMBER:
+            return render_notice("I can't post in this channel: invite me (`/invite @clvbot`).")
+        return render_failure(logger, exc, what)
+    except Exception as exc:
+        return render_failure(logger, exc, what)
+
+
 def share_in_channel(deps: Deps) -> Callable[..., None]:
     def share(body: dict[str, Any], client: WebClient, respond: Respond, logger: Logger) -> None:
         channel, user = extract_channel_id(body), extract_user_id(body)
@@ -32,23 +44,16 @@ def share_in_channel(deps: Deps) -> Callable[..., None]:
             respond(**render_notice("I can only share in a channel."), replace_original=False)
             return
         key = extract_action_value(body)
-        try:
+
+        def post() -> dict[str, Any]:
             card = within(deps.settings.store_timeout_seconds,
                           lambda: shared_card(deps.engine, deps.settings, key, user))  # fmt: skip
             if card is None:
-                notice = "That customer is no longer in the current scores."
-                respond(**render_notice(notice), replace_original=False)
-                return
+                return render_notice("That customer is no longer in the current scores.")
             card.pop("response_type", None)
             client.chat_postMessage(channel=channel, **card)
-            note = render_notice(f"Shared in <#{channel}> with name and email masked.")
-        except SlackApiError as exc:
-            if exc.response.get("error") in NOT_A_MEMBER:
-                note = render_notice("I can't post in this channel: invite me (`/invite @clvbot`).")
-            else:
-                note = render_failure(logger, exc, "sharing a card")
-        except Exception as exc:
-            note = render_failure(logger, exc, "sharing a card")
-        respond(**note, replace_original=False)
+            return render_notice(f"Shared in <#{channel}> with name and email masked.")
+
+        respond(**posting(logger, "sharing a card", post), replace_original=False)
 
     return share
