@@ -10,7 +10,7 @@ import typer
 
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
-from reports.digest.data import build_digest
+from reports.digest.data import Digest, build_digest
 from reports.digest.publish import chart_png, cohort_chart_png, digest_client, publish_digest
 from reports.digest.render import render_blocks, render_text
 
@@ -49,16 +49,7 @@ def digest(
             target = channel or settings.digest_channel or PREVIEW_CHANNEL
             out.print(render_text(content, channel=target), markup=False, end="")
             if out_dir is not None:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                (out_dir / "digest.txt").write_text(render_text(content, channel=target))
-                message = render_blocks(content, channel=target)
-                (out_dir / "digest.json").write_text(json.dumps(message, indent=2) + "\n")
-                (out_dir / "chart.png").write_bytes(chart_png(content))
-                written = "digest.txt, digest.json and chart.png"
-                if (cohorts := cohort_chart_png(content)) is not None:  # a month's first digest
-                    (out_dir / "cohorts.png").write_bytes(cohorts)
-                    written = "digest.txt, digest.json, chart.png and cohorts.png"
-                out.print(f"\nwrote {written} to {out_dir}")
+                _write_preview(out_dir, content, target)
             return
         target = channel or settings.digest_channel
         if not target:
@@ -96,3 +87,17 @@ def _week(value: str | None) -> date | None:
     if day.weekday() != 6:
         fail(f"--week must be a week end (a Sunday), not {day:%A} {day}")
     return day
+
+
+def _write_preview(out_dir: Path, content: Digest, channel: str) -> None:
+    """digest.txt, digest.json (Block Kit), chart.png, and cohorts.png on a month's first."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "digest.txt").write_text(render_text(content, channel=channel))
+    message = render_blocks(content, channel=channel)
+    (out_dir / "digest.json").write_text(json.dumps(message, indent=2) + "\n")
+    (out_dir / "chart.png").write_bytes(chart_png(content))
+    written = "digest.txt, digest.json and chart.png"
+    if (cohorts := cohort_chart_png(content)) is not None:
+        (out_dir / "cohorts.png").write_bytes(cohorts)
+        written = "digest.txt, digest.json, chart.png and cohorts.png"
+    out.print(f"\nwrote {written} to {out_dir}")

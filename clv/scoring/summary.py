@@ -250,54 +250,18 @@ class _OrderStats:
         months = _by_month(ids, customer[full], day[full], amount[full], full_purchase[full])
         del full, full_purchase
 
-        # purchase days: the (customer, day) runs among the purchases
-        if not purchase.all():
+        if not purchase.all():  # purchase days: the (customer, day) runs among the purchases
             key, customer, day, amount = (c[purchase] for c in (key, customer, day, amount))
-        day_starts = np.flatnonzero(_changes(key))
-        d_customer, d_day = customer[day_starts], day[day_starts]
-        d_bought = np.add.reduceat(amount, day_starts) if day_starts.size else d_day
-        firsts = np.flatnonzero(_changes(d_customer))  # each buyer's first purchase day
-        buyers = np.searchsorted(ids, d_customer[firsts])
-
-        def per_buyer(days: BoolArray) -> IntArray:
-            """How many of each buyer's purchase days are in `days`."""
-            out = np.zeros(n, dtype=np.int64)
-            if firsts.size:
-                out[buyers] = np.add.reduceat(_summable(days), firsts, dtype=np.int64)
-            return out
-
-        first = np.full(n, -1, dtype=np.int64)
-        first[buyers] = d_day[firsts]
-        first_bought = np.zeros(n, dtype=np.int64)
-        first_bought[buyers] = d_bought[firsts]
-
-        def days_upto(limit: int) -> tuple[IntArray, IntArray]:
-            """Purchase days on or before `limit` and the last of them (-1 if none)."""
-            count = per_buyer(d_day <= limit)
-            last = np.full(n, -1, dtype=np.int64)
-            # days are sorted within a buyer: the last one counted is the count-th
-            counted = count[buyers] > 0
-            last[buyers[counted]] = d_day[firsts[counted] + count[buyers[counted]] - 1]
-            return count, last
-
-        purchase_days, last = days_upto(full_day)
-        light_purchase_days, light_last = days_upto(light_day)
-        year, two_years = full_day - 365, full_day - 730
         return cls(
-            first=first,
-            first_bought=first_bought,
             purchases=purchases,
             refunds=refunds,
             bought=bought,
             net=net,
-            last=last,
-            purchase_days=purchase_days,
-            light_last=light_last,
-            light_purchase_days=light_purchase_days,
-            year_before=per_buyer((d_day > two_years) & (d_day <= year)) > 0,
-            last_year=per_buyer((d_day > year) & (d_day <= full_day)) > 0,
             revenue_last_week=revenue_last_week,
             months=months,
+            **_purchase_days(
+                ids, key, customer, day, amount, full_day=full_day, light_day=light_day
+            ),
         )
 
     def full_columns(self) -> IntArray:
@@ -317,6 +281,57 @@ class _OrderStats:
         return np.column_stack(
             (zeros, zeros, zeros, zeros, self.light_last, self.light_purchase_days)
         )
+
+
+def _purchase_days(
+    ids: IntArray,
+    key: IntArray,
+    customer: IntArray,
+    day: IntArray,
+    amount: IntArray,
+    *,
+    full_day: int,
+    light_day: int,
+) -> dict[str, Any]:
+    """Each buyer's first purchase day and its value, purchase days and last purchase day as
+    of both days, and the year-over-year retention flags, from the purchases' log."""
+    n = ids.size
+    day_starts = np.flatnonzero(_changes(key))
+    d_customer, d_day = customer[day_starts], day[day_starts]
+    d_bought = np.add.reduceat(amount, day_starts) if day_starts.size else d_day
+    firsts = np.flatnonzero(_changes(d_customer))  # each buyer's first purchase day
+    buyers = np.searchsorted(ids, d_customer[firsts])
+
+    def per_buyer(days: BoolArray) -> IntArray:
+        """How many of each buyer's purchase days are in `days`."""
+        out = np.zeros(n, dtype=np.int64)
+        if firsts.size:
+            out[buyers] = np.add.reduceat(_summable(days), firsts, dtype=np.int64)
+        return out
+
+    def days_upto(limit: int) -> tuple[IntArray, IntArray]:
+        """Purchase days on or before `limit` and the last of them (-1 if none)."""
+        count = per_buyer(d_day <= limit)
+        last = np.full(n, -1, dtype=np.int64)
+        # days are sorted within a buyer: the last one counted is the count-th
+        counted = count[buyers] > 0
+        last[buyers[counted]] = d_day[firsts[counted] + count[buyers[counted]] - 1]
+        return count, last
+
+    first = np.full(n, -1, dtype=np.int64)
+    first[buyers] = d_day[firsts]
+    first_bought = np.zeros(n, dtype=np.int64)
+    first_bought[buyers] = d_bought[firsts]
+    purchase_days, last = days_upto(full_day)
+    light_purchase_days, light_last = days_upto(light_day)
+    year, two_years = full_day - 365, full_day - 730
+    return {
+        "first": first, "first_bought": first_bought, "last": last,
+        "purchase_days": purchase_days, "light_last": light_last,
+        "light_purchase_days": light_purchase_days,
+        "year_before": per_buyer((d_day > two_years) & (d_day <= year)) > 0,
+        "last_year": per_buyer((d_day > year) & (d_day <= full_day)) > 0,
+    }  # fmt: skip
 
 
 def _by_month(
