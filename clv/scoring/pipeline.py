@@ -168,7 +168,7 @@ def _score_one(
             lifespan_years=values["lifespan_years"],
             changes=_changes_since_last_week(engine, as_of, summary, values),
         )
-        reports = acquisition_reports(engine, settings, summary, pair.months, values)
+        reports = acquisition_reports(settings, summary, pair, values)
         _write(engine, settings, run_id, kind, pair, summary, values, details, future_holdout,
                reports)  # fmt: skip
     except Exception as exc:

@@ -19,6 +19,8 @@ costs it about a second, COUNT(DISTINCT) and a first-day subquery more.)
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain
@@ -39,6 +41,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
+from clv.scoring.facts import CustomerFacts, channel_codes, packed_facts, unpack
 from clv.segments.scores import BoolArray, FloatArray, IntArray
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
@@ -48,16 +51,16 @@ FIRST_DAY = (date.min - EPOCH).days  # 0001-01-01: days from it to 9999-12-31 fi
 DAY_BITS = 22
 
 
-def _read_matrices(
-    source: Engine | Connection, queries: list[tuple[Select[Any], int]]
-) -> list[IntArray]:
+@contextmanager
+def _connected(source: Engine | Connection) -> Iterator[Connection]:
     if isinstance(source, Connection):
-        return [_int_matrix(source, query, width) for query, width in queries]
+        yield source
+        return
     with source.connect() as connection:
-        return [_int_matrix(connection, query, width) for query, width in queries]
+        yield connection
 
 
-def _int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArray:
+def int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArray:
     """Run `query` (integer columns only) straight into a numpy matrix, skipping row objects."""
     cursor: Any = connection.execute(query).cursor
     flat = np.fromiter(chain.from_iterable(cursor), dtype=np.int64)
@@ -143,6 +146,7 @@ class SummaryPair:
     retained_last_year: int  # ... and bought again in the last year
     first_order_day: int | None  # earliest purchase day in the store, or None
     months: CustomerMonths  # the order log by customer and month, as of the full day
+    facts: CustomerFacts  # channel, NPS answer and acquisition time of every customer
 
 
 def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
@@ -174,11 +178,16 @@ def build_summaries(
         .where(orders.c.ordered_on <= end)
         .order_by(orders.c.customer_id, orders.c.ordered_on)
     )
-    everyone_query = select(
-        customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1)
-    ).order_by(customers.c.id)
-    log, everyone = _read_matrices(source, [(log_query, 2), (everyone_query, 2)])
-    ids = everyone[:, 0].copy()
+    with _connected(source) as connection:
+        names, codes = channel_codes(connection)
+        everyone_query = select(
+            customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1),
+            packed_facts(codes),
+        ).order_by(customers.c.id)  # fmt: skip
+        log = int_matrix(connection, log_query, 2)
+        everyone = int_matrix(connection, everyone_query, 3)
+        ids = everyone[:, 0].copy()
+        facts = unpack(connection, everyone[:, 2], ids, names, codes)
     cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
     stats = _OrderStats.of(log, ids, full_day=to_day(full_at), light_day=to_day(light_at))
     del log
@@ -197,6 +206,7 @@ def build_summaries(
         retained_last_year=int((stats.year_before & stats.last_year).sum()),
         first_order_day=int(first_days.min()) if first_days.size else None,
         months=stats.months,
+        facts=facts,
     )
 
 

@@ -48,6 +48,8 @@ class Classes:
     dormant: BoolArray
     dormant_reason: StrArray  # None unless dormant
     value_at_stake: FloatArray
+    segment_code: IntArray  # the segment's position in `all_segments()` (prospects last)
+    tier_code: IntArray  # the tier's position in CLV_TIERS; -1 for prospects
 
 
 def classify(
@@ -75,12 +77,12 @@ def classify(
     r[buyers] = quantile_scores(days_since_last[buyers].astype(np.float64), higher_is_better=False)
     f[buyers] = frequency_scores(frequency[buyers] + 1)
     m[buyers] = quantile_scores(historical[buyers])
-    segment = np.full(n, PROSPECTS.name, dtype=object)
-    segment[buyers] = np.asarray(SEGMENT_NAMES, dtype=object)[
-        rfm_segment_index(r[buyers], f[buyers])
-    ]
-    tier = np.full(n, None, dtype=object)
-    tier[buyers] = np.asarray(TIER_NAMES, dtype=object)[tier_index(predicted_clv[buyers])]
+    segment_code = np.full(n, len(SEGMENT_NAMES), dtype=np.int64)  # all_segments(): then prospects
+    segment_code[buyers] = rfm_segment_index(r[buyers], f[buyers])
+    segment = np.asarray((*SEGMENT_NAMES, PROSPECTS.name), dtype=object)[segment_code]
+    tier_code = np.full(n, -1, dtype=np.int64)
+    tier_code[buyers] = tier_index(predicted_clv[buyers])
+    tier = np.asarray((*TIER_NAMES, None), dtype=object)[tier_code]  # -1: the None
 
     with np.errstate(invalid="ignore"):
         slipping = buyers & (p_alive < dormant_p_alive)
@@ -102,7 +104,7 @@ def classify(
     # and CLV if active = predicted CLV / P(alive) (the prediction is P(alive) x E[... | alive])
     alive = np.clip(np.nan_to_num(p_alive, nan=1.0), 1e-9, 1.0)
     stake = np.where(buyers, (1.0 - alive) * predicted_clv / alive, 0.0)
-    return Classes(r, f, m, segment, tier, stage, dormant, reason, stake)
+    return Classes(r, f, m, segment, tier, stage, dormant, reason, stake, segment_code, tier_code)
 
 
 def _dormant_reasons(

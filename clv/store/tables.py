@@ -36,7 +36,7 @@ class Customer(SQLModel, table=True):
     name: str | None = Field(default=None, max_length=256, index=True)  # did-you-mean by name
     acquired_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     acquisition_cost_minor: int | None = Field(default=None, sa_column=Column(BigInteger()))
-    channel: str | None = Field(default=None, max_length=64)
+    channel: str | None = Field(default=None, max_length=64, index=True)  # channel reports
     opted_out: bool = Field(default=False)
     nps: int | None = Field(default=None, sa_column=Column(SmallInteger()))
 

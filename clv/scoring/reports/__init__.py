@@ -8,37 +8,39 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine
-
 from clv.scoring.reports.channels import channels_report
-from clv.scoring.reports.cohorts import cohorts_report, funnel_report
-from clv.scoring.reports.inputs import build_base, read_attributes
+from clv.scoring.reports.cohorts import Period, cohort_codes, cohorts_report, funnel_report
+from clv.scoring.reports.inputs import build_base
 from clv.scoring.reports.nps import nps_report
-from clv.scoring.summary import CustomerMonths, CustomerSummary, to_day
+from clv.scoring.summary import CustomerSummary, SummaryPair, to_day
 from clv.settings import Settings
 
 REPORT_NAMES = ("channels", "funnel", "cohorts_month", "cohorts_quarter", "nps")
 
 
 def acquisition_reports(
-    engine: Engine,
-    settings: Settings,
-    summary: CustomerSummary,
-    months: CustomerMonths,
-    values: dict[str, Any],
+    settings: Settings, summary: CustomerSummary, pair: SummaryPair, values: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """Every report of `REPORT_NAMES`, by name, for a run with `summary` and `values`."""
-    with engine.connect() as connection:
-        attributes = read_attributes(connection, summary.customer_id, settings.tzinfo)
+    """Every report of `REPORT_NAMES`, by name, for a run with `summary` (one of `pair`'s)
+    and `values`."""
     margin, exponent = settings.gross_margin, settings.currency_exponent
-    base = build_base(summary, months, values, attributes, gross_margin=margin, exponent=exponent)
+    base = build_base(
+        summary, pair.months, values, pair.facts, zone=settings.tzinfo, gross_margin=margin,
+        exponent=exponent,
+    )  # fmt: skip
     day = to_day(summary.as_of)
+    periods: tuple[Period, ...] = ("month", "quarter")
+    cohorts = {period: cohort_codes(base, period) for period in periods}
     return {
         "channels": channels_report(
             base, gross_margin=margin, exponent=exponent, target=settings.clv_cac_target
         ),
-        "funnel": funnel_report(base),
-        "cohorts_month": cohorts_report(base, period="month", as_of_day=day, exponent=exponent),
-        "cohorts_quarter": cohorts_report(base, period="quarter", as_of_day=day, exponent=exponent),
+        "funnel": funnel_report(base, cohorts),
+        **{
+            f"cohorts_{period}": cohorts_report(
+                base, cohorts[period], period=period, as_of_day=day, exponent=exponent
+            )
+            for period in periods
+        },
         "nps": nps_report(base),
     }

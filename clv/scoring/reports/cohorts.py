@@ -42,8 +42,16 @@ def cohort_codes(base: Base, period: Period) -> tuple[IntArray, IntArray]:
     return codes, starts.astype(np.int64)
 
 
-def cohorts_report(base: Base, *, period: Period, as_of_day: int, exponent: int) -> dict[str, Any]:
-    codes, starts = cohort_codes(base, period)
+def cohorts_report(
+    base: Base,
+    cohorts: tuple[IntArray, IntArray],
+    *,
+    period: Period,
+    as_of_day: int,
+    exponent: int,
+) -> dict[str, Any]:
+    """The report of the cohorts `cohort_codes(base, period)` found."""
+    codes, starts = cohorts
     groups = starts.size
     step = STEP[period]
     now = int(month_of(np.array([as_of_day]))[0]) // step
@@ -131,16 +139,15 @@ def funnel_rows(base: Base, codes: IntArray, names: list[str]) -> list[dict[str,
     return rows
 
 
-def funnel_report(base: Base) -> dict[str, Any]:
+def funnel_report(base: Base, cohorts: dict[Period, tuple[IntArray, IntArray]]) -> dict[str, Any]:
+    """The funnel of all customers, each channel, and the cohorts `cohort_codes` found."""
     channels, channel_names = channel_codes(base)
     everyone = np.zeros(len(base), dtype=np.int64)
     report: dict[str, Any] = {
         "all": funnel_rows(base, everyone, ["all customers"]),
         "channels": funnel_rows(base, channels, channel_names),
     }
-    periods: tuple[Period, ...] = ("month", "quarter")
-    for period in periods:
-        codes, starts = cohort_codes(base, period)
+    for period, (codes, starts) in cohorts.items():
         labels = [period_label(int(s), period) for s in starts]
         report[f"cohorts_{period}"] = funnel_rows(base, codes, labels)
     return report

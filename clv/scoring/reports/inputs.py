@@ -17,86 +17,27 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import BigInteger, Connection, func, select
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
+from clv.scoring.facts import CustomerFacts
 from clv.scoring.summary import CustomerMonths, CustomerSummary, month_of, to_day
-from clv.segments.classify import Classes, StrArray
+from clv.segments.classify import Classes
 from clv.segments.definitions import LOYAL_STAGE, total_clv
 from clv.segments.scores import BoolArray, FloatArray, IntArray
-from clv.store.tables import customers_table as customers
 
-UNKNOWN = -(1 << 62)  # an absent acquisition time, in SQL (NULL would not fit an int matrix)
-QUARTER_HOUR = 900  # time zone offsets change on quarter-hour boundaries
+QUARTER_HOUR = 900  # time zone offsets are whole quarter-hours
 
 
-class epoch_seconds(FunctionElement[int]):  # noqa: N801  (an SQL function, named like one)
-    """Seconds since 1970-01-01 UTC of a UTC timestamp column, in each dialect's arithmetic."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-@compiles(epoch_seconds)
-def _epoch_default(element: epoch_seconds, compiler: Any, **kw: Any) -> str:
-    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
-
-
-@dataclass(frozen=True)
-class Attributes:
-    channel: IntArray  # index into `channel_names`; -1: no channel
-    channel_names: tuple[str, ...]  # sorted
-    nps: IntArray  # 0-10; -1: no answer
-    acquired_day: IntArray  # local day (days since 1970-01-01); -1: unknown
-
-
-def read_attributes(connection: Connection, ids: IntArray, zone: ZoneInfo) -> Attributes:
-    """Channel, NPS answer and acquisition day of the customers `ids` (sorted store ids)."""
-    c = customers.c
-    query = select(
-        c.id,
-        func.coalesce(c.channel, ""),
-        func.coalesce(c.nps, -1),
-        func.coalesce(epoch_seconds(c.acquired_at), UNKNOWN),
-    ).order_by(c.id)
-    rows = connection.execute(query).cursor.fetchall()
-    n = ids.size
-    channel, nps = np.full(n, -1, dtype=np.int64), np.full(n, -1, dtype=np.int64)
-    acquired = np.full(n, -1, dtype=np.int64)
-    if not rows:
-        return Attributes(channel, (), nps, acquired)
-    read_ids, names, answers, seconds = zip(*rows, strict=True)
-    found = np.array(read_ids, dtype=np.int64)
-    position = np.searchsorted(ids, found)
-    known = (position < n) & (ids[np.minimum(position, n - 1)] == found)
-    position = position[known]
-    labels = np.array(names, dtype=object)[known]
-    distinct = sorted({str(name).strip() for name in set(labels.tolist())} - {""})
-    index = {name: i for i, name in enumerate(distinct)}
-    channel[position] = [index.get(str(name).strip(), -1) for name in labels.tolist()]
-    nps[position] = np.array(answers, dtype=np.int64)[known]
-    acquired[position] = local_days(np.array(seconds, dtype=np.int64)[known], zone)
-    return Attributes(channel, tuple(distinct), nps, acquired)
-
-
-def local_days(seconds: IntArray, zone: ZoneInfo) -> IntArray:
-    """The calendar day in `zone` of each UTC time (seconds since 1970); -1 for UNKNOWN."""
-    known = seconds != UNKNOWN
-    days = np.full(seconds.size, -1, dtype=np.int64)
+def local_days(quarter_hours: IntArray, zone: ZoneInfo) -> IntArray:
+    """The calendar day in `zone` of each UTC quarter-hour since 1970; -1 for unknown (-1)."""
+    known = quarter_hours >= 0
+    days = np.full(quarter_hours.size, -1, dtype=np.int64)
     if not known.any():
         return days
-    moments = seconds[known]
-    buckets, inverse = np.unique(moments // QUARTER_HOUR, return_inverse=True)
+    buckets, inverse = np.unique(quarter_hours[known], return_inverse=True)
     offsets = np.array(
         [_offset(int(bucket) * QUARTER_HOUR, zone) for bucket in buckets], dtype=np.int64
     )
-    days[known] = (moments + offsets[inverse]) // 86_400
+    days[known] = (quarter_hours[known] * QUARTER_HOUR + offsets[inverse]) // 86_400
     return days
 
 
@@ -112,6 +53,7 @@ class Base:
     buyer: BoolArray
     first_day: IntArray  # -1: no purchase yet
     acquisition_day: IntArray  # acquired_at's day, else the first purchase day; -1: neither
+    acquisition_month: IntArray  # its calendar month since January 1970; -1: neither
     days_to_first_order: IntArray  # from acquired_at to the first purchase; -1: not known
     retained: BoolArray  # a repeat purchase day
     loyal: BoolArray
@@ -124,8 +66,8 @@ class Base:
     channel: IntArray
     channel_names: tuple[str, ...]
     nps: IntArray
-    segment: StrArray
-    tier: StrArray
+    segment_code: IntArray  # position in all_segments()
+    tier_code: IntArray  # position in CLV_TIERS; -1: none
     months: CustomerMonths  # rows renumbered to this base's customers
 
     @property
@@ -136,10 +78,6 @@ class Base:
         """Per group, the sum of an amount in minor units, in major units (exact cents)."""
         return group_sum(codes, groups, np.nan_to_num(minor)) / self.scale
 
-    @property
-    def acquisition_month(self) -> IntArray:
-        return np.where(self.acquisition_day >= 0, month_of(self.acquisition_day), -1)
-
     def __len__(self) -> int:
         return int(self.buyer.size)
 
@@ -148,29 +86,33 @@ def build_base(
     summary: CustomerSummary,
     months: CustomerMonths,
     values: dict[str, Any],
-    attributes: Attributes,
+    facts: CustomerFacts,
     *,
+    zone: ZoneInfo,
     gross_margin: float,
     exponent: int,
 ) -> Base:
     """The run's customers with what the reports need, the not-yet-acquired left out."""
     scale = 10.0**exponent
+    acquired_day = local_days(facts.acquired_quarter_hour, zone)
     buyer, first = summary.buyers, summary.first_day
     today = to_day(summary.as_of)
-    keep = buyer | (attributes.acquired_day <= today)
+    keep = buyer | (acquired_day <= today)
     # an acquired_at after the run's day is not known to the run: a buyer was acquired by
     # their first purchase then (a backfill run never sees a later sign-up)
-    acquired = np.where(attributes.acquired_day <= today, attributes.acquired_day, -1)
+    acquired = np.where(acquired_day <= today, acquired_day, -1)
     classes: Classes = values["classes"]
     predicted = values["predicted_clv"]
     historical = summary.historical_minor / scale
     since = np.where(buyer & (acquired >= 0), np.maximum(first - acquired, 0), -1)
+    start = np.where(acquired >= 0, acquired, first)
     renumber = np.cumsum(keep) - 1
     kept_rows = keep[months.row]
     return Base(
         buyer=buyer[keep],
         first_day=first[keep],
-        acquisition_day=np.where(acquired >= 0, acquired, first)[keep],
+        acquisition_day=start[keep],
+        acquisition_month=np.where(start >= 0, month_of(np.maximum(start, 0)), -1)[keep],
         days_to_first_order=since[keep],
         retained=(buyer & (summary.frequency > 0))[keep],
         loyal=(classes.stage == LOYAL_STAGE.name)[keep],
@@ -180,11 +122,11 @@ def build_base(
         total=total_clv(historical, predicted, gross_margin)[keep],
         cac_minor=summary.acquisition_cost_minor[keep],
         scale=scale,
-        channel=attributes.channel[keep],
-        channel_names=attributes.channel_names,
-        nps=attributes.nps[keep],
-        segment=classes.segment[keep],
-        tier=classes.tier[keep],
+        channel=facts.channel[keep],
+        channel_names=facts.channel_names,
+        nps=facts.nps[keep],
+        segment_code=classes.segment_code[keep],
+        tier_code=classes.tier_code[keep],
         months=CustomerMonths(
             renumber[months.row[kept_rows]],
             months.month[kept_rows],
@@ -196,10 +138,7 @@ def build_base(
 
 def group_sum(codes: IntArray, groups: int, weights: Any = None) -> FloatArray:
     """Per group 0..groups-1, the count (or the sum of `weights`) of the entries with a code
-    >= 0."""
-    placed = codes >= 0
-    chosen = None if weights is None else np.asarray(weights, dtype=np.float64)[placed]
-    sums: FloatArray = np.bincount(codes[placed], weights=chosen, minlength=groups).astype(
-        np.float64
-    )
-    return sums
+    >= 0 (code -1, in no group, is counted in a bin that is dropped)."""
+    sums = np.bincount(codes + 1, weights=weights, minlength=groups + 1)[1:]
+    result: FloatArray = sums.astype(np.float64, copy=False)
+    return result

@@ -13,16 +13,10 @@ import numpy as np
 from clv.scoring.reports.channels import channel_codes
 from clv.scoring.reports.inputs import Base, group_sum
 from clv.segments.acquisition import PASSIVE_MIN, PROMOTER_MIN
-from clv.segments.classify import StrArray
 from clv.segments.definitions import CLV_TIERS, all_segments
 from clv.segments.scores import IntArray
 
 CATEGORIES = ("promoters", "passives", "detractors")
-
-
-def _codes_of(labels: StrArray, names: list[str]) -> IntArray:
-    index = {name: i for i, name in enumerate(names)}
-    return np.array([index.get(label, -1) for label in labels.tolist()], dtype=np.int64)
 
 
 def nps_rows(base: Base, codes: IntArray, names: list[str]) -> list[dict[str, Any]]:
@@ -54,7 +48,7 @@ def nps_report(base: Base) -> dict[str, Any]:
     tiers = [t.name for t in CLV_TIERS]
     return {
         "all": nps_rows(base, np.zeros(len(base), dtype=np.int64), ["all customers"]),
-        "segment": nps_rows(base, _codes_of(base.segment, segments), segments),
-        "tier": nps_rows(base, _codes_of(base.tier, tiers), tiers),
+        "segment": nps_rows(base, base.segment_code, segments),
+        "tier": nps_rows(base, base.tier_code, tiers),
         "channel": nps_rows(base, channels, channel_names),
     }

@@ -1,4 +1,5 @@
-"""run_reports: the acquisition reports (channels, funnel, cohorts, NPS) a scoring run wrote
+"""run_reports: the acquisition reports (channels, funnel, cohorts, NPS) a scoring run wrote;
+an index on customers.channel (the reports read the distinct channels off it)
 
 Revision ID: 0007
 Revises: 0006
@@ -28,7 +29,9 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=32), primary_key=True),
         sa.Column("payload", sa.JSON(), nullable=False),
     )
+    op.create_index("ix_customers_channel", "customers", ["channel"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customers_channel", table_name="customers")
     op.drop_table("run_reports")
