@@ -257,7 +257,10 @@ class _OrderStats:
         bought = per_customer(np.where(full_purchase, amount, 0))
         net = per_customer(np.where(full, amount, 0))
         revenue_last_week = int(amount[full & (day > full_day - 7)].sum())
-        months = _by_month(ids, customer[full], day[full], amount[full], full_purchase[full])
+        if full.all():  # no holdout orders after the full day: no copies
+            months = _by_month(ids, customer, day, amount, full_purchase)
+        else:
+            months = _by_month(ids, customer[full], day[full], amount[full], full_purchase[full])
         del full, full_purchase
 
         if not purchase.all():  # purchase days: the (customer, day) runs among the purchases
@@ -348,7 +351,11 @@ def _by_month(
     ids: IntArray, customer: IntArray, day: IntArray, amount: IntArray, purchase: BoolArray
 ) -> CustomerMonths:
     """Net revenue and whether anything was bought, per (customer, month) run of the log."""
-    month = month_of(day)
+    if not day.size:
+        month = day
+    else:  # a month per distinct day, looked up: converting ten million dates costs more
+        first = int(day.min())
+        month = month_of(np.arange(first, int(day.max()) + 1, dtype=np.int64))[day - first]
     starts = np.flatnonzero(_changes(customer) | _changes(month))
     if not starts.size:
         empty = np.zeros(0, dtype=np.int64)

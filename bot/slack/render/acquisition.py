@@ -85,7 +85,8 @@ def render_channels(report: ChannelReport) -> dict[str, Any]:
 
 def funnel_line(row: FunnelRow) -> str:
     days = row.median_days_to_first_order
-    timing = "" if days is None else f", median {days:g} days to the first order"
+    unit = "day" if days == 1 else "days"
+    timing = "" if days is None else f", median {days:g} {unit} to the first order"
     return (
         f"*{_name(row.group)}* — {row.acquired:,} acquired → {row.converted:,} converted "
         f"({percent(row.converted_share)}{timing}) → {row.retained:,} retained "
