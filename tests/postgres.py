@@ -66,9 +66,25 @@ class Cluster:
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
+MEMORY_DIR = Path("/dev/shm")  # Linux's tmpfs: no disk under the cluster's files
+MEMORY_NEEDED = 1 << 30  # bytes free there for it to be used
+
+
+def _cluster_parent() -> str | None:
+    """Where a cluster's folder goes: in memory when there is room (CREATE DATABASE, which
+    every PostgreSQL test runs, takes 20-30 ms there and 0.2-0.5 s on a disk, even with fsync
+    off), else the usual temporary folder."""
+    try:
+        found = os.statvfs(MEMORY_DIR)
+    except OSError:
+        return None
+    roomy = found.f_bavail * found.f_frsize >= MEMORY_NEEDED
+    return str(MEMORY_DIR) if roomy and os.access(MEMORY_DIR, os.W_OK | os.X_OK) else None
+
+
 def start_cluster(bindir: Path) -> Cluster:
     """initdb + pg_ctl start on 127.0.0.1; as root, the server runs as the `postgres` user."""
-    base = Path(tempfile.mkdtemp(prefix="clvbot-pg-"))
+    base = Path(tempfile.mkdtemp(prefix="clvbot-pg-", dir=_cluster_parent()))
     datadir = base / "data"
     run_as: list[str] = []
     if os.geteuid() == 0:

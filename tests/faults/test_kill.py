@@ -31,7 +31,7 @@ from clv.store import missing_indexes, read_snapshot
 from clv.store.tables import orders_table, scoring_runs_table
 from tests.faults import tally
 from tests.faults.forkserver import ForkServer
-from tests.helpers import ORDER_HEADER, clvbot_env, view_of, write_csv
+from tests.helpers import ORDER_HEADER, built_once, clvbot_env, view_of, write_csv
 
 pytestmark = pytest.mark.faults
 TRIALS = 10
@@ -104,11 +104,16 @@ def big_orders_file(path: Path, seed: int, rows: int = 50_000) -> Path:
 
 
 @pytest.fixture
-def cdnow_scored(engine: Engine, settings: Settings, tmp_path: Path) -> float:
-    """The CDNOW sample imported and scored once; returns that run's customer equity."""
-    import_orders(engine, write_cdnow_orders_csv(tmp_path / "cdnow.csv"), settings)
-    (run,) = score(engine, settings, as_of=date.fromisoformat(AS_OF), model="bgnbd")
-    return run.customer_equity
+def cdnow_scored(engine: Engine, database_url: str, settings: Settings, tmp_path: Path) -> float:
+    """The CDNOW sample imported and scored once; returns that run's customer equity (built
+    once a session on each store: the other tests get a copy of that store)."""
+
+    def build() -> float:
+        import_orders(engine, write_cdnow_orders_csv(tmp_path / "cdnow.csv"), settings)
+        (run,) = score(engine, settings, as_of=date.fromisoformat(AS_OF), model="bgnbd")
+        return run.customer_equity
+
+    return built_once(database_url, tmp_path, ("kill -9: CDNOW scored",), build, engine=engine)
 
 
 def test_kill_9_during_imports_keeps_the_schema_and_the_orders(

@@ -15,7 +15,7 @@ from clv.ingest import import_customers, import_orders
 from clv.scoring.pipeline import score
 from clv.settings import Settings, get_settings
 from tests.bot.fake_slack import FakeSlack, start_fake_slack
-from tests.helpers import write_csv
+from tests.helpers import built_once, write_csv
 
 AS_OF = date(2024, 6, 30)  # a Sunday: the week ending that day is complete on Monday
 MONDAY_9AM = datetime(2024, 7, 1, 9, 0, tzinfo=UTC)
@@ -34,7 +34,29 @@ def build_small_shop(
     backfill: int = 3,
 ) -> None:
     """`customers` buyers over a year (fixed seed), #1 opted out, scored as of `as_of` with
-    `backfill` weeks of history (orders run to 30 Jun 2024)."""
+    `backfill` weeks of history (orders run to 30 Jun 2024).
+
+    Built once per store kind, arguments and settings in a session; an empty store given the
+    same again gets a copy of that database (same rows, ids and scores) and `workdir` the same
+    CSV files, which is many times faster than importing and scoring again."""
+
+    def build() -> None:
+        _build_small_shop(engine, settings, workdir, customers, as_of=as_of, backfill=backfill)
+
+    used = repr(settings.model_dump(exclude={"database_url"}))
+    url = engine.url.render_as_string(hide_password=False)
+    built_once(url, workdir, ("small shop", customers, as_of, backfill, used), build, engine=engine)
+
+
+def _build_small_shop(
+    engine: Engine,
+    settings: Settings,
+    workdir: Path,
+    customers: int,
+    *,
+    as_of: date,
+    backfill: int,
+) -> None:
     rng = np.random.default_rng(7)
     start = datetime(2023, 7, 1, 12, tzinfo=UTC)
     rows, people = [], []

@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Row
 from sqlmodel import Session
+from typer.testing import CliRunner
 
+from bot.cli import app
 from clv.insights import current_run, model_status, weekly_trend
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine
 from tests.helpers import view_of
-from tests.scoring.runs import kill_when, pause_at_begin_once, run_clvbot, run_rows, start_clvbot
+from tests.scoring.runs import kill_when, pause_at_begin_once, run_rows, start_clvbot
 from tests.scoring.stores import import_order_rows, shop_rows, steady_rows
 
 
@@ -60,7 +62,7 @@ def test_readers_see_the_previous_full_run_while_a_backfill_runs(
 
 @pytest.mark.faults
 def test_a_killed_backfill_leaves_readers_on_the_previous_full_run_and_is_recorded_interrupted(
-    engine: Engine, database_url: str, settings: Settings, tmp_path: Path
+    engine: Engine, database_url: str, settings: Settings, tmp_path: Path, env_settings: str
 ) -> None:
     rows = shop_rows(2000, start=date(2023, 1, 1), days=540)
     import_order_rows(engine, settings, tmp_path, rows)
@@ -78,8 +80,8 @@ def test_a_killed_backfill_leaves_readers_on_the_previous_full_run_and_is_record
     with Session(engine) as session:
         assert current_run(session).id == full.run_id
         assert view_of(session, "c1").as_of == date(2024, 6, 30)
-    shown = run_clvbot(database_url, tmp_path, "model")
-    assert shown.returncode == 0, shown.stderr
+    shown = CliRunner().invoke(app, ["model"])  # `clvbot model`, here (env_settings)
+    assert shown.exit_code == 0, shown.output
     assert "as of 2024-06-30" in shown.stdout
     assert "failed" not in shown.stdout
 

@@ -80,9 +80,17 @@ def _purchases(orders: list[tuple[str, date, int]]) -> list[tuple[str, date, int
 def _reference(orders: list[tuple[str, date, int]], as_of: date) -> dict[str, dict[str, Any]]:
     """Each customer's summary as of `as_of`, straight from the definitions, in plain Python."""
     out: dict[str, dict[str, Any]] = {}
-    for customer in sorted({c for c, _, _ in orders}):
-        mine = [(day, amount) for c, day, amount in orders if c == customer and day <= as_of]
-        mine_bought = [(d, a) for c, d, a in _purchases(orders) if c == customer and d <= as_of]
+    orders_of: dict[str, list[tuple[date, int]]] = {}  # each customer's, in the given order
+    bought_of: dict[str, list[tuple[date, int]]] = {}
+    for c, day, amount in orders:
+        mine = orders_of.setdefault(c, [])  # every customer, even one whose orders come later
+        if day <= as_of:
+            mine.append((day, amount))
+    for c, day, amount in _purchases(orders):
+        if day <= as_of:
+            bought_of.setdefault(c, []).append((day, amount))
+    for customer in sorted(orders_of):
+        mine, mine_bought = orders_of[customer], bought_of.get(customer, [])
         by_day: dict[date, int] = {}
         for day, amount in mine_bought:
             by_day[day] = by_day.get(day, 0) + amount

@@ -10,18 +10,25 @@ from typer.testing import CliRunner
 from bot.cli import app
 from clv.datasets import write_cdnow_orders_csv
 from clv.segments.definitions import rule_lines
+from tests.helpers import built_once
 
 runner = CliRunner()
 
 
 @pytest.fixture
 def scored(env_settings: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CDNOW sample scored with the thresholds set (once a session on each store: the other
+    tests get a copy of that store)."""
     monkeypatch.setenv("DORMANT_P_ALIVE", "0.35")
     monkeypatch.setenv("DORMANT_MAX_DAYS", "240")
-    path = write_cdnow_orders_csv(tmp_path / "cdnow.csv")
-    assert runner.invoke(app, ["import", "orders", str(path)]).exit_code == 0
-    result = runner.invoke(app, ["score", "--as-of", "1998-06-30"])
-    assert result.exit_code == 0, result.output
+
+    def build() -> None:
+        path = write_cdnow_orders_csv(tmp_path / "cdnow.csv")
+        assert runner.invoke(app, ["import", "orders", str(path)]).exit_code == 0
+        result = runner.invoke(app, ["score", "--as-of", "1998-06-30"])
+        assert result.exit_code == 0, result.output
+
+    built_once(env_settings, tmp_path, ("segments command: CDNOW, 0.35, 240",), build)
     return env_settings
 
 
