@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, DEFAULT_NPS_MIN_RESPONSES
+
 # ISO 4217 minor-unit exponents for currencies that do not use two decimals.
 _MINOR_UNIT_EXPONENTS = {
     "BHD": 3, "CLP": 0, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3,
@@ -40,8 +42,8 @@ class Settings(BaseSettings):
     dormant_max_days: int = Field(default=180, ge=1)
     history_weeks: int = Field(default=13, ge=2, le=520)
     # acquisition: the CLV:CAC a channel should reach, and the answers an NPS needs
-    clv_cac_target: float = Field(default=3.0, gt=1.0, le=100.0)
-    nps_min_responses: int = Field(default=30, ge=1, le=100_000)
+    clv_cac_target: float = Field(default=DEFAULT_CLV_CAC_TARGET, gt=1.0, le=100.0)
+    nps_min_responses: int = Field(default=DEFAULT_NPS_MIN_RESPONSES, ge=1, le=100_000)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None

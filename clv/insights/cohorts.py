@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
 from sqlmodel import Session
 
 from clv.errors import UserFacingError
 from clv.insights.reports import load_report
 from clv.insights.runs import RunRef, current_ref
-from clv.segments.acquisition import nps_score
+from clv.segments.acquisition import PERIODS, Period, nps_score
 
-Period = Literal["month", "quarter"]
-PERIODS: tuple[Period, ...] = ("month", "quarter")
 NPS_DIMENSIONS = ("segment", "tier", "channel")
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from clv.errors import UserFacingError
 from clv.insights.runs import RunRef
 from clv.insights.suggest import closest
+from clv.segments.definitions import normalise
 from clv.store.tables import run_reports_table, scoring_runs_table
 
 reports, runs = run_reports_table, scoring_runs_table
@@ -70,9 +71,7 @@ def report_before(
 
 
 def match_name(name: str, names: list[str]) -> str | None:
-    """`name` among `names`, ignoring case and spaces."""
-    wanted = "".join(name.lower().split())
-    for candidate in names:
-        if "".join(candidate.lower().split()) == wanted:
-            return candidate
-    return None
+    """`name` among `names`, matched as segment names are (`normalise`: case, spaces and
+    punctuation do not matter)."""
+    wanted = normalise(name)
+    return next((candidate for candidate in names if normalise(candidate) == wanted), None)

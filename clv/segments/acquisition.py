@@ -24,7 +24,8 @@ DEFAULT_CLV_CAC_TARGET = 3.0  # the usual 3:1 rule of thumb (the CLV_CAC_TARGET 
 DEFAULT_NPS_MIN_RESPONSES = 30  # the NPS_MIN_RESPONSES setting
 PROMOTER_MIN, PASSIVE_MIN = 9, 7  # 9-10 promoters, 7-8 passives, 0-6 detractors
 NO_CHANNEL = "(no channel)"
-NO_COHORT = "(no acquisition date)"
+Period = Literal["month", "quarter"]  # what cohorts are cut by
+PERIODS: tuple[Period, ...] = ("month", "quarter")
 
 Band = Literal["losing money", "below target", "healthy"]
 

@@ -5,13 +5,12 @@ and the acquisition quarter-hour keeps the exact second's calendar day (both sto
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, insert
 
 import clv.scoring.facts as facts
-from clv.scoring.summary import build_summary
+from clv.scoring.summary import build_summaries
 from clv.store.tables import customers_table
 
 PEOPLE = [  # (channel, nps, acquired_at)
@@ -34,31 +33,18 @@ def _store(engine: Engine) -> None:
 
 @pytest.mark.parametrize("limit", [facts.MAX_CASE_CHANNELS, 1])  # 1: the read-by-name path
 def test_facts_are_decoded_exactly_on_either_path(
-    engine: Engine, monkeypatch: pytest.MonkeyPatch, limit: int, tmp_path: Path
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, limit: int
 ) -> None:
     _store(engine)
     monkeypatch.setattr(facts, "MAX_CASE_CHANNELS", limit)
-    with engine.connect() as connection:
-        found = build_summary(connection, as_of=date(2024, 6, 30))
-        names, codes = facts.channel_codes(connection)
-        ids = found.customer_id
-        packed = facts.unpack(connection, _packed(connection, codes), ids, names, codes)
-    assert packed.channel_names == ("Email", "paid search")
-    assert [None if c < 0 else packed.channel_names[c] for c in packed.channel.tolist()] == [
+    day = date(2024, 6, 30)
+    found = build_summaries(engine, end=day, cutoff=day, full_at=day).facts  # the run's path
+    assert found.channel_names == ("Email", "paid search")
+    assert [None if c < 0 else found.channel_names[c] for c in found.channel.tolist()] == [
         "Email", "Email", "paid search", None, None,
     ]  # fmt: skip
-    assert packed.nps.tolist() == [9, -1, 0, 10, 7]
+    assert found.nps.tolist() == [9, -1, 0, 10, 7]
     expected = [
         None if at is None else int(at.timestamp()) // 900 for _, _, at in PEOPLE
     ]  # 21:59:59.9 is the quarter-hour before 22:00, not after it
-    assert [None if q < 0 else q for q in packed.acquired_quarter_hour.tolist()] == expected
-
-
-def _packed(connection: object, codes: dict[str, int]) -> facts.IntArray:
-    from sqlalchemy import select
-
-    from clv.scoring.summary import int_matrix
-
-    c = customers_table.c
-    query = select(facts.packed_facts(codes)).order_by(c.id)
-    return int_matrix(connection, query, 1)[:, 0]  # type: ignore[arg-type]
+    assert [None if q < 0 else q for q in found.acquired_quarter_hour.tolist()] == expected

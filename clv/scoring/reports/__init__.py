@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 from clv.scoring.reports.channels import channels_report
-from clv.scoring.reports.cohorts import Period, cohort_codes, cohorts_report, funnel_report
+from clv.scoring.reports.cohorts import cohort_codes, cohorts_report, funnel_report
 from clv.scoring.reports.inputs import build_base
 from clv.scoring.reports.nps import nps_report
 from clv.scoring.summary import CustomerSummary, SummaryPair, to_day
+from clv.segments.acquisition import PERIODS
 from clv.settings import Settings
 
 REPORT_NAMES = ("channels", "funnel", "cohorts_month", "cohorts_quarter", "nps")
@@ -29,8 +30,7 @@ def acquisition_reports(
         exponent=exponent,
     )  # fmt: skip
     day = to_day(summary.as_of)
-    periods: tuple[Period, ...] = ("month", "quarter")
-    cohorts = {period: cohort_codes(base, period) for period in periods}
+    cohorts = {period: cohort_codes(base, period) for period in PERIODS}
     return {
         "channels": channels_report(
             base, gross_margin=margin, exponent=exponent, target=settings.clv_cac_target
@@ -40,7 +40,7 @@ def acquisition_reports(
             f"cohorts_{period}": cohorts_report(
                 base, cohorts[period], period=period, as_of_day=day, exponent=exponent
             )
-            for period in periods
+            for period in PERIODS
         },
         "nps": nps_report(base),
     }

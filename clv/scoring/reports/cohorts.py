@@ -9,17 +9,16 @@ period 0. The cohort's newest period, the one the run's day falls in, is still u
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from clv.scoring.reports.channels import channel_codes
 from clv.scoring.reports.inputs import Base, group_sum
 from clv.scoring.summary import month_of
-from clv.segments.acquisition import NO_COHORT, group_clv_cac
+from clv.segments.acquisition import Period, group_clv_cac
 from clv.segments.scores import FloatArray, IntArray
 
-Period = Literal["month", "quarter"]
 STEP = {"month": 1, "quarter": 3}
 
 
@@ -83,7 +82,7 @@ def cohorts_report(
         }
         rows.append(row)
     unplaced = int((codes < 0).sum())
-    return {"period": period, "cohorts": rows, "unplaced": unplaced, "unplaced_label": NO_COHORT}
+    return {"period": period, "cohorts": rows, "unplaced": unplaced}
 
 
 def _by_period(
