@@ -11,6 +11,13 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, DEFAULT_NPS_MIN_RESPONSES
+from clv.segments.predictions import (
+    DEFAULT_INTERVAL,
+    DEFAULT_MIN_CUSTOMERS,
+    DEFAULT_MIN_HISTORY_DAYS,
+    DEFAULT_MIN_REPEAT_BUYERS,
+    PredictionFloor,
+)
 
 # ISO 4217 minor-unit exponents for currencies that do not use two decimals.
 _MINOR_UNIT_EXPONENTS = {
@@ -34,7 +41,13 @@ class Settings(BaseSettings):
     currency: str = Field(default="USD", min_length=3, max_length=3)
     gross_margin: float = Field(default=1.0, gt=0.0, le=1.0)
 
-    clv_model: Literal["bgnbd", "mbgnbd", "pnbd"] = "mbgnbd"
+    # auto: fit the three purchase models and use the one that predicts the holdout best
+    clv_model: Literal["auto", "bgnbd", "mbgnbd", "pnbd"] = "auto"
+    clv_interval: float = Field(default=DEFAULT_INTERVAL, ge=0.5, le=0.99)
+    # below any of these floors a run stores historical and formula values, no predictions
+    predict_min_customers: int = Field(default=DEFAULT_MIN_CUSTOMERS, ge=1)
+    predict_min_history_days: int = Field(default=DEFAULT_MIN_HISTORY_DAYS, ge=0)
+    predict_min_repeat_buyers: int = Field(default=DEFAULT_MIN_REPEAT_BUYERS, ge=1)
     clv_horizon_months: int = Field(default=12, ge=1, le=120)
     clv_annual_discount_rate: float = Field(default=0.10, ge=0.0, lt=1.0)
     clv_lifespan_years: float | None = Field(default=None, gt=0.0, le=50.0)
@@ -87,6 +100,13 @@ class Settings(BaseSettings):
     outreach_webhook_secret: SecretStr | None = None
     outreach_webhook_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
     outreach_webhook_retries: int = Field(default=3, ge=0, le=10)
+
+    @property
+    def prediction_floor(self) -> PredictionFloor:
+        return PredictionFloor(
+            self.predict_min_customers, self.predict_min_history_days,
+            self.predict_min_repeat_buyers,
+        )  # fmt: skip
 
     @field_validator("timezone")
     @classmethod

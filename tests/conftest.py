@@ -17,6 +17,19 @@ from tests.postgres import Cluster, find_bindir, start_cluster
 from tests.shopdb import shop_db
 from tests.smtp import SmtpServer, free_port
 
+# The suite's stores are small by design (a handful of customers, a few weeks of orders) and
+# were written against one model: they run with MBG/NBD and no data floor. CLV_MODEL=auto and
+# the PREDICT_MIN_* floor have their own tests, which pass the shipped defaults explicitly
+# (tests/scoring/test_model_choice.py, test_fallbacks.py, test_predictions_demo.py).
+SUITE_ENV = {
+    "CLV_MODEL": "mbgnbd",
+    "PREDICT_MIN_CUSTOMERS": "1",
+    "PREDICT_MIN_HISTORY_DAYS": "0",
+    "PREDICT_MIN_REPEAT_BUYERS": "1",
+}
+for _name, _value in SUITE_ENV.items():
+    os.environ.setdefault(_name, _value)
+
 pytest_plugins = ["tests.bot.fixtures"]
 __all__ = ["shop_db"]  # a fixture: the source database of --from-sql and the sync
 _counter = itertools.count()

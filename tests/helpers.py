@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel
 
 from clv.insights import CustomerView, RankedList, customer_view, dormant_customers
 from clv.outreach.policy import OutreachRules
+from clv.settings import Settings
 from clv.store import make_engine
 from clv.store.tables import customers_table, orders_table
 
@@ -269,3 +270,13 @@ def _on_server(url: str, statement: str) -> None:
             connection.execute(text(statement))
     finally:
         admin.dispose()
+
+
+def shipped_settings(database_url: str, **overrides: Any) -> Settings:
+    """Settings with the shipped prediction defaults (CLV_MODEL=auto, the PREDICT_MIN_*
+    floor), whatever the suite's environment says (tests/conftest.py SUITE_ENV)."""
+    values: dict[str, Any] = {
+        "clv_model": "auto", "predict_min_customers": 500, "predict_min_history_days": 180,
+        "predict_min_repeat_buyers": 50,
+    }  # fmt: skip
+    return Settings(database_url=database_url, _env_file=None, **(values | overrides))  # type: ignore[call-arg]

@@ -25,6 +25,9 @@ COMMANDS = (
     LazyCommand("dormant", "read", "dormant",
                 "Dormant customers ranked by value at stake; opted-out customers are marked."),
     LazyCommand("top", "read", "top", "The customers with the highest predicted CLV."),
+    LazyCommand("overdue", "read", "overdue",
+                "Overdue customers (past their usual time between orders, not yet dormant) by "
+                "value at stake."),
     LazyCommand("model", "read", "model",
                 "The current run's models: parameters, standard errors, fit, holdout check, "
                 "warnings."),

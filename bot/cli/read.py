@@ -21,6 +21,7 @@ from clv.insights import (
     dormant_customers,
     group_summary,
     model_status,
+    overdue_customers,
     stored_weeks,
     top_customers,
     weekly_trend,
@@ -116,6 +117,18 @@ def dormant(
 def top(limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON) -> None:
     """The customers with the highest predicted CLV."""
     listing, _ = _read(lambda s: top_customers(s, limit=limit, cap=MAX_CLI_LIST))
+    if json_output:
+        print_json(listing.as_dict())
+    else:
+        out.print(ranked_table(listing))
+
+
+def overdue(
+    limit: int = typer.Option(10, "--limit", min=1, max=500), json_output: bool = JSON
+) -> None:
+    """Overdue customers (past their usual time between orders, not yet dormant) by value at
+    stake."""
+    listing, _ = _read(lambda s: overdue_customers(s, limit=limit, cap=MAX_CLI_LIST))
     if json_output:
         print_json(listing.as_dict())
     else:

@@ -11,10 +11,19 @@ from bot.cli.context import out
 from clv.formatting import money, money_change, money_minor, percent, signed, sparkline
 from clv.insights import CustomerView, GroupSummary, RankedList
 from clv.insights.model import ModelStatus
+from clv.present.predictions import (
+    cadence_text,
+    comparison_table,
+    equity_text,
+    gap_words,
+    purchases_range,
+    with_range,
+)
 from clv.present.status import to_status
 from clv.scoring.details import ModelReport
 from clv.scoring.weeks import week_end
 from clv.segments.acquisition import clv_cac_band
+from clv.segments.predictions import AUTO_RULE
 
 
 def customer_lines(view: CustomerView) -> list[str]:
@@ -24,7 +33,7 @@ def customer_lines(view: CustomerView) -> list[str]:
     historical = money_minor(s.historical_value_minor, cur, run.currency_exponent)
     lines = [
         f"{view.name or '(no name)'} · customer {view.customer_id} · {view.email or 'no email'}",
-        f"predicted CLV ({run.horizon_months} months)  {money(s.predicted_clv, cur)}",
+        f"predicted CLV ({run.horizon_months} months)  {_predicted(view)}",
         f"historical value             {historical}",
         f"total CLV                    {money(view.total_clv, cur)} (historical × margin + CLV)",
         f"formula CLV (lifespan)       {money(s.formula_clv, cur)}",
@@ -33,6 +42,7 @@ def customer_lines(view: CustomerView) -> list[str]:
         f"orders / AOV                 {s.orders} / {money(s.aov, cur)}",
         f"first / last order           {s.first_order} / {s.last_order}",
         f"expected purchases, 90 days  {s.expected_purchases_90d:.2f}",
+        *_horizon_lines(view),
         f"segment / tier / stage       {s.segment} / {s.tier} / {s.stage}",
         f"RFM                          R{s.r_score} F{s.f_score} M{s.m_score}",
     ]
@@ -50,6 +60,29 @@ def customer_lines(view: CustomerView) -> list[str]:
     history = [week.predicted_clv for week in view.history]
     lines.append(f"weekly CLV trend             {sparkline(history)} ({len(history)} weeks)")
     lines.append(f"scores as of                 {run.as_of} (run {run.run_id})")
+    return lines
+
+
+def _predicted(view: CustomerView) -> str:
+    s, run = view.scores, view.run
+    if run.withheld:
+        return f"not predicted: {run.withheld}"
+    return with_range(s.predicted_clv, s.clv_low, s.clv_high, run.interval_level, run.currency)
+
+
+def _horizon_lines(view: CustomerView) -> list[str]:
+    s, run = view.scores, view.run
+    if run.withheld:
+        return []
+    lines = []
+    purchases = purchases_range(
+        s.expected_purchases_horizon, s.purchases_low, s.purchases_high, run.interval_level
+    )
+    if purchases is not None:
+        lines.append(f"expected purchases, {run.horizon_months} months {purchases}")
+    pace = cadence_text(s.order_gap_days, s.next_order_on, s.overdue)
+    if pace is not None:
+        lines.append(f"order rhythm                 {pace}")
     return lines
 
 
@@ -87,6 +120,8 @@ def print_group(group: GroupSummary) -> None:
 
 
 def ranked_table(listing: RankedList) -> Table:
+    if listing.kind == "overdue":
+        return _overdue_table(listing)
     stake = listing.kind == "dormant"
     cur = listing.run.currency
     table = Table(
@@ -111,6 +146,23 @@ def ranked_table(listing: RankedList) -> Table:
     return table
 
 
+def _overdue_table(listing: RankedList) -> Table:
+    cur = listing.run.currency
+    table = Table(
+        "customer", "name", "value at stake", "P(alive)", "usually orders every",
+        "next order was expected", "last order (days ago)",
+        caption=f"the top {listing.cap}, the most a list holds" if listing.capped else None,
+    )  # fmt: skip
+    for r in listing.rows:
+        table.add_row(
+            r.customer_id, r.name or "", money(r.value_at_stake, cur),
+            "n/a" if r.p_alive is None else percent(r.p_alive),
+            "—" if r.order_gap_days is None else gap_words(r.order_gap_days),
+            str(r.next_order_on or "—"), str(r.days_since_last),
+        )  # fmt: skip
+    return table
+
+
 def print_model(status: ModelStatus, zone: tzinfo = UTC) -> None:
     """`clvbot model`: the current run's models with every parameter, the holdout check."""
     lines = [
@@ -126,13 +178,34 @@ def print_model(status: ModelStatus, zone: tzinfo = UTC) -> None:
     if log_likelihood is not None:
         lines.append(f"log-likelihood {log_likelihood:.1f} (time unit: {status.time_unit})")
     lines.append(f"holdout check: {status.holdout_summary}")
-    lines += [f"warning: {warning}" for warning in status.warnings]
+    lines.append("customer equity: " + equity_text(status.customer_equity, status.equity_range,
+                                                   status.settings.currency))  # fmt: skip
+    if status.spend_correlation is not None:
+        lines.append(f"spend vs frequency correlation: {status.spend_correlation:+.2f} "
+                     "(Gamma-Gamma assumes none)")  # fmt: skip
+    if status.withheld:
+        lines.append(f"no predictions: {status.withheld}")
+    lines += [f"warning: {warning}" for warning in status.warnings
+              if not (status.withheld and status.withheld in warning)]  # fmt: skip
     if status.failed_since:
         lines.append(f"the last scoring run failed: {status.failed_since.error}")
     if status.last_sync is not None:
         lines.append(status.last_sync.sentence(zone))
     for line in lines:
         out.print(line, markup=False)
+    if status.comparison:
+        out.print(_comparison_table(status), markup=False)
+        out.print(AUTO_RULE, markup=False)
+
+
+def _comparison_table(status: ModelStatus) -> Table:
+    head, *rows = comparison_table(status.comparison)
+    actual = next((r.actual_holdout for r in status.comparison if r.actual_holdout), None)
+    caption = None if actual is None else f"actual holdout repeat purchases: {actual:,.0f}"
+    table = Table(*head, title="CLV_MODEL=auto: the models compared", caption=caption)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def _model_line(report: ModelReport) -> str:

@@ -44,6 +44,7 @@ from clv.insights import (
     dormant_customers,
     group_summary,
     model_status,
+    overdue_customers,
     top_customers,
 )
 from clv.insights.channels import channel_report, funnel_report
@@ -96,6 +97,8 @@ def _ranked(ask: Ask, request: ClvRequest) -> Message:
         listing = dormant_customers(
             ask.session, limit=request.limit, rules=ask.rules, now=ask.now, run=ask.run
         )
+    elif request.kind == "overdue":
+        listing = overdue_customers(ask.session, limit=request.limit, run=ask.run)
     else:
         listing = top_customers(ask.session, limit=request.limit, run=ask.run)
     return render_ranked(listing)
@@ -134,6 +137,7 @@ ANSWERS: dict[str, Callable[[Ask, ClvRequest], Message]] = {
     "segments": _segments,
     "dormant": _ranked,
     "top": _ranked,
+    "overdue": _ranked,
     "model": _model,
     "channels": _channels,
     "funnel": _funnel,

@@ -14,9 +14,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 DEFAULT_LIST = 10
 
 SUBCOMMANDS = (
-    "help", "segment", "segments", "dormant", "top", "model", "channels", "funnel", "cohorts",
-    "nps",
+    "help", "segment", "segments", "dormant", "top", "overdue", "model", "channels", "funnel",
+    "cohorts", "nps",
 )  # fmt: skip
+LISTS = ("dormant", "top", "overdue")  # each takes an optional length
 ACQUISITION = ("channels", "funnel", "cohorts", "nps")  # each takes one optional word
 
 
@@ -100,7 +101,7 @@ def to_clv_request(text: str) -> ClvRequest:
         return ClvRequest("segments", rest.lower() or "segment")
     if word == "segment":
         return ClvRequest("segment", rest) if rest else ClvRequest("unknown", text)
-    if word in ("dormant", "top"):
+    if word in LISTS:
         if not rest:
             return ClvRequest(word)
         limit = to_limit(rest)

@@ -19,6 +19,7 @@ from clv.insights.lists import (
     RankedCustomer,
     RankedList,
     dormant_customers,
+    overdue_customers,
     top_customers,
 )
 from clv.insights.model import model_status
@@ -48,6 +49,7 @@ __all__ = [
     "group_summary",
     "model_status",
     "movers",
+    "overdue_customers",
     "stored_weeks",
     "top_customers",
     "weekly_runs",

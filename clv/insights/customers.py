@@ -80,6 +80,15 @@ class Scores:
     dormant: bool
     dormant_reason: str | None
     value_at_stake: float
+    # the CLV_INTERVAL ranges over the horizon (None: no prediction) and the cadence
+    clv_low: float | None = None
+    clv_high: float | None = None
+    expected_purchases_horizon: float | None = None
+    purchases_low: int | None = None
+    purchases_high: int | None = None
+    order_gap_days: float | None = None
+    next_order_on: date | None = None
+    overdue: bool = False
 
     @classmethod
     def of(cls, row: CustomerScore) -> Scores:

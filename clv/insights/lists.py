@@ -7,10 +7,10 @@ may hold (`MAX_LIST`), so a reader can say "showing the top 50, the most a messa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from sqlmodel import Session
 
 from clv.formatting import major_units
@@ -40,12 +40,16 @@ class RankedCustomer:
     dormant_reason: str | None
     value_at_stake: float
     store_id: int  # the store's key, what the outreach button carries
+    order_gap_days: float | None = None  # the usual time between their orders
+    next_order_on: date | None = None  # when their next order was expected
     outreach: Eligibility | None = None  # asked for the dormant list only
 
     def as_dict(self, currency_exponent: int) -> dict[str, Any]:
         data = asdict(self)
         minor = data.pop("historical_value_minor")  # --json amounts: major units, exactly
         data["historical_value"] = major_units(minor, currency_exponent)
+        if self.next_order_on is not None:
+            data["next_order_on"] = self.next_order_on.isoformat()
         data["outreach"] = (
             None
             if self.outreach is None
@@ -57,7 +61,7 @@ class RankedCustomer:
 @dataclass(frozen=True)
 class RankedList:
     run: RunRef
-    kind: Literal["dormant", "top"]
+    kind: Literal["dormant", "top", "overdue"]
     rows: tuple[RankedCustomer, ...]
     asked: int  # how many the reader asked for
     cap: int = MAX_LIST
@@ -87,6 +91,8 @@ _COLUMNS = (
     scores.c.dormant_reason,
     scores.c.value_at_stake,
     customers.c.id,
+    scores.c.order_gap_days,
+    scores.c.next_order_on,
 )
 
 
@@ -138,3 +144,20 @@ def top_customers(
     ref = run or current_ref(session)
     rows = _ranked(session, ref, None, scores.c.predicted_clv.desc(), min(limit, cap))
     return RankedList(ref, "top", tuple(rows), limit, cap)
+
+
+def overdue_customers(
+    session: Session, *, limit: int = 10, run: RunRef | None = None, cap: int = MAX_LIST
+) -> RankedList:
+    """Overdue customers (`clv.segments.predictions.OVERDUE_RULE`) ranked by value at stake:
+    the ones to contact before they go dormant."""
+    ref = run or current_ref(session)
+    overdue = scores.c.overdue.is_(True)
+    rows = _ranked(session, ref, overdue, scores.c.value_at_stake.desc(), min(limit, cap))
+    return RankedList(ref, "overdue", tuple(rows), limit, cap)
+
+
+def overdue_count(session: Session, run: RunRef) -> int:
+    """How many customers of `run` are overdue."""
+    query = select(func.count()).where(scores.c.run_id == run.run_id, scores.c.overdue.is_(True))
+    return int(session.execute(query).scalar_one())

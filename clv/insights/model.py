@@ -12,7 +12,7 @@ from sqlmodel import Session
 from clv.insights.runs import RunRef, current_run
 from clv.insights.syncs import SyncOutcome, latest_sync
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
-from clv.scoring.records import HoldoutCheck, holdout_sentence
+from clv.scoring.records import EquityRange, HoldoutCheck, ModelComparison, holdout_sentence
 from clv.store.tables import ScoringRun, scoring_runs_table
 
 
@@ -43,6 +43,12 @@ class ModelStatus:
     customer_equity: float
     failed_since: FailedRun | None
     last_sync: SyncOutcome | None = None  # the nightly sync's last outcome, if there is a sync
+    comparison: tuple[ModelComparison, ...] = ()  # CLV_MODEL=auto's candidates
+    selected_by: str = "setting"
+    equity_range: EquityRange | None = None
+    withheld: str | None = None  # why the run has no predictions
+    spend_correlation: float | None = None
+    fit_steps: tuple[str, ...] = ()
 
     @property
     def holdout_summary(self) -> str:
@@ -75,6 +81,12 @@ class ModelStatus:
             "customer_equity": self.customer_equity,
             "failed_since": failure,
             "last_sync": None if self.last_sync is None else _sync_json(self.last_sync),
+            "comparison": [row.to_json() for row in self.comparison],
+            "selected_by": self.selected_by,
+            "equity_range": None if self.equity_range is None else self.equity_range.to_json(),
+            "withheld": self.withheld,
+            "spend_correlation": self.spend_correlation,
+            "fit_steps": list(self.fit_steps),
         }
 
 
@@ -127,4 +139,10 @@ def model_status(session: Session) -> ModelStatus:
             else FailedRun(latest_failure.as_of, latest_failure.error)
         ),
         last_sync=latest_sync(session.connection()),
+        comparison=details.comparison,
+        selected_by=details.selected_by,
+        equity_range=details.equity_range,
+        withheld=details.withheld,
+        spend_correlation=details.spend_correlation,
+        fit_steps=details.fit_steps,
     )

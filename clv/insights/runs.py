@@ -42,6 +42,8 @@ class RunRef:
     dormant_p_alive: float  # the thresholds the run classified customers with
     dormant_max_days: int
     clv_cac_target: float  # the CLV:CAC the run's bands and affordable CACs aim at
+    interval_level: float | None = None  # CLV_INTERVAL of its ranges (None: runs before them)
+    withheld: str | None = None  # why the run has no predictions ("predictions start at ...")
 
     @classmethod
     def of(cls, run: ScoringRun) -> RunRef:
@@ -62,6 +64,8 @@ class RunRef:
             dormant_p_alive=settings.dormant_p_alive,
             dormant_max_days=settings.dormant_max_days,
             clv_cac_target=settings.clv_cac_target,
+            interval_level=details.interval_level,
+            withheld=details.withheld,
         )
 
     @property

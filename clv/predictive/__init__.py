@@ -1,7 +1,8 @@
 """Predictive customer-lifetime-value models (pure numpy/scipy).
 
-BG/NBD, MBG/NBD and Pareto/NBD purchase-count models, the Gamma-Gamma spend model and the
-discounted customer lifetime value built from them.
+BG/NBD, MBG/NBD, Pareto/NBD and NBD (no dropout) purchase-count models, with the
+distribution of each customer's number of future purchases, the Gamma-Gamma spend model and
+the discounted customer lifetime value built from them.
 
 Conventions (as in ``lifetimes``): ``frequency`` is the number of repeat purchase periods,
 ``recency`` the time from the first to the last purchase (0 when ``frequency == 0``; anything
@@ -16,6 +17,7 @@ from .errors import ConvergenceError, InvalidInputError, ModelError, NotFittedEr
 from .gammagamma import GammaGammaModel
 from .lifetime_value import customer_lifetime_value
 from .mbgnbd import ModifiedBetaGeoModel
+from .nbd import NBDModel
 from .paretonbd import ParetoNBDModel
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "InvalidInputError",
     "ModelError",
     "ModifiedBetaGeoModel",
+    "NBDModel",
     "NotFittedError",
     "ParetoNBDModel",
     "TransactionModel",

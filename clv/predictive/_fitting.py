@@ -16,7 +16,7 @@ import numpy.typing as npt
 from scipy import optimize
 
 from ._validation import FloatArray
-from .errors import ConvergenceError
+from .errors import ConvergenceError, ModelError
 
 IntArray = npt.NDArray[np.intp]
 #: ``f(log_params) -> (value, gradient)`` of the objective in log-parameter space.
@@ -162,7 +162,9 @@ def fit_log_params(
     if np.any(np.abs(res.x) >= _LOG_BOUND - 1e-6):
         raise ConvergenceError(
             f"{model}: parameters diverged (log-parameters {np.round(res.x, 2).tolist()}); "
-            "the data may be degenerate, try a penalizer_coef > 0"
+            "the data may be degenerate, try a penalizer_coef > 0",
+            kind="diverged",
+            params=tuple(np.exp(res.x).tolist()),
         )
     return np.asarray(res.x, dtype=np.float64), np.asarray(res.hess_inv, dtype=np.float64)
 
@@ -227,5 +229,29 @@ def check_identified(params: FloatArray, ses: dict[str, float], model: str) -> N
         detail = ", ".join(f"{k}={v:.4g}" for k, v in zip(ses, params.tolist(), strict=True))
         raise ConvergenceError(
             f"{model}: the likelihood has no proper maximum ({detail}; the observed information "
-            "is singular): the data do not identify the parameters, try a penalizer_coef > 0"
+            "is singular): the data do not identify the parameters, try a penalizer_coef > 0",
+            kind="no_maximum",
+            params=tuple(params.tolist()),
         )
+
+
+def log_covariance(hess: FloatArray, params: FloatArray) -> FloatArray:
+    """Covariance of the log-parameters: the inverse of the observed information in log space,
+    ``diag(theta) H diag(theta)`` (NaN where it is not positive definite)."""
+    info = hess * np.outer(params, params)
+    try:
+        np.linalg.cholesky(info)
+        return np.asarray(np.linalg.inv(info), dtype=np.float64)
+    except np.linalg.LinAlgError:
+        return np.full(info.shape, np.nan)
+
+
+def lognormal_draws(
+    params: FloatArray, cov_log: FloatArray, n: int, rng: np.random.Generator, model: str
+) -> FloatArray:
+    """``n`` parameter draws ``exp(z)``, ``z ~ N(log params, cov_log)``: the parameters'
+    asymptotic sampling distribution, in log space (where it is closer to normal)."""
+    if not np.all(np.isfinite(cov_log)):
+        raise ModelError(f"{model}: no parameter covariance (the observed information is singular)")
+    z = rng.multivariate_normal(np.log(params), cov_log, size=n, method="cholesky")
+    return np.asarray(np.exp(z), dtype=np.float64)

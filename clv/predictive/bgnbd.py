@@ -17,6 +17,7 @@ from scipy.special import betaln, expit, gammaln, hyp2f1, psi
 
 from ._base import TransactionModel
 from ._fitting import Collapsed, IntArray, log1pexp
+from ._pmf import bg_pmf
 from ._validation import FloatArray
 
 __all__ = ["BetaGeoModel"]
@@ -156,3 +157,15 @@ class BetaGeoModel(TransactionModel):
         # eq. (9) in Fader, Hardie & Lee (2005): the conditional formula at x = T = 0
         zero = np.zeros(1)
         return np.asarray(self._expected_if_alive(t, zero, zero).reshape(t.shape), np.float64)
+
+    def _alive_pmf(self, kmax: int, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+        """P(X(T, T+t] = k | alive at T, x, T), ``k = 0..kmax``.
+
+        Alive at T, the customer has survived ``x + k`` dropout draws (``k = 0`` BG/NBD, 1
+        MBG/NBD) and bought ``x`` times in ``(0, T]``: the posterior of ``(lambda, p)`` is
+        ``Gamma(r+x, alpha+T) x Beta(a, b+x+k)``, and by the memorylessness of the Poisson
+        process the future is the BG/NBD process again with those parameters, so eq. (8) of
+        Fader, Hardie & Lee (2005) applies with ``r+x``, ``alpha+T``, ``a``, ``b+x+k``.
+        """
+        r, alpha, a, b = self._theta()
+        return bg_pmf(int(kmax), r + x, alpha + T, float(a), b + x + self._k, float(t))

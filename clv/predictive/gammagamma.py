@@ -16,7 +16,15 @@ from typing import Any, Self
 import numpy as np
 from scipy.special import gammaln, psi
 
-from ._fitting import LogLik, check_identified, fit_log_params, hessian, standard_errors
+from ._fitting import (
+    LogLik,
+    check_identified,
+    fit_log_params,
+    hessian,
+    log_covariance,
+    lognormal_draws,
+    standard_errors,
+)
 from ._validation import FloatArray, validate_monetary, validate_penalizer
 from .errors import InvalidInputError, ModelError, NotFittedError
 
@@ -96,6 +104,7 @@ class GammaGammaModel:
         self._params: FloatArray | None = None
         self.log_likelihood = float("nan")
         self.standard_errors: dict[str, float] = {}
+        self.covariance_log: FloatArray = np.full((3, 3), np.nan)
 
     def fit(self, frequency: Any, monetary: Any) -> Self:
         """Fit on the customers with ``frequency > 0``; returns ``self``.
@@ -127,7 +136,9 @@ class GammaGammaModel:
         self._params = np.exp(z)
         self.log_likelihood = float(_loglik(self._params, data)[0])
         loglik: LogLik = lambda t: _loglik(t, data)  # noqa: E731
-        self.standard_errors = standard_errors(hessian(loglik, self._params), self.param_names)
+        H = hessian(loglik, self._params)
+        self.standard_errors = standard_errors(H, self.param_names)
+        self.covariance_log = log_covariance(H, self._params)
         if self.penalizer_coef == 0:
             check_identified(self._params, self.standard_errors, "GammaGammaModel")
         return self
@@ -163,6 +174,18 @@ class GammaGammaModel:
             raise InvalidInputError(f"need positive finite p, q, v, got {(p, q, v)}")
         self._params = np.array([p, q, v], dtype=np.float64)
         return self
+
+    def parameter_draws(self, n: int, rng: np.random.Generator) -> FloatArray:
+        """``n`` draws of (p, q, v) from their sampling distribution (log-normal, with the
+        fit's observed information); ModelError when the information is singular."""
+        return lognormal_draws(self._theta(), self.covariance_log, n, rng, "GammaGammaModel")
+
+    def posterior(self, frequency: Any, monetary: Any) -> tuple[FloatArray, FloatArray]:
+        """Shape and rate of each customer's posterior of ``nu`` (Fader & Hardie 2013, eq. 4):
+        ``Gamma(q + p x, v + x zbar)``; a transaction's value is Gamma(p, nu)."""
+        x, m = validate_monetary(frequency, monetary)
+        p, q, v = self._theta()
+        return q + p * x, v + x * m
 
     def expected_spend(self, frequency: Any, monetary: Any) -> FloatArray:
         """Posterior mean of each customer's mean transaction value.

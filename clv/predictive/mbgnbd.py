@@ -44,3 +44,14 @@ class ModifiedBetaGeoModel(BetaGeoModel):
         # = b/(a-1) [1 - (alpha/(alpha+t))^r 2F1(r, b+1; a+b; t/(alpha+t))]
         _, _, a, b = self._theta()
         return np.asarray(b / (a + b) * super()._expected_new(t), dtype=np.float64)
+
+    def _new_pmf(self, kmax: int, t: float) -> FloatArray:
+        """P(X(0, t] = k) for a new customer: she drops out at time 0 with probability p.
+
+        ``a/(a+b) [k = 0] + b/(a+b) P_BG(k; r, alpha, a, b+1)`` (the survivors' posterior of
+        ``p`` is ``Beta(a, b+1)``; the BG/NBD pmf is eq. (8) of Fader, Hardie & Lee 2005).
+        """
+        _, _, a, b = self._theta()
+        row = b / (a + b) * super()._new_pmf(kmax, t)  # _alive_pmf at x = T = 0: b + 1
+        row[0] += a / (a + b)
+        return np.asarray(row, dtype=np.float64)

@@ -10,6 +10,8 @@ Schmittlein, D. C., Morrison, D. G. & Colombo, R. (1987). "Counting your custome
 they and what will they do next?". Management Science 33(1), 1-24.
 Fader, P. S. & Hardie, B. G. S. (2005). "A note on deriving the Pareto/NBD model and related
 expressions".
+Fader, P. S., Hardie, B. G. S. & Shang, J. (2014). "Deriving the conditional PMF of the
+Pareto/NBD model". http://brucehardie.com/notes/028/
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from scipy.special import expit, gammaln, hyp2f1, logsumexp
 
 from ._base import TransactionModel
 from ._fitting import Collapsed, IntArray, collapse, log1pexp
+from ._pmf import pareto_pmf
 from ._validation import FloatArray
 
 __all__ = ["ParetoNBDModel", "log_hyp2f1_one"]
@@ -163,3 +166,14 @@ class ParetoNBDModel(TransactionModel):
         # eq. (17) of Fader & Hardie (2005): r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
         zero = np.zeros(1)
         return np.asarray(self._expected_if_alive(t, zero, zero).reshape(t.shape), np.float64)
+
+    def _alive_pmf(self, kmax: int, t: float, x: FloatArray, T: FloatArray) -> FloatArray:
+        """P(X(T, T+t] = k | alive at T, x, T), ``k = 0..kmax``.
+
+        Given alive at T, ``lambda ~ Gamma(r+x, alpha+T)`` and ``mu ~ Gamma(s, beta+T)``
+        (independent), and by memorylessness the remaining lifetime is ``Exp(mu)``: the
+        Pareto/NBD pmf of a new customer with those parameters (Fader, Hardie & Shang 2014),
+        computed by :func:`clv.predictive._pmf.pareto_pmf`.
+        """
+        r, alpha, s, beta = self._theta()
+        return pareto_pmf(int(kmax), r + x, alpha + T, float(s), beta + T, float(t))

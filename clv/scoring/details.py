@@ -9,6 +9,13 @@ then read as they are.
 "spend_model": ModelReport, "holdout": HoldoutCheck | null, "warnings": [str],
 "settings": RunSettings, "lifespan_years": float | null, "changes": WeekChanges (only when
 the previous week's point was stored)}.
+
+`version` 3 adds, each optional when reading: "comparison": [ModelComparison] (the
+candidates of CLV_MODEL=auto), "selected_by": "auto" | "setting", "requested_model" (what
+was asked for: auto or a model's key), "fit_steps": [str] (fallbacks taken, also among the
+warnings), "equity_range": EquityRange | null, "interval_level": float | null, "withheld":
+str | null (why the run stores no predictions: "predictions start at ..."),
+"spend_correlation": float | null (frequency vs mean spend of the repeat buyers).
 """
 
 from __future__ import annotations
@@ -17,11 +24,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from clv.scoring.records import HoldoutCheck, WeekChanges
+from clv.scoring.records import EquityRange, HoldoutCheck, ModelComparison, WeekChanges
 from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET
 
-VERSION = 2
-VERSIONS = (1, 2)
+VERSION = 3
+VERSIONS = (1, 2, 3)
 
 
 class DetailsError(ValueError):
@@ -102,6 +109,14 @@ class RunDetails:
     lifespan_years: float | None = None  # of the formula CLV
     changes: WeekChanges | None = None  # None: no previous week's point to compare with
     time_unit: str = "days"
+    comparison: tuple[ModelComparison, ...] = ()
+    selected_by: str = "setting"  # "auto": CLV_MODEL=auto chose the model
+    requested_model: str | None = None
+    fit_steps: tuple[str, ...] = ()
+    equity_range: EquityRange | None = None
+    interval_level: float | None = None
+    withheld: str | None = None  # why there are no predictions (below the data floor)
+    spend_correlation: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -116,7 +131,19 @@ class RunDetails:
         }
         if self.changes is not None:
             data["changes"] = self.changes.to_json()
-        return data
+        return data | self._predictions_json()
+
+    def _predictions_json(self) -> dict[str, Any]:
+        return {
+            "comparison": [row.to_json() for row in self.comparison],
+            "selected_by": self.selected_by,
+            "requested_model": self.requested_model,
+            "fit_steps": list(self.fit_steps),
+            "equity_range": None if self.equity_range is None else self.equity_range.to_json(),
+            "interval_level": self.interval_level,
+            "withheld": self.withheld,
+            "spend_correlation": self.spend_correlation,
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> RunDetails:
@@ -135,9 +162,25 @@ class RunDetails:
                 lifespan_years=_float_or_none(data.get("lifespan_years")),
                 changes=WeekChanges.from_json(changes) if changes else None,
                 time_unit=str(data["time_unit"]),
+                **_predictions_from_json(data),
             )
         except (KeyError, TypeError) as exc:
             raise DetailsError(f"run details (version {version}) lack {exc}") from exc
+
+
+def _predictions_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The version 3 keys (absent in older runs: their defaults)."""
+    equity, requested = data.get("equity_range"), data.get("requested_model")
+    return {
+        "comparison": tuple(ModelComparison.from_json(r) for r in data.get("comparison") or ()),
+        "selected_by": str(data.get("selected_by") or "setting"),
+        "requested_model": None if requested is None else str(requested),
+        "fit_steps": tuple(str(step) for step in data.get("fit_steps") or ()),
+        "equity_range": EquityRange.from_json(equity) if equity else None,
+        "interval_level": _float_or_none(data.get("interval_level")),
+        "withheld": data.get("withheld"),
+        "spend_correlation": _float_or_none(data.get("spend_correlation")),
+    }
 
 
 def _float_or_none(value: Any) -> float | None:

@@ -17,8 +17,10 @@ from datetime import date, timedelta
 import numpy as np
 
 from clv.predictive import TransactionModel
+from clv.scoring.intervals import PMF_DRAWS, SEED, model_draws, purchase_ranges
 from clv.scoring.records import FrequencyBucket, HoldoutCheck
 from clv.scoring.summary import CustomerSummary
+from clv.segments.scores import FloatArray
 
 BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7)  # the last bucket is "7+"
 MAX_DAYS = 91  # the refitted check holds out at most the last 13 weeks...
@@ -50,10 +52,37 @@ def holdout_period(as_of: date, first_order: date | None, last_order: date | Non
     return HoldoutPeriod(cutoff, as_of, after_as_of=False)
 
 
+def interval_coverage(
+    model: TransactionModel,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    actual: FloatArray,
+    horizon: float,
+    level: float,
+) -> tuple[float, float] | None:
+    """The share of customers whose actual purchases fell inside their `level` range
+    (clv.scoring.intervals, with the model's parameter draws), and the share the model
+    expected (the mean probability of the ranges: a range of whole purchases holds more
+    than `level` for a customer who most likely buys nothing); None without customers."""
+    if x.size == 0:
+        return None
+    models = model_draws(model, np.random.default_rng(SEED))[:PMF_DRAWS]
+    ranges = purchase_ranges(models, x, t_x, T, horizon=horizon, level=level)
+    inside = (ranges.low <= actual) & (actual <= ranges.high)
+    return float(inside.mean()), float(ranges.mass.mean())
+
+
 def holdout_check(
-    model: TransactionModel, calibration: CustomerSummary, full: CustomerSummary, *, fitted_on: int
+    model: TransactionModel,
+    calibration: CustomerSummary,
+    full: CustomerSummary,
+    *,
+    fitted_on: int,
+    level: float | None = None,
 ) -> HoldoutCheck:
-    """Predicted vs actual repeat purchases in (calibration.as_of, full.as_of]."""
+    """Predicted vs actual repeat purchases in (calibration.as_of, full.as_of], and with a
+    `level`, the share of customers inside their purchase range."""
     horizon = float((full.as_of - calibration.as_of).days)
     buyers = calibration.buyers
     x = calibration.frequency[buyers].astype(np.float64)
@@ -62,6 +91,9 @@ def holdout_check(
     )
     actual = (full.frequency[buyers] - calibration.frequency[buyers]).astype(np.float64)
     total_predicted, total_actual = float(predicted.sum()), float(actual.sum())
+    coverage = None if level is None else interval_coverage(
+        model, x, calibration.recency[buyers], calibration.T[buyers], actual, horizon, level
+    )  # fmt: skip
     buckets = []
     for low in BUCKETS:
         members = (x == low) if low < BUCKETS[-1] else (x >= low)
@@ -85,4 +117,7 @@ def holdout_check(
         mean_absolute_error=float(np.abs(predicted - actual).mean()) if x.size else None,
         by_frequency=tuple(buckets),
         fitted_on=fitted_on,
+        interval_level=level,
+        interval_coverage=None if coverage is None else coverage[0],
+        interval_expected=None if coverage is None else coverage[1],
     )

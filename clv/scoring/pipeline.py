@@ -21,19 +21,16 @@ import numpy as np
 from sqlalchemy import Connection, Engine, func, select
 
 from clv.errors import UserFacingError
+from clv.scoring.cadence import cadence
 from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
+from clv.scoring.fitting import CANDIDATES, MODEL_TITLES
 from clv.scoring.history import previous_point, take_week_point
-from clv.scoring.holdout import holdout_check, holdout_period
+from clv.scoring.holdout import holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
-from clv.scoring.predict import (
-    MODEL_TITLES,
-    Predictions,
-    fit_transaction_model,
-    model_report,
-    predict,
-)
-from clv.scoring.records import HoldoutCheck, WeekChanges
+from clv.scoring.modelrun import RunModel, choose_run_model, history_days
+from clv.scoring.predict import Predictions, model_report, predict
+from clv.scoring.records import WeekChanges
 from clv.scoring.reports import acquisition_reports
 from clv.scoring.store import (
     record_failure,
@@ -46,6 +43,12 @@ from clv.scoring.summary import CustomerSummary, SummaryPair, build_summaries, t
 from clv.scoring.weeks import previous_week_ends
 from clv.segments.classify import Classes, classify
 from clv.segments.definitions import total_clv
+from clv.segments.predictions import (
+    AUTO,
+    DEFAULT_MIN_CUSTOMERS,
+    DEFAULT_MIN_HISTORY_DAYS,
+    spend_correlation_warning,
+)
 from clv.settings import Settings
 from clv.store.tables import orders_table
 from clv.valuation import (
@@ -54,10 +57,6 @@ from clv.valuation import (
     formula_clv,
     lifespan_from_churn,
 )
-
-MIN_CUSTOMERS = 500
-MIN_HISTORY_DAYS = 180
-HOLDOUT_FIT_SAMPLE = 250_000  # buyers the holdout model is fitted on, at most
 
 log = logging.getLogger("clvbot.scoring")
 
@@ -97,8 +96,8 @@ def score(
     ScoringInProgressError.
     """
     name = model or settings.clv_model
-    if name not in MODEL_TITLES:
-        raise ScoringError(f"unknown model {name!r} (choose from {', '.join(MODEL_TITLES)})")
+    if name not in (AUTO, *CANDIDATES):
+        raise ScoringError(f"unknown model {name!r} (choose from {', '.join((AUTO, *CANDIDATES))})")
     runs = [(day, "backfill") for day in previous_week_ends(as_of, backfill)]
     runs.append((as_of, "full"))
     try:
@@ -153,15 +152,20 @@ def _score_one(
             raise ScoringError(
                 f"no customer has a purchase on or before {as_of}: import orders first"
             )
+        chosen = choose_run_model(
+            model, summary, pair, future_holdout=future_holdout,
+            floor=settings.prediction_floor, level=settings.clv_interval,
+        )  # fmt: skip
         predictions = predict(
             summary,
-            model_name=model,
+            chosen.fit,
             exponent=settings.currency_exponent,
             months=settings.clv_horizon_months,
             monthly_discount_rate=settings.monthly_discount_rate,
             gross_margin=settings.gross_margin,
+            level=settings.clv_interval,
         )
-        details = _details(settings, summary, pair, predictions, model, future_holdout)
+        details = _details(settings, summary, pair, predictions, chosen)
         values = _per_customer(settings, summary, pair, predictions, future_holdout)
         details = replace(
             details,
@@ -179,7 +183,7 @@ def _score_one(
     return RunResult(
         run_id,
         as_of,
-        model,
+        _stored_model(chosen),
         len(summary),
         float(np.nansum(clv)),
         list(details.warnings),
@@ -211,6 +215,7 @@ def _write(
             values=values,
             details=details,
             revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
+            model=_stored_model_of(details),
             write_customers=kind == "full",
             history_weeks=settings.history_weeks,
             reports=reports,
@@ -304,7 +309,7 @@ def _per_customer(
         dormant_max_days=settings.dormant_max_days,
     )
     total = total_clv(summary.historical_minor / scale, clv, settings.gross_margin)
-    return {
+    return _ranges_and_cadence(summary, predictions, classes) | {
         "predicted_clv": clv,
         "formula_clv": formula,
         "p_alive": p_alive,
@@ -315,6 +320,37 @@ def _per_customer(
         "clv_cac": clv_to_cac(total, summary.acquisition_cost_minor / scale),
         "classes": classes,
         "lifespan_years": lifespan,
+    }
+
+
+def _ranges_and_cadence(
+    summary: CustomerSummary, predictions: Predictions, classes: Classes
+) -> dict[str, Any]:
+    """The ranges and the cadence per customer (NaN, or None for dates, where there is
+    none: prospects, one-time buyers' cadence, runs without a purchase model)."""
+    n, buyers = len(summary), summary.buyers
+
+    def spread(values: np.ndarray[Any, Any] | None) -> np.ndarray[Any, Any]:
+        out = np.full(n, np.nan)
+        if values is not None:
+            out[buyers] = values
+        return out
+
+    ranges = predictions.ranges
+    x = summary.frequency[buyers].astype(np.float64)
+    paces = cadence(predictions.transaction_model, x, summary.recency[buyers],
+                    summary.T[buyers], classes.dormant[buyers])  # fmt: skip
+    overdue = np.zeros(n, dtype=bool)
+    overdue[buyers] = paces.overdue
+    return {
+        "clv_low": spread(None if ranges is None else ranges.clv_low),
+        "clv_high": spread(None if ranges is None else ranges.clv_high),
+        "expected_purchases_horizon": spread(None if ranges is None else ranges.expected_horizon),
+        "purchases_low": spread(None if ranges is None else ranges.purchases_low),
+        "purchases_high": spread(None if ranges is None else ranges.purchases_high),
+        "order_gap_days": spread(paces.gap_days),
+        "next_order_in_days": spread(paces.next_in_days),
+        "overdue": overdue,
     }
 
 
@@ -329,84 +365,89 @@ def _lifespan(settings: Settings, pair: SummaryPair, future_holdout: bool) -> fl
     return derived if (derived is not None and enough) else DEFAULT_LIFESPAN_YEARS
 
 
+def _stored_model_of(details: RunDetails) -> str:
+    """The run's `model` column: the purchase model it predicted with (or what was asked
+    for, when none could be fitted)."""
+    return details.transactions_model.key or details.requested_model or "none"
+
+
+def _stored_model(chosen: RunModel) -> str:
+    return chosen.fit.used or chosen.fit.requested
+
+
 def _details(
     settings: Settings,
     summary: CustomerSummary,
     pair: SummaryPair,
     predictions: Predictions,
-    model: str,
-    future_holdout: bool,
+    chosen: RunModel,
 ) -> RunDetails:
     """The run's record (without `changes` and `lifespan_years`, added once they are known)."""
-    warnings = _data_warnings(summary, pair, predictions)
-    try:
-        holdout = _holdout(pair, predictions, model, future_holdout)
-    except Exception as exc:  # a holdout that cannot be fitted is a warning, not a failure
-        holdout = None
-        warnings.append(f"holdout check not possible: {exc}")
-    reports = (model_report(predictions.transaction_model, MODEL_TITLES[model]),
+    warnings = _data_warnings(summary, pair, predictions, chosen)
+    fit = chosen.fit
+    title = fit.title if fit.used else MODEL_TITLES.get(fit.requested, fit.requested)
+    reports = (model_report(predictions.transaction_model, title),
                model_report(predictions.spend_model, "Gamma-Gamma"))  # fmt: skip
+    ranges = predictions.ranges
     return RunDetails(
         transactions_model=replace(
-            ModelReport.from_json(reports[0]), key=model, n_customers=int(summary.buyers.sum())
+            ModelReport.from_json(reports[0]),
+            key=_stored_model(chosen),
+            n_customers=int(summary.buyers.sum()),
         ),
         spend_model=ModelReport.from_json(reports[1]),
-        holdout=holdout,
+        holdout=chosen.holdout,
         warnings=tuple(warnings),
-        settings=RunSettings(
-            horizon_months=settings.clv_horizon_months,
-            annual_discount_rate=settings.clv_annual_discount_rate,
-            gross_margin=settings.gross_margin,
-            dormant_p_alive=settings.dormant_p_alive,
-            dormant_max_days=settings.dormant_max_days,
-            currency=settings.currency,
-            clv_cac_target=settings.clv_cac_target,
-        ),
+        settings=_run_settings(settings),
+        comparison=chosen.comparison,
+        selected_by="auto" if chosen.comparison else "setting",
+        requested_model=fit.requested,
+        fit_steps=fit.steps,
+        equity_range=None if ranges is None else ranges.equity,
+        interval_level=settings.clv_interval,
+        withheld=chosen.withheld,
+        spend_correlation=predictions.spend_correlation,
+    )
+
+
+def _thin_data(summary: CustomerSummary, pair: SummaryPair) -> list[str]:
+    buyers, days = int(summary.buyers.sum()), history_days(summary, pair)
+    warnings = []
+    if buyers < DEFAULT_MIN_CUSTOMERS:
+        warnings.append(
+            f"only {buyers} customers with purchases (fewer than {DEFAULT_MIN_CUSTOMERS}): "
+            "model estimates are uncertain"
+        )
+    if days < DEFAULT_MIN_HISTORY_DAYS:
+        warnings.append(f"only {days} days of order history (less than {DEFAULT_MIN_HISTORY_DAYS})")
+    return warnings
+
+
+def _run_settings(settings: Settings) -> RunSettings:
+    return RunSettings(
+        horizon_months=settings.clv_horizon_months,
+        annual_discount_rate=settings.clv_annual_discount_rate,
+        gross_margin=settings.gross_margin,
+        dormant_p_alive=settings.dormant_p_alive,
+        dormant_max_days=settings.dormant_max_days,
+        currency=settings.currency,
+        clv_cac_target=settings.clv_cac_target,
     )
 
 
 def _data_warnings(
-    summary: CustomerSummary, pair: SummaryPair, predictions: Predictions
+    summary: CustomerSummary, pair: SummaryPair, predictions: Predictions, chosen: RunModel
 ) -> list[str]:
-    warnings = list(predictions.warnings)
-    buyers = int(summary.buyers.sum())
-    if buyers < MIN_CUSTOMERS:
-        warnings.append(
-            f"only {buyers} customers with purchases (fewer than {MIN_CUSTOMERS}): "
-            "model estimates are uncertain"
-        )
-    first = pair.first_order_day
-    history = to_day(summary.as_of) - first if first is not None else 0
-    if history < MIN_HISTORY_DAYS:
-        warnings.append(f"only {history} days of order history (less than {MIN_HISTORY_DAYS})")
-    if not (summary.frequency > 0).any():
-        warnings.append("no repeat buyers: purchase rates cannot be estimated")
+    """The fallbacks taken, why there is no prediction or no check, and the data's doubts."""
+    warnings = [] if chosen.withheld is None else [f"no predictions: {chosen.withheld}"]
+    warnings += list(predictions.warnings)
+    if chosen.holdout_note:
+        warnings.append(chosen.holdout_note)
+    if chosen.withheld is None:  # predicting below the usual floor (PREDICT_MIN_* lowered)
+        warnings += _thin_data(summary, pair)
+    if (said := spend_correlation_warning(predictions.spend_correlation)) is not None:
+        warnings.append(said)
     return warnings
-
-
-def _holdout(
-    pair: SummaryPair, predictions: Predictions, model: str, future_holdout: bool
-) -> HoldoutCheck | None:
-    """The run's holdout check over the period `holdout_period` chose (None: no check)."""
-    calibration, full = pair.at_cutoff, pair.at_end
-    if calibration.as_of >= full.as_of or predictions.transaction_model is None:
-        return None
-    if future_holdout:  # the run's own model, fitted on the calibration period
-        fitted_on = int(calibration.buyers.sum())
-        return holdout_check(predictions.transaction_model, calibration, full, fitted_on=fitted_on)
-    # a check, not the model: a fixed random sample of buyers fits it as well
-    cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
-    refitted = fit_transaction_model(
-        model, calibration.frequency[cal].astype(np.float64), calibration.recency[cal],
-        calibration.T[cal],
-    )  # fmt: skip
-    return holdout_check(refitted, calibration, full, fitted_on=int(cal.size))
-
-
-def _sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
-    if indices.size <= size:
-        return indices
-    return np.sort(np.random.default_rng(0).choice(indices, size=size, replace=False))
 
 
 def _week_revenue(

@@ -12,25 +12,42 @@ from typing import Any
 import numpy as np
 
 from clv.predictive import (
-    BetaGeoModel,
     GammaGammaModel,
     ModelError,
-    ModifiedBetaGeoModel,
-    ParetoNBDModel,
     TransactionModel,
     customer_lifetime_value,
 )
+from clv.scoring.fitting import FitOutcome
+from clv.scoring.intervals import (
+    PMF_DRAWS,
+    SEED,
+    clv_ranges,
+    equity_draws,
+    equity_range,
+    model_draws,
+    purchase_ranges,
+    spend_moments,
+)
+from clv.scoring.records import EquityRange
 from clv.scoring.summary import CustomerSummary
-from clv.segments.scores import FloatArray
+from clv.segments.scores import FloatArray, IntArray
 
-TRANSACTION_MODELS: dict[str, type[TransactionModel]] = {
-    "bgnbd": BetaGeoModel,
-    "mbgnbd": ModifiedBetaGeoModel,
-    "pnbd": ParetoNBDModel,
-}
-MODEL_TITLES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pnbd": "Pareto/NBD"}
 DAYS_PER_MONTH = 365.25 / 12
 HORIZON_90_DAYS = 90.0
+
+
+@dataclass(frozen=True)
+class Ranges:
+    """Per buyer: the CLV_INTERVAL ranges of CLV and of purchases over the horizon, the
+    expected purchases over it, and customer equity's range."""
+
+    level: float
+    clv_low: FloatArray
+    clv_high: FloatArray
+    purchases_low: IntArray
+    purchases_high: IntArray
+    expected_horizon: FloatArray
+    equity: EquityRange
 
 
 @dataclass
@@ -44,13 +61,17 @@ class Predictions:
     transaction_model: TransactionModel | None
     spend_model: GammaGammaModel | None
     warnings: list[str] = field(default_factory=list)
+    ranges: Ranges | None = None
+    spend_correlation: float | None = None
 
 
-def fit_transaction_model(
-    name: str, x: FloatArray, t_x: FloatArray, T: FloatArray
-) -> TransactionModel:
-    model = TRANSACTION_MODELS[name]()
-    return model.fit(x, t_x, T)
+def spend_correlation(x: FloatArray, monetary: FloatArray) -> float | None:
+    """Pearson correlation of frequency and mean repeat spend over the repeat buyers: the
+    Gamma-Gamma model assumes none (Fader & Hardie 2013, section 2)."""
+    repeat = x > 0
+    if repeat.sum() < 3 or np.ptp(x[repeat]) == 0 or np.ptp(monetary[repeat]) == 0:
+        return None
+    return float(np.corrcoef(x[repeat], monetary[repeat])[0, 1])
 
 
 def _fit_spend(x: FloatArray, monetary: FloatArray, warnings: list[str]) -> GammaGammaModel | None:
@@ -62,38 +83,18 @@ def _fit_spend(x: FloatArray, monetary: FloatArray, warnings: list[str]) -> Gamm
         return None
 
 
-def _spend_and_clv(
-    transaction_model: TransactionModel,
-    spend_model: GammaGammaModel,
-    x: FloatArray,
-    t_x: FloatArray,
-    T: FloatArray,
-    monetary: FloatArray,
-    months: int,
-    monthly_discount_rate: float,
-) -> tuple[FloatArray, FloatArray]:
-    """Expected spend and CLV (before margin) with Gamma-Gamma; repeat buyers whose repeat
-    purchases were all worth 0 are valued with the population's mean spend."""
-    params = spend_model.params
-    population_mean = params["p"] * params["v"] / (params["q"] - 1.0)
-    monetary = np.where((x > 0) & (monetary <= 0), population_mean, monetary)
-    clv = customer_lifetime_value(
-        transaction_model, spend_model, x, t_x, T, monetary,
-        months=months, monthly_discount_rate=monthly_discount_rate, units_per_month=DAYS_PER_MONTH,
-    )  # fmt: skip
-    return spend_model.expected_spend(x, monetary), clv
-
-
 def predict(
     summary: CustomerSummary,
+    fit: FitOutcome,
     *,
-    model_name: str,
     exponent: int,
     months: int,
     monthly_discount_rate: float,
     gross_margin: float,
+    level: float,
 ) -> Predictions:
-    """Fit `model_name` and Gamma-Gamma on the buyers of `summary` and predict for each buyer.
+    """Predict for each buyer of `summary` with the fitted purchase model of `fit` and a
+    Gamma-Gamma fitted here, with `level` ranges.
 
     Money comes out in major units (dollars). Fallbacks: without a purchase model, P(alive) is
     NaN and expected purchases and CLV are 0; without a spend model, a buyer's expected spend is
@@ -105,38 +106,70 @@ def predict(
     t_x, T = summary.recency[buyers], summary.T[buyers]
     scale = 10.0**exponent
     monetary = summary.monetary_minor[buyers] / scale
-    aov = np.divide(
-        summary.bought_minor[buyers] / scale,
-        summary.orders[buyers],
-        out=np.zeros(x.size),
-        where=summary.orders[buyers] > 0,
-    )
-    warnings: list[str] = []
-    n = x.size
+    orders = summary.orders[buyers]
+    aov = np.divide(summary.bought_minor[buyers] / scale, orders, out=np.zeros(x.size),
+                    where=orders > 0)  # fmt: skip
+    warnings = list(fit.steps)
     spend_model = _fit_spend(x, monetary, warnings)
-    try:
-        if not (x > 0).any():  # the likelihood has no maximum without a repeat purchase
-            raise ModelError("no customer has made a repeat purchase yet")
-        transaction_model = fit_transaction_model(model_name, x, t_x, T)
-    except ModelError as exc:
-        warnings.append(f"{MODEL_TITLES[model_name]} not fitted ({exc}); no predictive CLV")
+    model = fit.model
+    if model is None:
         spend = aov if spend_model is None else spend_model.expected_spend(x, monetary)
-        nan = np.full(n, np.nan)
-        return Predictions(nan, np.zeros(n), spend, np.zeros(n), None, spend_model, warnings)
+        nan = np.full(x.size, np.nan)
+        return Predictions(nan, np.zeros(x.size), spend, np.zeros(x.size), None, spend_model,
+                           warnings, None, spend_correlation(x, monetary))  # fmt: skip
     with np.errstate(all="ignore"):
-        p_alive = transaction_model.probability_alive(x, t_x, T)
-        expected_90d = transaction_model.expected_purchases(HORIZON_90_DAYS, x, t_x, T)
+        p_alive = model.probability_alive(x, t_x, T)
+        expected_90d = model.expected_purchases(HORIZON_90_DAYS, x, t_x, T)
     if spend_model is None:
-        clv = _clv_with_spend(transaction_model, aov, x, t_x, T, months, monthly_discount_rate)
-        return Predictions(
-            p_alive, expected_90d, aov, clv * gross_margin, transaction_model, None, warnings
-        )
-    spend, clv = _spend_and_clv(
-        transaction_model, spend_model, x, t_x, T, monetary, months, monthly_discount_rate
+        spend = aov
+        clv = _clv_with_spend(model, aov, x, t_x, T, months, monthly_discount_rate)
+    else:
+        monetary = _valued(spend_model, x, monetary)
+        spend = spend_model.expected_spend(x, monetary)
+        clv = customer_lifetime_value(
+            model, spend_model, x, t_x, T, monetary, months=months,
+            monthly_discount_rate=monthly_discount_rate, units_per_month=DAYS_PER_MONTH,
+        )  # fmt: skip
+    clv = clv * gross_margin
+    ranges = _ranges(model, spend_model, x, t_x, T, monetary, spend, clv, months, level)
+    return Predictions(p_alive, expected_90d, spend, clv, model, spend_model, warnings, ranges,
+                       spend_correlation(x, monetary))  # fmt: skip
+
+
+def _valued(spend_model: GammaGammaModel, x: FloatArray, monetary: FloatArray) -> FloatArray:
+    params = spend_model.params
+    population_mean = params["p"] * params["v"] / (params["q"] - 1.0)
+    return np.where((x > 0) & (monetary <= 0), population_mean, monetary)
+
+
+def _ranges(
+    model: TransactionModel,
+    spend_model: GammaGammaModel | None,
+    x: FloatArray,
+    t_x: FloatArray,
+    T: FloatArray,
+    monetary: FloatArray,
+    spend: FloatArray,
+    clv: FloatArray,
+    months: int,
+    level: float,
+) -> Ranges:
+    """The ranges (clv.scoring.intervals), with a fixed seed: the same data, the same ranges."""
+    rng = np.random.default_rng(SEED)
+    horizon = months * DAYS_PER_MONTH
+    models = model_draws(model, rng)
+    spends = spend_moments(spend_model, x, monetary, spend, rng, len(models))
+    with np.errstate(all="ignore"):
+        expected = model.expected_purchases(horizon, x, t_x, T)
+        undiscounted = expected * spend
+        factor = np.where(undiscounted > 0, clv / undiscounted, 0.0)  # margin x discount
+    purchases = purchase_ranges(models[:PMF_DRAWS], x, t_x, T, horizon=horizon, level=level)
+    low, high, variance = clv_ranges(purchases, spends, factor, level)
+    draws = equity_draws(
+        models, x, t_x, T, horizon=horizon, weight=lambda i: factor * spends.draws[i], rng=rng
     )
-    return Predictions(
-        p_alive, expected_90d, spend, clv * gross_margin, transaction_model, spend_model, warnings
-    )
+    equity = equity_range(float(clv.sum()), draws, variance, level)
+    return Ranges(level, low, high, purchases.low, purchases.high, expected, equity)
 
 
 def _clv_with_spend(

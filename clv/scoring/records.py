@@ -32,9 +32,16 @@ class HoldoutCheck:
     mean_absolute_error: float | None
     by_frequency: tuple[FrequencyBucket, ...]
     fitted_on: int  # buyers the checked model was fitted on
+    interval_level: float | None = None  # CLV_INTERVAL of the purchase ranges checked
+    interval_coverage: float | None = None  # share of customers whose holdout purchases fell
+    # inside their range (None: runs stored before ranges, or no range could be computed)
+    interval_expected: float | None = None  # the share the ranges' own probabilities expect
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "interval_level": self.interval_level,
+            "interval_coverage": self.interval_coverage,
+            "interval_expected": self.interval_expected,
             "calibration_end": self.calibration_end.isoformat(),
             "holdout_end": self.holdout_end.isoformat(),
             "holdout_days": self.holdout_days,
@@ -60,6 +67,9 @@ class HoldoutCheck:
             mean_absolute_error=_float_or_none(data["mean_absolute_error"]),
             by_frequency=tuple(_bucket(b) for b in data["by_frequency"]),
             fitted_on=int(data["fitted_on"]),
+            interval_level=_float_or_none(data.get("interval_level")),
+            interval_coverage=_float_or_none(data.get("interval_coverage")),
+            interval_expected=_float_or_none(data.get("interval_expected")),
         )
 
 
@@ -72,6 +82,59 @@ def _bucket(data: Mapping[str, Any]) -> FrequencyBucket:
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class ModelComparison:
+    """One candidate of `CLV_MODEL=auto` (clv.scoring.selection): its fit and holdout."""
+
+    key: str  # the candidate asked for (bgnbd, mbgnbd, pnbd)
+    used: str | None  # the model its fit gave (a limit or simpler model; None: none)
+    log_likelihood: float | None
+    bic: float | None
+    holdout_mae: float | None
+    aggregate_error: float | None  # (predicted - actual) / actual over the holdout
+    predicted_holdout: float | None  # repeat purchases predicted for the holdout
+    actual_holdout: float | None
+    chosen: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ModelComparison:
+        used = data.get("used")
+        return cls(
+            key=str(data["key"]), used=None if used is None else str(used),
+            log_likelihood=_float_or_none(data.get("log_likelihood")),
+            bic=_float_or_none(data.get("bic")),
+            holdout_mae=_float_or_none(data.get("holdout_mae")),
+            aggregate_error=_float_or_none(data.get("aggregate_error")),
+            predicted_holdout=_float_or_none(data.get("predicted_holdout")),
+            actual_holdout=_float_or_none(data.get("actual_holdout")),
+            chosen=bool(data.get("chosen")),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EquityRange:
+    """Customer equity's CLV_INTERVAL range, and how much of its variance is the model's own
+    (parameter) uncertainty rather than the customers' individual chance."""
+
+    level: float
+    low: float
+    high: float
+    parameter_share: float  # of the variance, 0..1
+
+    def to_json(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EquityRange:
+        return cls(
+            float(data["level"]), float(data["low"]), float(data["high"]),
+            float(data["parameter_share"]),
+        )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -162,6 +225,23 @@ def holdout_sentence(check: HoldoutCheck | None) -> str:
     if error is None:
         return f"{head}: no repeat purchases to compare with"
     if round(abs(error), 3) == 0:
-        return f"{head}: the model predicted them to within 0.1%"
-    verb = "under-predicted" if error < 0 else "over-predicted"
-    return f"{head}: the model {verb} by {abs(error):.1%}"
+        said = f"{head}: the model predicted them to within 0.1%"
+    else:
+        verb = "under-predicted" if error < 0 else "over-predicted"
+        said = f"{head}: the model {verb} by {abs(error):.1%}"
+    return said + coverage_clause(check)
+
+
+def coverage_clause(check: HoldoutCheck) -> str:
+    """'; 85.1% of customers' holdout purchases fell inside their 80 % range (the ranges' own
+    probabilities expected 84.6%)' (or nothing). A range of whole purchases holds more than
+    80 % for a customer who most likely buys nothing: the second figure is the honest target."""
+    if check.interval_coverage is None or check.interval_level is None:
+        return ""
+    said = (
+        f"; {check.interval_coverage:.1%} of customers' holdout purchases fell inside their "
+        f"{check.interval_level * 100:.0f} % range"
+    )
+    if check.interval_expected is not None:
+        said += f" (the ranges' own probabilities expected {check.interval_expected:.1%})"
+    return said

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
 from clv.scoring.details import RunDetails
-from clv.scoring.summary import CustomerSummary
+from clv.scoring.summary import CustomerSummary, to_day
 from clv.segments.classify import Classes
 from clv.store.driver import (
     day_values,
@@ -113,9 +113,10 @@ def write_run_rows(
     write_customers: bool,
     history_weeks: int,
     reports: dict[str, dict[str, Any]],
+    model: str | None = None,
 ) -> None:
     """Write the results of running run `run_id` and mark it complete, inside the caller's
-    transaction."""
+    transaction; `model` is the purchase model it predicted with (None: as recorded)."""
     classes: Classes = values["classes"]
     buyers = summary.buyers
     clv = values["predicted_clv"]
@@ -128,6 +129,7 @@ def write_run_rows(
             customer_equity=float(clv[buyers].sum()),
             mean_clv=float(clv[buyers].mean()) if buyers.any() else 0.0,
             revenue_week_minor=revenue_week_minor, details=stored_details,
+            **({} if model is None else {"model": model}),
         )
     )  # fmt: skip
     if completed.rowcount != 1:
@@ -212,8 +214,31 @@ def _write_customer_scores(
         "dormant": classes.dormant.tolist(),
         "dormant_reason": classes.dormant_reason.tolist(),
         "value_at_stake": classes.value_at_stake.tolist(),
+        **_range_columns(summary, values, sqlite),
     }
     insert_rows(connection, "customer_scores", list(columns), zip(*columns.values(), strict=True))
+
+
+def _range_columns(
+    summary: CustomerSummary, values: dict[str, Any], sqlite: bool
+) -> dict[str, list[Any]]:
+    """The ranges and the cadence (clv.scoring.intervals, clv.scoring.cadence); NaN as NULL."""
+    wait = values["next_order_in_days"]
+    known = np.isfinite(wait) & (wait < 36_525)  # beyond a century: no date to show
+    next_day = np.where(known, to_day(summary.as_of) + np.ceil(np.nan_to_num(wait)), -1)
+    counts = {}
+    for name in ("purchases_low", "purchases_high"):
+        column = values[name]
+        counts[name] = nullable(np.nan_to_num(column).astype(np.int64), np.isnan(column))
+    return {
+        "clv_low": float_values(values["clv_low"]),
+        "clv_high": float_values(values["clv_high"]),
+        "expected_purchases_horizon": float_values(values["expected_purchases_horizon"]),
+        **counts,
+        "order_gap_days": float_values(values["order_gap_days"]),
+        "next_order_on": day_values(next_day.astype(np.int64), sqlite=sqlite),
+        "overdue": values["overdue"].tolist(),
+    }
 
 
 def _write_weekly(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -127,6 +129,7 @@ class CustomerScore(SQLModel, table=True):
         Index("ix_customer_scores_run_value", "run_id", "predicted_clv"),
         Index("ix_customer_scores_run_segment", "run_id", "segment", "predicted_clv"),
         Index("ix_customer_scores_run_stake", "run_id", "dormant", "value_at_stake"),
+        Index("ix_customer_scores_run_overdue", "run_id", "overdue", "value_at_stake"),
     )
 
     run_id: int = Field(
@@ -161,6 +164,16 @@ class CustomerScore(SQLModel, table=True):
     dormant: bool
     dormant_reason: str | None = Field(default=None, max_length=200)
     value_at_stake: float = Field(sa_column=Column(Float(), nullable=False))
+    # the CLV_INTERVAL ranges (None: no prediction); purchases over the CLV horizon
+    clv_low: float | None = Field(default=None, sa_column=Column(Float()))
+    clv_high: float | None = Field(default=None, sa_column=Column(Float()))
+    expected_purchases_horizon: float | None = Field(default=None, sa_column=Column(Float()))
+    purchases_low: int | None = None
+    purchases_high: int | None = None
+    order_gap_days: float | None = Field(default=None, sa_column=Column(Float()))  # usual gap
+    next_order_on: date | None = None  # expected date of the next order (repeat buyers)
+    overdue: bool = Field(default=False, sa_column=Column(Boolean(), nullable=False,
+                                                          server_default=false()))  # fmt: skip
 
 
 class CustomerWeekly(SQLModel, table=True):

@@ -32,6 +32,17 @@ def stored_segment(bot: BotUnderTest, key: str) -> str:
         return str(connection.execute(query, {"key": key}).scalar_one())
 
 
+def stored_range(bot: BotUnderTest, key: str) -> str:
+    """'$36.73 (80 %: $0.00–$97.12)' from the stored CLV and its range."""
+    query = text(
+        "SELECT s.predicted_clv, s.clv_low, s.clv_high FROM customer_scores s "
+        "JOIN customers c ON c.id = s.customer_id WHERE c.external_id = :key"
+    )
+    with bot.engine.connect() as connection:
+        clv, low, high = connection.execute(query, {"key": key}).one()
+    return f"${clv:,.2f} (80 %: ${low:,.2f}–${high:,.2f})"
+
+
 def test_customer_card(bot: BotUnderTest) -> None:
     card = bot.command("1").json()
     text = all_text(card)
@@ -43,7 +54,8 @@ def test_customer_card(bot: BotUnderTest) -> None:
         "likely active (P(alive) 73%)",
         "3 · $24.67",
         "1997-01-01 · 1997-08-02",
-        "*Expected purchases, next 90 days*",
+        f"*Predicted CLV (12 months)*\n{stored_range(bot, '1')}",
+        "*Expected purchases, next 12 months*",
         f"*Segment*\n{stored_segment(bot, '1')}",
         "22.2 — healthy",  # CLV:CAC = total CLV 110.75 / CAC $5
         "*NPS*\n9",

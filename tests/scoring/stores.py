@@ -44,3 +44,37 @@ def shop_rows(customers: int, *, start: date, days: int, seed: int = 7) -> list[
                 break
             day, k = day + float(rng.exponential(1 / rate)), k + 1
     return rows
+
+
+def no_dropout_rows(customers: int, *, start: date, days: int, seed: int = 3) -> list[list[str]]:
+    """Customers who never stop buying: Poisson purchases at a rate ~ Gamma(1, rate 40 days)
+    from a first order in the first half of the window to its end (the NBD model, the
+    boundary of BG/NBD and MBG/NBD where nobody drops out)."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in range(customers):
+        rate, day, k = rng.gamma(1.0, 1 / 40.0), float(rng.uniform(0, days / 2)), 0
+        while day <= days:
+            ordered = (start + timedelta(days=int(day))).isoformat()
+            rows.append([f"o{c}-{k}", f"c{c}", ordered, f"{rng.gamma(4.0, 5.0):.2f}"])
+            day, k = day + float(rng.exponential(1 / rate)), k + 1
+    return rows
+
+
+def regular_rows(customers: int, *, start: date, days: int, every: int = 30) -> list[list[str]]:
+    """Every customer orders every `every` days from a first order in the first `every` days:
+    one rate for all (the Poisson limit: no heterogeneity), more regular than Poisson."""
+    rows = []
+    for c in range(customers):
+        for k, day in enumerate(range(c % every, days + 1, every)):
+            ordered = (start + timedelta(days=day)).isoformat()
+            rows.append([f"o{c}-{k}", f"c{c}", ordered, "25.00"])
+    return rows
+
+
+def one_time_rows(customers: int, *, start: date, days: int) -> list[list[str]]:
+    """`customers` buyers who each ordered once, spread over `days`."""
+    return [
+        [f"o{c}", f"c{c}", (start + timedelta(days=c * days // customers)).isoformat(), "30"]
+        for c in range(customers)
+    ]

@@ -97,7 +97,18 @@ def test_details_stored_before_they_were_versioned_read_as_typed_details() -> No
     # was read with: the default, 3)
     written = details.to_json()
     settings = {**STORED_BEFORE_VERSIONS["settings"], "clv_cac_target": 3.0}
-    assert written == {"version": VERSION, **STORED_BEFORE_VERSIONS, "settings": settings}
+    # and the keys of version 3, empty: such a run had no ranges, comparison or floor
+    holdout = {**STORED_BEFORE_VERSIONS["holdout"], "interval_level": None,
+               "interval_coverage": None, "interval_expected": None}  # fmt: skip
+    version_3 = {
+        "comparison": [], "selected_by": "setting", "requested_model": None, "fit_steps": [],
+        "equity_range": None, "interval_level": None, "withheld": None,
+        "spend_correlation": None,
+    }  # fmt: skip
+    assert written == {
+        "version": VERSION, **STORED_BEFORE_VERSIONS, "settings": settings, "holdout": holdout,
+        **version_3,
+    }  # fmt: skip
 
 
 def test_an_unfitted_run_stored_before_versions_reads_too() -> None:
@@ -112,8 +123,8 @@ def test_an_unfitted_run_stored_before_versions_reads_too() -> None:
 
 
 def test_details_of_a_newer_version_or_missing_keys_are_refused_by_name() -> None:
-    with pytest.raises(DetailsError, match="version 3 is newer"):
-        RunDetails.from_json({**STORED_BEFORE_VERSIONS, "version": 3})
+    with pytest.raises(DetailsError, match="version 4 is newer"):
+        RunDetails.from_json({**STORED_BEFORE_VERSIONS, "version": 4})
     broken = {k: v for k, v in STORED_BEFORE_VERSIONS.items() if k != "settings"}
     with pytest.raises(DetailsError, match="lack 'settings'"):
         RunDetails.from_json(broken)

@@ -25,6 +25,7 @@ from clv.present.blocks import (
     to_message,
 )
 from clv.present.outreach import outreach_block_id, outreach_button
+from clv.present.predictions import cadence_text, purchases_range, range_meaning, with_range
 from clv.present.privacy import to_masked_email, to_masked_key, to_masked_name
 from clv.present.status import to_status
 from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, clv_cac_band
@@ -67,11 +68,38 @@ def _identity(view: CustomerView, masked: bool) -> tuple[str, str, str]:
     return name or f"Customer {key}", email or "", key
 
 
+def _predicted(view: CustomerView) -> list[tuple[str, str]]:
+    """Predicted CLV with its range, purchases over the horizon and the cadence; below the
+    data floor, what is missing instead."""
+    s, run = view.scores, view.run
+    cur, months = run.currency, run.horizon_months
+    if run.withheld:
+        return [(f"Predicted CLV ({months} months)", f"not predicted: {escape(run.withheld)}")]
+    level = run.interval_level
+    pairs = [
+        (f"Predicted CLV ({months} months)",
+         with_range(s.predicted_clv, s.clv_low, s.clv_high, level, cur)),
+    ]  # fmt: skip
+    purchases = purchases_range(s.expected_purchases_horizon, s.purchases_low,
+                                s.purchases_high, level)  # fmt: skip
+    if purchases is not None:
+        pairs.append((f"Expected purchases, next {months} months", purchases))
+    return pairs
+
+
+def _orders_line(view: CustomerView) -> str:
+    """The first and last order and, for a repeat buyer, their rhythm (clv.scoring.cadence)."""
+    s = view.scores
+    dates = f"{s.first_order or '—'} · {s.last_order or '—'}"
+    pace = None if view.run.withheld else cadence_text(s.order_gap_days, s.next_order_on, s.overdue)
+    return dates if pace is None else f"{dates}\n{escape(pace)}"
+
+
 def _pairs(view: CustomerView) -> list[tuple[str, str]]:
     s, run = view.scores, view.run
     cur = run.currency
     pairs = [
-        (f"Predicted CLV ({run.horizon_months} months)", money(s.predicted_clv, cur)),
+        *_predicted(view),
         (
             "Historical value · total CLV",
             f"{money_minor(s.historical_value_minor, cur, run.currency_exponent)} · "
@@ -79,8 +107,7 @@ def _pairs(view: CustomerView) -> list[tuple[str, str]]:
         ),
         ("Status", escape(to_status(view))),
         ("Orders · AOV", f"{s.orders:,} · {money(s.aov, cur)}"),
-        ("First · last order", f"{s.first_order or '—'} · {s.last_order or '—'}"),
-        ("Expected purchases, next 90 days", f"{s.expected_purchases_90d:.2f}"),
+        ("First · last order", _orders_line(view)),
         ("Segment", escape(s.segment)),
         ("CLV tier · stage", f"{escape(s.tier or '—')} · {escape(s.stage)}"),
     ]
@@ -131,7 +158,14 @@ def render_why(view: CustomerView, segment_median: float | None) -> dict[str, An
     s, run = view.scores, view.run
     cur = run.currency
     lines = _at_stake_lines(view) if s.dormant else []
-    lines += _predicted_lines(view)
+    lines += (
+        _predicted_lines(view)
+        if not run.withheld
+        else [
+            f"*No predicted CLV yet*: {escape(run.withheld)}. Until then the card shows the "
+            "historical value and the formula CLV."
+        ]
+    )
     lines.append(_formula_line(view))
     if segment_median is not None:
         lines.append(f"Median predicted CLV in {escape(s.segment)}: *{money(segment_median, cur)}*")
@@ -178,7 +212,16 @@ def _predicted_lines(view: CustomerView) -> list[str]:
         f"• × expected spend per order (Gamma-Gamma): *{money(s.expected_spend, cur)}*",
         f"• × gross margin: *{percent(margin)}*",
         f"Next 90 days alone: {s.expected_purchases_90d:.2f} expected purchases.",
+        *_range_lines(view),
     ]
+
+
+def _range_lines(view: CustomerView) -> list[str]:
+    s, run = view.scores, view.run
+    if s.clv_low is None or s.clv_high is None or run.interval_level is None:
+        return []
+    low, high = money(s.clv_low, run.currency), money(s.clv_high, run.currency)
+    return [f"{range_meaning(run.interval_level)} Here: *{low}–{high}*."]
 
 
 def _formula_line(view: CustomerView) -> str:

@@ -7,10 +7,13 @@ from typing import Any
 from clv.formatting import money, percent
 from clv.insights import RankedCustomer, RankedList
 from clv.present.blocks import code, context, escape, header, line_sections, short, to_message
+from clv.present.predictions import gap_words
+from clv.segments.predictions import OVERDUE_RULE
 
 TITLES = {
     "dormant": "Re-engagement list: dormant customers by value at stake",
     "top": "Most valuable customers by predicted CLV",
+    "overdue": "Overdue customers by value at stake: contact them before they go dormant",
 }
 
 
@@ -28,6 +31,10 @@ def _row(i: int, r: RankedCustomer, kind: str, currency: str) -> str:
         reason = f" · {escape(r.dormant_reason)}" if r.dormant_reason else ""
         return f"{who} — at stake *{money(r.value_at_stake, currency)}*{reason}"
     p_alive = "" if r.p_alive is None else f" · P(alive) {percent(r.p_alive)}"
+    if kind == "overdue":
+        gap = "" if r.order_gap_days is None else f" · usually every {gap_words(r.order_gap_days)}"
+        due = "" if r.next_order_on is None else f", next order was expected {r.next_order_on}"
+        return f"{who} — at stake *{money(r.value_at_stake, currency)}*{p_alive}{gap}{due}"
     return f"{who} — *{money(r.predicted_clv, currency)}*{p_alive} · {escape(r.segment)}"
 
 
@@ -41,4 +48,6 @@ def render_ranked(listing: RankedList) -> dict[str, Any]:
     if listing.capped:  # said first: a long list may lose its tail to the message limit
         blocks.append(context(f"showing the top {listing.cap}, the most a message holds"))
     blocks += [*line_sections(lines), context(f"scores as of {listing.run.as_of}")]
+    if listing.kind == "overdue":
+        blocks.append(context(escape(OVERDUE_RULE)))
     return to_message(f"{title} ({len(listing.rows)})", blocks)

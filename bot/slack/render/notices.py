@@ -12,6 +12,7 @@ HELP = """\
 `/clv segments [segment|tier|stage]` — every group: size, value, week-over-week change, rule
 `/clv dormant [N]` — re-engagement list, ranked by value at stake
 `/clv top [N]` — the most valuable customers
+`/clv overdue [N]` — customers past their usual time between orders, before they go dormant
 `/clv model` — when the model was fitted, on how many customers, how accurate it is
 `/clv channels` — CLV against acquisition cost (CAC) per channel: ratio, payback, budget
 `/clv funnel [channel]` — acquired, converted, retained, loyal and dormant customers
