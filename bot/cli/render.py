@@ -41,7 +41,6 @@ def customer_lines(view: CustomerView) -> list[str]:
         f"status                       {to_status(view)}",
         f"orders / AOV                 {s.orders} / {money(s.aov, cur)}",
         f"first / last order           {s.first_order} / {s.last_order}",
-        f"expected purchases, 90 days  {s.expected_purchases_90d:.2f}",
         *_horizon_lines(view),
         f"segment / tier / stage       {s.segment} / {s.tier} / {s.stage}",
         f"RFM                          R{s.r_score} F{s.f_score} M{s.m_score}",
@@ -74,7 +73,7 @@ def _horizon_lines(view: CustomerView) -> list[str]:
     s, run = view.scores, view.run
     if run.withheld:
         return []
-    lines = []
+    lines = [f"expected purchases, 90 days  {s.expected_purchases_90d:.2f}"]
     purchases = purchases_range(
         s.expected_purchases_horizon, s.purchases_low, s.purchases_high, run.interval_level
     )
@@ -150,7 +149,7 @@ def _overdue_table(listing: RankedList) -> Table:
     cur = listing.run.currency
     table = Table(
         "customer", "name", "value at stake", "P(alive)", "usually orders every",
-        "next order was expected", "last order (days ago)",
+        "last order (days ago)", "next order expected",
         caption=f"the top {listing.cap}, the most a list holds" if listing.capped else None,
     )  # fmt: skip
     for r in listing.rows:
@@ -158,7 +157,7 @@ def _overdue_table(listing: RankedList) -> Table:
             r.customer_id, r.name or "", money(r.value_at_stake, cur),
             "n/a" if r.p_alive is None else percent(r.p_alive),
             "—" if r.order_gap_days is None else gap_words(r.order_gap_days),
-            str(r.next_order_on or "—"), str(r.days_since_last),
+            str(r.days_since_last), str(r.next_order_on or "—"),
         )  # fmt: skip
     return table
 
@@ -178,8 +177,8 @@ def print_model(status: ModelStatus, zone: tzinfo = UTC) -> None:
     if log_likelihood is not None:
         lines.append(f"log-likelihood {log_likelihood:.1f} (time unit: {status.time_unit})")
     lines.append(f"holdout check: {status.holdout_summary}")
-    lines.append("customer equity: " + equity_text(status.customer_equity, status.equity_range,
-                                                   status.settings.currency))  # fmt: skip
+    equity = equity_text(status.customer_equity, status.equity_range, status.settings.currency)
+    lines.append(f"customer equity: {'not predicted yet' if status.withheld else equity}")
     if status.spend_correlation is not None:
         lines.append(f"spend vs frequency correlation: {status.spend_correlation:+.2f} "
                      "(Gamma-Gamma assumes none)")  # fmt: skip

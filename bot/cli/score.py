@@ -7,14 +7,17 @@ from datetime import UTC, date, datetime
 import typer
 
 from bot.cli.context import load_settings, open_store, out, user_errors
-from clv.formatting import money
+from clv.present.predictions import equity_text
+from clv.scoring.pipeline import NO_MODEL
 from clv.scoring.pipeline import score as run_score
 from clv.scoring.weeks import today_in
 
 
 def score(
     as_of: str | None = typer.Option(None, "--as-of", help="YYYY-MM-DD; default today."),
-    model: str | None = typer.Option(None, "--model", help="bgnbd, mbgnbd or pnbd."),
+    model: str | None = typer.Option(
+        None, "--model", help="auto, bgnbd, mbgnbd or pnbd (default CLV_MODEL)."
+    ),
     backfill: int = typer.Option(
         0, "--backfill", min=0, max=520, help="Also score as of each of the last N week ends."
     ),
@@ -35,9 +38,12 @@ def score(
             engine, settings, as_of=day, model=model, backfill=backfill, wait_seconds=wait
         )
     for result in results:
+        chosen = " (chosen by CLV_MODEL=auto)" if result.chosen_by_auto else ""
+        model = "no purchase model" if result.model == NO_MODEL else result.model
+        equity = equity_text(result.customer_equity, result.equity_range, settings.currency)
         out.print(
-            f"scored {result.n_customers:,} customers as of {result.as_of} with {result.model} "
-            f"(run {result.run_id}, equity {money(result.customer_equity, settings.currency)}, "
+            f"scored {result.n_customers:,} customers as of {result.as_of} with "
+            f"{model}{chosen} (run {result.run_id}, equity {equity}, "
             f"{result.seconds:.1f} s)",
             markup=False,
         )

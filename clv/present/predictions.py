@@ -104,3 +104,10 @@ def comparison_table(rows: tuple[ModelComparison, ...]) -> list[tuple[str, ...]]
             "✓" if row.chosen else "",
         ))  # fmt: skip
     return table
+
+
+def withheld_line(withheld: str | None) -> str | None:
+    """What a list or summary says when its run has no predictions (below the data floor)."""
+    if withheld is None:
+        return None
+    return f"No predicted CLV yet: {withheld}. Predicted values below are 0 until then."

@@ -30,7 +30,7 @@ from clv.scoring.holdout import holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
 from clv.scoring.modelrun import RunModel, choose_run_model, history_days
 from clv.scoring.predict import Predictions, model_report, predict
-from clv.scoring.records import WeekChanges
+from clv.scoring.records import EquityRange, WeekChanges
 from clv.scoring.reports import acquisition_reports
 from clv.scoring.store import (
     record_failure,
@@ -78,6 +78,8 @@ class RunResult:
     customer_equity: float
     warnings: list[str]
     seconds: float
+    equity_range: EquityRange | None = None
+    chosen_by_auto: bool = False
 
 
 def score(
@@ -188,6 +190,8 @@ def _score_one(
         float(np.nansum(clv)),
         list(details.warnings),
         (datetime.now(UTC) - clock).total_seconds(),
+        details.equity_range,
+        details.selected_by == "auto",
     )
 
 
@@ -365,14 +369,17 @@ def _lifespan(settings: Settings, pair: SummaryPair, future_holdout: bool) -> fl
     return derived if (derived is not None and enough) else DEFAULT_LIFESPAN_YEARS
 
 
+NO_MODEL = "none"  # the run's model when it predicted with none (below the floor, no fit)
+
+
 def _stored_model_of(details: RunDetails) -> str:
-    """The run's `model` column: the purchase model it predicted with (or what was asked
-    for, when none could be fitted)."""
-    return details.transactions_model.key or details.requested_model or "none"
+    """The run's `model` column: the purchase model it predicted with, or "none"."""
+    key = details.transactions_model.key
+    return key if key is not None and details.transactions_model.fitted else NO_MODEL
 
 
 def _stored_model(chosen: RunModel) -> str:
-    return chosen.fit.used or chosen.fit.requested
+    return chosen.fit.used or NO_MODEL
 
 
 def _details(
@@ -385,7 +392,10 @@ def _details(
     """The run's record (without `changes` and `lifespan_years`, added once they are known)."""
     warnings = _data_warnings(summary, pair, predictions, chosen)
     fit = chosen.fit
-    title = fit.title if fit.used else MODEL_TITLES.get(fit.requested, fit.requested)
+    if chosen.withheld:
+        title = "no purchase model yet"  # below the data floor: nothing was fitted
+    else:
+        title = fit.title if fit.used else MODEL_TITLES.get(fit.requested, "CLV_MODEL=auto")
     reports = (model_report(predictions.transaction_model, title),
                model_report(predictions.spend_model, "Gamma-Gamma"))  # fmt: skip
     ranges = predictions.ranges

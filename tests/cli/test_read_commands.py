@@ -8,10 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from typer.testing import CliRunner
 
 from bot.cli import app
 from clv.datasets import write_cdnow_orders_csv
+from clv.store import make_engine
+from clv.store.tables import customer_scores_table, customers_table
 from tests.helpers import built_once
 
 runner = CliRunner()
@@ -166,3 +169,37 @@ def test_json_amounts_are_major_units_of_the_currency(scored: str, tmp_path: Pat
     with write_cdnow_orders_csv(tmp_path / "all.csv").open() as rows:
         total = sum(Decimal(r["amount"]) for r in csv.DictReader(rows))
     assert Decimal(str(stats["revenue"])) == total
+
+
+def test_overdue_lists_the_stored_overdue_customers_by_value_at_stake(scored: str) -> None:
+    data = _json(["overdue", "--limit", "5"])
+    assert isinstance(data, dict)
+    assert data["kind"] == "overdue"
+    engine = make_engine(scored)
+    s, c = customer_scores_table, customers_table
+    with engine.connect() as connection:  # the stored flags, read straight from the store
+        expected = connection.execute(
+            select(c.c.external_id).join(s, s.c.customer_id == c.c.id)
+            .where(s.c.overdue.is_(True))
+            .order_by(s.c.value_at_stake.desc(), c.c.external_id).limit(5)
+        ).scalars().all()  # fmt: skip
+    engine.dispose()
+    assert [row["customer_id"] for row in data["rows"]] == expected
+    assert len(expected) == 5
+    # past the 80th percentile of their wait, which is beyond their usual gap
+    assert all(row["days_since_last"] > row["order_gap_days"] for row in data["rows"])
+    shown = runner.invoke(app, ["overdue", "--limit", "3"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0
+    assert expected[0] in shown.output
+    assert "usually orders every" in shown.output
+
+
+def test_model_json_has_the_holdout_coverage(scored: str) -> None:
+    data = _json(["model"])
+    assert isinstance(data, dict)
+    assert data["holdout"]["interval_level"] == 0.8
+    assert 0.5 < data["holdout"]["interval_coverage"] <= 1.0
+    equity = data["equity_range"]
+    assert equity["low"] < data["customer_equity"] < equity["high"]
+    assert data["comparison"] == []
+    assert data["selected_by"] == "setting"

@@ -4,7 +4,7 @@
   "use strict";
   const { el, renderMrkdwn } = window.Mrkdwn;
   const { renderBlocks } = window.Blocks;
-  const EXAMPLES = ["/clv 42", "/clv segment champions", "/clv dormant", "/clv channels", "/clv cohorts", "/clv nps channel", "/clv help"];
+  const EXAMPLES = ["/clv 42", "/clv segment champions", "/clv dormant", "/clv overdue", "/clv model", "/clv channels", "/clv cohorts", "/clv nps channel", "/clv help"];
   const POLL_MS = 400;
   const $ = (id) => document.getElementById(id);
 

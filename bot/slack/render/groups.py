@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from clv.formatting import money, money_change, percent, signed
-from clv.insights import GroupList, GroupSummary
+from clv.insights import GroupList, GroupSummary, RunRef
 from clv.present.blocks import (
     code,
     context,
@@ -17,6 +17,13 @@ from clv.present.blocks import (
     short,
     to_message,
 )
+from clv.present.predictions import withheld_line
+
+
+def withheld_blocks(run: RunRef) -> list[dict[str, Any]]:
+    """A note when the run has no predictions (clv.present.predictions.withheld_line)."""
+    line = withheld_line(run.withheld)
+    return [] if line is None else [context(f":hourglass: {escape(line)}")]
 
 
 def to_change(group: GroupSummary) -> str:
@@ -45,6 +52,7 @@ def render_group(group: GroupSummary) -> dict[str, Any]:
     blocks = [
         header(f"{group.name} ({group.dimension})"),
         context(f"rule: {escape(group.rule)}"),
+        *withheld_blocks(group.run),
         fields(pairs),
     ]
     if group.advice:
@@ -71,5 +79,8 @@ def render_groups(listing: GroupList) -> dict[str, Any]:
     if listing.unplaced:
         notes.append(f"{listing.unplaced:,} prospects (no purchase yet) have no {dimension}")
     notes.append("`/clv segment <name>` for one of them")
-    blocks = [header(f"Customers by {dimension}"), *line_sections(rows), context(" · ".join(notes))]
+    blocks = [
+        header(f"Customers by {dimension}"), *withheld_blocks(listing.run), *line_sections(rows),
+        context(" · ".join(notes)),
+    ]  # fmt: skip
     return to_message(f"{len(listing.groups)} groups by {escape(dimension)}", blocks)

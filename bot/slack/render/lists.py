@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.slack.render.groups import withheld_blocks
 from clv.formatting import money, percent
 from clv.insights import RankedCustomer, RankedList
 from clv.present.blocks import code, context, escape, header, line_sections, short, to_message
@@ -33,8 +34,8 @@ def _row(i: int, r: RankedCustomer, kind: str, currency: str) -> str:
     p_alive = "" if r.p_alive is None else f" · P(alive) {percent(r.p_alive)}"
     if kind == "overdue":
         gap = "" if r.order_gap_days is None else f" · usually every {gap_words(r.order_gap_days)}"
-        due = "" if r.next_order_on is None else f", next order was expected {r.next_order_on}"
-        return f"{who} — at stake *{money(r.value_at_stake, currency)}*{p_alive}{gap}{due}"
+        last = "" if r.days_since_last is None else f", last order {r.days_since_last} days ago"
+        return f"{who} — at stake *{money(r.value_at_stake, currency)}*{p_alive}{gap}{last}"
     return f"{who} — *{money(r.predicted_clv, currency)}*{p_alive} · {escape(r.segment)}"
 
 
@@ -44,7 +45,7 @@ def render_ranked(listing: RankedList) -> dict[str, Any]:
     lines = [_row(i, r, listing.kind, cur) for i, r in enumerate(listing.rows, start=1)]
     if not lines:
         lines = ["_Nobody on this list._"]
-    blocks = [header(title)]
+    blocks = [header(title), *withheld_blocks(listing.run)]
     if listing.capped:  # said first: a long list may lose its tail to the message limit
         blocks.append(context(f"showing the top {listing.cap}, the most a message holds"))
     blocks += [*line_sections(lines), context(f"scores as of {listing.run.as_of}")]

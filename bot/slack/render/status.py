@@ -58,7 +58,9 @@ def render_model(status: ModelStatus, *, currency: str, zone: tzinfo = UTC) -> d
         ("Customers · buyers", f"{status.customers:,} · {status.buyers:,}"),
         (
             "Customer equity",
-            escape(equity_text(status.customer_equity, status.equity_range, currency)),
+            "not predicted yet"
+            if status.withheld
+            else escape(equity_text(status.customer_equity, status.equity_range, currency)),
         ),
         ("Holdout check", escape(status.holdout_summary)),
     ]
