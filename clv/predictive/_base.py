@@ -26,6 +26,10 @@ from .errors import InvalidInputError, ModelError, NotFittedError
 
 __all__ = ["TransactionModel"]
 
+# the search box of models with a numerical gradient (Pareto/NBD), in log-parameters with times
+# in units of max(T): e^10 = 22,026, far beyond any proper maximum (see fit_log_params)
+NUMERIC_BOX = 10.0
+
 
 def _nan_matrix(n: int) -> FloatArray:
     return np.full((n, n), np.nan)
@@ -163,8 +167,9 @@ class TransactionModel(ABC):
         if gtol is None:
             gtol = 1e-7
         return fit_log_params(
-            obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol, hess_inv0=hess_inv0
-        )
+            obj, x0, maxiter=self.maxiter, model=type(self).__name__, gtol=gtol,
+            hess_inv0=hess_inv0, box=NUMERIC_BOX if self._numeric_gradient else None,
+        )  # fmt: skip
 
     # -- accessors -------------------------------------------------------------------------
     @property

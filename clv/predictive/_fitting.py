@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 _LOG_BOUND = 25.0  # |log-parameter| beyond this counts as divergence
+_FAR_OUT = 15.0  # a failed BFGS this far out is heading for the boundary: no fallback search
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,20 @@ def fit_log_params(
     model: str,
     gtol: float = 1e-9,
     hess_inv0: FloatArray | None = None,
+    box: float | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """Minimise ``objective`` over log-parameters; raise :class:`ConvergenceError` on failure.
 
     Returns the minimiser and BFGS's inverse-Hessian approximation (a warm start for a refit).
+    With a ``box``, the search stays within ``|log-parameter| <= box`` (points outside count
+    as infinitely bad) and there is no Nelder-Mead fallback: for a likelihood that is costly
+    to evaluate far out (Pareto/NBD's hypergeometric series, with a numerical gradient), the
+    way to a boundary took minutes; a fit that ends at the box has diverged.
     """
 
     def safe(z: FloatArray) -> tuple[float, FloatArray]:
+        if box is not None and float(np.max(np.abs(z))) > box:
+            return np.inf, np.zeros_like(z)
         try:
             with np.errstate(all="ignore"):
                 f, g = objective(z)
@@ -144,7 +152,17 @@ def fit_log_params(
     f, g = safe(res.x)
     small_grad = bool(np.isfinite(f)) and float(np.max(np.abs(g))) < 1e-6
     ok = (res.success or small_grad) and res.nit < maxiter
-    if not ok and res.nit < maxiter and maxiter > 50:  # fallback, then polish with BFGS
+    far = _FAR_OUT if box is None else box - 1.0
+    if not ok and np.any(np.abs(res.x) >= far):
+        # BFGS stopped on its way to the boundary: Nelder-Mead would only crawl after it (and
+        # on Pareto/NBD, evaluate slow hypergeometric series for minutes); say where it went
+        raise ConvergenceError(
+            f"{model}: parameters diverged (log-parameters {np.round(res.x, 2).tolist()}, "
+            f"{res.message}); the data may be degenerate, try a penalizer_coef > 0",
+            kind="diverged",
+            params=tuple(np.exp(res.x).tolist()),
+        )
+    if box is None and not ok and res.nit < maxiter and maxiter > 50:  # fallback, polish
         nm = optimize.minimize(
             lambda z: safe(z)[0], res.x, method="Nelder-Mead",
             options={"maxiter": 200 * x0.size, "xatol": 1e-9, "fatol": 1e-14},

@@ -28,13 +28,18 @@ from ._validation import FloatArray
 
 __all__ = ["ParetoNBDModel", "log_hyp2f1_one"]
 
+_SERIES_TERMS = 20_000
+
 
 def log_hyp2f1_one(B: FloatArray, C: FloatArray, z: FloatArray) -> FloatArray:
     """``log 2F1(1, B; C; z)`` for ``0 <= z < 1`` and ``C > B > 0``.
 
     The series terms ``(B)_n / (C)_n z^n`` are positive and bounded by ``z^n``, so the value
     lies in ``[1, 1/(1-z)]``.  scipy's ``hyp2f1`` is used; where it fails (non-finite or out of
-    that range) a log-space series is summed instead.
+    that range) a log-space series is summed instead, for at most `_SERIES_TERMS` terms: its
+    tail beyond them is bounded by the last term times z / (1 - z) (the terms' ratio stays
+    below z) and added as that bound, and the sum kept within ``1/(1-z)``. Only fits heading
+    for a boundary (z close to 1) go that far; summing them to the end took minutes.
     """
     B, C, z = np.broadcast_arrays(B, C, z)
     val = np.asarray(hyp2f1(1.0, B, C, z), dtype=np.float64)
@@ -43,13 +48,15 @@ def log_hyp2f1_one(B: FloatArray, C: FloatArray, z: FloatArray) -> FloatArray:
     if bad.any():
         b, c, zz = B[bad][:, None], C[bad][:, None], z[bad][:, None]
         parts = []
-        for start in range(0, 200_000, 2_000):
+        for start in range(0, _SERIES_TERMS, 2_000):
             n = np.arange(start, start + 2_000, dtype=np.float64)[None, :]
             log_terms = gammaln(b + n) - gammaln(b) - gammaln(c + n) + gammaln(c) + n * np.log(zz)
             parts.append(logsumexp(log_terms, axis=1))
             if np.all(log_terms[:, -1] < parts[0] - 40.0):
                 break
-        out[bad] = logsumexp(np.stack(parts, axis=1), axis=1)
+        parts.append(log_terms[:, -1] + np.log(zz[:, 0]) - np.log1p(-zz[:, 0]))  # the tail
+        total = logsumexp(np.stack(parts, axis=1), axis=1)
+        out[bad] = np.minimum(total, -np.log1p(-z[bad]))
     return np.asarray(out, dtype=np.float64)
 
 

@@ -103,9 +103,9 @@ def fit_purchase_model(key: str, x: FloatArray, t_x: FloatArray, T: FloatArray) 
             return FitOutcome(key, "nbd", nbd, tuple(steps))
     elif limit == "no heterogeneity":
         steps.append(
-            f"{title} ran to its Poisson limit (r = {first.params[0]:.3g}, alpha = "
-            f"{first.params[1]:.3g}): every customer buys at about the same rate; a penalty "
-            f"of {RETRY_PENALIZER} keeps r and alpha finite at nearly that rate"
+            f"{title} ran to its Poisson limit (r = {first.params[0]:.3g} and rising): every "
+            f"customer buys at about the same rate; a penalty of {RETRY_PENALIZER} keeps r "
+            "and alpha finite at nearly that rate"
         )
     else:
         steps.append(

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import Engine, select
 from sqlmodel import Session
 
 from clv.insights import model_status
+from clv.scoring.fitting import RETRY_PENALIZER, fit_purchase_model
 from clv.scoring.pipeline import score
 from clv.store.tables import customer_scores_table
 from tests.helpers import shipped_settings, view_of
@@ -46,15 +48,39 @@ def test_a_shop_where_nobody_drops_out_gets_the_nbd_limit(
     assert status.transactions_model.fitted
 
 
-def test_a_regular_cadence_shop_is_penalized_to_its_poisson_limit(
+def test_a_regular_cadence_shop_where_nobody_stops_gets_an_answer_from_auto(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
-    settings = shipped_settings(database_url, clv_model="bgnbd")
+    settings = shipped_settings(database_url)  # auto: Pareto/NBD too, which ran for minutes
     import_order_rows(engine, settings, tmp_path, regular_rows(800, start=START, days=365))
     (result,) = score(engine, settings, as_of=AS_OF)
+    assert result.model == "nbd"
     assert result.customer_equity > 0
-    assert result.warnings, "the fallback is said"
+    assert any("no-dropout boundary" in w for w in result.warnings), result.warnings
     assert all(v >= 0 for v in _stored_clv(engine))
+
+
+def _regular_with_stops(n: int = 3000, every: int = 30, end: int = 540) -> tuple[np.ndarray, ...]:
+    """Everyone orders every `every` days, and stops after a geometric number of orders:
+    dropout, but one purchase rate for all (no heterogeneity)."""
+    rng = np.random.default_rng(5)
+    first = rng.integers(0, 180, n).astype(float)
+    stops = rng.geometric(0.15, n)
+    days = [np.arange(f, end + 1, every)[:k] for f, k in zip(first, stops, strict=True)]
+    x = np.array([d.size - 1 for d in days], dtype=float)
+    t_x = np.array([d[-1] - d[0] for d in days], dtype=float)
+    return x, t_x, end - first
+
+
+def test_one_rate_for_everyone_is_the_poisson_limit_kept_finite_by_a_penalty() -> None:
+    outcome = fit_purchase_model("pnbd", *_regular_with_stops())
+    assert outcome.used == "pnbd"
+    assert outcome.penalizer == RETRY_PENALIZER
+    assert "ran to its Poisson limit" in outcome.steps[0]
+    assert outcome.model is not None
+    params = outcome.model.params
+    # the common rate: every 30 days, so r / alpha close to 1/30 a day
+    assert params["r"] / params["alpha"] == pytest.approx(1 / 30, rel=0.25)
 
 
 def test_a_shop_of_40_customers_is_told_what_is_missing(
