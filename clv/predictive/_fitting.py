@@ -156,12 +156,7 @@ def fit_log_params(
     if not ok and np.any(np.abs(res.x) >= far):
         # BFGS stopped on its way to the boundary: Nelder-Mead would only crawl after it (and
         # on Pareto/NBD, evaluate slow hypergeometric series for minutes); say where it went
-        raise ConvergenceError(
-            f"{model}: parameters diverged (log-parameters {np.round(res.x, 2).tolist()}, "
-            f"{res.message}); the data may be degenerate, try a penalizer_coef > 0",
-            kind="diverged",
-            params=tuple(np.exp(res.x).tolist()),
-        )
+        raise _diverged(model, res.x, f", {res.message}")
     if box is None and not ok and res.nit < maxiter and maxiter > 50:  # fallback, polish
         nm = optimize.minimize(
             lambda z: safe(z)[0], res.x, method="Nelder-Mead",
@@ -178,13 +173,18 @@ def fit_log_params(
             f"({res.message}); try a larger maxiter or a penalizer_coef > 0"
         )
     if np.any(np.abs(res.x) >= _LOG_BOUND - 1e-6):
-        raise ConvergenceError(
-            f"{model}: parameters diverged (log-parameters {np.round(res.x, 2).tolist()}); "
-            "the data may be degenerate, try a penalizer_coef > 0",
-            kind="diverged",
-            params=tuple(np.exp(res.x).tolist()),
-        )
+        raise _diverged(model, res.x)
     return np.asarray(res.x, dtype=np.float64), np.asarray(res.hess_inv, dtype=np.float64)
+
+
+def _diverged(model: str, z: FloatArray, why: str = "") -> ConvergenceError:
+    """The error of a fit whose log-parameters `z` ran off towards the boundary."""
+    return ConvergenceError(
+        f"{model}: parameters diverged (log-parameters {np.round(z, 2).tolist()}{why}); "
+        "the data may be degenerate, try a penalizer_coef > 0",
+        kind="diverged",
+        params=tuple(np.exp(z).tolist()),
+    )
 
 
 def hessian(loglik: LogLik, params: FloatArray, rel_step: float = 1e-4) -> FloatArray:

@@ -13,23 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import betaln, expit, gammaln, hyp2f1, psi
+from scipy.special import betaln, expit, hyp2f1, psi
 
 from ._base import TransactionModel
 from ._fitting import Collapsed, IntArray, log1pexp
 from ._pmf import bg_pmf
 from ._validation import FloatArray
+from .nbd import Counts, gamma_poisson_terms
 
 __all__ = ["BetaGeoModel"]
 
 
 @dataclass(frozen=True)
 class _Data:
-    xs: FloatArray  # unique frequencies and the number of customers with each
-    wx: FloatArray
-    Tu: FloatArray  # unique T, customers per T and their summed frequency
-    w_t: FloatArray
-    xw_t: FloatArray
+    counts: Counts  # the gamma-Poisson part: unique frequencies, unique T
     # rows with a "dropped out after the last purchase" term (x > 0 for BG/NBD, all for MBG):
     xm: FloatArray  # frequency and weight per collapsed row
     wm: FloatArray
@@ -76,39 +73,28 @@ class BetaGeoModel(TransactionModel):
     def _prepare(self, rows: Collapsed) -> _Data:
         x, t_x, T = rows.columns
         w = rows.weights
-        xs, ix = _index(x)
-        wx = np.bincount(ix, weights=w, minlength=xs.size)
-        Tu, i_t = _index(T)
-        w_t = np.bincount(i_t, weights=w, minlength=Tu.size)
-        xw_t = np.bincount(i_t, weights=w * x, minlength=Tu.size)
+        counts, ix = Counts.of(x, T, w)
         m = x > 0 if self._k == 0 else np.ones(x.shape, dtype=bool)
         txu, itx = _index(t_x[m])
         Tmu, iTm = _index(T[m])
-        f64 = np.float64
-        return _Data(
-            xs, np.asarray(wx, f64), Tu, np.asarray(w_t, f64), np.asarray(xw_t, f64),
-            x[m], w[m], ix[m], txu, itx, Tmu, iTm,
-        )  # fmt: skip
+        return _Data(counts, x[m], w[m], ix[m], txu, itx, Tmu, iTm)
 
     def _scale_data(self, data: _Data, scale: float) -> _Data:
-        return replace(data, Tu=data.Tu * scale, txu=data.txu * scale, Tmu=data.Tmu * scale)
+        return replace(
+            data, counts=data.counts.scaled(scale), txu=data.txu * scale, Tmu=data.Tmu * scale
+        )
 
     def _loglik(self, params: FloatArray, data: _Data) -> tuple[float, FloatArray]:
         r, alpha, a, b = (float(v) for v in params)
         k = self._k
-        xs, wx, n = data.xs, data.wx, float(data.wx.sum())
-        # eq. (6) in Fader, Hardie & Lee (2005), A_1 and A_2 terms: depend on x only
-        ll = float(wx @ (gammaln(r + xs) + betaln(a, b + xs + k))) + n * (
-            r * np.log(alpha) - gammaln(r) - betaln(a, b)
-        )
-        d_r = float(wx @ psi(r + xs)) + n * (np.log(alpha) - psi(r))
+        xs, wx = data.counts.xs, data.counts.wx
+        n = float(wx.sum())
+        # eq. (6) in Fader, Hardie & Lee (2005): A_1 and A_3 are the gamma-Poisson terms
+        ll, d_r, d_alpha = gamma_poisson_terms(r, alpha, data.counts)
+        # A_2: depends on x only
+        ll += float(wx @ betaln(a, b + xs + k)) - n * betaln(a, b)
         d_a = float(wx @ (psi(a + b) - psi(a + b + xs + k)))
         d_b = float(wx @ (psi(b + xs + k) - psi(a + b + xs + k))) + n * (psi(a + b) - psi(b))
-        # A_3 = -(r + x) log(alpha + T), summed per unique T
-        lat = np.log(alpha + data.Tu)
-        ll -= float((r * data.w_t + data.xw_t) @ lat)
-        d_r -= float(data.w_t @ lat)
-        d_alpha = n * r / alpha - float((r * data.w_t + data.xw_t) @ (1.0 / (alpha + data.Tu)))
         # log(1 + delta exp(D)) with D = A_4 - A_3 (section 7), per collapsed row
         log_b = np.log(b + np.maximum(xs + (k - 1), 0.0))
         diff = np.log(alpha + data.txu)[data.itx] - np.log(alpha + data.Tmu)[data.i_t]

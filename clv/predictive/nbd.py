@@ -21,7 +21,7 @@ import numpy as np
 from scipy.special import gammaln, psi
 
 from ._base import TransactionModel
-from ._fitting import Collapsed
+from ._fitting import Collapsed, IntArray
 from ._pmf import nbd_pmf
 from ._validation import FloatArray
 
@@ -29,12 +29,45 @@ __all__ = ["NBDModel"]
 
 
 @dataclass(frozen=True)
-class _Data:
-    xs: FloatArray  # unique frequencies and the number of customers with each
+class Counts:
+    """The data of the gamma-Poisson part of a likelihood, collapsed: the unique frequencies
+    with their weights, and the unique T with their weights and summed frequency."""
+
+    xs: FloatArray
     wx: FloatArray
-    Tu: FloatArray  # unique T, customers per T and their summed frequency
+    Tu: FloatArray
     w_t: FloatArray
     xw_t: FloatArray
+
+    @classmethod
+    def of(cls, x: FloatArray, T: FloatArray, w: FloatArray) -> tuple[Counts, IntArray]:
+        """The counts of weighted rows (x, T), and the map from each row to `xs`."""
+        xs, ix = np.unique(x, return_inverse=True)
+        Tu, i_t = np.unique(T, return_inverse=True)
+        ix, i_t = ix.ravel().astype(np.intp), i_t.ravel()
+
+        def total(index: IntArray, weights: FloatArray, size: int) -> FloatArray:
+            return np.asarray(np.bincount(index, weights=weights, minlength=size), np.float64)
+
+        counts = cls(xs, total(ix, w, xs.size), Tu, total(i_t, w, Tu.size),
+                     total(i_t, w * x, Tu.size))  # fmt: skip
+        return counts, ix
+
+    def scaled(self, scale: float) -> Counts:
+        return replace(self, Tu=self.Tu * scale)
+
+
+def gamma_poisson_terms(r: float, alpha: float, c: Counts) -> tuple[float, float, float]:
+    """sum of log[Gamma(r+x)/Gamma(r) alpha^r / (alpha+T)^(r+x)] over the rows, and its
+    derivatives in r and alpha: the NBD likelihood, and the A_1 and A_3 terms of the BG/NBD's
+    (Fader, Hardie & Lee 2005, eq. 6)."""
+    n = float(c.wx.sum())
+    lat = np.log(alpha + c.Tu)
+    ll = float(c.wx @ gammaln(r + c.xs)) + n * (r * np.log(alpha) - gammaln(r))
+    ll -= float((r * c.w_t + c.xw_t) @ lat)
+    d_r = float(c.wx @ psi(r + c.xs)) + n * (np.log(alpha) - psi(r)) - float(c.w_t @ lat)
+    d_alpha = n * r / alpha - float((r * c.w_t + c.xw_t) @ (1.0 / (alpha + c.Tu)))
+    return ll, d_r, d_alpha
 
 
 class NBDModel(TransactionModel):
@@ -66,32 +99,15 @@ class NBDModel(TransactionModel):
     param_names = ("r", "alpha")
     _time_params = (False, True)
 
-    def _prepare(self, rows: Collapsed) -> _Data:
+    def _prepare(self, rows: Collapsed) -> Counts:
         x, _, T = rows.columns
-        w = rows.weights
-        xs, ix = np.unique(x, return_inverse=True)
-        Tu, i_t = np.unique(T, return_inverse=True)
-        ix, i_t = ix.ravel(), i_t.ravel()
+        return Counts.of(x, T, rows.weights)[0]
 
-        def total(index: np.ndarray, weights: FloatArray, size: int) -> FloatArray:
-            return np.asarray(np.bincount(index, weights=weights, minlength=size), np.float64)
+    def _scale_data(self, data: Counts, scale: float) -> Counts:
+        return data.scaled(scale)
 
-        return _Data(
-            xs, total(ix, w, xs.size), Tu, total(i_t, w, Tu.size), total(i_t, w * x, Tu.size)
-        )
-
-    def _scale_data(self, data: _Data, scale: float) -> _Data:
-        return replace(data, Tu=data.Tu * scale)
-
-    def _loglik(self, params: FloatArray, data: _Data) -> tuple[float, FloatArray]:
-        r, alpha = (float(v) for v in params)
-        n = float(data.wx.sum())
-        lat = np.log(alpha + data.Tu)
-        ll = float(data.wx @ gammaln(r + data.xs)) + n * (r * np.log(alpha) - gammaln(r))
-        ll -= float((r * data.w_t + data.xw_t) @ lat)
-        d_r = float(data.wx @ psi(r + data.xs)) + n * (np.log(alpha) - psi(r))
-        d_r -= float(data.w_t @ lat)
-        d_alpha = n * r / alpha - float((r * data.w_t + data.xw_t) @ (1.0 / (alpha + data.Tu)))
+    def _loglik(self, params: FloatArray, data: Counts) -> tuple[float, FloatArray]:
+        ll, d_r, d_alpha = gamma_poisson_terms(float(params[0]), float(params[1]), data)
         return ll, np.array([d_r, d_alpha])
 
     def _probability_alive(self, x: FloatArray, t_x: FloatArray, T: FloatArray) -> FloatArray:

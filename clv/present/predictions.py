@@ -10,9 +10,12 @@ from datetime import date
 
 from clv.formatting import money, percent
 from clv.scoring.records import EquityRange, ModelComparison
-from clv.segments.predictions import EQUITY_INTERVAL_RULE, INTERVAL_RULE, level_label
-
-MODEL_NAMES = {"bgnbd": "BG/NBD", "mbgnbd": "MBG/NBD", "pnbd": "Pareto/NBD", "nbd": "NBD"}
+from clv.segments.predictions import (
+    EQUITY_INTERVAL_RULE,
+    INTERVAL_RULE,
+    MODEL_TITLES,
+    level_label,
+)
 
 
 def with_range(
@@ -92,9 +95,9 @@ def comparison_table(rows: tuple[ModelComparison, ...]) -> list[tuple[str, ...]]
         ("model", "log-lik.", "BIC", "holdout MAE", "aggr. error", "predicted", "chosen")
     ]
     for row in rows:
-        name = MODEL_NAMES.get(row.key, row.key)
+        name = MODEL_TITLES.get(row.key, row.key)
         if row.used is not None and row.used != row.key:
-            name += f" → {MODEL_NAMES.get(row.used, row.used)}"
+            name += f" → {MODEL_TITLES.get(row.used, row.used)}"
         elif row.used is None:
             name += " (not fitted)"
         error = "—" if row.aggregate_error is None else f"{row.aggregate_error:+.1%}"

@@ -25,6 +25,7 @@ from clv.predictive import (
     ParetoNBDModel,
     TransactionModel,
 )
+from clv.segments.predictions import MODEL_TITLES
 from clv.segments.scores import FloatArray
 
 TRANSACTION_MODELS: dict[str, type[TransactionModel]] = {
@@ -32,12 +33,6 @@ TRANSACTION_MODELS: dict[str, type[TransactionModel]] = {
     "mbgnbd": ModifiedBetaGeoModel,
     "pnbd": ParetoNBDModel,
     "nbd": NBDModel,
-}
-MODEL_TITLES = {
-    "bgnbd": "BG/NBD",
-    "mbgnbd": "MBG/NBD",
-    "pnbd": "Pareto/NBD",
-    "nbd": "NBD (no dropout)",
 }
 CANDIDATES = ("bgnbd", "mbgnbd", "pnbd")  # what CLV_MODEL=auto compares
 SIMPLER = {"mbgnbd": ("bgnbd", "nbd"), "bgnbd": ("nbd",), "pnbd": ("nbd",), "nbd": ()}

@@ -68,7 +68,7 @@ def _tail_need(model: TransactionModel, t: float, x: FloatArray, T: FloatArray) 
     """A table size per (x, T) pair that holds all but a negligible tail, in powers of 2:
     mean + 10 sd of the purchases without dropout (the gamma-Poisson with the posterior
     (r + x, alpha + T)), which every model's alive-conditional count stays below."""
-    r, alpha = float(model._theta()[0]), float(model._theta()[1])
+    r, alpha = (float(v) for v in model._theta()[:2])
     mean = (r + x) * t / (alpha + T)
     need = mean + 10.0 * np.sqrt(mean + mean**2 / (r + x)) + 10.0
     size = 2 ** np.ceil(np.log2(np.clip(need, _MIN_K, _MAX_K)))

@@ -24,7 +24,7 @@ from clv.errors import UserFacingError
 from clv.scoring.cadence import cadence
 from clv.scoring.changes import WeekScores, read_week, week_changes
 from clv.scoring.details import ModelReport, RunDetails, RunSettings
-from clv.scoring.fitting import CANDIDATES, MODEL_TITLES
+from clv.scoring.fitting import CANDIDATES
 from clv.scoring.history import previous_point, take_week_point
 from clv.scoring.holdout import holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
@@ -47,6 +47,7 @@ from clv.segments.predictions import (
     AUTO,
     DEFAULT_MIN_CUSTOMERS,
     DEFAULT_MIN_HISTORY_DAYS,
+    MODEL_TITLES,
     spend_correlation_warning,
 )
 from clv.settings import Settings
@@ -154,19 +155,7 @@ def _score_one(
             raise ScoringError(
                 f"no customer has a purchase on or before {as_of}: import orders first"
             )
-        chosen = choose_run_model(
-            model, summary, pair, future_holdout=future_holdout,
-            floor=settings.prediction_floor, level=settings.clv_interval,
-        )  # fmt: skip
-        predictions = predict(
-            summary,
-            chosen.fit,
-            exponent=settings.currency_exponent,
-            months=settings.clv_horizon_months,
-            monthly_discount_rate=settings.monthly_discount_rate,
-            gross_margin=settings.gross_margin,
-            level=settings.clv_interval,
-        )
+        chosen, predictions = _fit_and_predict(settings, model, summary, pair, future_holdout)
         details = _details(settings, summary, pair, predictions, chosen)
         values = _per_customer(settings, summary, pair, predictions, future_holdout)
         details = replace(
@@ -193,6 +182,34 @@ def _score_one(
         details.equity_range,
         details.selected_by == "auto",
     )
+
+
+def _fit_and_predict(
+    settings: Settings,
+    model: str,
+    summary: CustomerSummary,
+    pair: SummaryPair,
+    future_holdout: bool,
+) -> tuple[RunModel, Predictions]:
+    """The purchase model the run predicts with (clv.scoring.modelrun), and its predictions."""
+    chosen = choose_run_model(
+        model,
+        summary,
+        pair,
+        future_holdout=future_holdout,
+        floor=settings.prediction_floor,
+        level=settings.clv_interval,
+    )
+    predictions = predict(
+        summary,
+        chosen.fit,
+        exponent=settings.currency_exponent,
+        months=settings.clv_horizon_months,
+        monthly_discount_rate=settings.monthly_discount_rate,
+        gross_margin=settings.gross_margin,
+        level=settings.clv_interval,
+    )
+    return chosen, predictions  # fmt: skip
 
 
 def _write(

@@ -154,6 +154,11 @@ def write_run_rows(
         _copy_weekly(connection, run_id, week_end)
     else:
         _write_weekly(connection, week_end, summary, values)
+    _prune_history(connection, history_weeks)
+
+
+def _prune_history(connection: Connection, history_weeks: int) -> None:
+    """Keep the newest `history_weeks` weeks of per-customer history."""
     newest = connection.execute(select(func.max(customer_weekly_table.c.week_end))).scalar_one()
     if isinstance(newest, str):
         newest = date.fromisoformat(newest)

@@ -19,6 +19,13 @@ DEFAULT_MIN_REPEAT_BUYERS = 50  # PREDICT_MIN_REPEAT_BUYERS: customers who bough
 SPEND_CORRELATION_WARNING = 0.3  # |corr(frequency, mean spend)| above which Gamma-Gamma is doubtful
 OVERDUE_QUANTILE = 0.80  # overdue: the gap since the last order is past this quantile
 AUTO = "auto"
+# the purchase models by their CLV_MODEL key, as every surface names them
+MODEL_TITLES = {
+    "bgnbd": "BG/NBD",
+    "mbgnbd": "MBG/NBD",
+    "pnbd": "Pareto/NBD",
+    "nbd": "NBD (no dropout)",
+}
 
 INTERVAL_RULE = (
     "the range holds the customer's value with the stated probability: it allows for the "

@@ -83,33 +83,39 @@ def test_one_rate_for_everyone_is_the_poisson_limit_kept_finite_by_a_penalty() -
     assert params["r"] / params["alpha"] == pytest.approx(1 / 30, rel=0.25)
 
 
-def test_a_shop_of_40_customers_is_told_what_is_missing(
-    engine: Engine, database_url: str, tmp_path: Path
+SMALL_SHOPS = {
+    "40 customers": (
+        shop_rows(40, start=START, days=365),
+        "predictions start at 500 customers with orders; you have 40",
+    ),
+    "600 one-time buyers": (
+        one_time_rows(600, start=START, days=365),
+        "predictions start at 50 customers who ordered again; you have 0",
+    ),
+}
+
+
+@pytest.mark.parametrize("shop", list(SMALL_SHOPS))
+def test_a_shop_below_the_floor_is_told_what_is_missing(
+    engine: Engine, database_url: str, tmp_path: Path, shop: str
 ) -> None:
+    rows, said = SMALL_SHOPS[shop]
     settings = shipped_settings(database_url)
-    import_order_rows(engine, settings, tmp_path, shop_rows(40, start=START, days=365))
+    import_order_rows(engine, settings, tmp_path, rows)
     (result,) = score(engine, settings, as_of=AS_OF)
-    said = "predictions start at 500 customers with orders; you have 40"
     assert any(said in w for w in result.warnings), result.warnings
+    assert result.model == "none"
     assert result.customer_equity == 0
     with Session(engine) as session:
         status = model_status(session)
         view = view_of(session, "c1")
     assert status.withheld is not None
     assert said in status.withheld
+    assert not status.transactions_model.fitted
     assert view.run.withheld == status.withheld
-    assert view.scores.formula_clv > 0
+    assert view.scores.formula_clv > 0  # the values that need no model are there
     assert view.scores.clv_low is None
-
-
-def test_a_shop_of_600_one_time_buyers_is_told_what_is_missing(
-    engine: Engine, database_url: str, tmp_path: Path
-) -> None:
-    settings = shipped_settings(database_url)
-    import_order_rows(engine, settings, tmp_path, one_time_rows(600, start=START, days=365))
-    (result,) = score(engine, settings, as_of=AS_OF)
-    said = "predictions start at 50 customers who ordered again; you have 0"
-    assert any(said in w for w in result.warnings), result.warnings
+    assert view.scores.next_order_on is None
 
 
 @pytest.mark.parametrize("missing", ["customers", "history"])
