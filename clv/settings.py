@@ -11,6 +11,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from clv.segments.acquisition import DEFAULT_CLV_CAC_TARGET, DEFAULT_NPS_MIN_RESPONSES
+from clv.segments.alerts import ALL_RULES, RULES, tier_names
 from clv.segments.predictions import (
     DEFAULT_INTERVAL,
     DEFAULT_MIN_CUSTOMERS,
@@ -100,6 +101,28 @@ class Settings(BaseSettings):
     outreach_webhook_secret: SecretStr | None = None
     outreach_webhook_timeout_seconds: float = Field(default=5.0, gt=0.0, le=60.0)
     outreach_webhook_retries: int = Field(default=3, ge=0, le=10)
+    # the control group: the share of each re-engagement list held out, and the hash's seed
+    outreach_holdout_share: float = Field(default=0.10, ge=0.0, le=0.5)
+    outreach_holdout_seed: str = Field(default="clvbot", min_length=1, max_length=64)
+    # the message: an offer code (one for all, or per tier: "Platinum=VIP20,Gold=GOLD10")
+    # and the UTM parameters of the SHOP_URL link
+    outreach_offer_code: str = ""
+    outreach_utm_source: str = "clvbot"
+    outreach_utm_medium: str = "email"
+    outreach_utm_campaign: str = "reengagement"
+
+    # alerts after each scoring run, posted once each to ALERTS_CHANNEL (empty: no alerts)
+    alerts_channel: str = ""
+    alert_rules: str = ALL_RULES  # comma-separated rule names; see clv.alerts.rules
+    alert_tiers: str = "Platinum,Gold"  # the tiers whose customers are VIPs
+    alert_equity_drop: float = Field(default=0.05, gt=0.0, lt=1.0)  # week over week
+    alert_drift_runs: int = Field(default=8, ge=3, le=52)  # the runs that make the usual band
+    slack_alert_users: str = ""  # who may mute a rule; empty: anyone who may use /clv
+
+    # lists to take elsewhere: who may export, and the CRM endpoint of the webhook export
+    slack_export_users: str = ""  # comma-separated user ids; empty: nobody exports from Slack
+    export_webhook_url: str = ""
+    export_webhook_secret: SecretStr | None = None
 
     @property
     def prediction_floor(self) -> PredictionFloor:
@@ -155,6 +178,22 @@ class Settings(BaseSettings):
         if value not in FORMAT_NAMES:
             raise ValueError(f"{value!r} is not a format: use one of {', '.join(FORMAT_NAMES)}")
         return value
+
+    @field_validator("alert_rules")
+    @classmethod
+    def _known_rules(cls, value: str) -> str:
+        names = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [name for name in names if name not in RULES]
+        if unknown:
+            raise ValueError(
+                f"unknown alert rule {unknown[0]!r}: use any of {', '.join(RULES)}, comma-separated"
+            )
+        return ",".join(names)
+
+    @field_validator("alert_tiers")
+    @classmethod
+    def _known_tiers(cls, value: str) -> str:
+        return ",".join(tier_names(value))
 
     @field_validator("digest_cron", "score_cron", "sync_cron")
     @classmethod

@@ -16,6 +16,7 @@ from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
 from clv.insights.suggest import CustomerSuggestion, suggest_customers
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
+from clv.scoring.weeks import week_end
 from clv.segments.definitions import total_clv
 from clv.store.tables import (
     Customer,
@@ -213,10 +214,10 @@ def customer_view(
     row: CustomerScore | None = session.execute(query).scalars().first()
     if row is None or customer.id is None:
         raise NotScoredYetError(key, run.as_of)
-    facts = {customer.id: CustomerFacts(customer.opted_out, customer.email, row.dormant)}
-    verdict = outreach_eligibility(
-        session, customer_ids=[customer.id], rules=rules, now=now, known=facts
-    )
+    facts = {customer.id: CustomerFacts(customer.opted_out, customer.email, row.dormant,
+                                        row.overdue, customer.external_id)}  # fmt: skip
+    verdict = outreach_eligibility(session, customer_ids=[customer.id], rules=rules, now=now,
+                                   known=facts, week_end=week_end(run.as_of))  # fmt: skip
     return CustomerView(
         run, customer.id, customer.external_id, customer.name, customer.email,
         customer.channel, customer.acquired_at, customer.acquisition_cost_minor,

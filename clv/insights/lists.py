@@ -16,6 +16,7 @@ from sqlmodel import Session
 from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
+from clv.scoring.weeks import week_end
 from clv.store.tables import customer_scores_table, customers_table
 
 MAX_LIST = 50  # customers one list holds (a Slack message's worth)
@@ -42,7 +43,19 @@ class RankedCustomer:
     store_id: int  # the store's key, what the outreach button carries
     order_gap_days: float | None = None  # the usual time between their orders
     next_order_on: date | None = None  # when their next order was expected
-    outreach: Eligibility | None = None  # asked for the dormant list only
+    dormant: bool = False
+    overdue: bool = False
+    outreach: Eligibility | None = None  # asked for the re-engagement lists only
+
+    @property
+    def facts(self) -> CustomerFacts:
+        """What the outreach policy needs of the customer, as this list read it."""
+        return CustomerFacts(self.opted_out, self.email, self.dormant, self.overdue,
+                             self.customer_id)  # fmt: skip
+
+    @property
+    def held_out(self) -> bool:
+        return self.outreach is not None and self.outreach.held_out
 
     def as_dict(self, currency_exponent: int) -> dict[str, Any]:
         data = asdict(self)
@@ -50,12 +63,19 @@ class RankedCustomer:
         data["historical_value"] = major_units(minor, currency_exponent)
         if self.next_order_on is not None:
             data["next_order_on"] = self.next_order_on.isoformat()
-        data["outreach"] = (
-            None
-            if self.outreach is None
-            else {"eligible": self.outreach.eligible, "reason": self.outreach.reason}
-        )
+        data["outreach"] = None if self.outreach is None else outreach_status(self.outreach)
         return data
+
+
+def outreach_status(verdict: Eligibility) -> dict[str, Any]:
+    """A verdict as --json and the exports show it: eligible, why not, and the arm."""
+    arm = verdict.assignment
+    return {
+        "eligible": verdict.eligible,
+        "reason": verdict.reason,
+        "arm": arm.arm if arm else None,
+        "list_week": arm.week_end.isoformat() if arm else None,
+    }
 
 
 @dataclass(frozen=True)
@@ -93,6 +113,8 @@ _COLUMNS = (
     customers.c.id,
     scores.c.order_gap_days,
     scores.c.next_order_on,
+    scores.c.dormant,
+    scores.c.overdue,
 )
 
 
@@ -129,12 +151,22 @@ def dormant_customers(
     ref = run or current_ref(session)
     dormant = scores.c.dormant.is_(True)
     rows = _ranked(session, ref, dormant, scores.c.value_at_stake.desc(), min(limit, cap))
-    facts = {r.store_id: CustomerFacts(r.opted_out, r.email, dormant=True) for r in rows}
-    verdicts = outreach_eligibility(
-        session, customer_ids=list(facts), rules=rules, now=now, known=facts
-    )
-    decided = tuple(replace(r, outreach=verdicts[r.store_id]) for r in rows)
-    return RankedList(ref, "dormant", decided, limit, cap)
+    return RankedList(ref, "dormant", with_verdicts(session, ref, rows, rules, now), limit, cap)
+
+
+def with_verdicts(
+    session: Session,
+    run: RunRef,
+    rows: list[RankedCustomer],
+    rules: OutreachRules,
+    now: datetime,
+) -> tuple[RankedCustomer, ...]:
+    """`rows` with the outreach policy's verdict on each, and their arm in the run's list week
+    (`clv.outreach.holdout`)."""
+    facts = {r.store_id: r.facts for r in rows}
+    verdicts = outreach_eligibility(session, customer_ids=list(facts), rules=rules, now=now,
+                                    known=facts, week_end=week_end(run.as_of))  # fmt: skip
+    return tuple(replace(r, outreach=verdicts[r.store_id]) for r in rows)
 
 
 def top_customers(
@@ -147,14 +179,23 @@ def top_customers(
 
 
 def overdue_customers(
-    session: Session, *, limit: int = 10, run: RunRef | None = None, cap: int = MAX_LIST
+    session: Session,
+    *,
+    limit: int = 10,
+    run: RunRef | None = None,
+    cap: int = MAX_LIST,
+    rules: OutreachRules | None = None,
+    now: datetime | None = None,
 ) -> RankedList:
     """Overdue customers (`clv.segments.predictions.OVERDUE_RULE`) ranked by value at stake:
-    the ones to contact before they go dormant."""
+    the ones to contact before they go dormant; with `rules` and `now`, each with the outreach
+    policy's verdict."""
     ref = run or current_ref(session)
     overdue = scores.c.overdue.is_(True)
     rows = _ranked(session, ref, overdue, scores.c.value_at_stake.desc(), min(limit, cap))
-    return RankedList(ref, "overdue", tuple(rows), limit, cap)
+    if rules is None or now is None:
+        return RankedList(ref, "overdue", tuple(rows), limit, cap)
+    return RankedList(ref, "overdue", with_verdicts(session, ref, rows, rules, now), limit, cap)
 
 
 def overdue_count(session: Session, run: RunRef) -> int:

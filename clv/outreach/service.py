@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -25,14 +25,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clv.outreach.backends import make_backend, safe_error
 from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_claim
+from clv.outreach.holdout import Assignment, assign, record_click
 from clv.outreach.message import OutreachBackend, OutreachMessage
 from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
 from clv.outreach.policy import (
     UNKNOWN,
     Code,
+    CustomerFacts,
     LastContact,
     OutreachRules,
+    at_risk,
     cooldown_reason,
+    current_list_week,
     customer_facts,
     decide,
     last_contacts,
@@ -49,6 +53,7 @@ OutreachStatus = Literal[
     "opted_out",
     "no_address",
     "not_dormant",
+    "held_out",
     "failed",
     "unknown_customer",
 ]
@@ -57,6 +62,7 @@ REFUSALS: dict[Code, OutreachStatus] = {
     "opted_out": "opted_out",
     "not_scored": "not_dormant",
     "not_dormant": "not_dormant",
+    "held_out": "held_out",
     "no_email": "no_address",
     "cooldown": "already_contacted",
 }
@@ -133,15 +139,20 @@ def _claim(
     if customer is None:
         return _result(request, "unknown_customer", None, reason=UNKNOWN)
     key: str = customer.external_id
-    # consent, target and address: the rule every button follows, asked again for every click
-    rules = OutreachRules(settings.outreach_cooldown_days, backend.needs_email)
+    # consent, target, control group and address: the rule every button follows, asked again
+    # for every click (a forged click on a held-out customer is refused here)
+    rules = replace(OutreachRules.of(settings), require_email=backend.needs_email)
     facts = customer_facts(connection, [request.customer_id]).get(request.customer_id)
-    verdict = decide(request.customer_id, facts, None, rules=rules, now=request.now)
+    arm = _arm(connection, request.customer_id, facts, rules)
+    verdict = decide(request.customer_id, facts, None, rules=rules, now=request.now,
+                     assignment=arm)  # fmt: skip
     if not verdict.eligible and verdict.code is not None:
         _audit(connection, backend, request, status="refused", reason=verdict.reason)
         return _result(request, REFUSALS[verdict.code], key, reason=verdict.reason or "")
     email = (customer.email or "").strip() or None
 
+    if arm is not None:  # the customer is in the experiment's contact arm from now on
+        record_click(connection, arm, request.now)
     outreach_id = _audit(connection, backend, request, status="claimed")
     cooldown_days = settings.outreach_cooldown_days
     if not win_claim(
@@ -173,6 +184,17 @@ def _claim(
         source=request.source,
         requested_at=request.now,
     )
+
+
+def _arm(
+    connection: Connection, customer_id: int, facts: CustomerFacts | None, rules: OutreachRules
+) -> Assignment | None:
+    """The customer's arm in the current list week (None when outreach is not for them)."""
+    week = current_list_week(connection)
+    if facts is None or week is None or not at_risk(facts):
+        return None
+    return assign(connection, [(customer_id, facts.key)], week_end=week,
+                  rules=rules.holdout)[customer_id]  # fmt: skip
 
 
 def _refuse_claim(

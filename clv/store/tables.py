@@ -247,6 +247,89 @@ class OutreachContact(SQLModel, table=True):
     claimed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class OutreachAssignment(SQLModel, table=True):
+    """A customer's arm in the outreach experiment: `contact` or `holdout` (the control group).
+
+    Written once when a re-engagement list (digest, alert, `/clv dormant`, an export, a click)
+    first shows the customer in a list week (the current run's week end); the arm is a seeded
+    hash of customer and week (`clv.outreach.holdout`). The customer keeps that arm for the
+    outcome window: a held-out customer is not contacted until it closes.
+    """
+
+    __tablename__ = "outreach_assignments"
+    __table_args__ = (Index("ix_outreach_assignments_week_arm", "week_end", "arm"),)
+
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    week_end: date = Field(primary_key=True)
+    arm: str = Field(max_length=8)  # contact | holdout
+    assigned_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    source: str = Field(max_length=32)  # digest | alert | dormant | overdue | export | click
+    reason: str = Field(max_length=16)  # dormant | overdue: why the customer was on the list
+    tier: str | None = Field(default=None, max_length=16)
+    segment: str = Field(max_length=32)
+    predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
+
+
+class Alert(SQLModel, table=True):
+    """One firing of an alert rule for one channel, and its exactly-once post.
+
+    Evaluation inserts the row `pending` with what the message says (`payload`); the unique
+    (channel, rule, fire_key) row makes a second evaluation of the same run a no-op. Posting
+    claims it (`claimed`, with a lease) and records `posted` with the ts, or `failed`; a muted
+    rule's firing is kept `muted`, never posted.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("channel", "rule", "fire_key", name="uq_alerts_channel_rule_key"),
+        Index("ix_alerts_status_created", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    rule: str = Field(max_length=32)
+    fire_key: str = Field(max_length=64)  # the run's day, and the subject when there is one
+    run_id: int | None = None
+    as_of: date
+    status: str = Field(max_length=16)  # pending | claimed | posted | failed | muted
+    summary: str = Field(max_length=500)  # one line of plain text, for /clv alerts
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON(), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    claimed_by: str | None = Field(default=None, max_length=128)
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    attempts: int = 0
+    posted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    message_ts: str | None = Field(default=None, max_length=32)
+    error: str | None = Field(default=None, max_length=2000)
+
+
+class AlertSubject(SQLModel, table=True):
+    """A customer a customer rule saw at risk, and the last run day it did: a customer is new
+    to the rule (and alerted) when it has not seen them within the last week."""
+
+    __tablename__ = "alert_subjects"
+
+    rule: str = Field(max_length=32, primary_key=True)
+    customer_id: int = Field(
+        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
+    )
+    first_seen: date
+    last_seen: date
+
+
+class AlertMute(SQLModel, table=True):
+    """A rule muted until a moment, by whom: its firings are kept `muted`, not posted."""
+
+    __tablename__ = "alert_mutes"
+
+    rule: str = Field(max_length=32, primary_key=True)
+    until: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    muted_by: str = Field(max_length=64)
+    muted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # The Core tables, for set-based queries and bulk writes.
 class SyncRun(SQLModel, table=True):
     """One nightly sync of orders from SYNC_SOURCE: its outcome, kept for good.
@@ -286,3 +369,7 @@ digest_posts_table: Table = DigestPost.__table__  # type: ignore[attr-defined]
 outreach_table: Table = Outreach.__table__  # type: ignore[attr-defined]
 outreach_contacts_table: Table = OutreachContact.__table__  # type: ignore[attr-defined]
 sync_runs_table: Table = SyncRun.__table__  # type: ignore[attr-defined]
+outreach_assignments_table: Table = OutreachAssignment.__table__  # type: ignore[attr-defined]
+alerts_table: Table = Alert.__table__  # type: ignore[attr-defined]
+alert_subjects_table: Table = AlertSubject.__table__  # type: ignore[attr-defined]
+alert_mutes_table: Table = AlertMute.__table__  # type: ignore[attr-defined]

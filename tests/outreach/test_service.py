@@ -217,7 +217,7 @@ def test_a_click_for_a_customer_who_is_not_dormant_now_is_refused_by_the_server(
     result = request_outreach(engine, settings, customer_id=customer, requested_by="U1", now=NOW)
     assert result.status == "not_dormant"
     assert result.reason is not None
-    assert result.reason.startswith("not dormant" if dormant is False else "not in the current")
+    assert result.reason.startswith("neither dormant" if dormant is False else "not in the current")
     assert smtp_server.messages == []
     assert claims(engine) == {}
     assert audit(engine) == [("U1", "refused", result.reason)]

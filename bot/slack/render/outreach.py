@@ -32,6 +32,8 @@ def render_outreach_outcome(result: OutreachResult, *, source: str) -> list[Bloc
         return [context(f":no_entry: Not sent: {reason or 'the customer opted out'}")]
     if result.status == "no_address":
         return [context(f":no_entry: Not sent: {reason or 'no email address on file'}")]
+    if result.status == "held_out":
+        return [context(f":test_tube: Not sent: {reason}, so we can measure what outreach adds")]
     if result.status == "not_dormant":
         return [context(f":information_source: Not sent: {reason}")]
     if result.status == "unknown_customer":
