@@ -39,6 +39,7 @@ NOT_DORMANT = (
 NOT_SCORED = "not in the current scores"
 EMAIL_BACKENDS = frozenset({"smtp"})  # the backends that need an address to send
 
+NO_HOLDOUT = HoldoutRules(0.0, "none")  # nobody held out (recorded holdouts still count)
 Code = Literal[
     "unknown", "opted_out", "not_scored", "not_dormant", "held_out", "no_email", "cooldown"
 ]
@@ -51,7 +52,7 @@ class OutreachRules:
 
     cooldown_days: int
     require_email: bool
-    holdout: HoldoutRules = HoldoutRules(0.0, "")
+    holdout: HoldoutRules = NO_HOLDOUT
 
     @classmethod
     def of(cls, settings: Settings) -> OutreachRules:
@@ -168,7 +169,7 @@ def customer_facts(
             scores.c.dormant,
             scores.c.overdue,
             customers.c.external_id,
-        )  # fmt: skip
+        )
         .select_from(customers)
         .outerjoin(scores, (scores.c.customer_id == customers.c.id) & (scores.c.run_id == run_id))
         .where(customers.c.id.in_(list(customer_ids)))
