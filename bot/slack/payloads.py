@@ -15,10 +15,12 @@ DEFAULT_LIST = 10
 
 SUBCOMMANDS = (
     "help", "segment", "segments", "dormant", "top", "overdue", "model", "channels", "funnel",
-    "cohorts", "nps",
+    "cohorts", "nps", "alerts", "export",
 )  # fmt: skip
 LISTS = ("dormant", "top", "overdue")  # each takes an optional length
 ACQUISITION = ("channels", "funnel", "cohorts", "nps")  # each takes one optional word
+# they need who asked, and may write or send: answered by bot.slack.listeners.commands.users
+USER_COMMANDS = ("alerts", "export")
 
 
 @dataclass(frozen=True)
@@ -95,7 +97,7 @@ def to_clv_request(text: str) -> ClvRequest:
         return ClvRequest("help")
     if word == "model" and not rest:
         return ClvRequest("model")
-    if word in ACQUISITION:
+    if word in ACQUISITION or word in USER_COMMANDS:
         return ClvRequest(word, rest)
     if word == "segments":
         return ClvRequest("segments", rest.lower() or "segment")

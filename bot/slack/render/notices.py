@@ -18,6 +18,8 @@ HELP = """\
 `/clv funnel [channel]` — acquired, converted, retained, loyal and dormant customers
 `/clv cohorts [month|quarter]` — retention and revenue per customer by acquisition cohort
 `/clv nps [segment|tier|channel]` — Net Promoter Score beside what customers are worth
+`/clv alerts [mute <rule> <days> | unmute <rule>]` — recent alerts, and muting a rule
+`/clv export dormant|overdue|segment <name>|tier <name>` — the list as a CSV, in a direct message
 `/clv help` — this message"""
 
 

@@ -12,16 +12,25 @@ from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
 
 from bot.slack.answers import answer
 from bot.slack.deps import Deps
 from bot.slack.errors import render_failure
+from bot.slack.listeners.commands import users
 from bot.slack.payloads import to_clv_request
 from clv.store.deadline import within
 
 
 def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any]:
     request = to_clv_request(str(command.get("text") or ""))
+    user = str(command.get("user_id") or "")
+    if request.kind in users.ANSWERS:
+        try:
+            return within(deps.settings.store_timeout_seconds,
+                          lambda: users.ANSWERS[request.kind](deps, user, request))  # fmt: skip
+        except Exception as exc:
+            return render_failure(logger, exc, f"answering /clv {request.kind}")
     try:
         # inside Slack's 3 s: a store that does not answer in time gets a polite notice
         return within(deps.settings.store_timeout_seconds,
@@ -39,6 +48,22 @@ def answer_in_ack(deps: Deps) -> Callable[..., None]:
 
 def ack_at_once(ack: Ack) -> None:
     ack()
+
+
+def follow_up(deps: Deps) -> Callable[..., None]:
+    """After the acknowledgement: the slow part of a sub-command (an export's upload)."""
+
+    def clv(command: dict[str, Any], client: WebClient, logger: Logger) -> None:
+        request = to_clv_request(str(command.get("text") or ""))
+        step = users.FOLLOW_UPS.get(request.kind)
+        if step is None:
+            return
+        try:
+            step(deps, str(command.get("user_id") or ""), request, client)
+        except Exception as exc:  # logged with an id; the user was told in the ack
+            render_failure(logger, exc, f"following up /clv {request.kind}")
+
+    return clv
 
 
 def answer_later(deps: Deps) -> Callable[..., None]:
