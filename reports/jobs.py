@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from slack_sdk import WebClient
 from sqlalchemy import Engine, select
 
+from clv.alerts.evaluate import evaluate_alerts
 from clv.ingest.sync import run_sync
 from clv.insights.runs import NoScoresError
 from clv.insights.syncs import SyncOutcome
@@ -22,6 +23,7 @@ from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store import read_snapshot
 from clv.store.tables import digest_posts_table
+from reports.alerts.publish import AlertOutcome, publish_alerts
 from reports.digest.claims import is_unfinished
 from reports.digest.data import digest_week_end
 from reports.digest.publish import PostOutcome, digest_client, publish_digest
@@ -70,8 +72,33 @@ def score_job() -> None:
         log.info("scored %d customers as of %s", runs[-1].n_customers, as_of)
     except ScoringInProgressError as exc:  # someone else is scoring: nothing to do, no failure
         log.info("scheduled scoring skipped: %s", exc)
+        return
     except ScoringError as exc:  # recorded in the store; the previous scores stay readable
         log.error("scheduled scoring failed: %s", exc)
+        return
+    run_alerts(ctx)
+
+
+def run_alerts(ctx: JobContext) -> list[AlertOutcome]:
+    """Evaluate the alert rules on the current run (a no-op for a run day evaluated before),
+    then post what is due to ALERTS_CHANNEL, each firing once."""
+    if not ctx.settings.alerts_channel:
+        return []
+    now = ctx.clock()
+    try:
+        evaluation = evaluate_alerts(ctx.engine, ctx.settings, now=now)
+        log.info("alerts: %d firing(s), %d new", len(evaluation.firings), evaluation.inserted)
+    except Exception:  # a failing rule must not stop the posting of earlier firings
+        log.exception("evaluating the alert rules failed")
+    return publish_alerts(ctx.engine, ctx.settings, ctx.slack(), now=now)
+
+
+def alerts_job() -> list[AlertOutcome]:
+    """Post the alerts that are due: a failed post, or one whose process died, is retried."""
+    ctx = current_context()
+    if not ctx.settings.alerts_channel:
+        return []
+    return publish_alerts(ctx.engine, ctx.settings, ctx.slack(), now=ctx.clock())
 
 
 def sync_job() -> SyncOutcome:

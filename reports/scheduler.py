@@ -2,10 +2,11 @@
 
 Jobs: the nightly re-score (`SCORE_CRON`; with SYNC_SOURCE set, the nightly sync at
 `SYNC_CRON` instead, which imports what is new and then re-scores), the weekly digest
-(`DIGEST_CRON`) and a retry of an interrupted digest, all in `TIMEZONE`. Coalescing and a
-misfire grace period make a scheduler that was down when a job was due run it once when it
-comes back within the grace period, and never a backlog. Two schedulers on one store may both
-fire a digest: the digest's own exactly-once claim makes that one post.
+(`DIGEST_CRON`) and a retry of an interrupted digest, all in `TIMEZONE`; with ALERTS_CHANNEL
+set, the alerts evaluated after each scoring are posted then, and retried every ten minutes.
+Coalescing and a misfire grace period make a scheduler that was down when a job was due run it
+once when it comes back within the grace period, and never a backlog. Two schedulers on one
+store may both fire a digest or an alert: their own exactly-once claims make that one post.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from reports.schedule import cron_trigger
 
 JOBS_TABLE = "apscheduler_jobs"
 SCORE_JOB, DIGEST_JOB, RETRY_JOB = "clvbot-score", "clvbot-digest", "clvbot-digest-retry"
-SYNC_JOB = "clvbot-sync"
+SYNC_JOB, ALERTS_JOB = "clvbot-sync", "clvbot-alerts"
 
 
 def build_scheduler(engine: Engine, settings: Settings) -> BackgroundScheduler:
@@ -57,7 +58,9 @@ def install_jobs(scheduler: BackgroundScheduler, settings: Settings) -> None:
     if settings.digest_channel:
         wanted[DIGEST_JOB] = ("reports.jobs:digest_job", cron_trigger(settings.digest_cron, zone))
         wanted[RETRY_JOB] = ("reports.jobs:digest_retry_job", IntervalTrigger(minutes=10))
-    for job_id in (SCORE_JOB, SYNC_JOB, DIGEST_JOB, RETRY_JOB):
+    if settings.alerts_channel:  # alerts are posted after each scoring; this retries them
+        wanted[ALERTS_JOB] = ("reports.jobs:alerts_job", IntervalTrigger(minutes=10))
+    for job_id in (SCORE_JOB, SYNC_JOB, DIGEST_JOB, RETRY_JOB, ALERTS_JOB):
         existing = scheduler.get_job(job_id)
         if job_id not in wanted:
             if existing is not None:

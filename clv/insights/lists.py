@@ -6,6 +6,7 @@ may hold (`MAX_LIST`), so a reader can say "showing the top 50, the most a messa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from sqlmodel import Session
 
 from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
+from clv.outreach.holdout import ListEntry
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
 from clv.scoring.weeks import week_end
 from clv.store.tables import customer_scores_table, customers_table
@@ -118,23 +120,29 @@ _COLUMNS = (
 )
 
 
-def _ranked(
+def ranked_where(
     session: Session,
     run: RunRef,
     where: ColumnElement[bool] | None,
     order: ColumnElement[Any],
-    limit: int,
+    limit: int | None = None,
 ) -> list[RankedCustomer]:
+    """The customers of `run` that `where` selects, in `order` (ties by customer id), at most
+    `limit` of them (None: all)."""
     query = (
         select(*_COLUMNS)
         .join(customers, customers.c.id == scores.c.customer_id)
         .where(scores.c.run_id == run.run_id)
         .order_by(order, customers.c.external_id)
-        .limit(limit)
     )
+    if limit is not None:
+        query = query.limit(limit)
     if where is not None:
         query = query.where(where)
     return [RankedCustomer(*row) for row in session.execute(query)]
+
+
+_ranked = ranked_where
 
 
 def dormant_customers(
@@ -202,3 +210,19 @@ def overdue_count(session: Session, run: RunRef) -> int:
     """How many customers of `run` are overdue."""
     query = select(func.count()).where(scores.c.run_id == run.run_id, scores.c.overdue.is_(True))
     return int(session.execute(query).scalar_one())
+
+
+def list_entries(rows: Iterable[RankedCustomer]) -> list[ListEntry]:
+    """The experiment entries of a re-engagement list's rows (`clv.outreach.holdout.record`):
+    every row the policy drew an arm for (at risk and consenting)."""
+    return [
+        ListEntry(
+            row.outreach.assignment,
+            "dormant" if row.dormant else "overdue",
+            row.tier,
+            row.segment,
+            row.predicted_clv,
+        )
+        for row in rows
+        if row.outreach is not None and row.outreach.assignment is not None
+    ]

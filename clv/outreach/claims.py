@@ -9,11 +9,10 @@ back only to the one statement that inserted or took over the claim.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from clv.store.engine import upsert_insert
 from clv.store.tables import outreach_contacts_table as contacts
 from clv.store.tables import outreach_table as outreach
 
@@ -79,11 +78,7 @@ def win_claim(
     cooldown_days: int,
 ) -> bool:
     """Take the customer's claim for `outreach_id` unless one younger than the cooldown is held."""
-    name = connection.dialect.name
-    dialect: Any = {"postgresql": postgresql, "sqlite": sqlite}.get(name)
-    if dialect is None:
-        raise NotImplementedError(f"outreach claims need PostgreSQL or SQLite, not {name}")
-    statement = dialect.insert(contacts).values(
+    statement = upsert_insert(connection, contacts).values(
         customer_id=customer_id, outreach_id=outreach_id, claimed_at=now
     )
     statement = statement.on_conflict_do_update(

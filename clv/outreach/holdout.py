@@ -28,10 +28,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from clv.store.current import current_run_id_query
+from clv.store.engine import upsert_insert
 from clv.store.tables import customer_scores_table as scores
 from clv.store.tables import outreach_assignments_table as assignments
 
@@ -132,8 +132,7 @@ def record(
     rows = [_row(e, source, now) for e in entries if not e.assignment.recorded]
     if not rows:
         return 0
-    dialect: Any = {"postgresql": postgresql, "sqlite": sqlite}[connection.dialect.name]
-    statement = dialect.insert(assignments).values(rows).on_conflict_do_nothing()
+    statement = upsert_insert(connection, assignments).values(rows).on_conflict_do_nothing()
     return int(connection.execute(statement).rowcount or 0)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
@@ -150,3 +151,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def upsert_insert(connection: Connection, table: Table) -> Any:
+    """`INSERT` of `table` in the connection's dialect, which has `on_conflict_do_nothing` and
+    `on_conflict_do_update` (PostgreSQL and SQLite; any other is refused)."""
+    dialects: dict[str, Any] = {"postgresql": postgresql, "sqlite": sqlite}
+    dialect = dialects.get(connection.dialect.name)
+    if dialect is None:
+        raise NotImplementedError(
+            f"clvbot needs PostgreSQL or SQLite, not {connection.dialect.name}"
+        )
+    return dialect.insert(table)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
@@ -30,6 +29,7 @@ from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
 from reports.digest.data import Digest, build_digest
 from reports.digest.render import render_blocks
+from reports.history import find_posted
 
 log = logging.getLogger("clvbot.digest")
 EVENT_TYPE = "clvbot_digest"
@@ -143,7 +143,7 @@ def _post(
         )
         ts = str(response["ts"])
     except Exception as exc:
-        reason = _reason(exc)
+        reason = slack_reason(exc)
         mark_failed(engine, claim, reason=reason)
         log.warning("digest of week %s to %s failed: %s", week, channel, reason)
         return PostOutcome("failed", channel, week, None, reason)
@@ -161,24 +161,9 @@ def find_posted_digest(
 
     Raises when the channel cannot be searched: the caller must not post blindly then.
     """
-    oldest = f"{since.timestamp() - 60:.6f}"  # a minute of clock skew
-    cursor: str | None = None
-    while True:
-        page = client.conversations_history(
-            channel=channel, oldest=oldest, limit=200, include_all_metadata=True, cursor=cursor
-        )
-        messages: list[dict[str, Any]] = page.get("messages", [])
-        for message in messages:
-            metadata: dict[str, Any] = message.get("metadata") or {}
-            payload = metadata.get("event_payload") or {}
-            if (
-                metadata.get("event_type") == EVENT_TYPE
-                and payload.get("week_end") == week_end.isoformat()
-            ):
-                return str(message["ts"])
-        cursor = (page.get("response_metadata") or {}).get("next_cursor") or None
-        if not cursor:
-            return None
+    week = week_end.isoformat()
+    return find_posted(client, channel=channel, since=since, event_type=EVENT_TYPE,
+                       match=lambda payload: payload.get("week_end") == week)  # fmt: skip
 
 
 def _upload_chart(
@@ -202,7 +187,7 @@ def _upload_chart(
             "the numbers are in the digest's text.",
         )
     except Exception as exc:  # the digest is posted; the chart is a nice-to-have
-        reason = f"chart upload failed: {_reason(exc)}"
+        reason = f"chart upload failed: {slack_reason(exc)}"
         log.warning("digest of week %s to %s: %s", week, channel, reason)
         note_on_post(engine, claim, reason)
     cohorts = cohort_chart_png(digest)
@@ -218,12 +203,13 @@ def _upload_chart(
             alt_txt=CHART_ALT,
         )
     except Exception as exc:
-        reason = f"cohort chart upload failed: {_reason(exc)}"
+        reason = f"cohort chart upload failed: {slack_reason(exc)}"
         log.warning("digest of week %s to %s: %s", week, channel, reason)
         note_on_post(engine, claim, reason)
 
 
-def _reason(exc: Exception) -> str:
+def slack_reason(exc: Exception) -> str:
+    """A failed Web API call in a line: Slack's error code, or the exception."""
     response = getattr(exc, "response", None)
     error = response.get("error") if response is not None and hasattr(response, "get") else None
     return f"Slack said {error}" if error else f"{type(exc).__name__}: {exc}"
