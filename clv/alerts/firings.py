@@ -53,10 +53,8 @@ def vip_check(session: Session, run: RunRef, rule: str, tiers: list[str]) -> Vip
     flag = scores.c.dormant if rule == "vip_dormant" else scores.c.overdue
     where = flag.is_(True) & scores.c.tier.in_(tiers)
     rows = ranked_where(session, run, where, scores.c.value_at_stake.desc())
-    seen = dict(
-        session.execute(select(subjects.c.customer_id, subjects.c.last_seen)
-                        .where(subjects.c.rule == rule)).tuples()
-    )  # fmt: skip
+    query = select(subjects.c.customer_id, subjects.c.last_seen).where(subjects.c.rule == rule)
+    seen: dict[int, date] = {row.customer_id: row.last_seen for row in session.execute(query)}
     recent = run.as_of - timedelta(days=NEW_AFTER_DAYS)
     new = [r for r in rows if seen.get(r.store_id) is None or seen[r.store_id] < recent]
     at_risk = tuple(r.store_id for r in rows)
