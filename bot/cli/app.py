@@ -60,6 +60,8 @@ COMMANDS = (
     LazyCommand("digest", "digest", "digest",
                 "The weekly digest: CLV trends, segments, movers, model health and the "
                 "re-engagement list."),
+    LazyCommand("alerts", "alerts", "app",
+                "Alerts after each scoring run: list them, post what is due, mute a rule."),
     LazyCommand("scheduler", "scheduler", "scheduler",
                 "Run the nightly re-score and the weekly digest on their schedules until "
                 "stopped."),

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import typer
+from sqlalchemy import Engine
 
 from bot.cli.context import load_settings, open_store, out, user_errors
 from clv.present.predictions import equity_text
 from clv.scoring.pipeline import NO_MODEL
 from clv.scoring.pipeline import score as run_score
 from clv.scoring.weeks import today_in
+from clv.settings import Settings
 
 
 def score(
@@ -49,6 +51,26 @@ def score(
         )
     for warning in results[-1].warnings:
         out.print(f"warning: {warning}", markup=False)
+    if settings.alerts_channel:
+        _alerts(engine, settings)
+
+
+def _alerts(engine: Engine, settings: Settings) -> None:
+    """After the run: evaluate the alert rules, and post them when Slack is configured (else
+    the scheduler's alerts job posts them)."""
+    from clv.alerts.evaluate import evaluate_alerts
+
+    now = datetime.now(UTC)
+    with user_errors():
+        evaluation = evaluate_alerts(engine, settings, now=now)
+    line = f"alerts: {len(evaluation.firings)} firing(s), {evaluation.inserted} new"
+    if settings.slack_bot_token is not None and evaluation.inserted:
+        from reports.alerts.publish import publish_alerts
+        from reports.digest.publish import digest_client
+
+        outcomes = publish_alerts(engine, settings, digest_client(settings), now=now)
+        line += f", {sum(o.status in ('posted', 'recovered') for o in outcomes)} posted"
+    out.print(line, markup=False)
 
 
 def _parse_day(text: str) -> date:
