@@ -128,7 +128,11 @@ def overdue(
 ) -> None:
     """Overdue customers (past their usual time between orders, not yet dormant) by value at
     stake."""
-    listing, _ = _read(lambda s: overdue_customers(s, limit=limit, cap=MAX_CLI_LIST))
+    settings = load_settings()
+    rules, now = OutreachRules.of(settings), datetime.now(UTC)
+    listing, _ = _read(
+        lambda s: overdue_customers(s, limit=limit, cap=MAX_CLI_LIST, rules=rules, now=now)
+    )
     if json_output:
         print_json(listing.as_dict())
     else:

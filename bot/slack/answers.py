@@ -50,6 +50,7 @@ from clv.insights import (
 from clv.insights.channels import channel_report, funnel_report
 from clv.insights.cohorts import UnknownChoiceError, cohort_report, nps_report
 from clv.insights.groups import group_names
+from clv.insights.lists import record_list
 from clv.insights.reports import NoReportError, UnknownChannelError
 from clv.insights.suggest import closest, suggest_customers
 from clv.outreach.policy import OutreachRules
@@ -70,6 +71,7 @@ class Ask:
     run: RunRef
     settings: Settings
     now: datetime
+    engine: Engine | None = None  # where a re-engagement list records its arms
 
     @property
     def rules(self) -> OutreachRules:
@@ -98,9 +100,13 @@ def _ranked(ask: Ask, request: ClvRequest) -> Message:
             ask.session, limit=request.limit, rules=ask.rules, now=ask.now, run=ask.run
         )
     elif request.kind == "overdue":
-        listing = overdue_customers(ask.session, limit=request.limit, run=ask.run)
+        listing = overdue_customers(
+            ask.session, limit=request.limit, run=ask.run, rules=ask.rules, now=ask.now
+        )
     else:
         listing = top_customers(ask.session, limit=request.limit, run=ask.run)
+    if ask.engine is not None and listing.kind != "top":
+        record_list(ask.engine, listing, now=ask.now)
     return render_ranked(listing)
 
 
@@ -172,7 +178,7 @@ def answer(
             keys = tuple(s.key for s in suggest_customers(session, request.argument))
             return render_unknown(request.argument, did_you_mean(request.argument, keys))
         try:
-            ask = Ask(session, current_ref(session), settings, now or datetime.now(UTC))
+            ask = Ask(session, current_ref(session), settings, now or datetime.now(UTC), engine)
             return ANSWERS[request.kind](ask, request)
         except NoScoresError:
             return render_no_scores()

@@ -107,8 +107,8 @@ def _insert(
         as_of=run.as_of, status="muted" if muted else "pending", summary=firing.summary[:500],
         payload={**firing.payload, "currency": run.currency, "as_of": run.as_of.isoformat()},
         created_at=now, attempts=0,
-    ).on_conflict_do_nothing()  # fmt: skip
-    return int(connection.execute(statement).rowcount or 0)
+    ).on_conflict_do_nothing().returning(alerts_table.c.id)  # fmt: skip
+    return len(connection.execute(statement).all())
 
 
 def _see(connection: Connection, rule: str, customer_ids: tuple[int, ...], run: RunRef) -> None:

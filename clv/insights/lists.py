@@ -6,21 +6,24 @@ may hold (`MAX_LIST`), so a reader can say "showing the top 50, the most a messa
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from clv.formatting import major_units
 from clv.insights.runs import RunRef, current_ref
-from clv.outreach.holdout import ListEntry
+from clv.outreach.holdout import ListEntry, record
 from clv.outreach.policy import CustomerFacts, Eligibility, OutreachRules, outreach_eligibility
 from clv.scoring.weeks import week_end
 from clv.store.tables import customer_scores_table, customers_table
 
+log = logging.getLogger(__name__)
 MAX_LIST = 50  # customers one list holds (a Slack message's worth)
 
 scores = customer_scores_table
@@ -226,3 +229,16 @@ def list_entries(rows: Iterable[RankedCustomer]) -> list[ListEntry]:
         for row in rows
         if row.outreach is not None and row.outreach.assignment is not None
     ]
+
+
+def record_list(engine: Engine, listing: RankedList, *, now: datetime) -> None:
+    """Record the experiment arms a re-engagement list shows (`clv.outreach.holdout`). A store
+    that cannot be written now loses nothing: the click records the arm it checks."""
+    entries = list_entries(listing.rows)
+    if not entries:
+        return
+    try:
+        with engine.begin() as connection:
+            record(connection, entries, source=listing.kind, now=now)
+    except SQLAlchemyError:
+        log.warning("could not record the arms of a %s list", listing.kind, exc_info=True)

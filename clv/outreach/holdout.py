@@ -132,8 +132,13 @@ def record(
     rows = [_row(e, source, now) for e in entries if not e.assignment.recorded]
     if not rows:
         return 0
-    statement = upsert_insert(connection, assignments).values(rows).on_conflict_do_nothing()
-    return int(connection.execute(statement).rowcount or 0)
+    statement = (
+        upsert_insert(connection, assignments)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(assignments.c.customer_id)
+    )
+    return len(connection.execute(statement).all())
 
 
 def _row(entry: ListEntry, source: str, now: datetime) -> dict[str, Any]:

@@ -23,6 +23,8 @@ def _outreach_mark(r: RankedCustomer) -> str:
         return " :no_entry_sign: _opted out_"
     if r.outreach is not None and r.outreach.in_cooldown:
         return f" · _contacted; next possible {r.outreach.next_possible}_"
+    if r.outreach is not None and r.outreach.held_out and r.outreach.assignment is not None:
+        return f" · :test_tube: _held out (control group) until {r.outreach.assignment.until}_"
     return ""
 
 
