@@ -62,6 +62,7 @@ COMMANDS = (
                 "re-engagement list."),
     LazyCommand("alerts", "alerts", "app",
                 "Alerts after each scoring run: list them, post what is due, mute a rule."),
+    LazyCommand("outreach", "outreach", "app", "Outreach measured against its control group."),
     LazyCommand("scheduler", "scheduler", "scheduler",
                 "Run the nightly re-score and the weekly digest on their schedules until "
                 "stopped."),

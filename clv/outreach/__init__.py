@@ -1,5 +1,6 @@
 """One-click outreach to dormant customers: consent and cooldown policy, the atomic claim,
-the delivery backends (log, smtp, webhook) and the outcome of what was sent. No Slack here.
+the delivery backends (log, smtp, webhook), and the experiment that measures what outreach
+adds. No Slack here.
 
 The names below are loaded when first used (PEP 562), so asking the policy whether a customer
 may be contacted (`clvbot customer`) does not import the mail backends and their templates.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from clv.outreach.backends import LogBackend, SmtpBackend, WebhookBackend, make_backend
+    from clv.outreach.experiment import ExperimentReport, experiment_report
     from clv.outreach.message import (
         OutreachBackend,
         OutreachConfigError,
@@ -19,33 +21,32 @@ if TYPE_CHECKING:
         OutreachSendError,
     )
     from clv.outreach.policy import Eligibility, outreach_eligibility
-    from clv.outreach.results import OutreachOutcome, outreach_outcomes
     from clv.outreach.service import OutreachResult, OutreachStatus, request_outreach
 
 _MODULES = {
     "backends": ("LogBackend", "SmtpBackend", "WebhookBackend", "make_backend"),
     "message": ("OutreachBackend", "OutreachConfigError", "OutreachMessage", "OutreachSendError"),
     "policy": ("Eligibility", "outreach_eligibility"),
-    "results": ("OutreachOutcome", "outreach_outcomes"),
+    "experiment": ("ExperimentReport", "experiment_report"),
     "service": ("OutreachResult", "OutreachStatus", "request_outreach"),
 }
 _HOME = {name: module for module, names in _MODULES.items() for name in names}
 
 __all__ = [
     "Eligibility",
+    "ExperimentReport",
     "LogBackend",
     "OutreachBackend",
     "OutreachConfigError",
     "OutreachMessage",
-    "OutreachOutcome",
     "OutreachResult",
     "OutreachSendError",
     "OutreachStatus",
     "SmtpBackend",
     "WebhookBackend",
+    "experiment_report",
     "make_backend",
     "outreach_eligibility",
-    "outreach_outcomes",
     "request_outreach",
 ]
 

@@ -19,9 +19,11 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from clv.insights import dormant_customers, weekly_runs
+from clv.insights.lists import list_entries
 from clv.insights.model import ModelStatus, model_status
 from clv.insights.runs import NoScoresError, current_run
-from clv.outreach import OutreachOutcome, outreach_outcomes
+from clv.outreach.experiment import ExperimentReport, experiment_report
+from clv.outreach.holdout import ListEntry
 from clv.outreach.policy import OutreachRules
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.scoring.details import RunDetails
@@ -114,6 +116,8 @@ class DormantRow:
     contacted_by: str | None = None  # the Slack user holding the cooldown, when that is why
     contacted_on: date | None = None
     next_possible: date | None = None
+    held_out: bool = False  # in the control group: shown as such, no button
+    entry: ListEntry | None = None  # the experiment's row, recorded when the digest is posted
 
 
 @dataclass(frozen=True)
@@ -132,7 +136,7 @@ class Digest:
     rises: list[Mover]
     falls: list[Mover]
     model: ModelHealth
-    outreach: OutreachOutcome
+    outreach: ExperimentReport  # contacted against held out, of the lists 2-8 weeks ago
     dormant: list[DormantRow]
     dormant_total: int
     dormant_as_of: date  # the current run's day: the list and its buttons are of now
@@ -168,7 +172,9 @@ def build_digest(
         rises=_movers(changes.rises if changes else (), names),
         falls=_movers(changes.falls if changes else (), names),
         model=ModelHealth.of(status),
-        outreach=outreach_outcomes(session, now=now),
+        outreach=experiment_report(
+            session, now=now.astimezone(settings.tzinfo), exponent=settings.currency_exponent
+        ),
         dormant=_dormant(session, settings, now),
         dormant_total=current_run(session).n_dormant,
         dormant_as_of=status.run.as_of,
@@ -289,6 +295,7 @@ def _dormant(session: Session, settings: Settings, now: datetime) -> list[Dorman
         session, limit=settings.digest_dormant_limit, rules=OutreachRules.of(settings), now=now
     )
     rows = []
+    entries = {e.assignment.customer_id: e for e in list_entries(ranked.rows)}
     for r in ranked.rows:
         verdict = r.outreach
         assert verdict is not None  # the dormant list carries the policy's verdict
@@ -309,6 +316,13 @@ def _dormant(session: Session, settings: Settings, now: datetime) -> list[Dorman
                 contacted_by=verdict.last_by if cooldown else None,
                 contacted_on=verdict.last_at.date() if cooldown and verdict.last_at else None,
                 next_possible=verdict.next_possible if cooldown else None,
+                held_out=verdict.held_out,
+                entry=entries.get(r.store_id),
             )
         )
     return rows
+
+
+def experiment_entries(digest: Digest) -> list[ListEntry]:
+    """The re-engagement list's customers, as the experiment records them."""
+    return [row.entry for row in digest.dormant if row.entry is not None]

@@ -22,12 +22,13 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 from clv.insights.runs import NoScoresError
+from clv.outreach.holdout import record
 from clv.settings import Settings
 from clv.store import read_snapshot
 from reports.charts import render_trend_chart
 from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
-from reports.digest.data import Digest, build_digest
+from reports.digest.data import Digest, build_digest, experiment_entries
 from reports.digest.render import render_blocks
 from reports.history import find_posted
 
@@ -131,6 +132,8 @@ def _post(
                     found,
                     "an earlier attempt had posted it: recorded, not reposted",
                 )
+        with engine.begin() as connection:  # the list's arms, before anyone can click
+            record(connection, experiment_entries(digest), source="digest", now=now)
         message = render_blocks(digest, channel=channel)
         response = client.chat_postMessage(
             channel=channel,

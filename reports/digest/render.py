@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from clv.formatting import money, percent, signed, sparkline
+from clv.formatting import money, signed, sparkline
 from clv.present.blocks import (
     MAX_BLOCKS,
     MAX_FALLBACK,
@@ -25,6 +25,7 @@ from clv.present.blocks import (
     line_sections,
     section,
 )
+from clv.present.experiment import experiment_sentence
 from clv.present.outreach import outreach_block_id, outreach_button, section_with_button
 from clv.scoring.records import holdout_sentence
 from clv.templating import render
@@ -177,15 +178,7 @@ def _health(digest: Digest) -> dict[str, Any]:
 
 
 def _outreach(digest: Digest, amount: Any) -> str:
-    outcome = digest.outreach
-    if not outcome.contacted:
-        return "nobody was contacted 2–8 weeks ago."
-    return (
-        f"of {outcome.contacted:,} customers contacted 2–8 weeks ago, "
-        f"{outcome.bought_again:,} bought again "
-        f"({percent(outcome.bought_again / outcome.contacted)}) for "
-        f"{money(outcome.revenue_minor / 10**digest.currency_exponent, digest.currency)}."
-    )
+    return experiment_sentence(digest.outreach, digest.currency)
 
 
 def _dormant(row: DormantRow, amount: Any) -> dict[str, Any]:

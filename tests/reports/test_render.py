@@ -4,13 +4,15 @@ only where outreach is allowed, and the chart's numbers in the text."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from clv.outreach import OutreachOutcome
+from clv.outreach.experiment import Comparison, ExperimentReport
+from clv.outreach.lift import ArmOutcome, estimate_lift
 from clv.present.blocks import MAX_BLOCKS, MAX_SECTION, MAX_TOTAL_TEXT, block_text_size
 from clv.present.outreach import OUTREACH_ACTION
 from clv.scoring.records import HoldoutCheck
@@ -46,7 +48,7 @@ def hostile_digest(rows: int = 20) -> Digest:
         falls=[Mover(HOSTILE, HOSTILE, 2.0, 1.0)] * 5,
         model=ModelHealth("MBG/NBD", weeks[-1], datetime(2024, 7, 1, tzinfo=UTC),
                           holdout_of(predicted=100.0, actual=90.0), (HOSTILE,) * 3),
-        outreach=OutreachOutcome(10, 3, 12_345),
+        outreach=experiment_of(weeks[-1]),
         dormant=[
             DormantRow(k + 1, HOSTILE, HOSTILE, HOSTILE, 10.0, 99.0, HOSTILE, k % 3 == 0,
                        k % 3 != 0, "opted out of marketing" if k % 3 == 0 else None)
@@ -54,6 +56,14 @@ def hostile_digest(rows: int = 20) -> Digest:
         ],
         dormant_total=1234, dormant_as_of=weeks[-1],
     )  # fmt: skip
+
+
+def experiment_of(today: date) -> ExperimentReport:
+    """400 contacted (80 bought again) against 50 held out (5), as the digest reports them."""
+    lift = estimate_lift(ArmOutcome(400, 80, 4000.0, 400_000.0), ArmOutcome(50, 5, 300.0, 20_000.0))
+    overall = Comparison("all", lift, lift)
+    return ExperimentReport(today, today - timedelta(days=56), today - timedelta(days=14),
+                            overall, (overall,), ())  # fmt: skip
 
 
 def holdout_of(*, predicted: float, actual: float) -> HoldoutCheck:
@@ -155,3 +165,21 @@ def test_a_digest_of_a_later_week_says_the_scores_are_stale(
     assert "the week ending 2024-06-30, not 2024-07-14: no scores as of 2024-07-14" in digest.note
     assert digest.note in render_text(digest)
     assert digest.note in json.dumps(render_blocks(digest, channel=CHANNEL))
+
+
+def test_the_outreach_results_compare_contacted_with_held_out() -> None:
+    text = render_text(hostile_digest(rows=2), channel=CHANNEL)
+    line = next(row for row in text.splitlines() if row.startswith("Outreach results"))
+    assert "400 contacted customers: 20% bought again, $10.00 per customer" in line
+    assert "50 held out: 10%, $6.00" in line
+    assert "Outreach added +10.0 pts of repurchase rate (90%: " in line
+    assert "about +40 repurchases" in line  # 10 points of 400 contacted
+
+
+def test_few_held_out_customers_are_too_few_to_tell() -> None:
+    few = estimate_lift(ArmOutcome(400, 80, 4000.0, 400_000.0), ArmOutcome(12, 1, 0.0, 0.0))
+    digest = hostile_digest(rows=2)
+    report = ExperimentReport(digest.as_of, digest.as_of, digest.as_of,
+                              Comparison("all", few, few), (), ())  # fmt: skip
+    text = render_text(replace(digest, outreach=report), channel=CHANNEL)
+    assert "too few customers yet to tell: 400 contacted and 12 held out (at least 30" in text
