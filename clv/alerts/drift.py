@@ -52,7 +52,9 @@ def drift_firing(session: Session, run: RunRef, history_runs: int) -> Firing | N
     checks = _checks(session, run, history_runs + 1)
     if not checks or checks[-1][0] != run.run_id:
         return None  # the run has no holdout check
-    drifts = [d for name in MEASURES if (d := _drift(name, [c for _, c in checks])) is not None]
+    drifts = [
+        d for name in MEASURES if (d := measure_drift(name, [c for _, c in checks])) is not None
+    ]
     if not drifts:
         return None
     words = "; ".join(
@@ -67,7 +69,7 @@ def drift_firing(session: Session, run: RunRef, history_runs: int) -> Firing | N
     return Firing("model_drift", run.as_of.isoformat(), f"Model drift: {words}", payload)
 
 
-def _drift(name: str, checks: Sequence[HoldoutCheck]) -> Drift | None:
+def measure_drift(name: str, checks: Sequence[HoldoutCheck]) -> Drift | None:
     _, floor, relative = MEASURES[name]
     values = [measures(c)[name] for c in checks]
     current, previous = values[-1], values[-2] if len(values) > 1 else None
