@@ -28,6 +28,9 @@ COMMANDS = (
     LazyCommand("overdue", "read", "overdue",
                 "Overdue customers (past their usual time between orders, not yet dormant) by "
                 "value at stake."),
+    LazyCommand("export", "export", "export",
+                "A whole list (dormant, overdue, a segment or a tier) as CSV or JSON, or sent to "
+                "a CRM webhook."),
     LazyCommand("model", "read", "model",
                 "The current run's models: parameters, standard errors, fit, holdout check, "
                 "warnings."),

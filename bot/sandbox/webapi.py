@@ -164,6 +164,24 @@ def conversations_list(ws: Workspace, _args: Args) -> Answer:
     return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 
 
+def conversations_open(ws: Workspace, args: Args) -> Answer:
+    """The direct message between the bot and one user: a `D…` id, the same each time, listed
+    among the workspace's channels as "clvbot" (the page shows the bot's DMs there)."""
+    users = [u.strip() for u in str(args.get("users") or "").split(",") if u.strip()]
+    if not users:
+        raise ApiError("users_list_not_supplied")
+    if len(users) > 1:
+        raise ApiError("too_many_users")  # group DMs: not played by the sandbox
+    user = users[0]
+    if user[:1] not in ("U", "W") or not (user.isalnum() and user.isupper() and len(user) <= 21):
+        raise ApiError("user_not_found")
+    channel = "D" + user[1:]  # one DM per user, the same each time
+    with ws.lock:
+        opened = channel in ws.channels
+        ws.channels[channel] = BOT_NAME
+    return {"no_op": opened, "already_open": opened, "channel": {"id": channel}}
+
+
 def files_get_upload_url_external(ws: Workspace, args: Args, base_url: str) -> Answer:
     filename = str(args.get("filename") or "")
     try:
@@ -218,6 +236,7 @@ METHODS: dict[str, Method] = {
     "chat.delete": chat_delete,
     "conversations.history": conversations_history,
     "conversations.list": conversations_list,
+    "conversations.open": conversations_open,
 }
 FILE_METHODS: dict[str, FileMethod] = {
     "files.getUploadURLExternal": files_get_upload_url_external,

@@ -79,27 +79,46 @@ class WebhookBackend:
             "X-Clvbot-Signature": sign(body, self._secret),
             "Idempotency-Key": str(message.outreach_id),
         }
-        problem = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self._sleep(min(self.backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
-            request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-            try:
-                with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                    response.read()
-                    return f"webhook:{message.outreach_id}"
-            except urllib.error.HTTPError as exc:
-                if exc.code != 429 and exc.code < 500:
-                    raise OutreachSendError(f"webhook refused the event: HTTP {exc.code}") from exc
-                problem = f"HTTP {exc.code}"
-            except TimeoutError:
-                problem = f"no answer within {self.timeout:g} s"
-            except (urllib.error.URLError, OSError) as exc:
-                reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-                if isinstance(reason, TimeoutError):
-                    problem = f"no answer within {self.timeout:g} s"
-                else:
-                    problem = f"connection failed ({type(reason).__name__})"
-        attempts = self.retries + 1
-        tries = "attempt" if attempts == 1 else "attempts"
-        raise OutreachSendError(f"webhook failed after {attempts} {tries}: {problem}")
+        post_with_retries(self.url, body, headers, timeout=self.timeout, retries=self.retries,
+                          backoff_seconds=self.backoff_seconds, sleep=self._sleep)  # fmt: skip
+        return f"webhook:{message.outreach_id}"
+
+
+def post_with_retries(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    timeout: float,
+    retries: int,
+    backoff_seconds: float,
+    sleep: Callable[[float], None] = time.sleep,
+    what: str = "event",
+) -> None:
+    """POST `body` with `headers` (the same on every attempt): connection errors, timeouts, 5xx
+    and 429 are retried with exponential backoff, any other 4xx is final. Raises
+    OutreachSendError, whose message names neither the URL nor a secret."""
+    problem = ""
+    for attempt in range(retries + 1):
+        if attempt:
+            sleep(min(backoff_seconds * 2 ** (attempt - 1), MAX_BACKOFF_SECONDS))
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                response.read()
+                return
+        except urllib.error.HTTPError as exc:
+            if exc.code != 429 and exc.code < 500:
+                raise OutreachSendError(f"webhook refused the {what}: HTTP {exc.code}") from exc
+            problem = f"HTTP {exc.code}"
+        except TimeoutError:
+            problem = f"no answer within {timeout:g} s"
+        except (urllib.error.URLError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            if isinstance(reason, TimeoutError):
+                problem = f"no answer within {timeout:g} s"
+            else:
+                problem = f"connection failed ({type(reason).__name__})"
+    attempts = retries + 1
+    tries = "attempt" if attempts == 1 else "attempts"
+    raise OutreachSendError(f"webhook failed after {attempts} {tries}: {problem}")

@@ -27,10 +27,11 @@ def test_manifest_is_valid() -> None:
 
 def test_manifest_asks_only_for_what_the_bot_uses() -> None:
     manifest = load()
-    # chat:write for answers and the digest, files:write for its chart, *:history to find a
-    # digest an interrupted attempt posted (exactly once), in public and private channels
+    # chat:write for answers, the digest and alerts, files:write for charts and exports,
+    # *:history to find a digest or alert an interrupted attempt posted (exactly once), in
+    # public and private channels, im:write to open the direct message an export goes to
     assert manifest["oauth_config"]["scopes"]["bot"] == [
-        "commands", "chat:write", "files:write", "channels:history", "groups:history"
+        "commands", "chat:write", "files:write", "channels:history", "groups:history", "im:write"
     ]  # fmt: skip
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/clv"

@@ -48,8 +48,9 @@ def simulate_shop(engine: Engine, *, uplift: float, seed: int) -> float:
         ])  # fmt: skip
         sent = ASSIGNED + timedelta(hours=2)
         connection.execute(insert(outreach_table), [
-            {"customer_id": int(i) + 1, "requested_by": "U1", "requested_at": sent, "backend": "log",
-             "status": "sent", "finished_at": sent} for i in np.flatnonzero(contacted)
+            {"customer_id": int(i) + 1, "requested_by": "U1", "requested_at": sent,
+             "backend": "log", "status": "sent", "finished_at": sent}
+            for i in np.flatnonzero(contacted)
         ])  # fmt: skip
         orders = []
         for i in np.flatnonzero(buys):
