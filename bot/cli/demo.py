@@ -44,7 +44,7 @@ from clv.store import upgrade as upgrade_schema
 from clv.store.inuse import StoreClaim, StoreInUseError, claim_for_rebuild
 from reports.digest.data import build_digest
 from reports.digest.render import render_text
-from reports.jobs import JobContext, run_digest
+from reports.jobs import JobContext, run_alerts, run_digest
 
 if TYPE_CHECKING:
     from bot.sandbox import Workspace
@@ -110,7 +110,8 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
     Everything Slack- and outreach-related is set here, so a developer's environment (a real
     token, an allow-list) cannot leak into the demo.
     """
-    from bot.sandbox import DIGEST_CHANNEL
+    from bot.sandbox import ALERTS_CHANNEL, DIGEST_CHANNEL
+    from bot.sandbox.workspace import USER_ID
 
     values: dict[str, Any] = {
         "database_url": f"sqlite:///{database}",
@@ -122,7 +123,12 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
         "slack_allowed_channels": "",
         "slack_outreach_users": "",
         "digest_channel": DIGEST_CHANNEL,
+        "alerts_channel": ALERTS_CHANNEL,
+        "slack_alert_users": "",
+        "slack_export_users": USER_ID,  # the sandbox's user may export (into a DM)
+        "export_webhook_url": "",
         "shop_name": "Example Shop",
+        "shop_url": "https://shop.example.com",
         "gross_margin": 0.4,  # a retailer's margin: CLV:CAC then compares profit, not revenue
         "outreach_backend": "smtp",
         "outreach_unsubscribe_url": "https://shop.example.com/unsubscribe?email={email}",
@@ -210,6 +216,9 @@ def start_demo(
         bot = build_asgi(build_app(deps), deps.engine, settings)  # auth.test: the sandbox
         running.stops.append(ServerThread(bot, bot_sock, "bot").start().stop)
         out.print(f"3. bot on {config.bot_events_url}, outreach mail to 127.0.0.1:{outbox.port}")
+        alerts = run_alerts(JobContext(engine, settings))
+        posted = sum(o.status == "posted" for o in alerts)
+        out.print(f"4. alerts after the scoring run: {posted} posted to #clv-alerts")
         stop_scheduler = _start_scheduler(engine, settings)
         if stop_scheduler is not None:
             running.stops.append(stop_scheduler)

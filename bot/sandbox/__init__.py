@@ -11,9 +11,10 @@ import aiosmtpd  # noqa: F401  (the demo extra)
 from bot.sandbox.app import SandboxConfig, build_sandbox
 from bot.sandbox.outbox import Outbox
 from bot.sandbox.serving import PortInUseError, ServerThread, bind
-from bot.sandbox.workspace import DIGEST_CHANNEL, GENERAL_CHANNEL, Workspace
+from bot.sandbox.workspace import ALERTS_CHANNEL, DIGEST_CHANNEL, GENERAL_CHANNEL, Workspace
 
 __all__ = [
+    "ALERTS_CHANNEL",
     "DIGEST_CHANNEL",
     "GENERAL_CHANNEL",
     "Outbox",

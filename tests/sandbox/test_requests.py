@@ -139,7 +139,7 @@ def test_the_page_polls_cheaply(sandbox: Callable[..., Sandbox]) -> None:
     box = sandbox()
     with urllib.request.urlopen(f"{box.url}/sandbox/state") as response:
         state = json.loads(response.read())
-    assert [c["name"] for c in state["channels"]] == ["general", "clv-digest"]
+    assert [c["name"] for c in state["channels"]] == ["general", "clv-digest", "clv-alerts"]
     with urllib.request.urlopen(f"{box.url}/sandbox/state?since={state['version']}") as response:
         assert json.loads(response.read()) == {"version": state["version"], "unchanged": True}
     with urllib.request.urlopen(f"{box.url}/") as response:
