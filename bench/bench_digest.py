@@ -107,7 +107,8 @@ def main() -> None:
             timings[key].append(value)
     print(f"digest of week {digest.week_end}: {len(digest.trend)} weeks, "
           f"{len(digest.segments)} segments, {len(digest.dormant)} dormant rows, "
-          f"{digest.outreach.contacted} contacted; {len(message['blocks'])} blocks, "
+          f"{digest.outreach.overall.contacted.contacted.customers} contacted; "
+          f"{len(message['blocks'])} blocks, "
           f"chart {len(png) / 1024:.0f} KB")  # fmt: skip
     for key, values in timings.items():
         median = statistics.median(values)
