@@ -127,7 +127,8 @@ def equity_draws(
         w = weight(i) if rows is None else weight(i)[rows]
         with np.errstate(all="ignore"):
             expected = model.expected_purchases(horizon, xs, txs, Ts)
-        sums[i] = float(w @ np.nan_to_num(expected)) * (n / xs.size)
+            total = float(w @ np.nan_to_num(expected, nan=0.0, posinf=np.nan)) * (n / xs.size)
+        sums[i] = total if np.isfinite(total) else np.nan  # a degenerate draw: left out
     return sums
 
 
@@ -253,7 +254,9 @@ def equity_range(
     point: float, draws: FloatArray, customer_variance: FloatArray, level: float
 ) -> EquityRange:
     """Customer equity's range: point +- z sd, sd from the draws' spread and the customers'
-    own variances (normal: a sum over many customers)."""
+    own variances (normal: a sum over many customers). A draw whose parameters make the
+    expected purchases overflow (NaN) is left out."""
+    draws = draws[np.isfinite(draws)]
     parameter_var = float(np.var(draws, ddof=1)) if draws.size > 1 else 0.0
     total = parameter_var + float(np.sum(customer_variance))
     z = float(ndtri((1.0 + level) / 2))

@@ -15,6 +15,7 @@ from clv.scoring.intervals import (
     PMF_DRAWS,
     SEED,
     clv_ranges,
+    equity_range,
     model_draws,
     purchase_ranges,
     spend_moments,
@@ -98,3 +99,13 @@ def test_clv_ranges_cover_the_holdout_spend() -> None:
     low, high, _ = clv_ranges(purchases, spends, np.ones(N), LEVEL)  # no discount, margin 1
     inside = (low <= spent) & (spent <= high)
     assert abs(inside.mean() - LEVEL) <= 0.03, inside.mean()
+
+
+def test_a_degenerate_parameter_draw_is_left_out_of_equity_s_range() -> None:
+    """A draw far in the tail can make expected purchases overflow: the range is then of the
+    other draws, not NaN (seen on the demo shop: `overflow encountered in matmul`)."""
+    draws = np.array([100.0, 104.0, 96.0, np.nan, 101.0])
+    found = equity_range(100.0, draws, np.array([4.0, 5.0]), 0.8)
+    clean = equity_range(100.0, draws[np.isfinite(draws)], np.array([4.0, 5.0]), 0.8)
+    assert np.isfinite([found.low, found.high]).all()
+    assert (found.low, found.high) == (clean.low, clean.high)
