@@ -162,6 +162,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("outreach_offer_code")
+    @classmethod
+    def _offer_codes(cls, value: str) -> str:
+        """One code for everyone, or `Tier=CODE` pairs (clv.outreach.offers), written back
+        the canonical way."""
+        from clv.outreach.offers import parse_offer_codes
+
+        try:
+            return parse_offer_codes(value).setting
+        except ValueError as exc:
+            raise ValueError(f"OUTREACH_OFFER_CODE: {exc}") from None
+
     @field_validator("sync_source", "sync_query", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

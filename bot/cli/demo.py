@@ -129,6 +129,7 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
         "export_webhook_url": "",
         "shop_name": "Example Shop",
         "shop_url": "https://shop.example.com",
+        "outreach_offer_code": "Platinum=VIP20,Gold=GOLD10",
         "gross_margin": 0.4,  # a retailer's margin: CLV:CAC then compares profit, not revenue
         "outreach_backend": "smtp",
         "outreach_unsubscribe_url": "https://shop.example.com/unsubscribe?email={email}",

@@ -1,8 +1,9 @@
 """The sandbox web app: the page, its JSON endpoints, and the Slack endpoints the bot talks to.
 
 Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`,
-`POST /sandbox/action`, `POST /sandbox/digest`. Bot side: `/api/<method>` (the Web API),
-`POST /respond/<token>` (response URLs), `POST /upload/<file id>` and `GET /files/<file id>`.
+`POST /sandbox/action`, `POST /sandbox/view` (a modal's Send or Cancel), `POST /sandbox/digest`.
+Bot side: `/api/<method>` (the Web API), `POST /respond/<token>` (response URLs),
+`POST /upload/<file id>` and `GET /files/<file id>`.
 
 Tests give the config a `Recorder` (every bot-side request, as received) and `Faults` (rate
 limits, server errors, refusals and slow answers instead of the usual answer); the demo has
@@ -29,10 +30,11 @@ from starlette.staticfiles import StaticFiles
 from bot.sandbox import webapi
 from bot.sandbox.deliver import Delivery, deliver
 from bot.sandbox.faults import RESPONSE_URL, UPLOAD, Faults
+from bot.sandbox.modals import to_updated_view, to_view_closed, to_view_submission
 from bot.sandbox.recorder import Call, Recorder
 from bot.sandbox.responses import ResponseError, apply_response, to_ack_message
 from bot.sandbox.signing import to_action_body, to_block_action, to_command_body
-from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, Workspace
+from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, OpenView, Workspace
 
 SLACKBOT = "USLACKBOT"
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -191,6 +193,7 @@ class Sandbox:
             channel_name=self.ws.channels[channel],
             response_url=f"{self.base_url(request)}respond/{token}",
         )
+        self.ws.issue_trigger(payload["trigger_id"])  # views.open takes it within 3 s
         delivery = await run_in_threadpool(
             deliver,
             self.config.bot_events_url,
@@ -201,6 +204,58 @@ class Sandbox:
         label = (element.get("text") or {}).get("text") or action_id
         self.settle(delivery, token, f"click “{label}”", channel, ack=False)
         return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
+
+    async def view(self, request: Request) -> Response:
+        """A modal's Send (a `view_submission` to the bot) or Cancel. Send works until the
+        bot's acknowledgement closes the modal, and for a moment after: a double submit
+        reaches the bot twice, as it can in Slack."""
+        data = await request.json()
+        found = self.ws.submittable(str(data.get("view_id")))
+        action = data.get("action")
+        if found is None or action not in ("submit", "close"):
+            return JSONResponse({"ok": False, "error": "no such view"}, 404)
+        title = str((found.view.get("title") or {}).get("text") or "modal")
+        if action == "close":
+            self.ws.close_view(found.view["id"])
+            if found.view.get("notify_on_close"):
+                await self.deliver(to_action_body(to_view_closed(found.view)))
+            self.ws.log("request", f"cancel “{title}”", True, "closed")
+            return JSONResponse({"ok": True, "closed": True})
+        payload = to_view_submission(found.view)
+        self.ws.issue_trigger(payload["trigger_id"])
+        delivery = await self.deliver(to_action_body(payload))
+        if delivery.error:  # Slack keeps the modal open and says it could not connect
+            self.ws.log("request", f"submit “{title}”", False, delivery.error)
+            return JSONResponse({"ok": False, "error": delivery.error, "closed": False})
+        closed, detail = self.after_submit(found, delivery)
+        self.ws.log("request", f"submit “{title}”", True, detail)
+        return JSONResponse({"ok": True, "closed": closed})
+
+    def after_submit(self, found: OpenView, delivery: Delivery) -> tuple[bool, str]:
+        """What the acknowledgement asks (https://docs.slack.dev/surfaces/modals): an empty
+        200 closes the modal; `response_action` "clear" closes it, "update" and "push" show
+        the view it carries, "errors" keeps it open."""
+        try:
+            answer = json.loads(delivery.body) if "json" in delivery.content_type else {}
+        except ValueError:
+            answer = {}
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        if action in ("update", "push") and isinstance(answer.get("view"), dict):
+            self.ws.open_view(to_updated_view(found.view, answer["view"]))
+            return False, f"acknowledged ({delivery.status}): {action}"
+        if action == "errors":
+            return False, f"acknowledged ({delivery.status}): errors {answer.get('errors')}"
+        self.ws.close_view(found.view["id"])
+        return True, f"acknowledged ({delivery.status}): closed"
+
+    async def deliver(self, body: str) -> Delivery:
+        return await run_in_threadpool(
+            deliver,
+            self.config.bot_events_url,
+            self.config.signing_secret,
+            body,
+            timeout=self.config.ack_timeout,
+        )
 
     async def digest(self, _request: Request) -> Response:
         hook = self.config.on_post_digest
@@ -289,6 +344,7 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
             Route("/sandbox/state", sandbox.state),
             Route("/sandbox/command", sandbox.command, methods=["POST"]),
             Route("/sandbox/action", sandbox.action, methods=["POST"]),
+            Route("/sandbox/view", sandbox.view, methods=["POST"]),
             Route("/sandbox/digest", sandbox.digest, methods=["POST"]),
             Route("/api/{method}", sandbox.api, methods=["GET", "POST"]),
             Route("/respond/{token}", sandbox.respond, methods=["POST"]),

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+from bot.sandbox.modals import modal_problem, to_open_view
 from bot.sandbox.workspace import (
     BOT_ID,
     BOT_NAME,
@@ -182,6 +183,21 @@ def conversations_open(ws: Workspace, args: Args) -> Answer:
     return {"no_op": opened, "already_open": opened, "channel": {"id": channel}}
 
 
+def views_open(ws: Workspace, args: Args) -> Answer:
+    """Open a modal for the sandbox's user: the trigger_id of a click or command of the last
+    3 s, once (bot.sandbox.modals checks the view as Slack would)."""
+    view = _json_arg(args, "view")
+    problem = modal_problem(view)
+    if problem is not None:
+        raise ApiError(problem)
+    refused = ws.take_trigger(str(args.get("trigger_id") or ""))
+    if refused is not None:
+        raise ApiError(refused)
+    opened = to_open_view(view)
+    ws.open_view(opened)
+    return {"view": opened}
+
+
 def files_get_upload_url_external(ws: Workspace, args: Args, base_url: str) -> Answer:
     filename = str(args.get("filename") or "")
     try:
@@ -237,6 +253,7 @@ METHODS: dict[str, Method] = {
     "conversations.history": conversations_history,
     "conversations.list": conversations_list,
     "conversations.open": conversations_open,
+    "views.open": views_open,
 }
 FILE_METHODS: dict[str, FileMethod] = {
     "files.getUploadURLExternal": files_get_upload_url_external,

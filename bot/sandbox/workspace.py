@@ -26,6 +26,8 @@ DIGEST_CHANNEL = "C0CLVDIGEST"
 ALERTS_CHANNEL = "C0CLVALERTS"
 CHANNELS = {GENERAL_CHANNEL: "general", DIGEST_CHANNEL: "clv-digest", ALERTS_CHANNEL: "clv-alerts"}
 RESPONSE_URL_USES = 5  # Slack allows five uses of a response_url
+TRIGGER_SECONDS = 3.0  # a trigger_id opens one modal within 3 s (SLACK.md)
+RESUBMIT_SECONDS = 1.0  # a closed modal's Send still counts this long: a double submit
 KEEP_ACTIVITY = 60
 CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{1,20}")  # public, direct and private conversations
 
@@ -105,6 +107,14 @@ class ResponseTarget:
     uses: int = 0
 
 
+@dataclass
+class OpenView:
+    """A modal the bot opened with views.open, as that method answered (id, hash, state ...)."""
+
+    view: dict[str, Any]
+    closed: float | None = None  # time.monotonic() when closed; None: open
+
+
 class Workspace:
     """`clock` is Slack's clock (message ts are taken from it, always increasing);
     `any_channel=True` lets a test workspace know every channel id it is asked about."""
@@ -122,6 +132,8 @@ class Workspace:
         self.outbox: list[Email] = []
         self.activity: list[dict[str, Any]] = []
         self.responses: dict[str, ResponseTarget] = {}
+        self.triggers: dict[str, float | None] = {}  # trigger_id -> issued (monotonic); None: used
+        self.views: dict[str, OpenView] = {}
         self._last_us = 0
 
     def _changed(self) -> None:
@@ -193,6 +205,45 @@ class Workspace:
             self.outbox.append(email)
             self._changed()
 
+    def issue_trigger(self, trigger_id: str) -> str:
+        """Record a trigger_id handed to the bot with a command or a click."""
+        with self.lock:
+            self.triggers[trigger_id] = time.monotonic()
+        return trigger_id
+
+    def take_trigger(self, trigger_id: str) -> str | None:
+        """Use `trigger_id` once: None when it may open a view, else Slack's error."""
+        with self.lock:
+            if trigger_id not in self.triggers:
+                return "invalid_arguments"  # Slack: "invalid `trigger_id`"
+            issued, self.triggers[trigger_id] = self.triggers[trigger_id], None
+        if issued is None or time.monotonic() - issued > TRIGGER_SECONDS:
+            return "expired_trigger_id"
+        return None
+
+    def open_view(self, view: dict[str, Any]) -> None:
+        """Show `view` (the sandbox has one user, so one modal: it replaces any other)."""
+        with self.lock:
+            for other in self.views.values():
+                other.closed = other.closed or time.monotonic()
+            self.views[view["id"]] = OpenView(view)
+            self._changed()
+
+    def close_view(self, view_id: str) -> None:
+        with self.lock:
+            found = self.views.get(view_id)
+            if found is not None and found.closed is None:
+                found.closed = time.monotonic()
+                self._changed()
+
+    def submittable(self, view_id: str) -> OpenView | None:
+        """The view if its Send still reaches the bot: open, or closed within RESUBMIT_SECONDS."""
+        with self.lock:
+            found = self.views.get(view_id)
+        if found is None or (found.closed and time.monotonic() - found.closed > RESUBMIT_SECONDS):
+            return None
+        return found
+
     def log(self, kind: str, name: str, ok: bool, detail: str = "") -> None:
         with self.lock:
             entry = {"at": time.time(), "kind": kind, "name": name, "ok": ok, "detail": detail}
@@ -212,4 +263,5 @@ class Workspace:
                 "messages": [m.to_view() for m in self.messages],
                 "outbox": [e.to_view() for e in self.outbox],
                 "activity": list(self.activity),
+                "modal": next((v.view for v in self.views.values() if v.closed is None), None),
             }

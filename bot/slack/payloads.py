@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -51,11 +52,25 @@ def extract_user_id(body: dict[str, Any]) -> str | None:
 
 
 def extract_channel_id(body: dict[str, Any]) -> str | None:
+    """The channel of a command or click; for a modal's submission (which carries none), the
+    channel its button was in, kept in the view's private_metadata by the bot itself (Slack
+    hands it back unchanged: https://api.slack.com/reference/surfaces/views)."""
     channel = body.get("channel")
     found = channel.get("id") if isinstance(channel, dict) else body.get("channel_id")
     if found is None and isinstance(body.get("container"), dict):
         found = body["container"].get("channel_id")
+    if found is None and body.get("type") in ("view_submission", "view_closed"):
+        found = _metadata(body).get("channel_id")
     return found if isinstance(found, str) else None
+
+
+def _metadata(body: dict[str, Any]) -> dict[str, Any]:
+    view = body.get("view")
+    try:
+        data = json.loads(view.get("private_metadata") or "{}") if isinstance(view, dict) else {}
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def extract_action_value(body: dict[str, Any]) -> str:

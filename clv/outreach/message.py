@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 from urllib.parse import quote
+
+# the email templates (templates/outreach/<name>.*); which one a customer gets: clv.outreach.compose
+TemplateName = Literal["vip", "nudge", "winback", "reengagement"]
 
 
 class OutreachConfigError(ValueError):
@@ -18,7 +21,8 @@ class OutreachSendError(RuntimeError):
 
 @dataclass(frozen=True)
 class OutreachMessage:
-    """One re-engagement message, as the service hands it to a backend."""
+    """One re-engagement message, as the service hands it to a backend (built by
+    `clv.outreach.compose.compose_message`; the defaults keep older constructors working)."""
 
     outreach_id: int
     customer_id: int
@@ -32,7 +36,13 @@ class OutreachMessage:
     requested_by: str
     source: str | None
     requested_at: datetime
-    shop_url: str | None = None  # SHOP_URL, the link back to the shop; None: no link
+    shop_url: str | None = None  # the link back to the shop (SHOP_URL + UTM); None: no link
+    tier: str | None = None  # CLV tier in the current scores
+    segment: str | None = None  # RFM segment in the current scores
+    dormant: bool = False
+    overdue: bool = False
+    offer_code: str | None = None  # the tier's OUTREACH_OFFER_CODE; None: no offer
+    template: TemplateName = "reengagement"
 
 
 class OutreachBackend(Protocol):

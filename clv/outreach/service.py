@@ -25,9 +25,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from clv.outreach.backends import make_backend, safe_error
 from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_claim
+from clv.outreach.compose import Recipient, compose_message
 from clv.outreach.holdout import Assignment, assign, record_click
 from clv.outreach.message import OutreachBackend, OutreachMessage
-from clv.outreach.message import unsubscribe_link as fill_unsubscribe_link
 from clv.outreach.policy import (
     UNKNOWN,
     Code,
@@ -168,22 +168,11 @@ def _claim(
     last_order_on = connection.execute(
         select(func.max(orders.c.ordered_on)).where(orders.c.customer_id == request.customer_id)
     ).scalar_one()
-    return OutreachMessage(
-        outreach_id=outreach_id,
-        customer_id=request.customer_id,
-        customer_key=key,
-        name=customer.name,
-        email=email,
-        last_order_on=last_order_on,
-        days_since_last_order=(request.now.date() - last_order_on).days if last_order_on else None,
-        shop_name=settings.shop_name,
-        unsubscribe_url=fill_unsubscribe_link(
-            settings.outreach_unsubscribe_url, email=email, customer_key=key
-        ),
-        requested_by=request.requested_by,
-        source=request.source,
-        requested_at=request.now,
-    )
+    # the message as the preview shows it: template, link, offer (clv.outreach.compose)
+    recipient = Recipient(request.customer_id, key, customer.name, email, last_order_on)
+    return compose_message(connection, settings, recipient, outreach_id=outreach_id,
+                           requested_by=request.requested_by, source=request.source,
+                           now=request.now)  # fmt: skip
 
 
 def _arm(

@@ -1,69 +1,32 @@
-"""The `smtp` backend: a personalised re-engagement email, plain text with an HTML alternative."""
+"""The `smtp` backend: the personalised outreach email (`clv.outreach.compose`), plain text with
+an HTML alternative."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
-from clv.outreach.message import OutreachMessage, OutreachSendError, first_name
-from clv.templating import render
+from clv.outreach.compose import RenderedEmail, render_email, time_since
+from clv.outreach.message import OutreachMessage, OutreachSendError
 
-TEMPLATES = "outreach/reengagement"
 SMTP_TIMEOUT_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
-
-
-def time_since(days: int | None) -> str:
-    """How long ago a last order was, in words: "3 weeks", "about 5 months", "over a year"."""
-    if days is None:
-        return "a while"
-    if days < 14:
-        return "a few days" if days < 7 else "a week or so"
-    if days < 60:
-        return f"{days // 7} weeks"
-    if days < 365:
-        return f"about {round(days / 30.44)} months"
-    years = days // 365
-    return "over a year" if years == 1 else f"over {years} years"
+__all__ = ["RenderedEmail", "SmtpBackend", "compose_email", "render_reengagement", "time_since"]
 
 
 def render_reengagement(message: OutreachMessage) -> RenderedEmail:
-    """The subject, text and HTML of the re-engagement email (pure: no I/O).
-
-    The greeting uses the customer's first name when it is known (`first_name`), else none
-    ("Hi,"); the shop's link (SHOP_URL) is in both parts, or nowhere when it is not set.
-    """
-    context = {
-        "first_name": first_name(message.name),
-        "shop_name": message.shop_name,
-        "shop_url": message.shop_url,
-        "since": time_since(message.days_since_last_order),
-        "has_ordered": message.last_order_on is not None,
-        "unsubscribe_url": message.unsubscribe_url,
-    }
-    subject = " ".join(render(f"{TEMPLATES}_subject.txt.j2", **context).split())
-    return RenderedEmail(
-        subject=subject,
-        text=render(f"{TEMPLATES}.txt.j2", **context),
-        html=render(f"{TEMPLATES}.html.j2", **context),
-    )
+    """The subject, text and HTML of `message` in the template `clv.outreach.compose` chose
+    for it (`render_email`; kept under the name it had when there was one template)."""
+    return render_email(message)
 
 
 def compose_email(message: OutreachMessage, *, sender: str) -> EmailMessage:
     """The complete email for `message`, with Message-ID and List-Unsubscribe headers."""
     if not message.email:
         raise OutreachSendError("the customer has no email address")
-    rendered = render_reengagement(message)
+    rendered = render_email(message)
     email = EmailMessage()
     email["Subject"] = rendered.subject
     email["From"] = sender

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Callable
 from typing import Any
 
+from clv.outreach.compose import render_email
 from clv.outreach.message import OutreachMessage, OutreachSendError
 
 EVENT_TYPE = "clvbot.outreach.requested"
@@ -24,7 +25,7 @@ MAX_BACKOFF_SECONDS = 30.0
 
 
 def webhook_event(message: OutreachMessage) -> dict[str, Any]:
-    """The JSON event for `message`: what the store knows, nothing more."""
+    """The JSON event for `message`: what the store knows, and the email clvbot would send."""
     return {
         "type": EVENT_TYPE,
         "outreach_id": message.outreach_id,
@@ -40,6 +41,22 @@ def webhook_event(message: OutreachMessage) -> dict[str, Any]:
         "source": message.source,
         "requested_at": message.requested_at.isoformat(),
         "shop_name": message.shop_name,
+        "message": _message_part(message),
+    }
+
+
+def _message_part(message: OutreachMessage) -> dict[str, Any]:
+    """The email as clvbot would write it (what the Slack modal showed), for a shop system that
+    sends its own: template, subject and text, the offer code and the shop link with UTM."""
+    rendered = render_email(message)
+    return {
+        "template": message.template,
+        "subject": rendered.subject,
+        "text": rendered.text,
+        "offer_code": message.offer_code,
+        "shop_link": message.shop_url,
+        "tier": message.tier,
+        "segment": message.segment,
     }
 
 

@@ -3,7 +3,9 @@ loopback port, recording every call and injecting the faults a test arms (`fake.
 
 from __future__ import annotations
 
+import secrets
 import threading
+import time
 from typing import Any
 
 from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
@@ -54,6 +56,15 @@ class FakeSlack:
         as Slack gives every request its own; its messages go to `channel`."""
         self.workspace.new_response_url(channel, token=tag)
         return f"{self.url}/respond/{tag}"
+
+    def trigger_id(self) -> str:
+        """A trigger_id as Slack puts in a click: `views.open` takes it once, within 3 s."""
+        return self.workspace.issue_trigger(f"{int(time.time())}.1.{secrets.token_hex(8)}")
+
+    def opened_views(self) -> list[dict[str, Any]]:
+        """The views the bot opened with `views.open`, as that method answered them."""
+        with self.workspace.lock:
+            return [v.view for v in self.workspace.views.values()]
 
     @property
     def calls(self) -> list[Call]:

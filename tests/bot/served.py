@@ -97,6 +97,10 @@ class SlackSender:
         payload = block_action(action_id, value, self.fake.response_url(tag), user, channel)
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def submit(self, view: dict[str, Any], *, user: str = "U1") -> Reply:
+        """Send on the modal `view` (as views.open answered it), by `user`."""
+        return self.post(urlencode({"payload": json.dumps(view_submission(view, user))}))
+
 
 BotUnderTest = SlackSender  # a served or a dispatched bot: what listener tests talk to
 
@@ -209,6 +213,23 @@ def block_action(
                 "action_ts": "1700000001.000200",
             }
         ],
+    }
+
+
+def view_submission(view: dict[str, Any], user: str = "U1") -> dict[str, Any]:
+    """A `view_submission` payload for Send on `view`, field for field as Slack sends it
+    (https://docs.slack.dev/reference/interaction-payloads/view-interactions-payload)."""
+    return {
+        "type": "view_submission",
+        "team": {"id": "T1", "domain": "shop"},
+        "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": "T1"},
+        "api_app_id": "A1",
+        "token": "legacy-unused",
+        "trigger_id": "2.3.4",
+        "view": {**view, "state": {"values": {}}},
+        "response_urls": [],
+        "is_enterprise_install": False,
+        "enterprise": None,
     }
 
 

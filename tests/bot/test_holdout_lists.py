@@ -5,11 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from clv.store.tables import outreach_assignments_table as assignments
 from tests.bot.limits import all_text
 from tests.bot.served import ServedBot
+
+
+def fresh(bot: ServedBot) -> ServedBot:
+    """The bot on its copy of the shared scored store, with no arm recorded yet (the other
+    tests' `/clv dormant` on that store record theirs)."""
+    with bot.engine.begin() as connection:
+        connection.execute(delete(assignments))
+    return bot
 
 
 def recorded(bot: ServedBot) -> list[tuple[int, str, str]]:
@@ -23,7 +31,7 @@ def recorded(bot: ServedBot) -> list[tuple[int, str, str]]:
 def test_dormant_list_records_and_marks_the_held_out(
     serve: Callable[..., ServedBot], store_copy: str
 ) -> None:
-    bot = serve(store_copy, outreach_holdout_share=0.5)
+    bot = fresh(serve(store_copy, outreach_holdout_share=0.5))
     text = all_text(bot.command("dormant 20").json())
     rows = recorded(bot)
     held = [r for r in rows if r[1] == "holdout"]
@@ -39,7 +47,7 @@ def test_dormant_list_records_and_marks_the_held_out(
 def test_lowering_the_share_keeps_recorded_holdouts(
     serve: Callable[..., ServedBot], store_copy: str
 ) -> None:
-    first = serve(store_copy, outreach_holdout_share=0.5)
+    first = fresh(serve(store_copy, outreach_holdout_share=0.5))
     first.command("dormant 20")
     held = [r for r in recorded(first) if r[1] == "holdout"]
     first.stop()

@@ -1,5 +1,7 @@
-"""The digest's "Send outreach" button, clicked through the served bot: one email, whatever
-the clicks, and the button replaced by who sent it (SQLite and PostgreSQL, real SMTP)."""
+"""The digest's "Send outreach" button, clicked through the served bot: a click opens the
+confirmation modal, Send sends; one email whatever the clicks and submissions, and the button
+replaced by who sent it (SQLite and PostgreSQL, real SMTP). The modal itself:
+tests/bot/test_outreach_modal.py."""
 
 from __future__ import annotations
 
@@ -28,6 +30,31 @@ from tests.reports.conftest import AS_OF, CHANNEL, MONDAY_9AM, build_small_shop
 from tests.smtp import SmtpServer
 
 
+def post_digest(
+    engine: Engine,
+    settings: Settings,
+    tmp_path: Path,
+    fake_slack: FakeSlack,
+    smtp_server: SmtpServer,
+    serve: Callable[..., ServedBot],
+    **overrides: Any,
+) -> tuple[ServedBot, dict[str, Any]]:
+    """The bot (smtp backend, `overrides` for its settings) and the digest it posted, as Slack
+    would hold it."""
+    build_small_shop(engine, settings, tmp_path)
+    values: dict[str, Any] = {
+        "outreach_backend": "smtp", "smtp_host": "127.0.0.1", "smtp_port": smtp_server.port,
+        "smtp_starttls": False, "smtp_from": "shop@example.com",
+        "outreach_unsubscribe_url": UNSUBSCRIBE, "digest_channel": CHANNEL, **overrides,
+    }  # fmt: skip
+    bot = serve(settings.database_url, **values)
+    fake_slack.ts_base = MONDAY_9AM.timestamp()
+    publish_digest(engine, bot.settings, digest_client(bot.settings), channel=CHANNEL,
+                   week_end=AS_OF, now=MONDAY_9AM)  # fmt: skip
+    (message,) = fake_slack.channel_posts(CHANNEL)
+    return bot, message
+
+
 @pytest.fixture
 def digest_bot(
     engine: Engine,
@@ -37,16 +64,7 @@ def digest_bot(
     smtp_server: SmtpServer,
     serve: Callable[..., ServedBot],
 ) -> tuple[ServedBot, dict[str, Any]]:
-    """The bot (smtp backend) and the digest it posted, as Slack would hold it."""
-    build_small_shop(engine, settings, tmp_path)
-    bot = serve(settings.database_url, outreach_backend="smtp", smtp_host="127.0.0.1",
-                smtp_port=smtp_server.port, smtp_starttls=False, smtp_from="shop@example.com",
-                outreach_unsubscribe_url=UNSUBSCRIBE, digest_channel=CHANNEL)  # fmt: skip
-    fake_slack.ts_base = MONDAY_9AM.timestamp()
-    publish_digest(engine, bot.settings, digest_client(bot.settings), channel=CHANNEL,
-                   week_end=AS_OF, now=MONDAY_9AM)  # fmt: skip
-    (message,) = fake_slack.channel_posts(CHANNEL)
-    return bot, message
+    return post_digest(engine, settings, tmp_path, fake_slack, smtp_server, serve)
 
 
 def outreach_buttons(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
@@ -71,7 +89,7 @@ def click(bot: BotUnderTest, message: dict[str, Any], block_id: str, value: str,
                     "blocks": json.loads(message["blocks"]) if isinstance(message["blocks"], str)
                     else message["blocks"]},
         "response_url": bot.fake.response_url("outreach"),
-        "trigger_id": "1.2.3",
+        "trigger_id": bot.fake.trigger_id(),
         "actions": [{"type": "button", "action_id": OUTREACH_ACTION, "block_id": block_id,
                      "value": value, "action_ts": "1.2"}],
     }  # fmt: skip
@@ -82,7 +100,18 @@ def wait_for_updates(fake: FakeSlack, count: int) -> list[dict[str, Any]]:
     return [c.body for c in fake.wait_for("/api/chat.update", count, timeout=20)]
 
 
-def test_double_click_in_the_digest_sends_one_email(
+def at_once(*requests: Callable[[], int]) -> list[int]:
+    """The statuses of `requests`, sent from threads at (nearly) the same moment."""
+    statuses: list[int] = []
+    threads = [threading.Thread(target=lambda r=r: statuses.append(r())) for r in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
+
+
+def test_double_click_and_double_submit_in_the_digest_send_one_email(
     digest_bot: tuple[ServedBot, dict[str, Any]], smtp_server: SmtpServer, fake_slack: FakeSlack,
     engine: Engine,
 ) -> None:  # fmt: skip
@@ -90,19 +119,21 @@ def test_double_click_in_the_digest_sends_one_email(
     buttons = outreach_buttons(message["blocks"])
     assert buttons, "the digest lists dormant customers with buttons"
     block_id, button = buttons[0]
-    # a double click by one person, then a second person, at (nearly) the same moment
-    statuses: list[int] = []
-    clicks = [("U1AAA",), ("U1AAA",), ("U2BBB",)]
-    threads = [
-        threading.Thread(target=lambda u=u: statuses.append(
-            click(bot, message, block_id, button["value"], u)))
-        for (u,) in clicks
-    ]  # fmt: skip
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert statuses == [200, 200, 200]
+    # a double click by one person, then a second person: each click opens a modal, none sends
+    clicks = [lambda u=u: click(bot, message, block_id, button["value"], u)
+              for u in ("U1AAA", "U1AAA", "U2BBB")]  # fmt: skip
+    assert at_once(*clicks) == [200, 200, 200]
+    fake_slack.wait_for("/api/views.open", 3, timeout=20)
+    deadline = time.monotonic() + 10  # the calls are recorded before they are answered
+    while len(fake_slack.opened_views()) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert smtp_server.messages == []
+    assert connection_rows(engine) == []
+    first, _, second = fake_slack.opened_views()
+    # Send twice in one modal (a double submit) and once in the other, at the same moment
+    submits = [lambda v=v, u=u: bot.submit(v, user=u).status
+               for v, u in ((first, "U1AAA"), (first, "U1AAA"), (second, "U2BBB"))]  # fmt: skip
+    assert at_once(*submits) == [200, 200, 200]
     updates = wait_for_updates(fake_slack, 3)
     time.sleep(0.3)
     assert len(smtp_server.messages) == 1

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from bot.slack.render.outreach_modal import CALLBACK_ID, ModalOrigin, to_private_metadata
 from clv.present.outreach import OUTREACH_ACTION
 from clv.store import make_engine, upgrade
 from tests.bot.fake_slack import FakeSlack
@@ -82,22 +83,23 @@ def sqlite_store(scored_sqlite: Path, tmp_path: Path) -> Path:
     return target
 
 
-def test_a_click_on_a_write_locked_sqlite_is_answered_in_seconds_not_30(
+def test_a_send_on_a_write_locked_sqlite_is_answered_in_seconds_not_30(
     serve_process: Callable[..., ServeProcess], sqlite_store: Path, fake_slack: FakeSlack
 ) -> None:
-    """Fault 7: a locked SQLite made a click wait the full 30 s. Another process holds the
-    write lock (in WAL mode readers still read): the outreach click waits STORE_TIMEOUT_SECONDS,
-    says the store is not answering and sends nothing; once the lock is gone it sends."""
+    """Fault 7: a locked SQLite made an outreach click wait the full 30 s. Another process
+    holds the write lock (in WAL mode readers still read): the outreach modal's Send, which
+    writes, waits STORE_TIMEOUT_SECONDS, says the store is not answering and sends nothing;
+    once the lock is gone it sends."""
     served = serve_process(f"sqlite:///{sqlite_store}")
     locker = sqlite3.connect(sqlite_store, isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")
     try:
         assert "Jane Doe" in all_text(served.command("1").json())  # reads go on
         started = time.monotonic()
-        served.click(OUTREACH_ACTION, '{"customer": 1, "source": "card"}', tag="locked")
+        served.submit(send_view(fake_slack.response_url("locked")))
         (call,) = fake_slack.wait_for("/respond/locked", timeout=10)
         seconds = time.monotonic() - started
-        tally.record_time("outreach click, SQLite write-locked", seconds)
+        tally.record_time("outreach send, SQLite write-locked", seconds)
         assert NOT_ANSWERING in all_text(call.body)
         assert seconds < SLACK_BUDGET
     finally:
@@ -105,11 +107,19 @@ def test_a_click_on_a_write_locked_sqlite_is_answered_in_seconds_not_30(
         locker.close()
     with sqlite3.connect(sqlite_store) as con:
         assert con.execute("SELECT count(*) FROM outreach").fetchone() == (0,)
-    served.click(OUTREACH_ACTION, '{"customer": 1, "source": "card"}', tag="unlocked")
+    served.submit(send_view(fake_slack.response_url("unlocked")))
     fake_slack.wait_for("/respond/unlocked")
     with sqlite3.connect(sqlite_store) as con:
         assert con.execute("SELECT count(*) FROM outreach").fetchone() == (1,)
     log_has_no_traceback(served)
+
+
+def send_view(response_url: str) -> dict[str, Any]:
+    """The outreach modal for customer 1, opened from an ephemeral card (answers go to
+    `response_url`), as its Send submits it."""
+    origin = ModalOrigin(1, "card", "C1", "1700000000.000100", True, response_url)
+    return {"id": "V1", "type": "modal", "callback_id": CALLBACK_ID,
+            "private_metadata": to_private_metadata(origin), "blocks": []}  # fmt: skip
 
 
 def test_a_deleted_sqlite_file_fails_health_writes_nothing_and_is_not_recreated(

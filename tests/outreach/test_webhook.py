@@ -53,6 +53,13 @@ def test_webhook_event_is_signed_and_a_500_is_retried_with_the_same_key(
     assert headers["x-clvbot-signature"] == f"sha256={expected}"
     assert headers["content-type"] == "application/json"
     event = json.loads(body)
+    message = event.pop("message")  # the email clvbot would send, as the modal shows it
+    assert (message["template"], message["subject"]) == (
+        "reengagement", "Ann, we've missed you at our shop"
+    )  # fmt: skip
+    assert message["text"].startswith("Hi Ann,\n")
+    assert (message["offer_code"], message["shop_link"]) == (None, None)
+    assert (message["tier"], message["segment"]) == (None, "Hibernating")
     assert event == {
         "type": "clvbot.outreach.requested",
         "outreach_id": result.outreach_id,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -12,9 +13,9 @@ from sqlmodel import Session
 
 from bot.cli.demo import RunningDemo, start_demo
 from bot.sandbox import SandboxConfig, ServerThread, Workspace, bind, build_sandbox
-from clv.insights import top_customers
+from clv.insights import dormant_customers, top_customers
 from clv.insights.lists import RankedCustomer
-from tests.helpers import dormant_of
+from clv.outreach.policy import OutreachRules
 from tests.sandbox.fake_bot import SECRET, TOKEN, FakeBot
 
 
@@ -70,7 +71,11 @@ def top_customer(running_demo: RunningDemo) -> RankedCustomer:
 
 @pytest.fixture(scope="session")
 def outreach_target(running_demo: RunningDemo) -> RankedCustomer:
-    """The most valuable dormant customer who may be contacted (not opted out, has an email)."""
+    """The most valuable dormant customer the demo's bot may contact: not opted out, with an
+    email, and not held out as the control group (the demo's own rules, holdout included)."""
+    settings = running_demo.settings
+    rules = OutreachRules.of(settings)  # the smtp backend: an address is required
     with Session(running_demo.engine) as session:
-        ranked = dormant_of(session, limit=running_demo.settings.digest_dormant_limit)
+        ranked = dormant_customers(session, limit=settings.digest_dormant_limit, rules=rules,
+                                   now=datetime.now(UTC))  # fmt: skip
     return next(r for r in ranked.rows if r.outreach and r.outreach.eligible and r.email)

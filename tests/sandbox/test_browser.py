@@ -138,7 +138,7 @@ def test_post_digest_now_posts_the_digest_with_its_chart(page: Page) -> None:
     assert screenshot(page, "sandbox-digest").stat().st_size > 10_000
 
 
-def test_send_outreach_replaces_the_button_and_sends_one_email(
+def test_send_outreach_opens_the_modal_and_a_double_submit_sends_one_email(
     page: Page, running_demo: RunningDemo, outreach_target: RankedCustomer
 ) -> None:
     digest = digest_message(page)
@@ -151,11 +151,36 @@ def test_send_outreach_replaces_the_button_and_sends_one_email(
     index = next(i for i, (text, n) in enumerate(zip(texts, buttons, strict=True))
                  if n and f"{outreach_target.customer_id} (" in text)  # fmt: skip
     row = sections.nth(index)
-    row.get_by_role("button", name="Send outreach").dblclick()  # a double click
+    row.get_by_role("button", name="Send outreach").click()
+    # the modal: the customer (masked: the digest is in a channel), why, and the exact email
+    modal = page.locator("#modal")
+    modal.wait_for()
+    assert modal.locator("#modal-title").inner_text() == "Send outreach"
+    plain = modal.locator("#modal-body .b-section .plain")
+    subject = plain.first.inner_text().removeprefix("Subject: ")
+    text = "\n".join(plain.all_inner_texts()[1:])
+    shown = modal.inner_text()
+    assert "Why them" in shown
+    assert "•••" in shown
+    assert outreach_target.name not in shown.split("Subject: ")[0]
+    assert subject
+    assert "Hi" in text
+    assert "Unsubscribe: https://shop.example.com/unsubscribe?email=" in text
+    assert screenshot(page, "sandbox-outreach-modal").stat().st_size > 10_000
+    assert page.locator("#outbox .email").count() == 0  # nothing is sent before Send
+    modal.get_by_role("button", name="Send", exact=True).dblclick()  # a double submit
     page.get_by_text("Outreach sent by", exact=False).first.wait_for()
     page.locator("#outbox .email").first.wait_for()
+    assert modal.is_hidden()
     assert row.get_by_role("button", name="Send outreach").count() == 0
-    assert page.locator("#outbox .email").count() == 1
+    emails = page.locator("#outbox .email")
+    assert emails.count() == 1
+    # the email received is the one the modal showed
+    assert emails.first.locator(".email-subject").inner_text() == subject
+    assert emails.first.locator(".email-text").inner_text().strip() == text.strip()
+    submits = [a for a in running_demo.workspace.activity
+               if a["name"] == "submit “Send outreach”" and a["ok"]]  # fmt: skip
+    assert len(submits) == 2  # both submissions reached the bot; the claim sent one email
     row.scroll_into_view_if_needed()
     assert screenshot(page, "sandbox-outreach").stat().st_size > 10_000
     # the customer's own card now says who contacted them instead of offering a second send

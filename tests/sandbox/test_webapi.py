@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+import time
 import urllib.request
 import zlib
 from collections.abc import Callable
@@ -131,3 +132,69 @@ def test_completing_an_upload_that_never_came_fails(sandbox: Callable[..., Sandb
     with pytest.raises(SlackApiError) as failed:
         client.files_completeUploadExternal(files=[{"id": url["file_id"]}], channel_id="C0GENERAL")
     assert failed.value.response["error"] == "file_not_found"
+
+
+MODAL: dict[str, Any] = {
+    "type": "modal", "callback_id": "outreach_confirm",
+    "title": {"type": "plain_text", "text": "Send outreach"},
+    "submit": {"type": "plain_text", "text": "Send"},
+    "close": {"type": "plain_text", "text": "Cancel"},
+    "private_metadata": '{"customer_id": 7}', "blocks": BLOCKS,
+}  # fmt: skip
+
+
+def test_views_open_shows_the_modal_for_a_fresh_trigger_once(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    box = sandbox()
+    trigger = box.workspace.issue_trigger("1.T.abc")  # as a click hands it to the bot
+
+    opened = box.client().views_open(trigger_id=trigger, view=MODAL)["view"]
+
+    assert opened["id"].startswith("V")
+    assert opened["root_view_id"] == opened["id"]
+    assert (opened["callback_id"], opened["private_metadata"]) == (
+        "outreach_confirm", '{"customer_id": 7}'
+    )  # fmt: skip
+    assert opened["state"] == {"values": {}}
+    assert opened["hash"]
+    assert box.workspace.snapshot()["modal"] == opened  # what the page draws
+    with pytest.raises(SlackApiError) as again:  # a trigger opens one view
+        box.client().views_open(trigger_id=trigger, view=MODAL)
+    assert again.value.response["error"] == "expired_trigger_id"
+
+
+def test_views_open_refuses_unknown_and_stale_triggers(sandbox: Callable[..., Sandbox]) -> None:
+    box = sandbox()
+    with pytest.raises(SlackApiError) as unknown:
+        box.client().views_open(trigger_id="1.2.3", view=MODAL)
+    assert unknown.value.response["error"] == "invalid_arguments"
+    stale = box.workspace.issue_trigger("1.T.old")
+    box.workspace.triggers[stale] = time.monotonic() - 3.5  # Slack's three seconds are over
+    with pytest.raises(SlackApiError) as late:
+        box.client().views_open(trigger_id=stale, view=MODAL)
+    assert late.value.response["error"] == "expired_trigger_id"
+    assert box.workspace.snapshot()["modal"] is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"type": "home"},
+        {"title": {"type": "plain_text", "text": "x" * 25}},  # at most 24 characters
+        {"title": {"type": "mrkdwn", "text": "*Send*"}},
+        {"submit": {"type": "plain_text", "text": ""}},
+        {"blocks": [{"type": "divider"}] * 101},  # at most 100 blocks in a modal
+        {"private_metadata": "x" * 3001},  # at most 3,000 characters
+        {"callback_id": "c" * 256},
+    ],
+)
+def test_views_open_refuses_a_view_slack_would_refuse(
+    sandbox: Callable[..., Sandbox], change: dict[str, Any]
+) -> None:
+    box = sandbox()
+    trigger = box.workspace.issue_trigger("1.T.bad")
+    with pytest.raises(SlackApiError) as refused:
+        box.client().views_open(trigger_id=trigger, view={**MODAL, **change})
+    assert refused.value.response["error"] == "invalid_arguments"
+    assert box.workspace.snapshot()["modal"] is None

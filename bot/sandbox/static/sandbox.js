@@ -8,7 +8,8 @@
   const POLL_MS = 400;
   const $ = (id) => document.getElementById(id);
 
-  const view = { version: -1, data: null, channel: null, dismissed: new Set(), seen: {}, history: [], back: 0 };
+  const view = { version: -1, data: null, channel: null, dismissed: new Set(), seen: {}, history: [], back: 0,
+    modal: null, closedModals: new Set() };
 
   async function post(path, body) {
     const response = await fetch(path, {
@@ -170,6 +171,59 @@
     }
   }
 
+  // The modal the bot opened (views.open). Its DOM is kept while the same view is shown, so
+  // the second click of a double click lands on the same Send button.
+  function renderModal() {
+    const modal = view.data.modal;
+    const backdrop = $("modal-backdrop");
+    if (!modal || view.closedModals.has(modal.id)) {
+      backdrop.hidden = true;
+      view.modal = null;
+      return;
+    }
+    if (view.modal && view.modal.id === modal.id && view.modal.hash === modal.hash) return;
+    view.modal = modal;
+    $("modal-title").textContent = (modal.title && modal.title.text) || "";
+    $("modal-body").replaceChildren(renderBlocks(modal.blocks, context()));
+    const submit = $("modal-submit");
+    submit.hidden = !modal.submit;
+    submit.textContent = modal.submit ? modal.submit.text : "";
+    $("modal-close").textContent = (modal.close && modal.close.text) || "Cancel";
+    $("modal-error").textContent = "";
+    backdrop.hidden = false;
+  }
+
+  function hideModal(id) {
+    view.closedModals.add(id);
+    view.modal = null;
+    $("modal-backdrop").hidden = true;
+  }
+
+  // Send: every click is a submission (as in Slack, a quick double click can send two); the
+  // modal stays until the bot's acknowledgement closes it.
+  async function submitModal() {
+    if (!view.modal) return;
+    const id = view.modal.id;
+    try {
+      const result = await post("/sandbox/view", { view_id: id, action: "submit" });
+      if (result.closed) hideModal(id);
+      else if (!result.ok) $("modal-error").textContent = "We had some trouble connecting (" + result.error + "). Try again?";
+    } finally {
+      refresh();
+    }
+  }
+
+  async function closeModal() {
+    if (!view.modal) return;
+    const id = view.modal.id;
+    hideModal(id);
+    try {
+      await post("/sandbox/view", { view_id: id, action: "close" });
+    } finally {
+      refresh();
+    }
+  }
+
   function render() {
     if (!view.data) return;
     if (!view.channel) view.channel = view.data.channels[0].id;
@@ -182,6 +236,7 @@
     renderMessages();
     renderOutbox();
     renderActivity();
+    renderModal();
   }
 
   function switchTo(channel) {
@@ -251,6 +306,8 @@
     $("composer").addEventListener("submit", send);
     $("composer-input").addEventListener("keydown", recall);
     $("post-digest").addEventListener("click", postDigest);
+    $("modal-submit").addEventListener("click", submitModal);
+    $("modal-close").addEventListener("click", closeModal);
     $("composer-input").focus();
     poll();
   }

@@ -1,18 +1,22 @@
-"""The "Send outreach" button (digest and /clv card): one click, one message to the customer.
+"""The "Send outreach" button (digest, alerts and the /clv card): opens the confirmation modal.
 
-Acknowledged at once; the lazy listener authorises, calls the core (consent, cooldown, atomic
-claim, send, audit) and replaces the button in the message with the outcome. Double clicks,
-two people clicking at once and Slack's retries all reach the same claim: one message.
+Acknowledged at once; the lazy listener authorises, asks the core for the preview (the verdict
+and the exact email) and opens the modal with `views.open` within the trigger's three seconds
+(https://docs.slack.dev/reference/methods/views.open/). A customer who may not be contacted
+(held out, opted out, in the cooldown ...) gets no modal: the outcome replaces the button, as a
+send would have answered. Sending happens on the modal's Send (`outreach_submit`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
 
 from slack_bolt import Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from bot.slack.access import may_send_outreach
 from bot.slack.deps import Deps
@@ -20,16 +24,22 @@ from bot.slack.errors import render_failure
 from bot.slack.payloads import extract_action_value, extract_user_id
 from bot.slack.render import render_notice
 from bot.slack.render.outreach import render_not_allowed, render_outreach_outcome
-from clv.outreach import request_outreach
+from bot.slack.render.outreach_modal import render_outreach_modal, to_modal_origin
+from clv.outreach.preview import preview_outreach
 from clv.present.outreach import (
     extract_outreach_request,
     outreach_block_id,
     replace_outreach_blocks,
 )
 
+TOO_SLOW = "The confirmation took too long to open (Slack allows 3 seconds): click again."
+TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
 
-def send_outreach(deps: Deps) -> Callable[..., None]:
-    def send(body: dict[str, Any], client: WebClient, respond: Respond, logger: Logger) -> None:
+
+def open_outreach_modal(deps: Deps) -> Callable[..., None]:
+    def open_modal(
+        body: dict[str, Any], client: WebClient, respond: Respond, logger: Logger
+    ) -> None:
         user = extract_user_id(body)
         request = extract_outreach_request(extract_action_value(body))
         if request is None:
@@ -40,15 +50,29 @@ def send_outreach(deps: Deps) -> Callable[..., None]:
             return
         customer_id, source = request
         try:
-            result = request_outreach(deps.engine, deps.settings, customer_id=customer_id,
-                                      requested_by=user, source=source,
-                                      backend=deps.outreach)  # fmt: skip
-            outcome = render_outreach_outcome(result, source=source)
-            _update_message(body, client, respond, customer_id, outcome)
+            preview = preview_outreach(deps.engine, deps.settings, customer_id,
+                                       now=datetime.now(UTC), requested_by=user, source=source,
+                                       backend_needs_email=deps.outreach.needs_email)  # fmt: skip
+            refusal = preview.refusal()
+            if refusal is not None:  # held out, opted out, cooling down: say why, no modal
+                outcome = render_outreach_outcome(refusal, source=source)
+                _update_message(body, client, respond, customer_id, outcome)
+                return
+            view = render_outreach_modal(preview, to_modal_origin(body, customer_id, source),
+                                         currency=deps.settings.currency,
+                                         backend=deps.outreach.name)  # fmt: skip
+            client.views_open(trigger_id=str(body.get("trigger_id") or ""), view=view)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in TRIGGER_ERRORS:
+                respond(**render_failure(logger, exc, "opening the outreach modal"),
+                        replace_original=False)  # fmt: skip
+                return
+            logger.warning("views.open refused the trigger: %s", exc.response.get("error"))
+            respond(**render_notice(TOO_SLOW), replace_original=False)
         except Exception as exc:
-            respond(**render_failure(logger, exc, "sending outreach"), replace_original=False)
+            respond(**render_failure(logger, exc, "previewing outreach"), replace_original=False)
 
-    return send
+    return open_modal
 
 
 def _update_message(
