@@ -30,6 +30,7 @@ from clv.present.blocks import escape
 from clv.present.outreach import OUTREACH_ACTION
 from clv.settings import Settings
 from clv.store.tables import customers_table
+from tests.bot.conftest import post_digest
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.served import ServedBot
 from tests.bot.test_outreach_button import (
@@ -37,7 +38,6 @@ from tests.bot.test_outreach_button import (
     click,
     connection_rows,
     outreach_buttons,
-    post_digest,
     wait_for_updates,
 )
 from tests.outreach.test_smtp import bodies
@@ -45,18 +45,6 @@ from tests.reports.conftest import CHANNEL
 from tests.smtp import SmtpServer
 
 Digest = tuple[ServedBot, dict[str, Any]]
-
-
-@pytest.fixture
-def digest_bot(
-    engine: Engine,
-    settings: Settings,
-    tmp_path: Path,
-    fake_slack: FakeSlack,
-    smtp_server: SmtpServer,
-    serve: Callable[..., ServedBot],
-) -> Digest:
-    return post_digest(engine, settings, tmp_path, fake_slack, smtp_server, serve)
 
 
 def open_modal(bot: ServedBot, message: dict[str, Any], user: str = "U1AAA") -> dict[str, Any]:
