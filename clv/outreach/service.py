@@ -20,12 +20,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from clv.outreach.backends import make_backend, safe_error
 from clv.outreach.claims import finish_audit, insert_audit, release_claim, win_claim
-from clv.outreach.compose import Recipient, compose_message
+from clv.outreach.compose import compose_message, read_recipient
 from clv.outreach.holdout import Assignment, assign, record_click
 from clv.outreach.message import OutreachBackend, OutreachMessage
 from clv.outreach.policy import (
@@ -42,8 +42,6 @@ from clv.outreach.policy import (
     last_contacts,
 )
 from clv.settings import Settings
-from clv.store.tables import customers_table as customers
-from clv.store.tables import orders_table as orders
 
 log = logging.getLogger(__name__)
 
@@ -131,14 +129,10 @@ def _claim(
     connection: Connection, settings: Settings, backend: OutreachBackend, request: _Request
 ) -> OutreachMessage | OutreachResult:
     """Insert the audit row and win the cooldown claim, or record why not."""
-    customer = connection.execute(
-        select(customers.c.external_id, customers.c.email, customers.c.name).where(
-            customers.c.id == request.customer_id
-        )
-    ).first()
-    if customer is None:
+    recipient = read_recipient(connection, request.customer_id)
+    if recipient is None:
         return _result(request, "unknown_customer", None, reason=UNKNOWN)
-    key: str = customer.external_id
+    key = recipient.key
     # consent, target, control group and address: the rule every button follows, asked again
     # for every click (a forged click on a held-out customer is refused here)
     rules = replace(OutreachRules.of(settings), require_email=backend.needs_email)
@@ -149,8 +143,6 @@ def _claim(
     if not verdict.eligible and verdict.code is not None:
         _audit(connection, backend, request, status="refused", reason=verdict.reason)
         return _result(request, REFUSALS[verdict.code], key, reason=verdict.reason or "")
-    email = (customer.email or "").strip() or None
-
     if arm is not None:  # the customer is in the experiment's contact arm from now on
         record_click(connection, arm, request.now)
     outreach_id = _audit(connection, backend, request, status="claimed")
@@ -165,11 +157,7 @@ def _claim(
         holder = last_contacts(connection, customer_ids=[request.customer_id])
         return _refuse_claim(connection, request, key, outreach_id, holder, cooldown_days)
 
-    last_order_on = connection.execute(
-        select(func.max(orders.c.ordered_on)).where(orders.c.customer_id == request.customer_id)
-    ).scalar_one()
     # the message as the preview shows it: template, link, offer (clv.outreach.compose)
-    recipient = Recipient(request.customer_id, key, customer.name, email, last_order_on)
     return compose_message(connection, settings, recipient, outreach_id=outreach_id,
                            requested_by=request.requested_by, source=request.source,
                            now=request.now)  # fmt: skip
