@@ -19,6 +19,7 @@ from clv.insights.channels import channel_report
 from clv.insights.lists import RankedCustomer, ranked_where
 from clv.insights.reports import NoReportError, report_before
 from clv.insights.runs import RunRef
+from clv.present.predictions import overdue_reason
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.scoring.details import RunDetails
 from clv.segments.acquisition import CLV_CAC_LOSING
@@ -62,8 +63,9 @@ def vip_check(session: Session, run: RunRef, rule: str, tiers: list[str]) -> Vip
         return VipCheck(None, at_risk, ())
     listed = tuple(new[:MAX_LISTED])
     stake = sum(r.value_at_stake for r in new)
-    what = "turned dormant" if rule == "vip_dormant" else "are overdue"
-    noun = "customer" if len(new) == 1 else "customers"
+    one = len(new) == 1
+    what = "turned dormant" if rule == "vip_dormant" else "is overdue" if one else "are overdue"
+    noun = "customer" if one else "customers"
     summary = (
         f"{len(new):,} {' or '.join(tiers)} {noun} {what} "
         f"({money(stake, run.currency, decimals=0)} at stake)"
@@ -76,10 +78,8 @@ def vip_check(session: Session, run: RunRef, rule: str, tiers: list[str]) -> Vip
 def _vip(row: RankedCustomer, rule: str) -> dict[str, Any]:
     if rule == "vip_dormant":
         reason = row.dormant_reason or "dormant"
-    elif row.next_order_on is not None:
-        reason = f"overdue: next order was expected around {row.next_order_on.isoformat()}"
     else:
-        reason = "overdue"
+        reason = overdue_reason(row.order_gap_days, row.days_since_last)
     return {
         "store_id": row.store_id, "key": to_masked_key(row.customer_id),
         "name": to_masked_name(row.name), "tier": row.tier, "segment": row.segment,

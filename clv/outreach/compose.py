@@ -30,6 +30,7 @@ from sqlalchemy import Connection, func, select
 
 from clv.outreach.message import OutreachMessage, TemplateName, first_name, unsubscribe_link
 from clv.outreach.offers import parse_offer_codes
+from clv.present.predictions import overdue_reason
 from clv.settings import Settings
 from clv.store.current import current_run_id_query
 from clv.store.tables import customer_scores_table as scores
@@ -73,16 +74,16 @@ class Standing:
     dormant_reason: str | None = None
     next_order_on: date | None = None
     value_at_stake: float | None = None
+    order_gap_days: float | None = None  # their usual time between orders
+    days_since_last: int | None = None
 
     @property
     def reason(self) -> str:
         """Why outreach is for them, in plain words ("dormant: P(alive) 12% < 30%")."""
         if self.dormant:
             return f"dormant: {self.dormant_reason or 'no recent purchase'}"
-        if self.overdue and self.next_order_on is not None:
-            return f"overdue: next order expected around {self.next_order_on.isoformat()}"
         if self.overdue:
-            return "overdue: later than their usual gap between orders"
+            return overdue_reason(self.order_gap_days, self.days_since_last)
         return "neither dormant nor overdue"
 
 
@@ -146,13 +147,14 @@ def read_standing(connection: Connection, customer_id: int) -> Standing:
         select(
             scores.c.tier, scores.c.segment, scores.c.dormant, scores.c.overdue,
             scores.c.dormant_reason, scores.c.next_order_on, scores.c.value_at_stake,
+            scores.c.order_gap_days, scores.c.days_since_last,
         ).where(scores.c.run_id == current_run_id_query(), scores.c.customer_id == customer_id)
     ).first()  # fmt: skip
     if row is None:
         return Standing()
     return Standing(
         row.tier, row.segment, bool(row.dormant), bool(row.overdue), row.dormant_reason,
-        row.next_order_on, float(row.value_at_stake),
+        row.next_order_on, float(row.value_at_stake), row.order_gap_days, row.days_since_last,
     )  # fmt: skip
 
 

@@ -63,6 +63,15 @@ def cadence_text(gap_days: float | None, next_order: date | None, overdue: bool)
     return said + ("; overdue" if overdue else "")
 
 
+def overdue_reason(gap_days: float | None, days_since_last: int | None) -> str:
+    """Why an overdue customer is on a list: 'overdue: usually orders every ~5 weeks, last
+    order 62 days ago' (`clv.segments.predictions.OVERDUE_RULE`)."""
+    if gap_days is None or days_since_last is None:
+        return "overdue: later than their usual time between orders"
+    usual = f"usually orders every {gap_words(gap_days)}"
+    return f"overdue: {usual}, last order {days_since_last} days ago"
+
+
 def range_meaning(level: float) -> str:
     """ "Why this number?": what the range means, in one sentence."""
     return f"The {level_label(level)} range: {INTERVAL_RULE}."

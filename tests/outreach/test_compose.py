@@ -186,8 +186,9 @@ def test_the_standing_says_why_they_were_chosen() -> None:
     assert Standing(dormant=True, dormant_reason="P(alive) 0.12 < 0.30").reason == (
         "dormant: P(alive) 0.12 < 0.30"
     )
-    overdue = Standing(overdue=True, next_order_on=date(2024, 5, 20))
-    assert overdue.reason == "overdue: next order expected around 2024-05-20"
+    overdue = Standing(overdue=True, order_gap_days=35.0, days_since_last=62)
+    assert overdue.reason == "overdue: usually orders every ~5 weeks, last order 62 days ago"
+    assert Standing(overdue=True).reason == "overdue: later than their usual time between orders"
 
 
 def scored_as(engine: Engine, customer: int, **values: object) -> None:

@@ -242,3 +242,23 @@ def test_clv_cohorts_posts_its_chart_in_the_channel_on_a_click(page: Page) -> No
     )
     chart.scroll_into_view_if_needed()
     assert screenshot(page, "sandbox-cohorts").stat().st_size > 10_000
+
+
+def test_the_alerts_channel_has_the_runs_vip_alert_with_buttons(page: Page) -> None:
+    page.locator("#channels li", has_text="clv-alerts").first.click()
+    alert = page.locator("#messages .message", has_text="Top customers").first
+    alert.wait_for()
+    text = alert.inner_text()
+    assert "Platinum or Gold" in text
+    assert "at stake" in text
+    assert "•••" in text  # names masked: a channel post
+    assert alert.get_by_role("button", name="Send outreach").count() >= 1
+    assert screenshot(page, "sandbox-alerts").stat().st_size > 10_000
+
+
+def test_clv_export_sends_the_list_as_a_file_in_a_direct_message(page: Page) -> None:
+    page.locator("#channels li", has_text="general").first.click()
+    answer = run_command(page, "/clv export dormant")
+    assert "direct message" in answer.inner_text()
+    page.locator("#channels li", has_text="clvbot").first.click()
+    page.locator(".file", has_text="clv-dormant").first.wait_for()
