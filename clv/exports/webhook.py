@@ -20,12 +20,16 @@ The document (UTF-8, compact), version 1:
          "contact": {"status": "contact", "reason": null, "arm": "contact",
                      "list_week": "2026-11-29"}}
       ],
-      "count": 1
+      "count": 1,
+      "held_out_left_out": 0
     }
 
 - `list.kind` is dormant | overdue | segment | tier | stage; `name` the group's name (null for
   dormant and overdue). `customers` is the whole list in its order (dormant and overdue by value
-  at stake, groups by predicted CLV), `count` its length.
+  at stake, groups by predicted CLV), `count` its length. Customers held out as the control
+  group (`clv.outreach.holdout`) are left out of the document, and counted in
+  `held_out_left_out`: an audience synced to a CRM must not reach them (the CSV, for people,
+  lists them with the status "held out").
 - Amounts are numbers in major units of `currency`, rounded to its decimals (the CSV's values);
   `p_alive` has four decimals; days are ISO dates; an unknown value is null.
 - `contact.status` is contact | held out | opted out | cooldown | no email | not at risk (the
@@ -132,6 +136,7 @@ class JsonSink:
         self._hash = hashlib.sha256()
         self._run: RunRef | None = None
         self._count = 0
+        self._held_out = 0
 
     @property
     def idempotency_key(self) -> str:
@@ -153,13 +158,16 @@ class JsonSink:
         run = self._run
         assert run is not None, "begin() comes first"
         for row in rows:
+            if row.contact.arm == "holdout":  # the control group never reaches a CRM audience
+                self._held_out += 1
+                continue
             text = _dumps(customer_json(row, run))
             self._file.write(("," if self._count else "") + text)
             self._hash.update(text.encode() + b"\n")
             self._count += 1
 
     def finish(self, summary: ExportSummary) -> None:
-        self._file.write(f'],"count":{self._count}}}')
+        self._file.write(f'],"count":{self._count},"held_out_left_out":{self._held_out}}}')
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -128,8 +128,9 @@ def read_subjects(
     if not rows:
         return []
     ids = [r.customer_id for r in rows]
-    bought = _orders(reader, ids, first)
-    sent = _sent(reader, ids, datetime.combine(first, time.min, tzinfo=zone))
+    since = min(r.assigned_at for r in rows)  # a list is shown up to six days before its week end
+    bought = _orders(reader, ids, since.astimezone(zone).date())
+    sent = _sent(reader, ids, since)
     subjects = []
     for r in rows:
         end = min(today, r.week_end + timedelta(days=WINDOW_DAYS))

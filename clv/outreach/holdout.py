@@ -14,7 +14,8 @@ The definitions, in one place:
 - The arm is **recorded once**, the first time a list shows the customer that week, and kept
   for the outcome window (`WINDOW_DAYS`, eight weeks): while a customer has an open
   assignment, later lists show that one instead of drawing again, so a held-out customer stays
-  uncontacted until the comparison is over, and nobody is counted twice.
+  uncontacted until the comparison is over, and nobody is counted twice. A window is open in
+  every list week that starts on or before its last day (`open_since`).
 - A held-out customer is never contacted: the send service asks `assignment_for` on every
   click, so a forged or replayed click on a held-out customer is refused.
 """
@@ -76,6 +77,13 @@ class Assignment:
         return f"{HELD_OUT} of the list week ending {self.week_end} (until {self.until})"
 
 
+def open_since(week_end: date) -> date:
+    """The oldest list week whose window is still open on any day of the list week `week_end`:
+    its window (to the list week + `WINDOW_DAYS`) reaches the list week's Monday. A later list
+    week's assignment (the current run re-scored an earlier day) is open too."""
+    return week_end - timedelta(days=6 + WINDOW_DAYS)
+
+
 def open_assignments(
     reader: Session | Connection, customer_ids: Sequence[int], week_end: date
 ) -> dict[int, Assignment]:
@@ -86,8 +94,7 @@ def open_assignments(
         select(assignments.c.customer_id, assignments.c.week_end, assignments.c.arm)
         .where(
             assignments.c.customer_id.in_(list(customer_ids)),
-            assignments.c.week_end > week_end - timedelta(days=WINDOW_DAYS),
-            assignments.c.week_end <= week_end,
+            assignments.c.week_end >= open_since(week_end),
         )
         .order_by(assignments.c.week_end)
     )

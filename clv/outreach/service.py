@@ -138,13 +138,16 @@ def _claim(
     rules = replace(OutreachRules.of(settings), require_email=backend.needs_email)
     facts = customer_facts(connection, [request.customer_id]).get(request.customer_id)
     arm = _arm(connection, request.customer_id, facts, rules)
+    if arm is not None and not arm.recorded and not arm.held_out:
+        # in the contact arm from now on; read back what was recorded: a list recording the
+        # customer at the same moment (under another share, say) wins, held out or not
+        record_click(connection, arm, request.now)
+        arm = _arm(connection, request.customer_id, facts, rules)
     verdict = decide(request.customer_id, facts, None, rules=rules, now=request.now,
                      assignment=arm)  # fmt: skip
     if not verdict.eligible and verdict.code is not None:
         _audit(connection, backend, request, status="refused", reason=verdict.reason)
         return _result(request, REFUSALS[verdict.code], key, reason=verdict.reason or "")
-    if arm is not None:  # the customer is in the experiment's contact arm from now on
-        record_click(connection, arm, request.now)
     outreach_id = _audit(connection, backend, request, status="claimed")
     cooldown_days = settings.outreach_cooldown_days
     if not win_claim(

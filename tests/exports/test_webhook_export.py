@@ -61,20 +61,23 @@ def test_the_crm_receives_the_signed_list_and_a_500_is_retried_with_the_same_key
                 "list_week": "2024-06-30", "horizon_months": 12},
         "currency": "USD",
         "generated_at": "2024-07-01T09:00:00+00:00",
-        "count": sent.summary.rows,
+        "count": len(document["customers"]),
+        "held_out_left_out": dict(sent.summary.arms).get("holdout", 0),
     }  # fmt: skip
     customers = document["customers"]
-    assert len(customers) == sent.summary.rows
+    assert document["held_out_left_out"] > 0  # the control group never reaches the CRM
+    assert len(customers) + document["held_out_left_out"] == sent.summary.rows
+    assert all(c["contact"]["arm"] != "holdout" for c in customers)
     by_id = {c["id"]: c for c in customers}
     for key, email, name in HOSTILE:  # JSON carries values as they are: no spreadsheet here
-        assert (by_id[key]["email"], by_id[key]["name"]) == (email, name)
+        if key in by_id:
+            assert (by_id[key]["email"], by_id[key]["name"]) == (email, name)
     assert by_id["-h5"]["historical_value"] == -20.0
-    held = [c for c in customers if c["contact"]["arm"] == "holdout"]
-    assert held
-    assert {c["contact"]["status"] for c in held} == {"held out"}
     # the same list as the CSV written from the same read
     rows = [dict(zip(HEADER, map(restore, line), strict=True))
             for line in list(csv.reader(io.StringIO(file.getvalue())))[1:]]  # fmt: skip
+    assert {r["contact_status"] for r in rows if r["arm"] == "holdout"} == {"held out"}
+    rows = [r for r in rows if r["arm"] != "holdout"]  # the CSV lists the held out, for people
     assert [r["customer_id"] for r in rows] == [c["id"] for c in customers]
     assert [r["value_at_stake"] for r in rows] == [f"{c['value_at_stake']:.2f}" for c in customers]
     assert [r["contact_status"] for r in rows] == [c["contact"]["status"] for c in customers]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from sqlalchemy import Engine, insert
 
-from clv.outreach.experiment import experiment_report
+from clv.outreach.experiment import experiment_report, read_subjects
 from clv.outreach.holdout import HoldoutRules, draw_arm
 from clv.store.tables import (
     customers_table,
@@ -94,3 +94,27 @@ def test_too_few_customers_say_so(engine: Engine) -> None:
         report = experiment_report(connection, now=TODAY, exponent=2)
     assert not report.overall.contacted.enough
     assert report.weeks == ()
+
+
+def test_a_list_shown_before_its_week_end_counts_its_sends_and_orders(engine: Engine) -> None:
+    """The digest of the oldest reported week was shown six days before its week end: its
+    sends and orders since then count (the window starts at the assignment)."""
+    today = datetime.combine(WEEK + timedelta(days=56), datetime.min.time(), tzinfo=UTC)
+    shown = datetime.combine(WEEK - timedelta(days=6), datetime.min.time(), tzinfo=UTC)
+    with engine.begin() as connection:
+        connection.execute(insert(customers_table), [{"id": 1, "external_id": "E1"}])
+        connection.execute(insert(outreach_assignments_table), [
+            {"customer_id": 1, "week_end": WEEK, "arm": "contact", "assigned_at": shown,
+             "source": "digest", "reason": "dormant", "segment": "At Risk",
+             "predicted_clv": 1.0}])  # fmt: skip
+        sent = shown + timedelta(days=1)
+        connection.execute(insert(outreach_table), [
+            {"customer_id": 1, "requested_by": "U1", "requested_at": sent, "backend": "log",
+             "status": "sent", "finished_at": sent}])  # fmt: skip
+        bought = shown + timedelta(days=2)
+        connection.execute(insert(orders_table), [
+            {"external_id": "o1", "customer_id": 1, "ordered_at": bought,
+             "ordered_on": bought.date(), "amount_minor": 1234}])  # fmt: skip
+    with engine.connect() as connection:
+        (subject,) = read_subjects(connection, first=WEEK, last=WEEK, now=today, exponent=2)
+    assert (subject.contacted, subject.repurchased, subject.revenue) == (True, True, 12.34)

@@ -72,9 +72,12 @@ def test_an_arm_is_recorded_once_and_kept_for_its_window(engine: Engine) -> None
         assert record(connection, [entry], source="digest", now=NOW) == 1
         assert record(connection, [entry], source="dormant", now=NOW) == 0  # one row
     everyone_held = HoldoutRules(1.0, "clvbot")  # the share changes: the recorded arm stays
-    later = assign_one(engine, customer, WEEK + timedelta(days=49), everyone_held)
-    assert (later.arm, later.week_end, later.recorded) == ("contact", WEEK, True)
-    after = assign_one(engine, customer, WEEK + timedelta(days=WINDOW_DAYS), everyone_held)
+    for days in (49, WINDOW_DAYS):  # the list week of day 56 still holds days of the window
+        later = assign_one(engine, customer, WEEK + timedelta(days=days), everyone_held)
+        assert (later.arm, later.week_end, later.recorded) == ("contact", WEEK, True)
+    earlier = assign_one(engine, customer, WEEK - timedelta(days=7), everyone_held)
+    assert (earlier.arm, earlier.week_end) == ("contact", WEEK)  # an earlier day re-scored
+    after = assign_one(engine, customer, WEEK + timedelta(days=WINDOW_DAYS + 7), everyone_held)
     assert (after.arm, after.week_end, after.recorded) == ("holdout", after.week_end, False)
 
 

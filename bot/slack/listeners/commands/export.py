@@ -64,7 +64,11 @@ def export_follow_up(deps: Deps, user: str, request: ClvRequest, client: WebClie
     choice = _wanted(deps.settings, user, request)
     if choice is None:
         return  # the acknowledgement refused, or said what is wrong
-    channel = open_direct_message(client, user)
+    try:
+        channel = open_direct_message(client, user)
+    except Exception as exc:  # no direct message (im:write missing?): nothing goes elsewhere
+        render_failure(log, exc, f"opening the direct message for {user}'s export")
+        return
     try:
         with tempfile.TemporaryFile() as file:
             summary = _write(deps, choice, file)
