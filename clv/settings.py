@@ -119,6 +119,10 @@ class Settings(BaseSettings):
     alert_drift_runs: int = Field(default=8, ge=3, le=52)  # the runs that make the usual band
     slack_alert_users: str = ""  # who may mute a rule; empty: anyone who may use /clv
 
+    # the URL shapes of the shop's tools whose links name a customer (clv.links), e.g.
+    # "https://admin.shopify.com/store/*/customers/{id}"; empty: no link names a customer
+    unfurl_patterns: str = ""
+
     # lists to take elsewhere: who may export, and the CRM endpoint of the webhook export
     slack_export_users: str = ""  # comma-separated user ids; empty: nobody exports from Slack
     export_webhook_url: str = ""
@@ -190,6 +194,14 @@ class Settings(BaseSettings):
         if value not in FORMAT_NAMES:
             raise ValueError(f"{value!r} is not a format: use one of {', '.join(FORMAT_NAMES)}")
         return value
+
+    @field_validator("unfurl_patterns")
+    @classmethod
+    def _valid_patterns(cls, value: str) -> str:
+        from clv.links import parse_patterns
+
+        parse_patterns(value)  # raises naming the pattern that is wrong
+        return value.strip()
 
     @field_validator("alert_rules")
     @classmethod
