@@ -11,15 +11,13 @@ likewise checks the channel before it posts again).
 from __future__ import annotations
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import (
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
+from slack_sdk.http_retry.builtin_handlers import ServerErrorRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from clv.settings import Settings
+from reports.slack_retry import LoggedRateLimitRetryHandler
 
 TIMEOUT_SECONDS = 10
 # the last part of a Web API method's name when calling it changes nothing
@@ -52,6 +50,6 @@ def build_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     base_url = settings.slack_api_url.rstrip("/") + "/"
     client = WebClient(token=token, base_url=base_url, timeout=TIMEOUT_SECONDS)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(LoggedRateLimitRetryHandler())
     client.retry_handlers.append(ReadServerErrorRetryHandler(max_retry_count=2))
     return client

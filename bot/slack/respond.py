@@ -16,12 +16,12 @@ from typing import Any
 
 from slack_bolt.context.respond import Respond
 from slack_bolt.context.respond.internals import _build_message
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.models.attachments import Attachment
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook import WebhookClient, WebhookResponse
 
 from bot.slack.client import TIMEOUT_SECONDS
+from reports.slack_retry import LoggedRateLimitRetryHandler
 
 log = logging.getLogger("clvbot.slack")
 
@@ -57,7 +57,7 @@ class ReliableRespond(Respond):
                 thread_ts=thread_ts,
                 metadata=metadata,
             )
-        retry = RateLimitErrorRetryHandler(max_retry_count=2)
+        retry = LoggedRateLimitRetryHandler()
         client = WebhookClient(
             url=self.response_url,
             timeout=TIMEOUT_SECONDS,

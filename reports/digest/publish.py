@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from sqlalchemy import Engine
 
 from clv.insights.runs import NoScoresError
@@ -31,6 +30,7 @@ from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted,
 from reports.digest.data import Digest, build_digest, experiment_entries
 from reports.digest.render import render_blocks
 from reports.history import find_posted
+from reports.slack_retry import LoggedRateLimitRetryHandler
 
 log = logging.getLogger("clvbot.digest")
 EVENT_TYPE = "clvbot_digest"
@@ -48,7 +48,7 @@ class PostOutcome:
 def digest_client(settings: Settings) -> WebClient:
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     client = WebClient(token=token, base_url=settings.slack_api_url.rstrip("/") + "/", timeout=15)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
+    client.retry_handlers.append(LoggedRateLimitRetryHandler())
     return client
 
 

@@ -41,8 +41,9 @@ def apology_id(fake: FakeSlack, timeout: float = 15) -> str:
 
 
 def test_a_rate_limit_is_waited_out_as_retry_after_says(
-    bot: BotUnderTest, fake_slack: FakeSlack
+    bot: BotUnderTest, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     fake_slack.faults.rate_limit("chat.postMessage", times=2, retry_after=1)
     share(bot)
     first, second, third = fake_slack.wait_for("/api/chat.postMessage", count=3, timeout=15)
@@ -51,6 +52,10 @@ def test_a_rate_limit_is_waited_out_as_retry_after_says(
     (note,) = fake_slack.wait_for("/respond/share", timeout=15)
     assert SHARED in all_text(note.body)
     assert len(fake_slack.channel_posts("C77")) == 1
+    for retry in (1, 2):  # each wait is logged, with the method
+        assert f"Slack rate-limited chat.postMessage: retrying in 1 s (retry {retry} of 2)" in (
+            caplog.text
+        )
 
 
 @pytest.mark.parametrize("status", [500, 503])
@@ -119,13 +124,17 @@ def test_a_web_api_call_that_outlasts_the_client_timeout_gets_an_apology(
 
 
 def test_a_rate_limited_response_url_is_waited_out_and_the_answer_arrives(
-    bot: BotUnderTest, fake_slack: FakeSlack
+    bot: BotUnderTest, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO)
     fake_slack.faults.rate_limit(RESPONSE_URL, times=1, retry_after=1)
     share(bot)
     first, second = fake_slack.wait_for("/respond/share", count=2, timeout=15)
     assert second.at - first.at >= 1.0
     assert SHARED in all_text(second.body)
+    assert "Slack rate-limited response_url: retrying in 1 s (retry 1 of 2)" in caplog.text
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("clvbot")]
+    assert not any("/respond/" in line for line in ours)  # a response URL is a credential
 
 
 def test_a_response_url_that_fails_is_logged_without_the_url(
