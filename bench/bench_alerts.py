@@ -47,7 +47,7 @@ from clv.store.tables import (  # noqa: E402
     outreach_assignments_table,
     outreach_table,
 )
-from reports.alerts.publish import _verdicts  # noqa: E402
+from reports.alerts.publish import listed_verdicts  # noqa: E402
 from reports.alerts.render import render_alert  # noqa: E402
 
 NOW = datetime(2025, 1, 1, 3, 0, tzinfo=UTC)
@@ -76,7 +76,7 @@ def alerts(engine, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     for row in rows:
         message = timed(f"render {row.rule}", lambda row=row: render_alert(
             row.id, row.rule, row.summary, row.payload,
-            _verdicts(engine, settings, row.payload, NOW)))  # fmt: skip
+            listed_verdicts(engine, settings, row.payload, NOW)))  # fmt: skip
         print(f"  {row.summary} ({len(message['blocks'])} blocks)")
 
 

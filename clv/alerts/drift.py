@@ -90,11 +90,7 @@ def _checks(session: Session, run: RunRef, count: int) -> list[tuple[int, Holdou
         select(ScoringRun)
         .where(runs.c.status == "complete", runs.c.kind == "full", runs.c.id <= run.run_id)
         .order_by(runs.c.id.desc())
-        .limit(count + 1)
+        .limit(count)
     ).scalars()
-    checks = []
-    for row in found:
-        check = RunDetails.from_json(row.details).holdout
-        if check is not None and row.id is not None:
-            checks.append((row.id, check))
-    return list(reversed(checks[:count]))
+    checks = [(row.id, RunDetails.from_json(row.details).holdout) for row in found]
+    return [(i, c) for i, c in reversed(checks) if c is not None and i is not None]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import Connection, Engine, select
 from sqlmodel import Session
@@ -21,12 +20,12 @@ from clv.alerts.drift import drift_firing
 from clv.alerts.firings import Firing, VipCheck, channel_firing, equity_firing, vip_check
 from clv.insights.lists import list_entries, with_verdicts
 from clv.insights.runs import NoScoresError, RunRef, current_ref
-from clv.outreach.holdout import record
+from clv.outreach.holdout import ListEntry, record
 from clv.outreach.policy import OutreachRules
 from clv.segments.alerts import enabled_rules, tier_names
 from clv.settings import Settings
 from clv.store import read_snapshot
-from clv.store.engine import upsert_insert
+from clv.store.engine import in_chunks, upsert_insert
 from clv.store.tables import alert_mutes_table, alert_subjects_table, alerts_table
 
 
@@ -91,7 +90,7 @@ def _ask(session: Session, run: RunRef, settings: Settings) -> _Asked:
 
 def _entries(
     session: Session, run: RunRef, asked: _Asked, settings: Settings, now: datetime
-) -> list[Any]:
+) -> list[ListEntry]:
     """The experiment entries of the customers the alerts list (a re-engagement list)."""
     listed = [row for check in asked.checks.values() for row in check.listed]
     decided = with_verdicts(session, run, listed, OutreachRules.of(settings), now)
@@ -115,8 +114,7 @@ def _see(connection: Connection, rule: str, customer_ids: tuple[int, ...], run: 
     """The rule saw these customers at risk on the run's day."""
     if not customer_ids:
         return
-    for start in range(0, len(customer_ids), 1000):
-        chunk = customer_ids[start : start + 1000]
+    for chunk in in_chunks(customer_ids):
         statement = upsert_insert(connection, alert_subjects_table).values(
             [{"rule": rule, "customer_id": c, "first_seen": run.as_of, "last_seen": run.as_of}
              for c in chunk]

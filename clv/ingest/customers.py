@@ -41,9 +41,9 @@ from clv.ingest.source import (
     parse_column_map,
 )
 from clv.settings import Settings
+from clv.store.engine import in_chunks
 from clv.store.tables import customers_table as customers
 
-IN_CHUNK = 2_000  # bound parameters per IN (...) list, well inside SQLite's limit
 REQUIRED = ("customer_id",)
 OPTIONAL = ("email", "name", "acquired_at", "acquisition_cost", "channel", "opted_out", "nps")
 # file column -> table column, for the fields a file may give
@@ -285,8 +285,7 @@ def _file_column(column: str) -> str:
 def _stored_customers(connection: Connection, ids: list[str]) -> dict[str, dict[str, Any]]:
     stored: dict[str, dict[str, Any]] = {}
     wanted = [customers.c.id, customers.c.external_id, *(customers.c[c] for c in FIELDS.values())]
-    for start in range(0, len(ids), IN_CHUNK):
-        part = ids[start : start + IN_CHUNK]
+    for part in in_chunks(ids):
         for row in connection.execute(select(*wanted).where(customers.c.external_id.in_(part))):
             stored[row.external_id] = dict(row._mapping)
     return stored

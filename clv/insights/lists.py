@@ -234,8 +234,8 @@ def list_entries(rows: Iterable[RankedCustomer]) -> list[ListEntry]:
 def record_list(engine: Engine, listing: RankedList, *, now: datetime) -> None:
     """Record the experiment arms a re-engagement list shows (`clv.outreach.holdout`). A store
     that cannot be written now loses nothing: the click records the arm it checks."""
-    entries = list_entries(listing.rows)
-    if not entries:
+    entries = [e for e in list_entries(listing.rows) if not e.assignment.recorded]
+    if not entries:  # the usual case after the first answer of the week: no write at all
         return
     try:
         with engine.begin() as connection:

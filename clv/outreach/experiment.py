@@ -18,7 +18,6 @@ The definitions, in one place (the arms and list weeks are `clv.outreach.holdout
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from sqlmodel import Session
 
 from clv.outreach.holdout import RESULTS_FROM_DAYS, WINDOW_DAYS
 from clv.outreach.lift import ArmOutcome, LiftEstimate, estimate_lift
+from clv.store.engine import in_chunks
 from clv.store.tables import orders_table as orders
 from clv.store.tables import outreach_assignments_table as assignments
 from clv.store.tables import outreach_table as outreach
@@ -147,7 +147,7 @@ def _orders(
     reader: Session | Connection, ids: list[int], since: date
 ) -> dict[int, list[tuple[datetime, date, int]]]:
     found: dict[int, list[tuple[datetime, date, int]]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(sorted(set(ids))):
         query = select(orders.c.customer_id, orders.c.ordered_at, orders.c.ordered_on,
                        orders.c.amount_minor).where(
             orders.c.customer_id.in_(chunk), orders.c.ordered_on >= since,
@@ -162,7 +162,7 @@ def _sent(
     reader: Session | Connection, ids: list[int], since: datetime
 ) -> dict[int, list[datetime]]:
     found: dict[int, list[datetime]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(sorted(set(ids))):
         query = select(outreach.c.customer_id, outreach.c.finished_at).where(
             outreach.c.customer_id.in_(chunk), outreach.c.status == "sent",
             outreach.c.finished_at >= since,
@@ -170,9 +170,3 @@ def _sent(
         for row in reader.execute(query):
             found[row.customer_id].append(row.finished_at)
     return found
-
-
-def _chunks(ids: list[int], size: int = 1000) -> Iterable[list[int]]:
-    unique = sorted(set(ids))
-    for start in range(0, len(unique), size):
-        yield unique[start : start + size]

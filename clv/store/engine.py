@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from sqlalchemy import URL, Connection, Engine, Table, create_engine, event, make_url
@@ -151,6 +151,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+IN_CHUNK = 2_000  # bound parameters per IN (...) list, well inside SQLite's limit
+T = TypeVar("T")
+
+
+def in_chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """`values` in runs of at most `size`, for IN lists and multi-row inserts."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def upsert_insert(connection: Connection, table: Table) -> Any:

@@ -76,7 +76,7 @@ def publish_alert(
             detail = "an earlier attempt had posted it: recorded, not reposted"
             return AlertOutcome(alert_id, row.rule, "recovered", found, detail)
         message = render_alert(alert_id, row.rule, row.summary, row.payload,
-                               _verdicts(engine, settings, row.payload, now))  # fmt: skip
+                               listed_verdicts(engine, settings, row.payload, now))  # fmt: skip
         response = client.chat_postMessage(
             channel=row.channel, **message, unfurl_links=False,
             metadata={"event_type": EVENT_TYPE,
@@ -101,7 +101,7 @@ def _earlier_post(client: WebClient, claim: Claim, channel: str) -> str | None:
                        match=lambda payload: payload.get("alert_id") == claim.id)  # fmt: skip
 
 
-def _verdicts(
+def listed_verdicts(
     engine: Engine, settings: Settings, payload: dict[str, Any], now: datetime
 ) -> dict[int, Eligibility]:
     """The outreach policy's verdict now on each customer the alert lists (its buttons)."""
