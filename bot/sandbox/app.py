@@ -53,6 +53,10 @@ class SandboxConfig:
     commands: tuple[str, ...] = ("/clv",)
     recorder: Recorder | None = None
     faults: Faults | None = None
+    # Socket Mode: the app-level token `apps.connections.open` answers, and the WebSocket URL
+    # it hands out (https://api.slack.com/methods/apps.connections.open); None: HTTP only
+    app_token: str | None = None
+    socket_mode_url: str | None = None
 
 
 async def _args(request: Request) -> dict[str, Any] | None:
@@ -280,6 +284,8 @@ class Sandbox:
         async def answer() -> Response:
             given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
             token = given or str(args.pop("token", ""))
+            if method == "apps.connections.open":
+                return JSONResponse(self.connections_open(token))
             if token != self.config.bot_token:
                 error = "not_authed" if not token else "invalid_auth"
                 self.ws.log("api", method, False, error)
@@ -287,6 +293,18 @@ class Sandbox:
             return JSONResponse(webapi.call(self.ws, method, args, base_url=self.base_url(request)))
 
         return await _with_fault(self.config.faults, method, answer)
+
+    def connections_open(self, token: str) -> dict[str, Any]:
+        """apps.connections.open: only an app-level token, and only with Socket Mode on."""
+        config = self.config
+        if config.app_token is None or config.socket_mode_url is None:
+            answer: dict[str, Any] = {"ok": False, "error": "not_allowed_token_type"}
+        elif token != config.app_token:
+            answer = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
+        else:
+            answer = {"ok": True, "url": config.socket_mode_url}
+        self.ws.log("api", "apps.connections.open", answer["ok"], answer.get("error", ""))
+        return answer
 
     async def respond(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -330,6 +330,31 @@ class AlertMute(SQLModel, table=True):
     muted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
+class AppHomeView(SQLModel, table=True):
+    """A user who opened clvbot's home tab: when, and the run their home was last built from
+    (a scoring run republishes the homes opened within APP_HOME_REFRESH_DAYS)."""
+
+    __tablename__ = "app_home_views"
+    __table_args__ = (Index("ix_app_home_views_opened", "opened_at"),)
+
+    user_id: str = Field(max_length=64, primary_key=True)
+    opened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    published_run_id: int | None = None
+
+
+class AppHomeChart(SQLModel, table=True):
+    """The trend chart of one scoring run, uploaded to Slack once for the home tabs' image."""
+
+    __tablename__ = "app_home_charts"
+
+    run_id: int = Field(
+        sa_column=Column(ForeignKey("scoring_runs.id", ondelete="CASCADE"), primary_key=True)
+    )
+    file_id: str = Field(max_length=32)
+    uploaded_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 # The Core tables, for set-based queries and bulk writes.
 class SyncRun(SQLModel, table=True):
     """One nightly sync of orders from SYNC_SOURCE: its outcome, kept for good.
@@ -373,3 +398,5 @@ outreach_assignments_table: Table = OutreachAssignment.__table__  # type: ignore
 alerts_table: Table = Alert.__table__  # type: ignore[attr-defined]
 alert_subjects_table: Table = AlertSubject.__table__  # type: ignore[attr-defined]
 alert_mutes_table: Table = AlertMute.__table__  # type: ignore[attr-defined]
+app_home_views_table: Table = AppHomeView.__table__  # type: ignore[attr-defined]
+app_home_charts_table: Table = AppHomeChart.__table__  # type: ignore[attr-defined]
