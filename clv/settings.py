@@ -123,6 +123,14 @@ class Settings(BaseSettings):
     # "https://admin.shopify.com/store/*/customers/{id}"; empty: no link names a customer
     unfurl_patterns: str = ""
 
+    # App Home: names and email addresses shown on a user's own home tab (default masked), and
+    # how recently a user must have opened it for a scoring run to rebuild it
+    app_home_personal_data: bool = False
+    app_home_refresh_days: int = Field(default=14, ge=1, le=365)
+
+    # who may add or remove a channel's digest subscription (/clv subscribe); empty: nobody
+    slack_admin_users: str = ""
+
     # lists to take elsewhere: who may export, and the CRM endpoint of the webhook export
     slack_export_users: str = ""  # comma-separated user ids; empty: nobody exports from Slack
     export_webhook_url: str = ""

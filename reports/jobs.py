@@ -27,6 +27,7 @@ from reports.alerts.publish import AlertOutcome, publish_alerts
 from reports.digest.claims import is_unfinished
 from reports.digest.data import digest_week_end
 from reports.digest.publish import PostOutcome, digest_client, publish_digest
+from reports.home.refresh import refresh_homes
 from reports.schedule import score_as_of
 
 log = logging.getLogger("clvbot.jobs")
@@ -77,6 +78,19 @@ def score_job() -> None:
         log.error("scheduled scoring failed: %s", exc)
         return
     run_alerts(ctx)
+    run_home_refresh(ctx)
+
+
+def run_home_refresh(ctx: JobContext) -> int:
+    """Republish the home tabs opened within APP_HOME_REFRESH_DAYS from the new run; a failure
+    is logged and leaves the old homes up (they say which run they show)."""
+    if ctx.settings.slack_bot_token is None:
+        return 0
+    try:
+        return refresh_homes(ctx.engine, ctx.settings, ctx.slack(), now=ctx.clock())
+    except Exception:
+        log.exception("republishing the home tabs failed")
+        return 0
 
 
 def run_alerts(ctx: JobContext) -> list[AlertOutcome]:

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App
 
 from bot.slack.deps import Deps
-from bot.slack.listeners import actions, commands
+from bot.slack.listeners import actions, commands, home, lookup
 from bot.slack.listeners.access import access_guard
 from bot.slack.respond import reliable_respond
 
@@ -27,3 +27,5 @@ def register_listeners(app: App, deps: Deps) -> None:
     app.middleware(access_guard(deps))
     commands.register(app, deps)
     actions.register(app, deps)
+    home.register(app, deps)
+    lookup.register(app, deps)
