@@ -9,11 +9,17 @@ def to_id_set(value: str) -> frozenset[str]:
     return frozenset(part.strip() for part in value.split(",") if part.strip())
 
 
-def is_allowed(settings: Settings, user_id: str | None, channel_id: str | None) -> bool:
+def is_allowed(
+    settings: Settings, user_id: str | None, channel_id: str | None, *, own_surface: bool = False
+) -> bool:
+    """Allowed users only; in a channel, allowed channels only. `own_surface`: a request from
+    the user's own App Home, a modal or a global shortcut, in no channel, seen by nobody else."""
     users = to_id_set(settings.slack_allowed_users)
     channels = to_id_set(settings.slack_allowed_channels)
     if users and user_id not in users:
         return False
+    if own_surface:
+        return True
     return not (channels and channel_id not in channels)
 
 

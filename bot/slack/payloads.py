@@ -45,10 +45,24 @@ def is_command(body: dict[str, Any]) -> bool:
     return "command" in body and "type" not in body
 
 
+def extract_event(body: dict[str, Any]) -> dict[str, Any]:
+    """The event of an Events API request (`event_callback`), {} for anything else."""
+    event = body.get("event") if body.get("type") == "event_callback" else None
+    return event if isinstance(event, dict) else {}
+
+
 def extract_user_id(body: dict[str, Any]) -> str | None:
-    user = body.get("user")
-    found = user.get("id") if isinstance(user, dict) else body.get("user_id")
+    """Who acted: a command's user_id, an interaction's user.id, an event's user."""
+    event = extract_event(body)
+    user = body.get("user") or event.get("user")
+    found = user.get("id") if isinstance(user, dict) else (user or body.get("user_id"))
     return found if isinstance(found, str) else None
+
+
+def is_own_surface(body: dict[str, Any]) -> bool:
+    """A request from a surface only its user sees, in no channel: their App Home, a modal
+    opened from it, a global shortcut. SLACK_ALLOWED_CHANNELS does not apply there."""
+    return extract_channel_id(body) is None and not is_command(body)
 
 
 def extract_channel_id(body: dict[str, Any]) -> str | None:
@@ -61,6 +75,9 @@ def extract_channel_id(body: dict[str, Any]) -> str | None:
         found = body["container"].get("channel_id")
     if found is None and body.get("type") in ("view_submission", "view_closed"):
         found = _metadata(body).get("channel_id")
+    event = extract_event(body)
+    if found is None and event and event.get("type") != "app_home_opened":
+        found = event.get("channel")  # the App Home's "channel" is the app's DM: not one
     return found if isinstance(found, str) else None
 
 

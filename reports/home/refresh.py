@@ -1,15 +1,54 @@
-"""After a scoring run: rebuild the home tab of each user who opened it recently."""
+"""After a scoring run: rebuild the home tab of each user who opened it recently.
+
+Only homes opened within APP_HOME_REFRESH_DAYS and not yet of the current run are published,
+so a second replica (or a re-run of the job) publishes nothing twice. Each user's failure is
+logged and the others go on; a 429 is retried by the client's rate-limit handler.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, or_, select
 
+from clv.insights.runs import NoScoresError, current_ref
 from clv.settings import Settings
+from clv.store import read_snapshot
+from clv.store.tables import app_home_views_table
+from reports.home.publish import publish_home
+
+log = logging.getLogger("clvbot.home")
+views = app_home_views_table
+
+
+def stale_homes(engine: Engine, settings: Settings, *, now: datetime) -> list[str]:
+    """The users who opened their home recently and whose home is not of the current run."""
+    since = now - timedelta(days=settings.app_home_refresh_days)
+    with read_snapshot(engine) as session:
+        try:
+            run_id = current_ref(session).run_id
+        except NoScoresError:
+            return []
+        rows = session.execute(
+            select(views.c.user_id)
+            .where(views.c.opened_at >= since)
+            .where(or_(views.c.published_run_id.is_(None), views.c.published_run_id != run_id))
+            .order_by(views.c.user_id)
+        )
+        return [str(user) for user in rows.scalars()]
 
 
 def refresh_homes(engine: Engine, settings: Settings, client: WebClient, *, now: datetime) -> int:
-    """The number of home tabs republished (none yet: App Home arrives with issue 17)."""
-    return 0
+    """The number of home tabs republished from the current run."""
+    published = 0
+    for user_id in stale_homes(engine, settings, now=now):
+        try:
+            publish_home(engine, settings, client, user_id, now=now)
+            published += 1
+        except Exception:
+            log.warning("could not republish the home of %s", user_id, exc_info=True)
+    if published:
+        log.info("republished %d home tab(s) from the current run", published)
+    return published

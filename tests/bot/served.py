@@ -97,6 +97,20 @@ class SlackSender:
         payload = block_action(action_id, value, self.fake.response_url(tag), user, channel)
         return self.post(urlencode({"payload": json.dumps(payload)}))
 
+    def event(self, event: dict[str, Any], *, event_id: str = "Ev0001") -> Reply:
+        """An Events API request carrying `event`, signed, as Slack sends it (JSON,
+        https://docs.slack.dev/apis/events-api/#callback-field)."""
+        body = json.dumps({
+            "token": "legacy-unused", "team_id": "T1", "api_app_id": "A1", "event": event,
+            "type": "event_callback", "event_id": event_id, "event_time": int(time.time()),
+            "authorizations": [{"team_id": "T1", "user_id": "UBOT", "is_bot": True}],
+        })  # fmt: skip
+        ts = str(int(time.time()))
+        signature = SignatureVerifier(SECRET).generate_signature(timestamp=ts, body=body)
+        headers = {"content-type": "application/json", "x-slack-request-timestamp": ts,
+                   "x-slack-signature": signature}  # fmt: skip
+        return self.post_raw(body.encode(), headers)
+
     def submit(self, view: dict[str, Any], *, user: str = "U1") -> Reply:
         """Send on the modal `view` (as views.open answered it), by `user`."""
         return self.post(urlencode({"payload": json.dumps(view_submission(view, user))}))

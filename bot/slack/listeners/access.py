@@ -10,13 +10,19 @@ from slack_bolt import BoltResponse
 
 from bot.slack.access import is_allowed
 from bot.slack.deps import Deps
-from bot.slack.payloads import extract_channel_id, extract_user_id, is_block_action
+from bot.slack.payloads import (
+    extract_channel_id,
+    extract_user_id,
+    is_block_action,
+    is_own_surface,
+)
 from bot.slack.render import render_refusal
 
 
 def access_guard(deps: Deps) -> Callable[..., BoltResponse | None]:
     def guard(body: dict[str, Any], respond: Any, next: Callable[[], None]) -> BoltResponse | None:
-        if is_allowed(deps.settings, extract_user_id(body), extract_channel_id(body)):
+        user, channel = extract_user_id(body), extract_channel_id(body)
+        if is_allowed(deps.settings, user, channel, own_surface=is_own_surface(body)):
             next()
             return None
         refusal = render_refusal()

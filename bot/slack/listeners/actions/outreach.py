@@ -21,6 +21,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.access import may_send_outreach
 from bot.slack.deps import Deps
 from bot.slack.errors import render_failure
+from bot.slack.listeners.home import republish_home
 from bot.slack.payloads import extract_action_value, extract_user_id
 from bot.slack.render import render_notice
 from bot.slack.render.outreach import render_not_allowed, render_outreach_outcome
@@ -31,6 +32,7 @@ from clv.present.outreach import (
     outreach_block_id,
     replace_outreach_blocks,
 )
+from reports.home.render import OUTREACH_SOURCE as HOME_SOURCE
 
 TOO_SLOW = "The confirmation took too long to open (Slack allows 3 seconds): click again."
 TRIGGER_ERRORS = frozenset({"expired_trigger_id", "exchanged_trigger_id", "invalid_trigger_id"})
@@ -55,6 +57,9 @@ def open_outreach_modal(deps: Deps) -> Callable[..., None]:
                                        backend_needs_email=deps.outreach.needs_email)  # fmt: skip
             refusal = preview.refusal()
             if refusal is not None:  # held out, opted out, cooling down: say why, no modal
+                if source == HOME_SOURCE:  # the home, rebuilt, shows why there is no button
+                    republish_home(deps, client, user, now=datetime.now(UTC))
+                    return
                 outcome = render_outreach_outcome(refusal, source=source)
                 _update_message(body, client, respond, customer_id, outcome)
                 return

@@ -12,6 +12,7 @@ message, which only its response_url can change, as a message of its own through
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
 
@@ -21,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.slack.access import may_send_outreach
 from bot.slack.deps import Deps
 from bot.slack.errors import render_failure
+from bot.slack.listeners.home import republish_home
 from bot.slack.payloads import extract_user_id
 from bot.slack.render.outreach import render_not_allowed, render_outreach_outcome
 from bot.slack.render.outreach_modal import (
@@ -31,6 +33,7 @@ from bot.slack.render.outreach_modal import (
 from bot.slack.respond import ReliableRespond
 from clv.outreach import request_outreach
 from clv.present.outreach import outreach_block_id, replace_outreach_blocks
+from reports.home.render import OUTREACH_SOURCE as HOME_SOURCE
 
 
 def send_from_modal(deps: Deps) -> Callable[..., None]:
@@ -47,6 +50,9 @@ def send_from_modal(deps: Deps) -> Callable[..., None]:
             result = request_outreach(deps.engine, deps.settings, customer_id=origin.customer_id,
                                       requested_by=user, source=origin.source,
                                       backend=deps.outreach)  # fmt: skip
+            if origin.source == HOME_SOURCE:  # the rebuilt home shows the outcome on its row
+                republish_home(deps, client, user, now=datetime.now(UTC))
+                return
             outcome = render_outreach_outcome(result, source=origin.source)
             if origin.ephemeral or not _update_in_place(client, origin, outcome):
                 _tell(client, origin, user, render_outcome_notice(result, outcome))
