@@ -13,6 +13,7 @@ or uploaded leaves the image out: the same numbers are in the text.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ from reports.home.render import CHART_ALT, CHART_TITLE, render_home
 log = logging.getLogger("clvbot.home")
 views, charts = app_home_views_table, app_home_charts_table
 OPEN_NOTE_EVERY = timedelta(hours=1)  # an open is written at most hourly per user
+_UPLOADING = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,14 @@ def note_opened(engine: Engine, user_id: str, *, now: datetime) -> int | None:
 
 
 def chart_file(engine: Engine, client: WebClient, home: Home, *, now: datetime) -> str | None:
-    """The Slack file of this run's trend chart: uploaded by the first home of the run."""
+    """The Slack file of this run's trend chart: uploaded by the first home of the run (homes
+    opened at once in one process wait for that upload; two replicas may both upload, and
+    the first file recorded is the one every home names)."""
+    with _UPLOADING:
+        return _chart_file(engine, client, home, now=now)
+
+
+def _chart_file(engine: Engine, client: WebClient, home: Home, *, now: datetime) -> str | None:
     run_id = home.run.run_id
     with engine.connect() as connection:
         found = connection.execute(

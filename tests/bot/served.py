@@ -240,7 +240,7 @@ def view_submission(view: dict[str, Any], user: str = "U1") -> dict[str, Any]:
         "api_app_id": "A1",
         "token": "legacy-unused",
         "trigger_id": "2.3.4",
-        "view": {**view, "state": {"values": {}}},
+        "view": {**view, "state": view.get("state") or {"values": {}}},  # what was typed
         "response_urls": [],
         "is_enterprise_install": False,
         "enterprise": None,
