@@ -53,6 +53,18 @@ def score(
         out.print(f"warning: {warning}", markup=False)
     if settings.alerts_channel:
         _alerts(engine, settings)
+    if settings.slack_bot_token is not None:
+        _homes(engine, settings)
+
+
+def _homes(engine: Engine, settings: Settings) -> None:
+    """After the run: republish the App Homes opened within APP_HOME_REFRESH_DAYS."""
+    from reports.digest.publish import digest_client
+    from reports.home.refresh import refresh_homes
+
+    count = refresh_homes(engine, settings, digest_client(settings), now=datetime.now(UTC))
+    if count:
+        out.print(f"app home: {count} home tab(s) republished", markup=False)
 
 
 def _alerts(engine: Engine, settings: Settings) -> None:
