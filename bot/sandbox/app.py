@@ -1,7 +1,9 @@
 """The sandbox web app: the page, its JSON endpoints, and the Slack endpoints the bot talks to.
 
-Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`,
-`POST /sandbox/action`, `POST /sandbox/view` (a modal's Send or Cancel), `POST /sandbox/digest`.
+Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`
+(a /command, or a message, whose links may be shared with the bot), `POST /sandbox/action` (a
+button in a message, a modal or the Home tab), `POST /sandbox/view` (a modal's Send or Cancel),
+`POST /sandbox/home` (the App Home opened), `POST /sandbox/shortcut`, `POST /sandbox/digest`.
 Bot side: `/api/<method>` (the Web API), `POST /respond/<token>` (response URLs),
 `POST /upload/<file id>` and `GET /files/<file id>`.
 
@@ -30,14 +32,18 @@ from starlette.staticfiles import StaticFiles
 from bot.sandbox import webapi
 from bot.sandbox.deliver import Delivery, deliver
 from bot.sandbox.faults import RESPONSE_URL, UPLOAD, Faults
-from bot.sandbox.modals import to_updated_view, to_view_closed, to_view_submission
+from bot.sandbox.interactions import SHORTCUTS, Shortcut
+from bot.sandbox.links import escape, to_slack_text
+from bot.sandbox.modals import missing_required, to_state, to_view_closed, to_view_submission
 from bot.sandbox.recorder import Call, Recorder
 from bot.sandbox.responses import ResponseError, apply_response, to_ack_message
-from bot.sandbox.signing import to_action_body, to_block_action, to_command_body
-from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, OpenView, Workspace
+from bot.sandbox.signing import FORM, to_action_body, to_block_action, to_command_body
+from bot.sandbox.submit import Outcome, after_submit
+from bot.sandbox.surfaces import Surfaces
+from bot.sandbox.workspace import DIGEST_CHANNEL, USER_ID, Message, Workspace
 
 SLACKBOT = "USLACKBOT"
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+DEMO_UNFURL_DOMAINS = ("admin.shopify.com",)  # the demo's UNFURL_PATTERNS (bot.cli.demo)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,12 @@ class SandboxConfig:
     # it hands out (https://api.slack.com/methods/apps.connections.open); None: HTTP only
     app_token: str | None = None
     socket_mode_url: str | None = None
+    # the app's features, as its manifest lists them: unfurl domains (a message's links under
+    # them are shared with the bot), shortcuts, and whether it has a Home tab
+    unfurl_domains: tuple[str, ...] = DEMO_UNFURL_DOMAINS
+    shortcuts: tuple[Shortcut, ...] = SHORTCUTS
+    home_enabled: bool = True
+    examples: tuple[str, ...] = ()  # more composer hints (the demo's customer link ...)
 
 
 async def _args(request: Request) -> dict[str, Any] | None:
@@ -75,14 +87,20 @@ async def _args(request: Request) -> dict[str, Any] | None:
     return args
 
 
-def _find_element(message: Message, block_id: str, action_id: str) -> dict[str, Any] | None:
-    for block in message.blocks:
-        if block.get("block_id") != block_id:
-            continue
-        elements = [*(block.get("elements") or []), block.get("accessory") or {}]
-        for element in elements:
-            if isinstance(element, dict) and element.get("action_id") == action_id:
-                return element
+def _find_element(
+    message: Message, block_id: str, action_id: str
+) -> tuple[dict[str, Any], int | None] | None:
+    """The button, and the attachment (an unfurl's `id`) it is in, or None for the message's
+    own blocks."""
+    places = [(message.blocks, None)]
+    places += [(a.get("blocks") or [], a["id"]) for a in message.attachments()]
+    for blocks, attachment in places:
+        for block in blocks:
+            if block.get("block_id") != block_id:
+                continue
+            for element in [*(block.get("elements") or []), block.get("accessory") or {}]:
+                if isinstance(element, dict) and element.get("action_id") == action_id:
+                    return element, attachment
     return None
 
 
@@ -108,6 +126,7 @@ class Sandbox:
 
     def __init__(self, config: SandboxConfig, workspace: Workspace) -> None:
         self.config, self.ws = config, workspace
+        self.surfaces = Surfaces(self)
 
     async def record(self, request: Request, body: dict[str, Any]) -> None:
         if self.config.recorder is not None:
@@ -145,6 +164,10 @@ class Sandbox:
             "digest_wired": self.config.on_post_digest is not None,
             "smtp_port": self.config.smtp_port,
             "commands": list(self.config.commands),
+            "shortcuts": [s.to_view() for s in self.config.shortcuts],
+            "unfurl_domains": list(self.config.unfurl_domains),
+            "home_enabled": self.config.home_enabled,
+            "examples": list(self.config.examples),
         }
         return JSONResponse(snapshot)
 
@@ -154,14 +177,14 @@ class Sandbox:
         text = str(data.get("text") or "").strip()
         if channel is None or not text:
             return JSONResponse({"ok": False, "error": "channel and text are needed"}, 400)
-        if not text.startswith("/"):
-            self.ws.post(
-                Message(self.ws.next_ts(), channel, USER_ID, text.translate(_ESCAPES), via="you")
-            )
-            return JSONResponse({"ok": True})
+        if not text.startswith("/"):  # a message, posted as the user; its links may unfurl
+            message = Message(self.ws.next_ts(), channel, USER_ID, to_slack_text(text), via="you")
+            self.ws.post(message)
+            await self.surfaces.share_links(message)
+            return JSONResponse({"ok": True, "ts": message.ts})
         name, _, rest = text.partition(" ")
         if name not in self.config.commands:
-            self.notice(channel, f"`{name.translate(_ESCAPES)}` is not a valid command.")
+            self.notice(channel, f"`{escape(name)}` is not a valid command.")
             return JSONResponse({"ok": False, "error": "unknown_command"})
         token = self.ws.new_response_url(channel)
         body = to_command_body(
@@ -171,24 +194,21 @@ class Sandbox:
             channel_name=self.ws.channels[channel],
             response_url=f"{self.base_url(request)}respond/{token}",
         )
-        delivery = await run_in_threadpool(
-            deliver,
-            self.config.bot_events_url,
-            self.config.signing_secret,
-            body,
-            timeout=self.config.ack_timeout,
-        )
+        delivery = await self.deliver(body)
         self.settle(delivery, token, text, channel, ack=True)
         return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
 
     async def action(self, request: Request) -> Response:
         data = await request.json()
+        if data.get("view_id"):  # in the Home tab or a modal
+            return await self.surfaces.view_action(data)
         channel = self.ws.resolve_channel(data.get("channel")) or ""
         message = self.ws.find(channel, str(data.get("ts")))
         block_id, action_id = str(data.get("block_id")), str(data.get("action_id"))
-        element = _find_element(message, block_id, action_id) if message else None
-        if message is None or element is None:
+        found = _find_element(message, block_id, action_id) if message else None
+        if message is None or found is None:
             return JSONResponse({"ok": False, "error": "no such button"}, 404)
+        element, attachment = found
         token = self.ws.new_response_url(channel, original_ts=message.ts)
         payload = to_block_action(
             message,
@@ -196,15 +216,10 @@ class Sandbox:
             block_id,
             channel_name=self.ws.channels[channel],
             response_url=f"{self.base_url(request)}respond/{token}",
+            attachment_id=attachment,
         )
         self.ws.issue_trigger(payload["trigger_id"])  # views.open takes it within 3 s
-        delivery = await run_in_threadpool(
-            deliver,
-            self.config.bot_events_url,
-            self.config.signing_secret,
-            to_action_body(payload),
-            timeout=self.config.ack_timeout,
-        )
+        delivery = await self.deliver(to_action_body(payload))
         label = (element.get("text") or {}).get("text") or action_id
         self.settle(delivery, token, f"click “{label}”", channel, ack=False)
         return JSONResponse({"ok": delivery.error is None, "error": delivery.error})
@@ -212,7 +227,8 @@ class Sandbox:
     async def view(self, request: Request) -> Response:
         """A modal's Send (a `view_submission` to the bot) or Cancel. Send works until the
         bot's acknowledgement closes the modal, and for a moment after: a double submit
-        reaches the bot twice, as it can in Slack."""
+        reaches the bot twice, as it can in Slack. An empty required input is not sent: the
+        page shows Slack's "Please complete this required field." under it."""
         data = await request.json()
         found = self.ws.submittable(str(data.get("view_id")))
         action = data.get("action")
@@ -220,45 +236,48 @@ class Sandbox:
             return JSONResponse({"ok": False, "error": "no such view"}, 404)
         title = str((found.view.get("title") or {}).get("text") or "modal")
         if action == "close":
-            self.ws.close_view(found.view["id"])
-            if found.view.get("notify_on_close"):
-                await self.deliver(to_action_body(to_view_closed(found.view)))
-            self.ws.log("request", f"cancel “{title}”", True, "closed")
-            return JSONResponse({"ok": True, "closed": True})
-        payload = to_view_submission(found.view)
+            return await self.cancel(found.view, title)
+        values = to_state(found.view, data.get("values"))
+        missing = missing_required(found.view, values)
+        if missing:
+            return JSONResponse({"ok": False, "closed": False, "errors": missing})
+        submitted = {**found.view, "state": {"values": values}}
+        payload = to_view_submission(submitted)
         self.ws.issue_trigger(payload["trigger_id"])
         delivery = await self.deliver(to_action_body(payload))
         if delivery.error:  # Slack keeps the modal open and says it could not connect
             self.ws.log("request", f"submit “{title}”", False, delivery.error)
             return JSONResponse({"ok": False, "error": delivery.error, "closed": False})
-        closed, detail = self.after_submit(found, delivery)
-        self.ws.log("request", f"submit “{title}”", True, detail)
-        return JSONResponse({"ok": True, "closed": closed})
+        outcome: Outcome = after_submit(self.ws, submitted, delivery)
+        self.ws.log("request", f"submit “{title}”", outcome.error is None, outcome.detail)
+        answer: dict[str, Any] = {"ok": outcome.error is None, "closed": outcome.closed}
+        if outcome.errors:
+            answer["errors"] = outcome.errors
+        if outcome.error:
+            answer["error"] = outcome.error
+        return JSONResponse(answer)
 
-    def after_submit(self, found: OpenView, delivery: Delivery) -> tuple[bool, str]:
-        """What the acknowledgement asks (https://docs.slack.dev/surfaces/modals): an empty
-        200 closes the modal; `response_action` "clear" closes it, "update" and "push" show
-        the view it carries, "errors" keeps it open."""
-        try:
-            answer = json.loads(delivery.body) if "json" in delivery.content_type else {}
-        except ValueError:
-            answer = {}
-        action = answer.get("response_action") if isinstance(answer, dict) else None
-        if action in ("update", "push") and isinstance(answer.get("view"), dict):
-            self.ws.open_view(to_updated_view(found.view, answer["view"]))
-            return False, f"acknowledged ({delivery.status}): {action}"
-        if action == "errors":
-            return False, f"acknowledged ({delivery.status}): errors {answer.get('errors')}"
-        self.ws.close_view(found.view["id"])
-        return True, f"acknowledged ({delivery.status}): closed"
+    async def cancel(self, view: dict[str, Any], title: str) -> Response:
+        """Cancel (or Back, on a pushed view): that view closes, or the whole modal when it
+        asked for `clear_on_close`; `view_closed` goes to the bot when it set
+        `notify_on_close`."""
+        if view.get("clear_on_close"):
+            self.ws.clear_views()
+        else:
+            self.ws.close_view(view["id"])
+        if view.get("notify_on_close"):
+            await self.deliver(to_action_body(to_view_closed(view)))
+        self.ws.log("request", f"cancel “{title}”", True, "closed")
+        return JSONResponse({"ok": True, "closed": True})
 
-    async def deliver(self, body: str) -> Delivery:
+    async def deliver(self, body: str, *, content_type: str = FORM) -> Delivery:
         return await run_in_threadpool(
             deliver,
             self.config.bot_events_url,
             self.config.signing_secret,
             body,
             timeout=self.config.ack_timeout,
+            content_type=content_type,
         )
 
     async def digest(self, _request: Request) -> Response:
@@ -355,6 +374,7 @@ class Sandbox:
 
 def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
     ws = workspace or Workspace()
+    ws.home_enabled, ws.unfurl_domains = config.home_enabled, config.unfurl_domains
     sandbox = Sandbox(config, ws)
     app = Starlette(
         routes=[
@@ -363,6 +383,8 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
             Route("/sandbox/command", sandbox.command, methods=["POST"]),
             Route("/sandbox/action", sandbox.action, methods=["POST"]),
             Route("/sandbox/view", sandbox.view, methods=["POST"]),
+            Route("/sandbox/home", sandbox.surfaces.home, methods=["POST"]),
+            Route("/sandbox/shortcut", sandbox.surfaces.shortcut, methods=["POST"]),
             Route("/sandbox/digest", sandbox.digest, methods=["POST"]),
             Route("/api/{method}", sandbox.api, methods=["GET", "POST"]),
             Route("/respond/{token}", sandbox.respond, methods=["POST"]),

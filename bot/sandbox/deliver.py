@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 
-from bot.sandbox.signing import signed_headers
+from bot.sandbox.signing import FORM, signed_headers
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,12 @@ class Delivery:
     error: str | None  # Slack's words for a failure: operation_timeout, http_error_401, ...
 
 
-def deliver(url: str, secret: str, body: str, *, timeout: float = 3.0) -> Delivery:
+def deliver(
+    url: str, secret: str, body: str, *, timeout: float = 3.0, content_type: str = FORM
+) -> Delivery:
     """POST `body` signed with `secret`; blocking, so call it from a worker thread."""
-    request = urllib.request.Request(
-        url, data=body.encode(), headers=signed_headers(secret, body), method="POST"
-    )
+    headers = signed_headers(secret, body, content_type=content_type)
+    request = urllib.request.Request(url, data=body.encode(), headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             ctype = response.headers.get("content-type", "")

@@ -13,9 +13,9 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from bot.sandbox.workspace import TEAM_DOMAIN, TEAM_ID, USER_ID, USER_NAME, Message
+from bot.sandbox.workspace import APP_ID, TEAM_DOMAIN, TEAM_ID, USER_ID, USER_NAME, Message
 
-API_APP_ID = "A0CLVBOT"
+API_APP_ID = APP_ID
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -23,10 +23,16 @@ def sign(secret: str, timestamp: str, body: str) -> str:
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
-def signed_headers(secret: str, body: str, now: float | None = None) -> dict[str, str]:
+FORM = "application/x-www-form-urlencoded"
+
+
+def signed_headers(
+    secret: str, body: str, now: float | None = None, *, content_type: str = FORM
+) -> dict[str, str]:
+    """Commands and interactivity are forms, Events API requests JSON; signed the same way."""
     timestamp = str(int(time.time() if now is None else now))
     return {
-        "content-type": "application/x-www-form-urlencoded",
+        "content-type": content_type,
         "x-slack-request-timestamp": timestamp,
         "x-slack-signature": sign(secret, timestamp, body),
     }
@@ -66,9 +72,21 @@ def to_block_action(
     *,
     response_url: str,
     channel_name: str,
+    attachment_id: int | None = None,
 ) -> dict[str, Any]:
-    """A `block_actions` payload for a click on `element` (a button) in `message`."""
+    """A `block_actions` payload for a click on `element` (a button) in `message`, or in its
+    attachment `attachment_id` (an app's unfurl: the container says so)."""
     now = f"{time.time():.6f}"
+    container: dict[str, Any] = {
+        "type": "message",
+        "message_ts": message.ts,
+        "channel_id": message.channel,
+        "is_ephemeral": message.ephemeral,
+    }
+    if attachment_id is not None:
+        url = next(a["app_unfurl_url"] for a in message.attachments() if a["id"] == attachment_id)
+        container.update(type="message_attachment", attachment_id=attachment_id,
+                         is_app_unfurl=True, app_unfurl_url=url)  # fmt: skip
     return {
         "type": "block_actions",
         "user": {"id": USER_ID, "username": USER_NAME, "name": USER_NAME, "team_id": TEAM_ID},
@@ -78,12 +96,7 @@ def to_block_action(
         "enterprise": None,
         "is_enterprise_install": False,
         "channel": {"id": message.channel, "name": channel_name},
-        "container": {
-            "type": "message",
-            "message_ts": message.ts,
-            "channel_id": message.channel,
-            "is_ephemeral": message.ephemeral,
-        },
+        "container": container,
         "message": {"type": "message", **message.to_api()},
         "state": {"values": {}},
         "response_url": response_url,

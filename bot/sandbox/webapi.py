@@ -6,12 +6,15 @@ answers what Slack would: `{"ok": true, ...}` or `{"ok": false, "error": "..."}`
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Callable
 from typing import Any
 
-from bot.sandbox.modals import modal_problem, to_open_view
+from bot.sandbox.args import Answer, ApiError, Args, with_block_ids
+from bot.sandbox.args import channel_arg as _channel
+from bot.sandbox.args import json_arg as _json_arg
+from bot.sandbox.unfurls import chat_unfurl
+from bot.sandbox.viewsapi import missing_file, views_open, views_publish, views_push, views_update
 from bot.sandbox.workspace import (
     BOT_ID,
     BOT_NAME,
@@ -24,53 +27,26 @@ from bot.sandbox.workspace import (
     Workspace,
 )
 
-Args = dict[str, Any]
-Answer = dict[str, Any]
+__all__ = ["ApiError", "call", "file_info", "with_block_ids"]
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 
 
-class ApiError(Exception):
-    def __init__(self, error: str) -> None:
-        super().__init__(error)
-        self.error = error
-
-
-def _json_arg(args: Args, name: str) -> Any:
-    """A structured argument: a list/dict in a JSON body, a JSON string in a form body."""
-    value = args.get(name)
-    if isinstance(value, str):
-        try:
-            return json.loads(value) if value.strip() else None
-        except json.JSONDecodeError:
-            raise ApiError(f"invalid_{name}") from None
-    return value
-
-
-def _channel(ws: Workspace, args: Args, name: str = "channel") -> str:
-    channel = ws.resolve_channel(args.get(name))
-    if channel is None:
-        raise ApiError("channel_not_found")
-    return channel
-
-
-def _content(args: Args) -> tuple[str, list[dict[str, Any]]]:
+def _content(ws: Workspace, args: Args) -> tuple[str, list[dict[str, Any]]]:
     text = args.get("text") or ""
     blocks = _json_arg(args, "blocks") or []
     if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
         raise ApiError("invalid_blocks")
     if len(blocks) > MAX_BLOCKS:
         raise ApiError("invalid_blocks")
+    missing = missing_file(ws, blocks)
+    if missing is not None:  # Slack cannot show the image: "invalid slack_file"
+        raise ApiError("invalid_blocks", f"invalid slack_file [json-pointer:{missing}]")
     if not text and not blocks:
         raise ApiError("no_text")
     if len(str(text)) > MAX_TEXT:
         raise ApiError("msg_too_long")
     return str(text), with_block_ids(blocks)
-
-
-def with_block_ids(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Blocks as Slack stores them: each has a `block_id` (a random one when none was given)."""
-    return [b if b.get("block_id") else {**b, "block_id": secrets.token_hex(3)} for b in blocks]
 
 
 def _metadata(args: Args) -> dict[str, Any] | None:
@@ -90,7 +66,7 @@ def auth_test(_ws: Workspace, _args: Args) -> Answer:
 
 def chat_post_message(ws: Workspace, args: Args) -> Answer:
     channel = _channel(ws, args)
-    text, blocks = _content(args)
+    text, blocks = _content(ws, args)
     thread_ts = args.get("thread_ts") or None
     if thread_ts and ws.find(channel, str(thread_ts)) is None:
         raise ApiError("thread_not_found")
@@ -104,7 +80,7 @@ def chat_post_ephemeral(ws: Workspace, args: Args) -> Answer:
     channel = _channel(ws, args)
     if args.get("user") != USER_ID:
         raise ApiError("user_not_in_channel")
-    text, blocks = _content(args)
+    text, blocks = _content(ws, args)
     thread_ts = args.get("thread_ts") or None
     message = Message(ws.next_ts(), channel, BOT_USER_ID, text, blocks, ephemeral=True,
                       thread_ts=thread_ts, via="chat.postEphemeral")  # fmt: skip
@@ -119,7 +95,7 @@ def chat_update(ws: Workspace, args: Args) -> Answer:
         raise ApiError("message_not_found")
     if message.user != BOT_USER_ID:
         raise ApiError("cant_update_message")
-    text, blocks = _content(args)
+    text, blocks = _content(ws, args)
     metadata = _metadata(args)
     ws.replace(message, text=text, blocks=blocks)
     if metadata is not None:
@@ -183,21 +159,6 @@ def conversations_open(ws: Workspace, args: Args) -> Answer:
     return {"no_op": opened, "already_open": opened, "channel": {"id": channel}}
 
 
-def views_open(ws: Workspace, args: Args) -> Answer:
-    """Open a modal for the sandbox's user: the trigger_id of a click or command of the last
-    3 s, once (bot.sandbox.modals checks the view as Slack would)."""
-    view = _json_arg(args, "view")
-    problem = modal_problem(view)
-    if problem is not None:
-        raise ApiError(problem)
-    refused = ws.take_trigger(str(args.get("trigger_id") or ""))
-    if refused is not None:
-        raise ApiError(refused)
-    opened = to_open_view(view)
-    ws.open_view(opened)
-    return {"view": opened}
-
-
 def files_get_upload_url_external(ws: Workspace, args: Args, base_url: str) -> Answer:
     filename = str(args.get("filename") or "")
     try:
@@ -228,6 +189,7 @@ def files_complete_upload_external(ws: Workspace, args: Args, base_url: str) -> 
         if upload is None or upload.data is None:
             raise ApiError("file_not_found")
         upload.title = str(item.get("title") or upload.name)
+        upload.completed = True
         uploads.append(upload)
     infos = [file_info(u, base_url) for u in uploads]
     channel_arg = args.get("channel_id") or (str(args.get("channels") or "").split(",")[0])
@@ -253,7 +215,11 @@ METHODS: dict[str, Method] = {
     "conversations.history": conversations_history,
     "conversations.list": conversations_list,
     "conversations.open": conversations_open,
+    "chat.unfurl": chat_unfurl,
     "views.open": views_open,
+    "views.push": views_push,
+    "views.update": views_update,
+    "views.publish": views_publish,
 }
 FILE_METHODS: dict[str, FileMethod] = {
     "files.getUploadURLExternal": files_get_upload_url_external,
@@ -272,6 +238,6 @@ def call(ws: Workspace, method: str, args: Args, *, base_url: str) -> Answer:
             raise ApiError("unknown_method")
     except ApiError as exc:
         ws.log("api", method, False, exc.error)
-        return {"ok": False, "error": exc.error}
+        return exc.to_answer()
     ws.log("api", method, True)
     return {"ok": True, **answer}

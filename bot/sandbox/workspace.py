@@ -1,4 +1,5 @@
-"""The sandbox's pretend workspace: channels, messages, uploaded files, emails, response URLs.
+"""The sandbox's pretend workspace: channels, messages, uploaded files, emails, response URLs,
+the modal's stack of views and each user's App Home.
 
 Everything lives in memory behind one lock; `version` goes up on every change so the page can
 poll cheaply.
@@ -21,6 +22,7 @@ USER_NAME = "you"
 BOT_USER_ID = "U0CLVBOT"
 BOT_ID = "B0CLVBOT"
 BOT_NAME = "clvbot"
+APP_ID = "A0CLVBOT"
 GENERAL_CHANNEL = "C0GENERAL"
 DIGEST_CHANNEL = "C0CLVDIGEST"
 ALERTS_CHANNEL = "C0CLVALERTS"
@@ -28,8 +30,10 @@ CHANNELS = {GENERAL_CHANNEL: "general", DIGEST_CHANNEL: "clv-digest", ALERTS_CHA
 RESPONSE_URL_USES = 5  # Slack allows five uses of a response_url
 TRIGGER_SECONDS = 3.0  # a trigger_id opens one modal within 3 s (SLACK.md)
 RESUBMIT_SECONDS = 1.0  # a closed modal's Send still counts this long: a double submit
+MAX_STACK = 3  # a modal holds at most three views (https://api.slack.com/methods/views.push)
 KEEP_ACTIVITY = 60
 CHANNEL_ID = re.compile(r"[CDG][A-Z0-9]{1,20}")  # public, direct and private conversations
+USER_ID_SHAPE = re.compile(r"[UW][A-Z0-9]{1,20}")
 
 
 @dataclass
@@ -45,15 +49,19 @@ class Message:
     files: list[dict[str, Any]] = field(default_factory=list)
     edited: bool = False
     via: str = "chat.postMessage"  # how it arrived, shown on hover
+    # the app unfurls chat.unfurl attached, by URL (a second call for a URL replaces its own)
+    unfurls: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def to_api(self, *, with_metadata: bool = False) -> dict[str, Any]:
         """The message as conversations.history returns it."""
         data: dict[str, Any] = {"type": "message", "ts": self.ts, "text": self.text}
         data["user"] = self.user
         if self.user == BOT_USER_ID:
-            data.update(bot_id=BOT_ID, app_id="A0CLVBOT")
+            data.update(bot_id=BOT_ID, app_id=APP_ID)
         if self.blocks:
             data["blocks"] = self.blocks
+        if self.unfurls:
+            data["attachments"] = self.attachments()
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
         if self.files:
@@ -63,6 +71,15 @@ class Message:
         if with_metadata and self.metadata:
             data["metadata"] = self.metadata
         return data
+
+    def attachments(self) -> list[dict[str, Any]]:
+        """The unfurls as a message's attachments, marked as an app's unfurl the way Slack
+        marks them (`is_app_unfurl`, `app_unfurl_url`)."""
+        return [
+            {**unfurl, "id": n, "from_url": url, "original_url": url, "app_unfurl_url": url,
+             "is_app_unfurl": True, "app_id": APP_ID}
+            for n, (url, unfurl) in enumerate(self.unfurls.items(), start=1)
+        ]  # fmt: skip
 
     def to_view(self) -> dict[str, Any]:
         """The message as the page draws it."""
@@ -95,6 +112,7 @@ class UploadedFile:
     alt_txt: str = ""
     title: str = ""
     data: bytes | None = None
+    completed: bool = False  # files.completeUploadExternal made it a file
 
 
 @dataclass
@@ -117,7 +135,12 @@ class OpenView:
 
 class Workspace:
     """`clock` is Slack's clock (message ts are taken from it, always increasing);
-    `any_channel=True` lets a test workspace know every channel id it is asked about."""
+    `any_channel=True` lets a test workspace know every channel id it is asked about (and
+    every user id, and any unfurl domain).
+
+    Views: `views` keeps every modal view the bot opened (by id, open or closed) and `stack`
+    the open modal's views, root first, the one shown last; `homes` the Home tab each user
+    was published (views.publish), `home_enabled` whether the app has a Home tab at all."""
 
     def __init__(
         self, *, clock: Callable[[], float] = time.time, any_channel: bool = False
@@ -134,6 +157,11 @@ class Workspace:
         self.responses: dict[str, ResponseTarget] = {}
         self.triggers: dict[str, float | None] = {}  # trigger_id -> issued (monotonic); None: used
         self.views: dict[str, OpenView] = {}
+        self.stack: list[str] = []
+        self.homes: dict[str, dict[str, Any]] = {}
+        self.home_enabled = True
+        self.unfurl_domains: tuple[str, ...] = ()  # the app's unfurl domains (chat.unfurl)
+        self.unfurl_ids: dict[str, tuple[str, str]] = {}  # link_shared's unfurl_id -> message
         self._last_us = 0
 
     def _changed(self) -> None:
@@ -200,6 +228,18 @@ class Workspace:
         with self.lock:
             self.files[upload.id] = upload
 
+    def has_file(self, *, file_id: str = "", url: str = "") -> bool:
+        """An uploaded, completed file, by id or by a URL ending in its `/files/<id>` path."""
+        if not file_id and "/files/" in url:
+            file_id = url.rstrip("/").rsplit("/files/", 1)[1]
+        with self.lock:
+            upload = self.files.get(file_id)
+            return upload is not None and upload.completed
+
+    def knows_user(self, user: str) -> bool:
+        """The sandbox's user; in a test workspace (`any_channel`), any well-formed user id."""
+        return user == USER_ID or (self.any_channel and bool(USER_ID_SHAPE.fullmatch(user)))
+
     def receive_email(self, email: Email) -> None:
         with self.lock:
             self.outbox.append(email)
@@ -222,19 +262,81 @@ class Workspace:
         return None
 
     def open_view(self, view: dict[str, Any]) -> None:
-        """Show `view` (the sandbox has one user, so one modal: it replaces any other)."""
+        """Show `view` as a new modal (the sandbox has one user, so one modal: it replaces any
+        other, with all of its stack)."""
         with self.lock:
-            for other in self.views.values():
-                other.closed = other.closed or time.monotonic()
+            self._close(self.stack)
             self.views[view["id"]] = OpenView(view)
+            self.stack = [view["id"]]
+            self._changed()
+
+    def push_view(self, view: dict[str, Any]) -> None:
+        """Put `view` on top of the open modal's stack (the caller checked MAX_STACK)."""
+        with self.lock:
+            self.views[view["id"]] = OpenView(view)
+            self.stack.append(view["id"])
+            self._changed()
+
+    def replace_view(self, view: dict[str, Any]) -> None:
+        """`view` in place of the view with its id (views.update, `response_action: update`)."""
+        with self.lock:
+            if view.get("type") == "home":
+                user = next((u for u, home in self.homes.items() if home["id"] == view["id"]), None)
+                if user is not None:
+                    self.homes[user] = view
+            elif view["id"] in self.views:
+                self.views[view["id"]].view = view
             self._changed()
 
     def close_view(self, view_id: str) -> None:
+        """Close `view_id` and any view pushed on top of it; the one below it shows again."""
         with self.lock:
+            if view_id in self.stack:
+                at = self.stack.index(view_id)
+                self._close(self.stack[at:])
+                self.stack = self.stack[:at]
+                self._changed()
+
+    def clear_views(self) -> None:
+        """Close the whole modal (`response_action: clear`, or a view's `clear_on_close`)."""
+        with self.lock:
+            self._close(self.stack)
+            self.stack = []
+            self._changed()
+
+    def _close(self, view_ids: list[str]) -> None:
+        for view_id in view_ids:
             found = self.views.get(view_id)
             if found is not None and found.closed is None:
                 found.closed = time.monotonic()
-                self._changed()
+
+    @property
+    def modal(self) -> dict[str, Any] | None:
+        """The view the modal shows: the top of the stack."""
+        with self.lock:
+            return self.views[self.stack[-1]].view if self.stack else None
+
+    def shown_view(self, *, view_id: str = "", external_id: str = "") -> dict[str, Any] | None:
+        """An open modal view or a published home, by its id or its external_id."""
+        with self.lock:
+            shown = [self.views[v].view for v in self.stack] + list(self.homes.values())
+        for view in shown:
+            if (view_id and view["id"] == view_id) or (
+                external_id and view.get("external_id") == external_id
+            ):
+                return view
+        return None
+
+    def publish_home(self, user: str, view: dict[str, Any]) -> None:
+        with self.lock:
+            self.homes[user] = view
+            self._changed()
+
+    def attach_unfurls(self, message: Message, unfurls: dict[str, dict[str, Any]]) -> None:
+        """Attach (or replace) the unfurls of `message`'s links, by URL."""
+        with self.lock:
+            message.unfurls = {**message.unfurls, **unfurls}
+            self._changed()
 
     def submittable(self, view_id: str) -> OpenView | None:
         """The view if its Send still reaches the bot: open, or closed within RESUBMIT_SECONDS."""
@@ -263,5 +365,7 @@ class Workspace:
                 "messages": [m.to_view() for m in self.messages],
                 "outbox": [e.to_view() for e in self.outbox],
                 "activity": list(self.activity),
-                "modal": next((v.view for v in self.views.values() if v.closed is None), None),
+                "modal": self.modal,
+                "modal_depth": len(self.stack),
+                "home": self.homes.get(USER_ID),
             }

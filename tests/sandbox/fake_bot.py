@@ -1,4 +1,7 @@
-"""A stand-in for the bot's `/slack/events`: verifies Slack's signature, records, answers."""
+"""A stand-in for the bot's `/slack/events`: verifies Slack's signature, records, answers.
+
+Forms (commands; interactivity's `payload` field) and JSON bodies (Events API) are recorded
+parsed, their content types in `content_types`."""
 
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ def empty_ack(_body: dict[str, Any]) -> Response:
 class FakeBot:
     reply: Reply = empty_ack
     received: list[dict[str, Any]] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)
     server: ServerThread | None = None
 
     def start(self) -> FakeBot:
@@ -40,9 +44,14 @@ class FakeBot:
             if not verifier.is_valid(raw, request.headers.get("x-slack-request-timestamp", ""),
                                      request.headers.get("x-slack-signature", "")):  # fmt: skip
                 return JSONResponse({"error": "invalid signature"}, 401)
-            form = dict(parse_qsl(raw))
-            body = json.loads(form["payload"]) if "payload" in form else form
+            content_type = request.headers.get("content-type", "")
+            if content_type == "application/json":
+                body = json.loads(raw)
+            else:
+                form = dict(parse_qsl(raw))
+                body = json.loads(form["payload"]) if "payload" in form else form
             self.received.append(body)
+            self.content_types.append(content_type)
             return self.reply(body)
 
         app = Starlette(routes=[Route("/slack/events", events, methods=["POST"])])

@@ -82,12 +82,17 @@ def test_a_double_submit_reaches_the_bot_twice_then_the_modal_is_gone(
     assert len(submissions(box)) == 2
 
 
+INPUT = {"type": "input", "block_id": "who", "label": {"type": "plain_text", "text": "Customer"},
+         "element": {"type": "plain_text_input", "action_id": "customer"}}  # fmt: skip
+FORM: dict[str, Any] = {**MODAL, "blocks": [INPUT]}
+
+
 def test_an_errors_ack_keeps_the_modal_and_update_replaces_it(
     sandbox: Callable[..., Sandbox],
 ) -> None:
     updated = {**MODAL, "blocks": [{"type": "divider"}]}
     answers = [
-        {"response_action": "errors", "errors": {"b1": "nope"}},
+        {"response_action": "errors", "errors": {"who": "No customer with that id"}},
         {"response_action": "update", "view": updated},
     ]
 
@@ -97,16 +102,82 @@ def test_an_errors_ack_keeps_the_modal_and_update_replaces_it(
         return JSONResponse(answers.pop(0))
 
     box = sandbox(reply)
-    view = opened_by_a_click(box)
-    send = {"view_id": view["id"], "action": "submit"}
+    view = opened_by_a_click(box, FORM)
+    typed = {"who": {"customer": {"value": "7"}}}
+    send = {"view_id": view["id"], "action": "submit", "values": typed}
 
-    assert post(f"{box.url}/sandbox/view", send)[1] == {"ok": True, "closed": False}
+    assert post(f"{box.url}/sandbox/view", send)[1] == {
+        "ok": True, "closed": False, "errors": {"who": "No customer with that id"}
+    }  # fmt: skip
     assert box.workspace.snapshot()["modal"]["blocks"] == view["blocks"]
     assert post(f"{box.url}/sandbox/view", send)[1] == {"ok": True, "closed": False}
     shown = box.workspace.snapshot()["modal"]
-    assert shown["blocks"] == [{"type": "divider"}]
+    assert [b["type"] for b in shown["blocks"]] == ["divider"]
     assert (shown["id"], shown["root_view_id"]) == (view["id"], view["id"])
     assert shown["hash"] != view["hash"]  # the page redraws it
+
+
+def test_the_submission_carries_the_inputs_and_an_empty_required_one_is_not_sent(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    gold = {"text": {"type": "plain_text", "text": "Gold"}, "value": "tier:Gold"}
+    groups = [{"label": {"type": "plain_text", "text": "Tiers"}, "options": [gold]}]
+    select = {"type": "input", "block_id": "group", "optional": True,
+              "label": {"type": "plain_text", "text": "Segment"},
+              "element": {"type": "static_select", "action_id": "pick",
+                          "option_groups": groups}}  # fmt: skip
+    box = sandbox()
+    view = opened_by_a_click(box, {**MODAL, "blocks": [INPUT, select]})
+    blank = {"who": {"customer": {"value": ""}}}
+    empty = {"view_id": view["id"], "action": "submit", "values": blank}
+
+    assert post(f"{box.url}/sandbox/view", empty)[1] == {
+        "ok": False, "closed": False, "errors": {"who": "Please complete this required field."}
+    }  # fmt: skip
+    assert submissions(box) == []
+    chosen = {"who": {"customer": {"value": "jo@example.com"}},
+              "group": {"pick": {"selected_option": {"value": "tier:Gold"}}}}  # fmt: skip
+    assert post(f"{box.url}/sandbox/view", {**empty, "values": chosen})[1]["closed"] is True
+    (submitted,) = submissions(box)
+    assert submitted["view"]["state"]["values"] == {
+        "who": {"customer": {"type": "plain_text_input", "value": "jo@example.com"}},
+        "group": {"pick": {"type": "static_select", "selected_option": gold}},
+    }
+
+
+def test_push_stacks_a_view_clear_closes_them_all_and_an_empty_ack_goes_back(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    pushed = {**MODAL, "title": {"type": "plain_text", "text": "Pushed"}}
+    answers: list[dict[str, Any]] = [
+        {"response_action": "push", "view": pushed},
+        {},  # the pushed view's Send: it closes, the root shows again
+        {"response_action": "push", "view": pushed},
+        {"response_action": "clear"},
+    ]
+
+    def reply(body: dict[str, Any]) -> Response:
+        if body.get("type") != "view_submission":
+            return Response("", 200)
+        answer = answers.pop(0)
+        return JSONResponse(answer) if answer else Response("", 200)
+
+    box = sandbox(reply)
+    root = opened_by_a_click(box)
+
+    def submit() -> dict[str, Any]:
+        shown = box.workspace.snapshot()["modal"]
+        return post(f"{box.url}/sandbox/view", {"view_id": shown["id"], "action": "submit"})[1]
+
+    assert submit() == {"ok": True, "closed": False}
+    top = box.workspace.snapshot()["modal"]
+    assert (top["title"]["text"], top["previous_view_id"]) == ("Pushed", root["id"])
+    assert submit() == {"ok": True, "closed": True}
+    assert box.workspace.snapshot()["modal"]["id"] == root["id"]
+    submit()
+    assert box.workspace.snapshot()["modal_depth"] == 2
+    assert submit() == {"ok": True, "closed": True}
+    assert box.workspace.snapshot()["modal"] is None
 
 
 def test_cancel_closes_and_notifies_only_a_view_that_asked(

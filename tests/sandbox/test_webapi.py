@@ -1,4 +1,5 @@
-"""The sandbox's Web API, driven by slack_sdk's own WebClient as the bot drives it."""
+"""The sandbox's Web API, driven by slack_sdk's own WebClient as the bot drives it (the views
+methods: test_views_api.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import pytest
 from slack_sdk.errors import SlackApiError
 
 from bot.sandbox import DIGEST_CHANNEL, GENERAL_CHANNEL
-from bot.sandbox.workspace import BOT_USER_ID, USER_ID
+from bot.sandbox.links import to_slack_text
+from bot.sandbox.workspace import BOT_USER_ID, USER_ID, Message
 from tests.sandbox.conftest import Sandbox
 
 BUTTON = {"type": "button", "text": {"type": "plain_text", "text": "Go"}, "action_id": "go",
@@ -198,3 +200,88 @@ def test_views_open_refuses_a_view_slack_would_refuse(
         box.client().views_open(trigger_id=trigger, view={**MODAL, **change})
     assert refused.value.response["error"] == "invalid_arguments"
     assert box.workspace.snapshot()["modal"] is None
+
+
+LINK = "https://admin.shopify.com/store/demo-shop/customers/42"
+CARD = {"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "*Jo* · $1,200"}}]}
+
+
+def shared(box: Sandbox, text: str = f"have a look at {LINK}") -> Message:
+    """A message the sandbox's user posted, as Slack stores it (the link in angle brackets)."""
+    ws = box.workspace
+    return ws.post(Message(ws.next_ts(), GENERAL_CHANNEL, USER_ID, to_slack_text(text)))
+
+
+def test_chat_unfurl_attaches_the_card_under_the_message_once_per_url(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    box = sandbox()
+    client = box.client()
+    message = shared(box)
+
+    client.chat_unfurl(channel=GENERAL_CHANNEL, ts=message.ts, unfurls={LINK: CARD})
+    again = {LINK: {"blocks": [{"type": "divider"}]}}
+    client.chat_unfurl(channel=GENERAL_CHANNEL, ts=message.ts, unfurls=again)  # replaces
+
+    (attachment,) = client.conversations_history(channel=GENERAL_CHANNEL)["messages"][0][
+        "attachments"
+    ]
+    assert (attachment["app_unfurl_url"], attachment["is_app_unfurl"]) == (LINK, True)
+    assert [b["type"] for b in attachment["blocks"]] == ["divider"]
+    assert attachment["blocks"][0]["block_id"]
+
+
+def test_chat_unfurl_finds_the_message_by_its_unfurl_id(sandbox: Callable[..., Sandbox]) -> None:
+    box = sandbox()
+    message = shared(box)
+    box.workspace.unfurl_ids["C0GENERAL.1.abc"] = (GENERAL_CHANNEL, message.ts)  # link_shared's
+
+    box.client().chat_unfurl(unfurl_id="C0GENERAL.1.abc", source="conversations_history",
+                             unfurls={LINK: CARD})  # fmt: skip
+
+    assert message.unfurls[LINK]["blocks"][0]["text"]["text"] == "*Jo* · $1,200"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error"),
+    [
+        ({"ts": "{ts}", "unfurls": {LINK: CARD}}, "missing_channel"),
+        ({"channel": GENERAL_CHANNEL, "unfurls": {LINK: CARD}}, "missing_ts"),
+        ({"channel": "C0NOWHERE", "ts": "{ts}", "unfurls": {LINK: CARD}}, "cannot_find_channel"),
+        ({"channel": GENERAL_CHANNEL, "ts": "1.000001", "unfurls": {LINK: CARD}},
+         "cannot_find_message"),
+        ({"unfurl_id": "C0GENERAL.9.x", "source": "composer", "unfurls": {LINK: CARD}},
+         "cannot_find_message"),
+        ({"unfurl_id": "C0GENERAL.9.x", "unfurls": {LINK: CARD}}, "invalid_arguments"),
+        ({"channel": GENERAL_CHANNEL, "ts": "{ts}"}, "missing_unfurls"),
+        ({"channel": GENERAL_CHANNEL, "ts": "{ts}", "unfurls": {LINK: "card"}},
+         "invalid_unfurls_format"),
+        ({"channel": GENERAL_CHANNEL, "ts": "{ts}", "unfurls": {LINK: {"blocks": "x"}}},
+         "cannot_parse_attachment"),
+        ({"channel": GENERAL_CHANNEL, "ts": "{ts}", "unfurls": {LINK + "3": CARD}},
+         "cannot_unfurl_message"),  # not a link of the message
+        ({"channel": GENERAL_CHANNEL, "ts": "{ts}",
+          "unfurls": {"https://crm.example.com/c/1": CARD}}, "cannot_unfurl_url"),
+    ],
+)  # fmt: skip
+def test_chat_unfurl_errors(
+    sandbox: Callable[..., Sandbox], kwargs: dict[str, Any], error: str
+) -> None:
+    box = sandbox()
+    message = shared(box, f"{LINK} and https://crm.example.com/c/1")
+    args = {k: message.ts if v == "{ts}" else v for k, v in kwargs.items()}
+    with pytest.raises(SlackApiError) as failed:
+        box.client().api_call("chat.unfurl", json=args)
+    assert failed.value.response["error"] == error
+    assert message.unfurls == {}
+
+
+def test_an_image_block_needs_an_uploaded_file(sandbox: Callable[..., Sandbox]) -> None:
+    client = sandbox().client()
+    chart = [{"type": "image", "slack_file": {"id": "F0NONE"}, "alt_text": "equity"}]
+    with pytest.raises(SlackApiError) as failed:
+        client.chat_postMessage(channel=GENERAL_CHANNEL, text="chart", blocks=chart)
+    assert failed.value.response["error"] == "invalid_blocks"
+    file = client.files_upload_v2(content=tiny_png(), filename="equity.png")["file"]
+    chart[0]["slack_file"] = {"id": file["id"]}
+    assert client.chat_postMessage(channel=GENERAL_CHANNEL, text="chart", blocks=chart)["ok"]
