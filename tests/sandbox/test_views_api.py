@@ -19,7 +19,7 @@ HOME: dict[str, Any] = {"type": "home", "callback_id": "clv_home", "blocks": BLO
 def refused(call: Callable[[], Any]) -> dict[str, Any]:
     with pytest.raises(SlackApiError) as failed:
         call()
-    answer: dict[str, Any] = failed.value.response.data  # type: ignore[assignment]
+    answer: dict[str, Any] = failed.value.response.data
     return answer
 
 
