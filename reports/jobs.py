@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from slack_sdk import WebClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from clv.alerts.evaluate import evaluate_alerts
 from clv.ingest.sync import run_sync
@@ -22,13 +22,19 @@ from clv.insights.syncs import SyncOutcome
 from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store import read_snapshot
-from clv.store.tables import digest_posts_table
+from clv.subscriptions.store import DEFAULT_KEY, find_subscription, stored_subscriptions
 from reports.alerts.publish import AlertOutcome, publish_alerts
-from reports.digest.claims import is_unfinished
-from reports.digest.data import digest_week_end
-from reports.digest.publish import PostOutcome, digest_client, publish_digest
+from reports.digest.claims import claim_status, is_unfinished
+from reports.digest.data import digest_week_end, subscription_period
+from reports.digest.publish import (
+    PostOutcome,
+    digest_client,
+    publish_digest,
+    publish_subscription,
+)
 from reports.home.refresh import refresh_homes
 from reports.schedule import score_as_of
+from reports.scheduler import running_scheduler, sync_subscription_jobs
 
 log = logging.getLogger("clvbot.jobs")
 
@@ -167,12 +173,66 @@ def digest_retry_job() -> PostOutcome | None:
             week = digest_week_end(session, ctx.settings, now=now)
     except NoScoresError:  # no week to post: nothing was attempted either
         return None
-    posts = digest_posts_table
-    with ctx.engine.connect() as connection:
-        row = connection.execute(
-            select(posts.c.status, posts.c.claimed_at).where(
-                posts.c.channel == channel, posts.c.week_end == week
-            )
-        ).first()
-    unfinished = row is not None and is_unfinished(row.status, row.claimed_at, now)
+    claimed = claim_status(ctx.engine, subscription=DEFAULT_KEY, channel=channel, week_end=week)
+    unfinished = claimed is not None and is_unfinished(*claimed, now)
     return run_digest(ctx) if unfinished else None
+
+
+def subscription_job(subscription_id: int) -> PostOutcome | None:
+    """Post subscription `subscription_id`'s digest of its period, once (None: the
+    subscription was removed since its job was scheduled: nothing is posted)."""
+    return run_subscription(current_context(), subscription_id)
+
+
+def run_subscription(
+    ctx: JobContext, subscription_id: int, *, trigger: str = "schedule"
+) -> PostOutcome | None:
+    with ctx.engine.connect() as connection:
+        subscription = find_subscription(connection, subscription_id)
+    if subscription is None:
+        log.info("subscription #%d was removed: no digest posted", subscription_id)
+        return None
+    outcome = publish_subscription(
+        ctx.engine, ctx.settings, ctx.slack(), subscription, trigger=trigger, now=ctx.clock()
+    )
+    log.info(
+        "subscription #%d's digest of %s to %s: %s (%s)",
+        subscription_id,
+        outcome.week_end,
+        subscription.channel,
+        outcome.status,
+        outcome.detail,
+    )
+    return outcome
+
+
+def subscriptions_job() -> list[PostOutcome]:
+    """Every few minutes: this scheduler's subscription jobs made those of the table (one
+    added or removed by another process), then any subscription's digest whose attempt
+    failed or died mid-way finished (see `publish`)."""
+    ctx = current_context()
+    scheduler = running_scheduler()
+    if scheduler is not None:
+        sync_subscription_jobs(scheduler, ctx.engine, ctx.settings)
+    return retry_subscriptions(ctx)
+
+
+def retry_subscriptions(ctx: JobContext) -> list[PostOutcome]:
+    """Re-run the subscriptions whose claim on their period at now is unfinished."""
+    now = ctx.clock()
+    with ctx.engine.connect() as connection:
+        subscriptions = stored_subscriptions(connection)
+    outcomes: list[PostOutcome] = []
+    for subscription in subscriptions:
+        try:
+            with read_snapshot(ctx.engine) as session:
+                period = subscription_period(session, ctx.settings, subscription, now=now)
+        except NoScoresError:  # no week to post: nothing was attempted either
+            return outcomes
+        claimed = claim_status(ctx.engine, subscription=subscription.key,
+                               channel=subscription.channel, week_end=period)  # fmt: skip
+        if claimed is not None and is_unfinished(*claimed, now):
+            outcome = run_subscription(ctx, subscription.id or 0, trigger="retry")
+            if outcome is not None:
+                outcomes.append(outcome)
+    return outcomes

@@ -1,4 +1,5 @@
-"""The scheduler's time logic, pure: which week a digest is about, which day a re-score is as of.
+"""The scheduler's time logic, pure: which week (or month) a digest is about, which day a
+re-score is as of, when a subscription fires.
 
 Weeks run Monday to Sunday in the shop's time zone (`TIMEZONE`), as in the scoring history. The
 digest's week is decided by `digest_week` alone: the preview, `--send`, the sandbox's button
@@ -10,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
+
+from clv.subscriptions.store import Subscription
 
 
 def last_complete_week_end(now: datetime, zone: tzinfo) -> date:
@@ -35,6 +38,12 @@ def digest_week(now: datetime, zone: tzinfo, *, newest_scored: date) -> date:
     return min(last_complete_week_end(now, zone), week_end_on_or_before(newest_scored))
 
 
+def previous_month_end(now: datetime, zone: tzinfo) -> date:
+    """The last day of the calendar month before `now`'s date in `zone`: the month a monthly
+    digest fired (or retried) at `now` is of, and its claim's key."""
+    return now.astimezone(zone).date().replace(day=1) - timedelta(days=1)
+
+
 def score_as_of(now: datetime, zone: tzinfo) -> date:
     """The day a scheduled re-score is as of: yesterday in `zone`, the last complete day."""
     return now.astimezone(zone).date() - timedelta(days=1)
@@ -43,6 +52,12 @@ def score_as_of(now: datetime, zone: tzinfo) -> date:
 def cron_trigger(expression: str, zone: tzinfo) -> CronTrigger:
     """A crontab expression (minute hour day month day-of-week) firing in `zone`."""
     return CronTrigger.from_crontab(expression, timezone=zone)
+
+
+def subscription_trigger(subscription: Subscription) -> CronTrigger:
+    """A subscription's trigger: its crontab in its own zone (DIGEST_CRON in TIMEZONE for the
+    default one), so 09:00 stays 09:00 local across daylight-saving changes."""
+    return cron_trigger(subscription.crontab, subscription.zone)
 
 
 def next_fire_times(expression: str, zone: tzinfo, after: datetime, count: int) -> list[datetime]:

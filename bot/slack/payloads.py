@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 _SLACK_ID = re.compile(r"^[A-Z0-9]{2,32}$")
@@ -16,12 +16,12 @@ DEFAULT_LIST = 10
 
 SUBCOMMANDS = (
     "help", "segment", "segments", "dormant", "top", "overdue", "model", "channels", "funnel",
-    "cohorts", "nps", "alerts", "export",
+    "cohorts", "nps", "alerts", "export", "subscribe", "subscriptions", "unsubscribe",
 )  # fmt: skip
 LISTS = ("dormant", "top", "overdue")  # each takes an optional length
 ACQUISITION = ("channels", "funnel", "cohorts", "nps")  # each takes one optional word
 # they need who asked, and may write or send: answered by bot.slack.listeners.commands.users
-USER_COMMANDS = ("alerts", "export")
+USER_COMMANDS = ("alerts", "export", "subscribe", "subscriptions", "unsubscribe")
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class ClvRequest:
     kind: str  # help | customer | a SUBCOMMANDS name | unknown | bad_limit
     argument: str = ""
     limit: int = DEFAULT_LIST
+    channel: str | None = None  # where it was typed (`/clv subscribe` subscribes it)
 
 
 def is_slack_id(value: object) -> bool:
@@ -118,8 +119,13 @@ def to_limit(word: str) -> int | None:
     return int(word)
 
 
-def to_clv_request(text: str) -> ClvRequest:
-    """Parse the text after `/clv`."""
+def to_clv_request(text: str, *, channel: str | None = None) -> ClvRequest:
+    """Parse the text after `/clv` (typed in `channel`)."""
+    request = _to_clv_request(text)
+    return replace(request, channel=channel) if channel else request
+
+
+def _to_clv_request(text: str) -> ClvRequest:
     text = to_plain_text(text or "")
     if not text:
         return ClvRequest("help")

@@ -156,11 +156,15 @@ def dormant_customers(
     now: datetime,
     run: RunRef | None = None,
     cap: int = MAX_LIST,
+    within: ColumnElement[bool] | None = None,
 ) -> RankedList:
     """Dormant customers ranked by value at stake, each with the outreach policy's verdict
-    (opted-out ones are listed, and say so)."""
+    (opted-out ones are listed, and say so); `within`: of a group only
+    (`clv.insights.scope.scores_filter`)."""
     ref = run or current_ref(session)
-    dormant = scores.c.dormant.is_(True)
+    dormant: ColumnElement[bool] = scores.c.dormant.is_(True)
+    if within is not None:
+        dormant = dormant & within
     rows = _ranked(session, ref, dormant, scores.c.value_at_stake.desc(), min(limit, cap))
     return RankedList(ref, "dormant", with_verdicts(session, ref, rows, rules, now), limit, cap)
 

@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -115,9 +115,18 @@ class MoverReport:
         }  # fmt: skip
 
 
-def movers(session: Session, *, before: date, after: date, limit: int = 5) -> MoverReport:
-    """Largest CLV rises and falls, and segment migrations, from week `before` to `after`."""
+def movers(
+    session: Session,
+    *,
+    before: date,
+    after: date,
+    limit: int = 5,
+    within: Select[tuple[int]] | None = None,
+) -> MoverReport:
+    """Largest CLV rises and falls, and segment migrations, from week `before` to `after`;
+    `within`: only of the customer ids it selects (a group, `clv.insights.scope_history`)."""
     old, new = aliased(weekly), aliased(weekly)
+    only = old.c.customer_id.in_(within) if within is not None else true()
     joined = (
         select(
             customers_table.c.external_id,
@@ -128,7 +137,7 @@ def movers(session: Session, *, before: date, after: date, limit: int = 5) -> Mo
         .select_from(old)
         .join(new, and_(new.c.customer_id == old.c.customer_id, new.c.week_end == after))
         .join(customers_table, customers_table.c.id == old.c.customer_id)
-        .where(old.c.week_end == before)
+        .where(old.c.week_end == before, only)
     )
     change = new.c.predicted_clv - old.c.predicted_clv
     rises = session.execute(joined.where(change > 0).order_by(change.desc()).limit(limit)).all()
@@ -137,7 +146,7 @@ def movers(session: Session, *, before: date, after: date, limit: int = 5) -> Mo
         select(old.c.segment, new.c.segment, func.count())
         .select_from(old)
         .join(new, and_(new.c.customer_id == old.c.customer_id, new.c.week_end == after))
-        .where(old.c.week_end == before, old.c.segment != new.c.segment)
+        .where(old.c.week_end == before, old.c.segment != new.c.segment, only)
         .group_by(old.c.segment, new.c.segment)
         .order_by(func.count().desc())
         .limit(limit * 2)

@@ -192,15 +192,26 @@ class CustomerWeekly(SQLModel, table=True):
 
 
 class DigestPost(SQLModel, table=True):
-    """One weekly digest for one channel: claimed, then posted (with its ts) or failed.
+    """One digest of one subscription for one channel and period: claimed, then posted (with
+    its ts) or failed.
 
-    The unique (channel, week_end) row is the exactly-once claim: whoever inserts it posts.
+    The unique (subscription, channel, week_end) row is the exactly-once claim: whoever
+    inserts it posts. `subscription` is "default" (DIGEST_CHANNEL, DIGEST_CRON) or a
+    `digest_subscriptions` id; `week_end` is the period's key: the week's Sunday, or for a
+    monthly subscription the month's last day.
     """
 
     __tablename__ = "digest_posts"
-    __table_args__ = (UniqueConstraint("channel", "week_end", name="uq_digest_posts_channel_week"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "subscription", "channel", "week_end", name="uq_digest_posts_subscription_channel_week"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    subscription: str = Field(
+        sa_column=Column(String(length=16), nullable=False, server_default="default")
+    )
     channel: str = Field(max_length=64)
     week_end: date
     status: str = Field(max_length=16)  # claimed | posted | failed
@@ -400,3 +411,26 @@ alert_subjects_table: Table = AlertSubject.__table__  # type: ignore[attr-define
 alert_mutes_table: Table = AlertMute.__table__  # type: ignore[attr-defined]
 app_home_views_table: Table = AppHomeView.__table__  # type: ignore[attr-defined]
 app_home_charts_table: Table = AppHomeChart.__table__  # type: ignore[attr-defined]
+
+
+class DigestSubscription(SQLModel, table=True):
+    """A channel's digest delivery (`/clv subscribe`): of which group (None: the whole shop),
+    weekly or monthly, on which day, at what time in which zone. The default delivery
+    (DIGEST_CHANNEL at DIGEST_CRON) is the configuration's, not a row here."""
+
+    __tablename__ = "digest_subscriptions"
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=64)
+    dimension: str | None = Field(default=None, max_length=16)  # segment | tier | channel
+    group_name: str | None = Field(default=None, max_length=64)
+    cadence: str = Field(max_length=8)  # weekly | monthly
+    day: int = Field(sa_column=Column(SmallInteger(), nullable=False))  # 0 Mon..6 Sun | 1..28
+    hour: int = Field(sa_column=Column(SmallInteger(), nullable=False))
+    minute: int = Field(sa_column=Column(SmallInteger(), nullable=False))
+    timezone: str = Field(max_length=64)  # an IANA name
+    created_by: str = Field(max_length=64)  # Slack user id, or "cli"
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+digest_subscriptions_table: Table = DigestSubscription.__table__  # type: ignore[attr-defined]

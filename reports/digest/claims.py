@@ -1,6 +1,8 @@
-"""Exactly-once claims on a (channel, week) digest, in the store.
+"""Exactly-once claims on a (subscription, channel, period) digest, in the store.
 
-Whoever inserts the `digest_posts` row for a channel and week posts it; everyone else backs off.
+Whoever inserts the `digest_posts` row for a subscription, channel and period (the week's
+Sunday; a monthly subscription's month end) posts it; everyone else backs off. The default
+digest (DIGEST_CHANNEL, and `clvbot digest --send`) claims as subscription "default".
 The unique constraint makes that atomic on SQLite and PostgreSQL alike, across threads and
 processes. A claim that failed, or whose holder died before it finished (older than the lease),
 can be taken over by a conditional update — but the new holder must first check the channel
@@ -19,6 +21,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clv.store.tables import digest_posts_table
+from clv.subscriptions.store import DEFAULT_KEY
 
 posts = digest_posts_table
 CLAIM_LEASE = timedelta(minutes=15)  # a claim not finished after this is presumed dead
@@ -43,6 +46,21 @@ def is_unfinished(status: str, claimed_at: datetime, now: datetime) -> bool:
     return status == "failed" or (status == "claimed" and claimed_at <= now - CLAIM_LEASE)
 
 
+def claim_status(
+    engine: Engine, *, subscription: str, channel: str, week_end: date
+) -> tuple[str, datetime] | None:
+    """(status, claimed_at) of the claim on a subscription's period, None when unclaimed."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            select(posts.c.status, posts.c.claimed_at).where(
+                posts.c.subscription == subscription,
+                posts.c.channel == channel,
+                posts.c.week_end == week_end,
+            )
+        ).first()
+    return None if row is None else (row.status, row.claimed_at)
+
+
 def new_token() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
 
@@ -56,8 +74,10 @@ def claim_digest(
     trigger: str,
     force: bool = False,
     token: str | None = None,
+    subscription: str = DEFAULT_KEY,
 ) -> Claim | Refusal:
-    """Claim the digest of `channel` and `week_end`, or say why not."""
+    """Claim the digest of `subscription`, `channel` and `week_end` (the period's key), or
+    say why not."""
     token = token or new_token()
     try:
         with engine.begin() as connection:
@@ -65,6 +85,7 @@ def claim_digest(
                 insert(posts)
                 .returning(posts.c.id)
                 .values(
+                    subscription=subscription,
                     channel=channel,
                     week_end=week_end,
                     status="claimed",
@@ -79,7 +100,11 @@ def claim_digest(
         pass  # claimed before: by whom, and may it be taken over?
     with engine.begin() as connection:
         row = connection.execute(
-            select(posts).where(posts.c.channel == channel, posts.c.week_end == week_end)
+            select(posts).where(
+                posts.c.subscription == subscription,
+                posts.c.channel == channel,
+                posts.c.week_end == week_end,
+            )
         ).one()
         posted = row.status == "posted"
         if not force and not is_unfinished(row.status, row.claimed_at, now):

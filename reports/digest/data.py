@@ -12,16 +12,19 @@ from (and what the buttons act on), so its holdout check is the one `/clv model`
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session
 
 from clv.insights import dormant_customers, weekly_runs
 from clv.insights.lists import list_entries
 from clv.insights.model import ModelStatus, model_status
 from clv.insights.runs import NoScoresError, current_run
+from clv.insights.scope import GroupScope, dormant_count, scores_filter
+from clv.insights.scope_history import ScopeWeek, scope_movers, scope_segments, scope_weeks
+from clv.insights.trends import MoverReport
 from clv.outreach.experiment import ExperimentReport, experiment_report
 from clv.outreach.holdout import ListEntry
 from clv.outreach.policy import OutreachRules
@@ -32,8 +35,10 @@ from clv.scoring.records import Mover as ChangedCustomer
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
 from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
+from clv.subscriptions.spec import Cadence
+from clv.subscriptions.store import Subscription
 from reports.digest.acquisition import AcquisitionDigest, acquisition_digest
-from reports.schedule import digest_week
+from reports.schedule import digest_week, previous_month_end, week_end_on_or_before
 
 TREND_WEEKS = 13
 MOVERS = 5
@@ -54,7 +59,7 @@ class WeekPoint:
     mean_clv: float
     active: int
     dormant: int
-    revenue_minor: int
+    revenue_minor: int | None  # None: not kept per group (a filtered digest's weeks)
 
 
 @dataclass(frozen=True)
@@ -136,22 +141,57 @@ class Digest:
     rises: list[Mover]
     falls: list[Mover]
     model: ModelHealth
-    outreach: ExperimentReport  # contacted against held out, of the lists 2-8 weeks ago
+    # contacted against held out, of the lists 2-8 weeks ago; None in a group's digest (the
+    # experiment is of the whole shop's lists)
+    outreach: ExperimentReport | None
     dormant: list[DormantRow]
     dormant_total: int
     dormant_as_of: date  # the current run's day: the list and its buttons are of now
     note: str | None = None  # why this is not the week asked for
     acquisition: AcquisitionDigest | None = None  # None: the run has no acquisition reports
+    scope: GroupScope | None = None  # the group every number is of (None: the whole shop)
+    cadence: Cadence = "weekly"
+    period_end: date | None = None  # a monthly digest's month (its last day)
+
+    @property
+    def period_key(self) -> date:
+        """What the exactly-once claim is for: the week, or the month of a monthly digest."""
+        return self.period_end or self.week_end
 
 
 def build_digest(
-    session: Session, settings: Settings, *, week_end: date | None, now: datetime
+    session: Session,
+    settings: Settings,
+    *,
+    week_end: date | None,
+    now: datetime,
+    scope: GroupScope | None = None,
+    period_end: date | None = None,
 ) -> Digest:
     """The digest of the week ending `week_end` (a Sunday; None: the digest's week at `now`,
-    `reports.schedule.digest_week`), from stored aggregates."""
+    `reports.schedule.digest_week`), from stored aggregates; of `scope`'s customers only
+    when given; `period_end`: the month a monthly digest is of (its last day)."""
     status = model_status(session)  # the current run (NoScoresError before the first one)
     week = week_end or digest_week(now, settings.tzinfo, newest_scored=status.run.as_of)
     runs = _week_points(session, week, newest=status.run.as_of)
+    if scope is not None:
+        digest = _group_digest(session, settings, scope, status, runs, now=now, week=week)
+    else:
+        digest = _shop_digest(session, settings, status, runs, now=now, week=week)
+    if period_end is None:
+        return digest
+    return replace(digest, cadence="monthly", period_end=period_end)
+
+
+def _shop_digest(
+    session: Session,
+    settings: Settings,
+    status: ModelStatus,
+    runs: list[ScoringRun],
+    *,
+    now: datetime,
+    week: date,
+) -> Digest:
     run = runs[-1]
     previous = runs[-2] if len(runs) > 1 else None
     four_back = runs[-5] if len(runs) > 4 else None
@@ -181,6 +221,126 @@ def build_digest(
         note=_note(week, run) if run.week_end < week else None,
         acquisition=acquisition_digest(session, run),
     )
+
+
+def _group_digest(
+    session: Session,
+    settings: Settings,
+    scope: GroupScope,
+    status: ModelStatus,
+    runs: list[ScoringRun],
+    *,
+    now: datetime,
+    week: date,
+) -> Digest:
+    """The digest of `scope`'s customers: their weeks from the weekly history, their segments
+    and movers, their dormant customers; no drivers (the run's split is of the whole shop),
+    no outreach experiment and no acquisition section (both are of the whole shop)."""
+    run = runs[-1]
+    points = scope_weeks(session, scope, [r.week_end for r in runs])
+    if not points or points[-1].week_end != run.week_end:
+        raise NoCompleteWeekError(
+            f"the weekly history no longer holds the week ending {run.week_end} "
+            "(HISTORY_WEEKS): no digest of a group can be made for it"
+        )
+    this = points[-1]
+    previous = points[-2] if len(points) > 1 else None
+    four_back = points[-5] if len(points) > 4 else None
+    moved = (
+        scope_movers(session, scope, before=previous.week_end, after=this.week_end, limit=MOVERS)
+        if previous
+        else None
+    )
+    return Digest(
+        week_end=run.week_end,
+        as_of=run.as_of,
+        currency=settings.currency,
+        currency_exponent=settings.currency_exponent,
+        trend=[_group_point(p) for p in points],
+        customer_equity=this.customer_equity,
+        change_week=_change(this, previous),
+        change_4_weeks=_change(this, four_back),
+        drivers=None,
+        segments=_group_segments(session, scope, this, previous),
+        migrations=list(moved.migrations[:MIGRATIONS]) if moved else [],
+        rises=_report_movers(moved, rises=True),
+        falls=_report_movers(moved, rises=False),
+        model=ModelHealth.of(status),
+        outreach=None,
+        dormant=_dormant(session, settings, now, within=scores_filter(scope)),
+        dormant_total=dormant_count(session, scope, status.run),
+        dormant_as_of=status.run.as_of,
+        note=_note(week, run) if run.week_end < week else None,
+        scope=scope,
+    )
+
+
+def _group_point(week: ScopeWeek) -> WeekPoint:
+    return WeekPoint(
+        week.week_end, week.customer_equity, week.mean_clv, week.active, week.dormant, None
+    )
+
+
+def _change(now: ScopeWeek, before: ScopeWeek | None) -> float | None:
+    return now.customer_equity - before.customer_equity if before else None
+
+
+def _group_segments(
+    session: Session, scope: GroupScope, this: ScopeWeek, previous: ScopeWeek | None
+) -> list[SegmentRow]:
+    now = {s.name: s for s in scope_segments(session, scope, this.week_end)}
+    before = (
+        {s.name: s for s in scope_segments(session, scope, previous.week_end)} if previous else None
+    )
+    rows = []
+    for name in (segment.name for segment in all_segments()):
+        if name not in now:
+            continue
+        row = now[name]
+        old = before.get(name) if before is not None else None
+        rows.append(
+            SegmentRow(
+                name,
+                row.customers,
+                row.clv_sum,
+                row.customers - (old.customers if old else 0) if before is not None else None,
+                row.clv_sum - (old.clv_sum if old else 0.0) if before is not None else None,
+            )
+        )
+    return rows
+
+
+def _report_movers(report: MoverReport | None, *, rises: bool) -> list[Mover]:
+    if report is None:
+        return []
+    moved = report.rises if rises else report.falls
+    return [
+        Mover(to_masked_key(m.customer_id), to_masked_name(m.name), m.before, m.after)
+        for m in moved[:MOVERS]
+    ]
+
+
+def subscription_digest(
+    session: Session, settings: Settings, subscription: Subscription, *, now: datetime
+) -> Digest:
+    """The digest `subscription` posts at `now`: of its group, and of its period. A weekly
+    one is of the digest's week (`reports.schedule.digest_week`, in the shop's TIMEZONE, whose
+    weeks the scores are of); a monthly one of the calendar month before `now`'s date in the
+    subscription's zone, shown by the month's last scored week."""
+    if subscription.cadence == "weekly":
+        return build_digest(session, settings, week_end=None, now=now, scope=subscription.scope)
+    month_end = previous_month_end(now, subscription.zone)
+    return build_digest(session, settings, week_end=week_end_on_or_before(month_end), now=now,
+                        scope=subscription.scope, period_end=month_end)  # fmt: skip
+
+
+def subscription_period(
+    session: Session, settings: Settings, subscription: Subscription, *, now: datetime
+) -> date:
+    """The period key `subscription_digest` at `now` claims, without building the digest."""
+    if subscription.cadence == "monthly":
+        return previous_month_end(now, subscription.zone)
+    return digest_week_end(session, settings, now=now)
 
 
 def digest_week_end(session: Session, settings: Settings, *, now: datetime) -> date:
@@ -290,9 +450,19 @@ def _movers(
     return shown
 
 
-def _dormant(session: Session, settings: Settings, now: datetime) -> list[DormantRow]:
+def _dormant(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    within: ColumnElement[bool] | None = None,
+) -> list[DormantRow]:
     ranked = dormant_customers(
-        session, limit=settings.digest_dormant_limit, rules=OutreachRules.of(settings), now=now
+        session,
+        limit=settings.digest_dormant_limit,
+        rules=OutreachRules.of(settings),
+        now=now,
+        within=within,
     )
     rows = []
     entries = {e.assignment.customer_id: e for e in list_entries(ranked.rows)}

@@ -1,10 +1,16 @@
-"""Posting the weekly digest exactly once per channel and week.
+"""Posting a digest exactly once per subscription, channel and period.
 
-1. Claim (channel, week) in the store (`claims`): one process wins, others back off.
+The default digest (DIGEST_CHANNEL, `clvbot digest --send`) is subscription "default" and
+its period is the week; a channel's subscription (`/clv subscribe`) posts its own digest,
+of its group and its period (the week, or the month before a monthly one fires).
+
+1. Claim (subscription, channel, period) in the store (`claims`): one process wins, others
+   back off.
 2. If an earlier attempt on this claim may have reached Slack (it failed after sending, or its
    process died), look for it in the channel: every digest carries message metadata naming its
-   week, so a digest that was posted is found and recorded instead of posted again. When the
-   channel cannot be searched, nothing is posted: at most once beats twice.
+   period (and subscription), so a digest that was posted is found and recorded instead of
+   posted again. When the channel cannot be searched, nothing is posted: at most once beats
+   twice.
 3. Post with `chat.postMessage`, record the message ts, then upload the chart into its thread.
 
 The Web API client used here retries only on rate limits (a 429 was not processed); it never
@@ -16,6 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -24,10 +31,11 @@ from clv.insights.runs import NoScoresError
 from clv.outreach.holdout import record
 from clv.settings import Settings
 from clv.store import read_snapshot
+from clv.subscriptions.store import DEFAULT_KEY, Subscription
 from reports.charts import render_trend_chart
 from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
-from reports.digest.data import Digest, build_digest, experiment_entries
+from reports.digest.data import Digest, build_digest, experiment_entries, subscription_digest
 from reports.digest.render import render_blocks
 from reports.history import find_posted
 from reports.slack_retry import LoggedRateLimitRetryHandler
@@ -40,9 +48,10 @@ EVENT_TYPE = "clvbot_digest"
 class PostOutcome:
     status: str  # posted | recovered | already_posted | in_progress | failed | no_scores
     channel: str
-    week_end: date | None  # None: no scored week to post (status no_scores)
+    week_end: date | None  # the period's key; None: no scored week to post (no_scores)
     message_ts: str | None
     detail: str
+    subscription: str = DEFAULT_KEY
 
 
 def digest_client(settings: Settings) -> WebClient:
@@ -88,50 +97,91 @@ def publish_digest(
             digest = build_digest(session, settings, week_end=week_end, now=now)
         except NoScoresError as exc:  # nothing to post, and nothing claimed
             return PostOutcome("no_scores", channel, None, None, str(exc))
-    week = digest.week_end
-    claim = claim_digest(
-        engine,
-        channel=channel,
-        week_end=week,
-        now=now,
-        trigger="force" if force else trigger,
-        force=force,
-    )
+    return post_once(engine, client, digest, channel=channel, subscription=DEFAULT_KEY,
+                     trigger=trigger, force=force, now=now)  # fmt: skip
+
+
+def publish_subscription(
+    engine: Engine,
+    settings: Settings,
+    client: WebClient,
+    subscription: Subscription,
+    *,
+    trigger: str = "schedule",
+    force: bool = False,
+    now: datetime | None = None,
+) -> PostOutcome:
+    """Post `subscription`'s digest of its period at `now` (`subscription_digest`) to its
+    channel, once per subscription and period."""
+    now = now or datetime.now(UTC)
+    channel = subscription.channel
+    with read_snapshot(engine) as session:
+        try:
+            digest = subscription_digest(session, settings, subscription, now=now)
+        except NoScoresError as exc:
+            return PostOutcome("no_scores", channel, None, None, str(exc), subscription.key)
+    return post_once(engine, client, digest, channel=channel, subscription=subscription.key,
+                     trigger=trigger, force=force, now=now)  # fmt: skip
+
+
+def post_once(
+    engine: Engine,
+    client: WebClient,
+    digest: Digest,
+    *,
+    channel: str,
+    subscription: str,
+    trigger: str,
+    force: bool,
+    now: datetime,
+) -> PostOutcome:
+    """Claim the digest's period for `subscription` and `channel`, and post it if ours."""
+    period = digest.period_key
+    claim = claim_digest(engine, channel=channel, week_end=period, now=now, force=force,
+                         trigger="force" if force else trigger,
+                         subscription=subscription)  # fmt: skip
     if not isinstance(claim, Claim):
+        what = _what(subscription, period)
         detail = (
-            f"the digest of week {week} was already posted to {channel}"
+            f"{what} was already posted to {channel}"
             if claim.status == "already_posted"
-            else f"another clvbot process is posting the digest of week {week} to {channel}"
+            else f"another clvbot process is posting {what} to {channel}"
         )
-        return PostOutcome(claim.status, channel, week, claim.message_ts, detail)
-    return _post(engine, client, claim, digest, channel=channel, now=now)
+        return PostOutcome(claim.status, channel, period, claim.message_ts, detail, subscription)
+    return _post(engine, client, claim, digest, channel=channel, subscription=subscription,
+                 now=now)  # fmt: skip
+
+
+def _what(subscription: str, period: date) -> str:
+    if subscription == DEFAULT_KEY:
+        return f"the digest of week {period}"
+    return f"subscription #{subscription}'s digest of {period}"
 
 
 def _post(
-    engine: Engine, client: WebClient, claim: Claim, digest: Digest, *, channel: str, now: datetime
+    engine: Engine,
+    client: WebClient,
+    claim: Claim,
+    digest: Digest,
+    *,
+    channel: str,
+    subscription: str,
+    now: datetime,
 ) -> PostOutcome:
     """Post the claimed digest, unless an earlier attempt on the claim already had."""
-    week = digest.week_end
+    period = digest.period_key
     try:
         if claim.previous_attempt_at is not None:
-            found = find_posted_digest(
-                client, channel=channel, week_end=week, since=claim.previous_attempt_at
-            )
+            found = find_posted_digest(client, channel=channel, week_end=period,
+                                       since=claim.previous_attempt_at,
+                                       subscription=subscription)  # fmt: skip
             if found is not None:
-                mark_posted(
-                    engine,
-                    claim,
-                    message_ts=found,
-                    now=now,
-                    note="found in the channel after an interrupted attempt",
-                )
+                mark_posted(engine, claim, message_ts=found, now=now,
+                            note="found in the channel after an interrupted attempt")  # fmt: skip
                 return PostOutcome(
-                    "recovered",
-                    channel,
-                    week,
-                    found,
-                    "an earlier attempt had posted it: recorded, not reposted",
-                )
+                    "recovered", channel, period, found,
+                    "an earlier attempt had posted it: recorded, not reposted", subscription,
+                )  # fmt: skip
         with engine.begin() as connection:  # the list's arms, before anyone can click
             record(connection, experiment_entries(digest), source="digest", now=now)
         message = render_blocks(digest, channel=channel)
@@ -141,32 +191,54 @@ def _post(
             unfurl_links=False,
             metadata={
                 "event_type": EVENT_TYPE,
-                "event_payload": {"week_end": week.isoformat(), "claim": claim.token},
+                "event_payload": _payload(period, claim.token, subscription),
             },
         )
         ts = str(response["ts"])
     except Exception as exc:
         reason = slack_reason(exc)
         mark_failed(engine, claim, reason=reason)
-        log.warning("digest of week %s to %s failed: %s", week, channel, reason)
-        return PostOutcome("failed", channel, week, None, reason)
+        log.warning("%s to %s failed: %s", _what(subscription, period), channel, reason)
+        return PostOutcome("failed", channel, period, None, reason, subscription)
     mark_posted(engine, claim, message_ts=ts, now=now)
     _upload_chart(
         engine, client, claim, digest, channel=str(response.get("channel") or channel), thread_ts=ts
     )
-    return PostOutcome("posted", channel, week, ts, f"posted the digest of week {week}")
+    return PostOutcome("posted", channel, period, ts, f"posted {_what(subscription, period)}",
+                       subscription)  # fmt: skip
+
+
+def _payload(period: date, token: str, subscription: str) -> dict[str, str]:
+    """The message metadata's payload: the period (and the subscription, but for the default
+    digest, whose messages carried none before subscriptions existed)."""
+    payload = {"week_end": period.isoformat(), "claim": token}
+    if subscription != DEFAULT_KEY:
+        payload["subscription"] = subscription
+    return payload
 
 
 def find_posted_digest(
-    client: WebClient, *, channel: str, week_end: date, since: datetime
+    client: WebClient,
+    *,
+    channel: str,
+    week_end: date,
+    since: datetime,
+    subscription: str = DEFAULT_KEY,
 ) -> str | None:
-    """The ts of a digest of `week_end` posted in `channel` since `since`, or None.
+    """The ts of `subscription`'s digest of `week_end` (the period's key) posted in `channel`
+    since `since`, or None.
 
     Raises when the channel cannot be searched: the caller must not post blindly then.
     """
     week = week_end.isoformat()
-    return find_posted(client, channel=channel, since=since, event_type=EVENT_TYPE,
-                       match=lambda payload: payload.get("week_end") == week)  # fmt: skip
+
+    def match(payload: dict[str, Any]) -> bool:
+        return (
+            payload.get("week_end") == week
+            and payload.get("subscription", DEFAULT_KEY) == subscription
+        )
+
+    return find_posted(client, channel=channel, since=since, event_type=EVENT_TYPE, match=match)
 
 
 def _upload_chart(
@@ -179,13 +251,14 @@ def _upload_chart(
     thread_ts: str,
 ) -> None:
     week = digest.week_end.isoformat()
+    of = f" of the {digest.scope.label}" if digest.scope is not None else ""
     try:
         client.files_upload_v2(
             channel=channel,
             thread_ts=thread_ts,
             content=chart_png(digest),
             filename=f"clv-trend-{week}.png",
-            title=f"Customer equity and mean CLV, {len(digest.trend)} weeks to {week}",
+            title=f"Customer equity and mean CLV{of}, {len(digest.trend)} weeks to {week}",
             alt_txt="Bar chart of customer equity and line of mean CLV per week; "
             "the numbers are in the digest's text.",
         )

@@ -47,6 +47,26 @@ class RenderedDigest:
     chart_title: str
 
 
+def digest_title(digest: Digest, *, separator: str = " · ") -> str:
+    """ "Weekly CLV digest · week ending Sun 30 Jun 2024"; a group's digest names the group
+    ("Weekly CLV digest · Gold tier · …"), a monthly one its month. Plain text: a header
+    block is plain_text, and the mrkdwn fallback escapes it."""
+    week = digest.week_end.strftime("%a %d %b %Y")
+    parts = ["Monthly CLV digest" if digest.cadence == "monthly" else "Weekly CLV digest"]
+    if digest.scope is not None:
+        parts.append(digest.scope.label)
+    if digest.period_end is not None:
+        parts.append(f"{digest.period_end:%B %Y} (week ending {week})")
+    else:
+        parts.append(f"week ending {week}")
+    return separator.join(parts)
+
+
+def dormant_scope(digest: Digest) -> str:
+    """Whom the dormant total counts: "in all", or "in the Gold tier"."""
+    return "in all" if digest.scope is None else f"in the {digest.scope.label}"
+
+
 def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
     """Display strings for the templates (data values are escaped by the mrkdwn templates)."""
     cur = digest.currency
@@ -67,6 +87,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         return f"{text} ({signed(100 * value / before, '{:.1f}')}%)" if before else text
 
     return {
+        "title": digest_title(digest, separator=", "),
         "week": digest.week_end.strftime("%a %d %b %Y"),
         "as_of": digest.as_of.isoformat(),
         "note": digest.note,
@@ -100,6 +121,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         "outreach": _outreach(digest, amount),
         "dormant": [_dormant(row, amount) for row in digest.dormant],
         "dormant_total": f"{digest.dormant_total:,}",
+        "dormant_scope": dormant_scope(digest),
         "dormant_as_of": (
             digest.dormant_as_of.isoformat() if digest.dormant_as_of != digest.as_of else None
         ),
@@ -177,7 +199,9 @@ def _health(digest: Digest) -> dict[str, Any]:
     }
 
 
-def _outreach(digest: Digest, amount: Any) -> str:
+def _outreach(digest: Digest, amount: Any) -> str | None:
+    if digest.outreach is None:  # a group's digest: the experiment is of the whole shop
+        return None
     return experiment_sentence(digest.outreach, digest.currency)
 
 
@@ -216,7 +240,7 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
     ctx = digest_context(digest, channel=channel)
     source = f"digest:{channel}:{digest.week_end.isoformat()}"
     head: list[Block] = [
-        header(f"Weekly CLV digest · week ending {ctx['week']}"),
+        header(digest_title(digest)),
         *line_sections(render("digest/headline.mrkdwn.j2", **ctx).splitlines()),
     ]
     middle: list[Block] = [
@@ -235,11 +259,11 @@ def render_blocks(digest: Digest, *, channel: str) -> dict[str, Any]:
         mrkdwn = render("digest/dormant_row.mrkdwn.j2", row=row).strip()
         accessory = outreach_button(row["customer_id"], source) if row["eligible"] else None
         rows.append(section_with_button(mrkdwn, outreach_block_id(row["customer_id"]), accessory))
-    total = f"{ctx['dormant_total']} dormant in all"
+    total = f"{ctx['dormant_total']} dormant {escape(ctx['dormant_scope'])}"
     if ctx["dormant_as_of"]:
         total += f" (current scores, as of {ctx['dormant_as_of']})"
     blocks = _fit(head, middle, rows, dormant_total=total)
-    fallback = f"Weekly CLV digest, week ending {ctx['week']}: customer equity {ctx['equity']}"
+    fallback = f"{escape(ctx['title'])}: customer equity {ctx['equity']}"
     return {"text": clip(fallback, MAX_FALLBACK), "blocks": blocks}
 
 

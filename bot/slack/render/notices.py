@@ -20,6 +20,9 @@ HELP = """\
 `/clv nps [segment|tier|channel]` — Net Promoter Score beside what customers are worth
 `/clv alerts [mute <rule> <days> | unmute <rule>]` — recent alerts, and muting a rule
 `/clv export dormant|overdue|segment <name>|tier <name>` — the list as a CSV, in a direct message
+`/clv subscribe [segment|tier|channel <name>] [weekly|monthly] [day] [HH:MM] [time zone]` \
+— deliver the digest (of the shop or one group) to this channel, on its own schedule
+`/clv subscriptions` — every digest delivery and its next time; `/clv unsubscribe <n>` stops one
 `/clv help` — this message"""
 
 

@@ -18,12 +18,12 @@ from bot.slack.answers import answer
 from bot.slack.deps import Deps
 from bot.slack.errors import render_failure
 from bot.slack.listeners.commands import users
-from bot.slack.payloads import to_clv_request
+from bot.slack.payloads import extract_channel_id, to_clv_request
 from clv.store.deadline import within
 
 
 def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any]:
-    request = to_clv_request(str(command.get("text") or ""))
+    request = to_clv_request(str(command.get("text") or ""), channel=extract_channel_id(command))
     user = str(command.get("user_id") or "")
     if request.kind in users.ANSWERS:
         try:
