@@ -13,6 +13,9 @@ slash does not matter), and each query parameter the pattern names has the patte
 placeholder takes the percent-decoded segment or value. Anything else (another host, more or
 fewer segments, an empty placeholder) is not a customer link, so no unfurl is attempted.
 `UNFURL_PATTERNS` holds patterns separated by spaces or commas.
+
+`named_in` lists who a message may be about (its customer links, email addresses and other
+words); which of them are customers only the store can say (`clv.insights.named_customers`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 Kind = Literal["id", "email"]
 PLACEHOLDERS: dict[str, Kind] = {"{id}": "id", "{email}": "email"}
 _SPLIT = re.compile(r"[\s,]+")
+_URL = re.compile(r"https?://[^\s<>|\"']+", re.IGNORECASE)
+# the dot-atom of RFC 5322 before the @, a host name of labels after it
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{}|~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{}|~-]+)*"
+    r"@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_WORD = re.compile(r"[^\s,;()\[\]{}<>\"']+")
+_WORD_EDGES = ".,:;!?*_~#"  # punctuation and mrkdwn around a word: "(#42)." names 42
+MAX_NAMED = 50  # candidates of one message: a bounded look-up, however long the message
 
 
 @dataclass(frozen=True)
@@ -116,3 +128,19 @@ def customer_link(url: str, patterns: tuple[LinkPattern, ...]) -> CustomerLink |
         if found is not None:
             return found
     return None
+
+
+def named_in(text: str, patterns: tuple[LinkPattern, ...]) -> tuple[CustomerLink, ...]:
+    """Who `text` may name, most telling first, each value once and at most MAX_NAMED: the
+    customers its links name by `patterns`, then its email addresses, then each other word
+    as a possible customer id ("customer #42." -> "42")."""
+    urls = [m.group(0).rstrip(_WORD_EDGES) for m in _URL.finditer(text)]
+    found = [link for url in urls if (link := customer_link(url, patterns)) is not None]
+    found += [CustomerLink("email", m.group(0)) for m in _EMAIL.finditer(text)]
+    rest = _URL.sub(" ", text)
+    words = (m.group(0).strip(_WORD_EDGES) for m in _WORD.finditer(rest))
+    found += [CustomerLink("id", word) for word in words if word and "@" not in word]
+    unique: dict[str, CustomerLink] = {}
+    for link in found:
+        unique.setdefault(link.value.casefold() if link.kind == "email" else link.value, link)
+    return tuple(unique.values())[:MAX_NAMED]
