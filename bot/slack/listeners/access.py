@@ -26,7 +26,10 @@ def access_guard(deps: Deps) -> Callable[..., BoltResponse | None]:
             next()
             return None
         refusal = render_refusal()
-        if is_block_action(body) and body.get("response_url"):
+        # a click or a message shortcut is answered through its response_url: Slack shows
+        # nothing of their acknowledgement's body
+        shortcut = body.get("type") == "message_action"
+        if (is_block_action(body) or shortcut) and body.get("response_url"):
             respond(**refusal, replace_original=False)
             return BoltResponse(status=200, body="")
         headers: dict[str, str | Sequence[str]] = {"content-type": "application/json;charset=utf-8"}
