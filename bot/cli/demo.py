@@ -37,6 +37,8 @@ from bot.slack.server import EVENTS_PATH, build_asgi
 from clv.datasets import generate_shop, write_shop_csvs
 from clv.formatting import money
 from clv.ingest import import_customers, import_orders
+from clv.insights import top_customers
+from clv.links import parse_patterns
 from clv.scoring.pipeline import score
 from clv.settings import Settings
 from clv.store import make_engine, read_snapshot
@@ -50,6 +52,9 @@ if TYPE_CHECKING:
     from bot.sandbox import Workspace
 
 DEMO_DATABASE = Path("clvbot-demo.db")  # `clvbot walkthrough` has its own file
+# the demo shop's admin: a customer's page there unfurls into their card (UNFURL_PATTERNS)
+DEMO_ADMIN = "https://admin.shopify.com/store/demo-shop/customers/"
+DEMO_UNFURL_PATTERN = DEMO_ADMIN + "{id}"
 DEMO_EXTRA_MISSING = (
     "clvbot demo needs the demo extra (the sandbox's local SMTP outbox): pip install 'clvbot[demo]'"
 )
@@ -126,6 +131,8 @@ def demo_settings(database: Path, sandbox_url: str, smtp_port: int) -> Settings:
         "alerts_channel": ALERTS_CHANNEL,
         "slack_alert_users": "",
         "slack_export_users": USER_ID,  # the sandbox's user may export (into a DM)
+        "slack_admin_users": USER_ID,  # ... and add a channel's digest subscription
+        "unfurl_patterns": DEMO_UNFURL_PATTERN,
         "export_webhook_url": "",
         "shop_name": "Example Shop",
         "shop_url": "https://shop.example.com",
@@ -170,6 +177,18 @@ def build_demo_store(settings: Settings, claim: StoreClaim, customers: int) -> E
     return engine
 
 
+def demo_hints(engine: Engine) -> tuple[str, ...]:
+    """What the composer offers besides the commands: a customer link to paste (it unfurls), a
+    message naming a customer by email (try "CLV of this customer" on it), a subscription."""
+    with read_snapshot(engine) as session:
+        rows = top_customers(session, limit=20).rows
+    hints = [DEMO_ADMIN + rows[0].customer_id] if rows else []
+    email = next((r.email for r in rows if r.email), None)
+    if email:
+        hints.append(f"Could someone check on {email}? Their last order was a while ago")
+    return (*hints, "/clv subscribe weekly monday 09:00 Europe/Berlin")
+
+
 def start_demo(
     *, port: int = 3000, customers: int = 3000, database: Path = DEMO_DATABASE
 ) -> RunningDemo:
@@ -209,6 +228,8 @@ def start_demo(
             digest_channel=DIGEST_CHANNEL,
             on_post_digest=_digest_hook(engine, settings),
             smtp_port=outbox.port,
+            unfurl_domains=tuple(p.domain for p in parse_patterns(settings.unfurl_patterns)),
+            examples=demo_hints(engine),
         )
         sandbox = ServerThread(build_sandbox(config, workspace), sandbox_sock, "sandbox")
         running.stops.append(sandbox.start().stop)

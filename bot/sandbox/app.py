@@ -68,6 +68,7 @@ class SandboxConfig:
     unfurl_domains: tuple[str, ...] = DEMO_UNFURL_DOMAINS
     shortcuts: tuple[Shortcut, ...] = SHORTCUTS
     home_enabled: bool = True
+    messages_tab: bool = False  # the App Home's Messages tab (the manifest has none)
     examples: tuple[str, ...] = ()  # more composer hints (the demo's customer link ...)
 
 
@@ -167,6 +168,7 @@ class Sandbox:
             "shortcuts": [s.to_view() for s in self.config.shortcuts],
             "unfurl_domains": list(self.config.unfurl_domains),
             "home_enabled": self.config.home_enabled,
+            "messages_tab": self.config.messages_tab,
             "examples": list(self.config.examples),
         }
         return JSONResponse(snapshot)

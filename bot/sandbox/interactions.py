@@ -36,11 +36,14 @@ class Shortcut:
                 "description": self.description}  # fmt: skip
 
 
-# clvbot's own (manifest.yml); tests/sandbox/test_shortcuts.py keeps them the same
+# clvbot's own (manifest.yml features.shortcuts; tests/sandbox/test_manifest_features.py keeps
+# them the same)
 SHORTCUTS = (
-    Shortcut("global", "clv_lookup", "Look up a customer", "A customer's value, from anywhere"),
-    Shortcut("message", "clv_of_message", "CLV of this customer", "The card of who it names"),
-)
+    Shortcut("message", "clv_of_message", "CLV of this customer",
+             "The card of the customer this message names (a link, an email or an id)"),
+    Shortcut("global", "clv_lookup", "Look up a customer",
+             "A customer's lifetime value and status, by id or email"),
+)  # fmt: skip
 
 
 def _common(kind: str, callback_id: str) -> dict[str, Any]:

@@ -61,7 +61,7 @@ class Surfaces:
     async def home(self, request: Request) -> Response:
         """The person opened the app's Home or Messages tab: `app_home_opened`, each time."""
         tab = str((await request.json()).get("tab") or "home")
-        if tab not in TABS:
+        if tab not in TABS or (tab == "messages" and not self.config.messages_tab):
             return JSONResponse({"ok": False, "error": "no such tab"}, 404)
         channel = home_channel(USER_ID)
         if tab == "messages":

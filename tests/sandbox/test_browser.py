@@ -1,7 +1,8 @@
 """End to end: the demo driven in a real headless Chromium, the way a person tries it.
 
-Each test is one step a person takes in the sandbox; add a step as a new test using the
-helpers below (`run_command`, `last_message`, `click_button`, `screenshot`).
+Each test is one step a person takes in the sandbox, in order (they share one page); add a
+step as a new test using the helpers below (`run_command`, `post_message`, `last_message`,
+`click_button`, `screenshot`).
 """
 
 from __future__ import annotations
@@ -262,3 +263,121 @@ def test_clv_export_sends_the_list_as_a_file_in_a_direct_message(page: Page) -> 
     assert "direct message" in answer.inner_text()
     page.locator("#channels li", has_text="clvbot").first.click()
     page.locator(".file", has_text="clv-dormant").first.wait_for()
+
+
+# --- issue 17: the App Home, unfurls, shortcuts, subscriptions ----------------------------------
+def wait_for_image(page: Page, image: Locator) -> int:
+    """The natural width of `image` once it has loaded."""
+    image.wait_for()
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
+    width: int = image.evaluate("img => img.naturalWidth")
+    return width
+
+
+def test_the_app_home_shows_equity_its_trend_the_lists_and_buttons(page: Page) -> None:
+    page.locator("#app-home-link").click()  # app_home_opened -> views.publish
+    home = page.locator("#home")
+    home.get_by_text("Customer equity", exact=False).first.wait_for()
+    text = home.inner_text()
+    assert "Re-engagement" in text
+    assert "•••" in text  # APP_HOME_PERSONAL_DATA is off: names masked
+    assert home.get_by_role("button", name="Look up a customer").is_visible()
+    assert home.get_by_role("button", name="Segment").is_visible()
+    assert home.get_by_role("button", name="Send outreach").count() >= 1
+    chart = home.locator("img.b-image-img").first  # an image block naming an uploaded file
+    assert wait_for_image(page, chart) >= 600
+    assert page.locator("#channel-title").inner_text() == "clvbot"
+    assert screenshot(page, "sandbox-app-home").stat().st_size > 10_000
+
+
+def test_look_up_a_customer_shows_the_card_in_the_modal(
+    page: Page, top_customer: RankedCustomer
+) -> None:
+    page.locator("#home").get_by_role("button", name="Look up a customer").click()
+    modal = page.locator("#modal")
+    modal.wait_for()
+    assert modal.locator("#modal-title").inner_text() == "Look up a customer"
+    modal.get_by_role("button", name="Look up").click()  # empty: Slack does not send it
+    modal.get_by_text("Please complete this required field.").wait_for()
+    modal.get_by_label("Customer id or email address").fill(top_customer.customer_id)
+    modal.get_by_role("button", name="Look up").click()  # response_action: update
+    modal.locator(".b-header", has_text=top_customer.name or "").wait_for()
+    assert "Predicted CLV" in modal.inner_text()
+    # what was typed stays in the input of the updated view
+    assert modal.get_by_label("Customer id or email address").input_value() == (
+        top_customer.customer_id
+    )
+    assert screenshot(page, "sandbox-lookup-modal").stat().st_size > 10_000
+    modal.get_by_role("button", name="Close").click()
+    assert modal.is_hidden()
+
+
+def post_message(page: Page, text: str) -> Locator:
+    """Post `text` from the composer as the sandbox's user; the message it became."""
+    before = messages(page).count()
+    page.fill("#composer-input", text)
+    page.press("#composer-input", "Enter")
+    wait_for_more(page, before)
+    posted = page.locator("#messages .message", has_text=text.split(" ")[0]).last
+    assert posted.locator(".author").inner_text() == "you"
+    return posted
+
+
+def test_a_pasted_customer_link_unfurls_into_the_card(
+    page: Page, top_customer: RankedCustomer
+) -> None:
+    page.locator("#channels li", has_text="general").first.click()
+    link = page.locator(".example.hint", has_text="admin.shopify.com").first.inner_text()
+    assert link.endswith(f"/customers/{top_customer.customer_id}")  # the demo's hint
+    posted = post_message(page, link)
+    unfurl = posted.locator(".attachment.unfurl")
+    unfurl.wait_for()  # link_shared -> chat.unfurl
+    assert unfurl.get_attribute("data-url") == link
+    card = unfurl.inner_text()
+    assert "at stake" in card
+    assert "•••" in unfurl.locator(".b-header").inner_text()  # masked: a channel sees it
+    posted.scroll_into_view_if_needed()
+    assert screenshot(page, "sandbox-unfurl").stat().st_size > 10_000
+
+
+def test_the_message_shortcut_answers_with_the_card_of_the_customer_it_names(
+    page: Page, top_customer: RankedCustomer
+) -> None:
+    assert top_customer.email
+    posted = post_message(page, f"Could someone check on {top_customer.email} before Friday?")
+    before = messages(page).count()
+    posted.hover()
+    posted.get_by_role("button", name="More actions").click()
+    page.get_by_role("menuitem", name="CLV of this customer").click()  # a message_action
+    wait_for_more(page, before)
+    answer = last_message(page)
+    answer.locator(".b-header", has_text=top_customer.name or "").wait_for()
+    assert "Only visible to you" in answer.inner_text()
+    assert "Predicted CLV" in answer.inner_text()
+    assert screenshot(page, "sandbox-shortcut").stat().st_size > 10_000
+
+
+def test_the_global_shortcut_opens_the_look_up_modal(page: Page) -> None:
+    page.get_by_role("button", name="Shortcuts").click()
+    page.get_by_role("menuitem", name="Look up a customer").click()  # a shortcut payload
+    modal = page.locator("#modal")
+    modal.wait_for()
+    assert modal.locator("#modal-title").inner_text() == "Look up a customer"
+    assert modal.get_by_label("Customer id or email address").is_visible()
+    modal.get_by_role("button", name="Close").click()
+    assert modal.is_hidden()
+
+
+def test_subscribe_a_channel_and_list_the_subscriptions(page: Page) -> None:
+    answer = run_command(page, "/clv subscribe weekly monday 09:00 Europe/Berlin")
+    answer.get_by_text("Subscribed", exact=False).first.wait_for()
+    assert "#general" in answer.inner_text()
+    listed = run_command(page, "/clv subscriptions")
+    listed.get_by_text("Digest subscriptions").wait_for()
+    text = listed.inner_text()
+    assert "#general" in text
+    assert "Europe/Berlin" in text or "CET" in text
+    assert "default" in text  # DIGEST_CHANNEL's
+    assert screenshot(page, "sandbox-subscriptions").stat().st_size > 10_000

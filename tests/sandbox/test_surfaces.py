@@ -28,7 +28,7 @@ def events(box: Sandbox, kind: str) -> list[dict[str, Any]]:
 def test_opening_the_home_tab_sends_app_home_opened_with_the_published_view(
     sandbox: Callable[..., Sandbox],
 ) -> None:
-    box = sandbox()
+    box = sandbox(messages_tab=True)
     assert post(f"{box.url}/sandbox/home", {"tab": "home"})[1]["ok"] is True
     published = box.client().views_publish(user_id=USER_ID, view=HOME)["view"]
     post(f"{box.url}/sandbox/home", {"tab": "home"})

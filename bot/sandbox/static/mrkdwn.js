@@ -15,6 +15,8 @@
     rotating_light: "\ud83d\udea8", eyes: "\ud83d\udc40", calendar: "\ud83d\udcc6",
     point_down: "\ud83d\udc47", point_right: "\ud83d\udc49", grey_question: "\u2754",
     no_entry: "\u26d4", hourglass_flowing_sand: "\u23f3", clipboard: "\ud83d\udccb",
+    test_tube: "\ud83e\uddea", arrows_counterclockwise: "\ud83d\udd04", money_with_wings: "\ud83d\udcb8",
+    mute: "\ud83d\udd07", red_circle: "\ud83d\udd34", house: "\ud83c\udfe0", zap: "\u26a1",
   };
   const WORD = /[A-Za-z0-9]/;
   const STYLES = { "*": "strong", "_": "em", "~": "s" };

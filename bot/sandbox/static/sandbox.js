@@ -1,15 +1,16 @@
-// The page: polls /sandbox/state, draws the current channel, the Outbox and the activity log,
-// and turns the composer, buttons and the digest control into requests to the sandbox.
+// The page: polls /sandbox/state, draws the current channel (or the app's Home tab), the
+// Outbox and the activity log, and turns the composer, buttons, shortcuts and the digest
+// control into requests to the sandbox.
 (function () {
   "use strict";
   const { el, renderMrkdwn } = window.Mrkdwn;
-  const { renderBlocks } = window.Blocks;
-  const EXAMPLES = ["/clv 42", "/clv segment champions", "/clv dormant", "/clv overdue", "/clv model", "/clv channels", "/clv cohorts", "/clv nps channel", "/clv help"];
+  const { renderBlocks, renderAttachments, valuesOf, restoreValues } = window.Blocks;
+  const EXAMPLES = ["/clv 42", "/clv segment champions", "/clv dormant", "/clv overdue", "/clv model", "/clv channels", "/clv cohorts", "/clv nps channel", "/clv subscriptions", "/clv help"];
   const POLL_MS = 400;
   const $ = (id) => document.getElementById(id);
 
   const view = { version: -1, data: null, channel: null, dismissed: new Set(), seen: {}, history: [], back: 0,
-    modal: null, closedModals: new Set() };
+    modal: null, closedModals: new Set(), mode: "channel", homeKey: null, examples: null };
 
   async function post(path, body) {
     const response = await fetch(path, {
@@ -57,7 +58,8 @@
     for (const c of view.data.channels) {
       const count = channelMessages(c.id).length;
       if (c.id === view.channel) view.seen[c.id] = count;
-      const item = el("li", c.id === view.channel ? "active" : "", "# " + c.name);
+      const active = c.id === view.channel && view.mode === "channel";
+      const item = el("li", active ? "active" : "", "# " + c.name);
       item.dataset.channel = c.id;
       if (count > (view.seen[c.id] || 0)) item.appendChild(el("span", "unread", "\u25cf"));
       item.addEventListener("click", () => switchTo(c.id));
@@ -88,7 +90,18 @@
     const content = body.appendChild(el("div", "content"));
     if (m.blocks && m.blocks.length) content.appendChild(renderBlocks(m.blocks, local));
     else content.appendChild(renderMrkdwn(m.text, ctx));
+    if (m.attachments && m.attachments.length) body.appendChild(renderAttachments(m.attachments, local));
     for (const f of m.files || []) body.appendChild(renderFile(f));
+    if (!m.ephemeral && shortcutsOf("message").length) {
+      const more = node.appendChild(el("button", "more-actions", "\u22ef"));
+      more.type = "button";
+      more.title = "More actions";
+      more.setAttribute("aria-label", "More actions");
+      more.addEventListener("click", (e) => {
+        e.stopPropagation();
+        openMenu(more, shortcutsOf("message"), (s) => shortcut(s, { channel: m.channel, ts: m.ts }));
+      });
+    }
     if (m.metadata) {
       body.appendChild(el("div", "metadata", "metadata: " + m.metadata.event_type));
     }
@@ -171,8 +184,9 @@
     }
   }
 
-  // The modal the bot opened (views.open). Its DOM is kept while the same view is shown, so
-  // the second click of a double click lands on the same Send button.
+  // The modal the bot opened (views.open), the top of its stack (views.push). Its DOM is kept
+  // while the same view is shown, so the second click of a double click lands on the same Send
+  // button; an update (views.update, response_action update) redraws it, keeping what was typed.
   function renderModal() {
     const modal = view.data.modal;
     const backdrop = $("modal-backdrop");
@@ -182,15 +196,29 @@
       return;
     }
     if (view.modal && view.modal.id === modal.id && view.modal.hash === modal.hash) return;
+    const typed = view.modal && view.modal.id === modal.id ? valuesOf($("modal-body")) : null;
     view.modal = modal;
     $("modal-title").textContent = (modal.title && modal.title.text) || "";
-    $("modal-body").replaceChildren(renderBlocks(modal.blocks, context()));
+    drawModalBody(modal, {});
+    if (typed) restoreValues($("modal-body"), typed);
     const submit = $("modal-submit");
     submit.hidden = !modal.submit;
     submit.textContent = modal.submit ? modal.submit.text : "";
-    $("modal-close").textContent = (modal.close && modal.close.text) || "Cancel";
+    const pushed = view.data.modal_depth > 1;
+    $("modal-close").textContent = (modal.close && modal.close.text) || (pushed ? "Back" : "Cancel");
     $("modal-error").textContent = "";
     backdrop.hidden = false;
+  }
+
+  function drawModalBody(modal, errors) {
+    const ctx = Object.assign(context(), { errors: errors, onAction: (key, element, node) => viewAction(modal, key, element, node, $("modal-body")) });
+    $("modal-body").replaceChildren(renderBlocks(modal.blocks, ctx));
+  }
+
+  function showErrors(errors) {
+    const typed = valuesOf($("modal-body"));
+    drawModalBody(view.modal, errors);
+    restoreValues($("modal-body"), typed);
   }
 
   function hideModal(id) {
@@ -205,8 +233,9 @@
     if (!view.modal) return;
     const id = view.modal.id;
     try {
-      const result = await post("/sandbox/view", { view_id: id, action: "submit" });
+      const result = await post("/sandbox/view", { view_id: id, action: "submit", values: valuesOf($("modal-body")) });
       if (result.closed) hideModal(id);
+      else if (result.errors) showErrors(result.errors);
       else if (!result.ok) $("modal-error").textContent = "We had some trouble connecting (" + result.error + "). Try again?";
     } finally {
       refresh();
@@ -224,16 +253,113 @@
     }
   }
 
+  // A button or select in a view (the Home tab, a modal): block_actions with the view.
+  async function viewAction(shown, key, element, node, root) {
+    if (element.type === "button") {
+      node.disabled = true;
+      node.classList.add("pending");
+    }
+    try {
+      await post("/sandbox/action", { view_id: shown.id, block_id: key, action_id: element.action_id, values: valuesOf(root) });
+    } finally {
+      setTimeout(() => { node.disabled = false; node.classList.remove("pending"); }, 600);
+      refresh();
+    }
+  }
+
+  // The app's Home tab: the view views.publish set for this user, redrawn when it changes.
+  function renderHome() {
+    const home = view.data.home;
+    const key = home ? home.id + home.hash : "none";
+    if (view.homeKey === key) return;
+    view.homeKey = key;
+    const box = $("home");
+    if (!home) {
+      const enabled = view.data.config.home_enabled;
+      box.replaceChildren(el("div", "empty", enabled ? "clvbot has not published a Home tab for you yet\u2026" : "This app has no Home tab."));
+      return;
+    }
+    const ctx = Object.assign(context(), { onAction: (k, element, node) => viewAction(home, k, element, node, box) });
+    box.replaceChildren(renderBlocks(home.blocks, ctx));
+  }
+
+  // Shortcuts (manifest features.shortcuts): the composer's \u26a1 menu for global ones, each
+  // message's \u22ef menu for message ones. One floating menu, outside the redrawn messages.
+  function shortcutsOf(type) {
+    return ((view.data && view.data.config.shortcuts) || []).filter((s) => s.type === type);
+  }
+
+  function openMenu(anchor, items, choose) {
+    const menu = $("menu");
+    menu.replaceChildren();
+    for (const item of items) {
+      const row = menu.appendChild(el("button", "menu-item"));
+      row.type = "button";
+      row.setAttribute("role", "menuitem");
+      row.appendChild(el("span", "menu-name", item.name));
+      row.appendChild(el("span", "menu-app", "clvbot"));
+      row.addEventListener("click", () => { closeMenu(); choose(item); });
+    }
+    const box = anchor.getBoundingClientRect();
+    menu.hidden = false;
+    const top = box.bottom + 4 + menu.offsetHeight > window.innerHeight ? box.top - menu.offsetHeight - 4 : box.bottom + 4;
+    menu.style.top = Math.max(4, top) + "px";
+    const right = box.left + menu.offsetWidth > window.innerWidth - 4; // a message's \u22ef: align its right edge
+    menu.style.left = Math.max(4, right ? box.right - menu.offsetWidth : box.left) + "px";
+  }
+
+  function closeMenu() {
+    $("menu").hidden = true;
+  }
+
+  async function shortcut(item, where) {
+    try {
+      await post("/sandbox/shortcut", Object.assign({ callback_id: item.callback_id, channel: view.channel }, where || {}));
+    } finally {
+      refresh();
+    }
+  }
+
+  async function openHome(tab) {
+    if (tab === "messages") {
+      const result = await post("/sandbox/home", { tab: "messages" });
+      view.mode = "channel";
+      switchTo(result.channel);
+      return;
+    }
+    view.mode = "home";
+    view.homeKey = null;
+    render();
+    try {
+      await post("/sandbox/home", { tab: "home" });
+    } finally {
+      refresh();
+    }
+  }
+
   function render() {
     if (!view.data) return;
     if (!view.channel) view.channel = view.data.channels[0].id;
-    const channel = view.data.channels.find((c) => c.id === view.channel);
-    $("channel-title").textContent = "# " + channel.name;
+    const channel = view.data.channels.find((c) => c.id === view.channel) || view.data.channels[0];
+    const home = view.mode === "home";
+    $("channel-title").textContent = home ? "clvbot" : "# " + channel.name;
+    $("app-tabs").hidden = !home && !channel.id.startsWith("D");
+    for (const tab of document.querySelectorAll("#app-tabs .tab")) {
+      tab.classList.toggle("active", (tab.dataset.tab === "home") === home);
+      if (tab.dataset.tab === "messages") tab.hidden = !view.data.config.messages_tab;
+    }
+    $("app-home-link").classList.toggle("active", home);
+    $("messages").hidden = home;
+    $("composer").hidden = home;
+    $("home").hidden = !home;
     $("composer-input").placeholder = "Message #" + channel.name + " \u2014 try /clv 42";
+    $("shortcuts-button").hidden = !shortcutsOf("global").length;
     const digest = $("post-digest");
     digest.title = view.data.config.digest_wired ? "Runs the real weekly digest job now" : "No digest job is wired in yet";
+    renderExamples();
     renderChannels();
-    renderMessages();
+    if (home) renderHome();
+    else renderMessages();
     renderOutbox();
     renderActivity();
     renderModal();
@@ -241,6 +367,7 @@
 
   function switchTo(channel) {
     view.channel = channel;
+    view.mode = "channel";
     view.stick = true;
     render();
   }
@@ -293,16 +420,35 @@
     event.preventDefault();
   }
 
-  function init() {
+  // The composer's hints: the commands, then what the demo adds (a customer link to paste ...).
+  function renderExamples() {
+    const texts = EXAMPLES.concat(view.data.config.examples || []);
+    const key = texts.join("\n");
+    if (view.examples === key) return;
+    view.examples = key;
     const examples = $("examples");
-    for (const text of EXAMPLES) {
-      const chip = examples.appendChild(el("button", "example", text));
+    examples.replaceChildren();
+    for (const text of texts) {
+      const chip = examples.appendChild(el("button", "example" + (text.startsWith("/") ? "" : " hint"), text));
       chip.type = "button";
       chip.addEventListener("click", () => {
         $("composer-input").value = text;
         $("composer-input").focus();
       });
     }
+  }
+
+  function init() {
+    $("app-home-link").addEventListener("click", () => openHome("home"));
+    for (const tab of document.querySelectorAll("#app-tabs .tab")) {
+      tab.addEventListener("click", () => openHome(tab.dataset.tab));
+    }
+    $("shortcuts-button").addEventListener("click", (e) => {
+      e.stopPropagation();
+      openMenu($("shortcuts-button"), shortcutsOf("global"), (s) => shortcut(s));
+    });
+    document.addEventListener("click", (e) => { if (!$("menu").contains(e.target)) closeMenu(); });
+    document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeMenu(); });
     $("composer").addEventListener("submit", send);
     $("composer-input").addEventListener("keydown", recall);
     $("post-digest").addEventListener("click", postDigest);
