@@ -314,6 +314,22 @@ def test_look_up_a_customer_shows_the_card_in_the_modal(
     assert modal.is_hidden()
 
 
+def test_the_segment_button_shows_a_groups_summary_in_the_modal(page: Page) -> None:
+    page.locator("#home").get_by_role("button", name="Segment").click()
+    modal = page.locator("#modal")
+    modal.wait_for()
+    group = modal.get_by_label("Group")  # a static_select of segments, tiers and stages
+    assert group.locator("optgroup").count() == 3
+    group.select_option(label="Champions")
+    modal.get_by_role("button", name="Show").click()  # response_action: update
+    modal.get_by_text("Champions", exact=False).first.wait_for()
+    page.wait_for_function("() => !document.querySelector('#modal-body select')")
+    assert "customers" in modal.inner_text().lower()
+    assert modal.get_by_role("button", name="Show").is_hidden()  # the summary has no submit
+    modal.get_by_role("button", name="Close").click()
+    assert modal.is_hidden()
+
+
 def post_message(page: Page, text: str) -> Locator:
     """Post `text` from the composer as the sandbox's user; the message it became."""
     before = messages(page).count()

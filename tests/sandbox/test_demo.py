@@ -20,9 +20,11 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.cli.demo import RunningDemo, start_demo
+from bot.cli.demo import DEMO_ADMIN, RunningDemo, start_demo
 from bot.sandbox import GENERAL_CHANNEL, bind
+from bot.sandbox.workspace import USER_ID
 from clv.insights.lists import RankedCustomer
+from clv.links import CustomerLink, customer_link, parse_patterns
 from clv.store.inuse import claim_for_rebuild
 from tests.helpers import CLVBOT, clvbot_env
 
@@ -58,6 +60,20 @@ def test_the_demo_settings_keep_everything_local(running_demo: RunningDemo) -> N
     token = settings.slack_bot_token
     assert token is not None
     assert token.get_secret_value().startswith("xoxb-sandbox-")
+
+
+def test_the_demo_unfurls_its_admin_links_and_lets_the_user_subscribe(
+    running_demo: RunningDemo, top_customer: RankedCustomer
+) -> None:
+    settings = running_demo.settings
+    assert settings.slack_admin_users == USER_ID  # /clv subscribe works in the demo
+    link = f"{DEMO_ADMIN}{top_customer.customer_id}"
+    assert customer_link(link, parse_patterns(settings.unfurl_patterns)) == CustomerLink(
+        "id", top_customer.customer_id
+    )
+    state = json.loads(urllib.request.urlopen(f"{running_demo.url}/sandbox/state").read())
+    assert state["config"]["unfurl_domains"] == ["admin.shopify.com"]
+    assert link in state["config"]["examples"]  # the hint to paste
 
 
 def test_stopping_the_demo_frees_its_ports(tmp_path: Path) -> None:
