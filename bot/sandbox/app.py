@@ -3,7 +3,8 @@
 Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /sandbox/command`
 (a /command, or a message, whose links may be shared with the bot), `POST /sandbox/action` (a
 button in a message, a modal or the Home tab), `POST /sandbox/view` (a modal's Send or Cancel),
-`POST /sandbox/home` (the App Home opened), `POST /sandbox/shortcut`, `POST /sandbox/digest`.
+`POST /sandbox/home` (the App Home opened), `POST /sandbox/shortcut`, `POST /sandbox/compose`
+(links typed in the composer), `POST /sandbox/digest`.
 Bot side: `/api/<method>` (the Web API), `POST /respond/<token>` (response URLs),
 `POST /upload/<file id>` and `GET /files/<file id>`.
 
@@ -179,6 +180,7 @@ class Sandbox:
         text = str(data.get("text") or "").strip()
         if channel is None or not text:
             return JSONResponse({"ok": False, "error": "channel and text are needed"}, 400)
+        self.ws.drop_draft(str(data.get("draft") or ""))  # the composer is empty again
         if not text.startswith("/"):  # a message, posted as the user; its links may unfurl
             message = Message(self.ws.next_ts(), channel, USER_ID, to_slack_text(text), via="you")
             self.ws.post(message)
@@ -387,6 +389,7 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
             Route("/sandbox/view", sandbox.view, methods=["POST"]),
             Route("/sandbox/home", sandbox.surfaces.home, methods=["POST"]),
             Route("/sandbox/shortcut", sandbox.surfaces.shortcut, methods=["POST"]),
+            Route("/sandbox/compose", sandbox.surfaces.compose, methods=["POST"]),
             Route("/sandbox/digest", sandbox.digest, methods=["POST"]),
             Route("/api/{method}", sandbox.api, methods=["GET", "POST"]),
             Route("/respond/{token}", sandbox.respond, methods=["POST"]),

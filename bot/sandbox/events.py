@@ -20,6 +20,7 @@ import hashlib
 import json
 import secrets
 import time
+import uuid
 from typing import Any
 
 from bot.sandbox.workspace import APP_ID, BOT_USER_ID, TEAM_ID, Message
@@ -65,15 +66,28 @@ def unfurl_id(message: Message) -> str:
     return f"{message.channel}.{message.ts}.{digest}"
 
 
-def to_link_shared(message: Message, links: list[dict[str, str]]) -> dict[str, Any]:
+COMPOSER = "COMPOSER"  # the channel of a link_shared event for a message not yet posted
+
+
+def composer_unfurl_id(user: str) -> str:
+    """A composer's unfurl_id, shaped like Slack's (`U…-<uuid>-<random>`)."""
+    return f"{user}-{uuid.uuid4()}-{secrets.token_hex(16)}"
+
+
+def to_link_shared(
+    message: Message, links: list[dict[str, str]], *, composing: bool = False
+) -> dict[str, Any]:
+    """For a posted `message`, or (`composing`) for a draft: then `channel` is "COMPOSER" and
+    `message_ts` the draft's unfurl_id, "not a valid timestamp for any method besides
+    chat.unfurl"."""
     event: dict[str, Any] = {
         "type": "link_shared",
-        "channel": message.channel,
+        "channel": COMPOSER if composing else message.channel,
         "is_bot_user_member": True,
         "user": message.user,
         "message_ts": message.ts,
-        "unfurl_id": unfurl_id(message),
-        "source": "conversations_history",
+        "unfurl_id": message.ts if composing else unfurl_id(message),
+        "source": "composer" if composing else "conversations_history",
         "links": links,
     }
     if message.thread_ts:

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from bot.sandbox.deliver import Delivery
 from bot.sandbox.events import (
     JSON,
+    composer_unfurl_id,
     home_channel,
     to_app_home_opened,
     to_event_body,
@@ -23,7 +24,7 @@ from bot.sandbox.events import (
     unfurl_id,
 )
 from bot.sandbox.interactions import to_global_shortcut, to_message_action, to_view_action
-from bot.sandbox.links import shared_links
+from bot.sandbox.links import shared_links, to_slack_text
 from bot.sandbox.modals import block_key, elements_of, to_state
 from bot.sandbox.signing import to_action_body
 from bot.sandbox.workspace import BOT_NAME, GENERAL_CHANNEL, USER_ID, Message
@@ -121,3 +122,21 @@ class Surfaces:
         body = to_event_body(to_event_callback(to_link_shared(message, links)))
         delivery = await self.sandbox.deliver(body, content_type=JSON)
         self.log(f"event link_shared ({len(links)} link{'s' * (len(links) > 1)})", delivery)
+
+    async def compose(self, request: Request) -> Response:
+        """The person typed links under the app's unfurl domains: Slack shares them from the
+        composer already (`link_shared`, source "composer"), before anything is posted."""
+        data = await request.json()
+        channel = self.ws.resolve_channel(data.get("channel"))
+        text = to_slack_text(str(data.get("text") or ""))
+        links = shared_links(text, self.config.unfurl_domains)
+        if channel is None or not links:
+            return JSONResponse({"ok": False, "error": "no links to share"})
+        draft = Message(composer_unfurl_id(USER_ID), channel, USER_ID, text, via="composer")
+        self.ws.draft(draft)
+        event = to_link_shared(draft, links, composing=True)
+        delivery = await self.sandbox.deliver(to_event_body(to_event_callback(event)),
+                                              content_type=JSON)  # fmt: skip
+        self.log(f"event link_shared (composer, {len(links)} link{'s' * (len(links) > 1)})",
+                 delivery)  # fmt: skip
+        return _answer(delivery, unfurl_id=draft.ts)

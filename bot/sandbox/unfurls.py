@@ -3,7 +3,10 @@ in a message, attached to it under the message.
 
 The message is named by `channel` and `ts`, or by the `unfurl_id` and `source` of its
 `link_shared` event ("Both `unfurl_id` and `source` must be provided together, or `channel`
-and `ts`"). `unfurls` maps each URL to its attachment (`{"blocks": [...]}`); a second call for a
+and `ts`"); source "composer" names a message still being typed, whose preview shows above
+the composer (https://api.slack.com/changelog/2021-08-changes-to-unfurls).
+
+`unfurls` maps each URL to its attachment (`{"blocks": [...]}`); a second call for a
 URL replaces its unfurl instead of adding one. Refusals, named as the method's reference names
 them: `missing_channel`, `missing_ts`, `cannot_find_channel`, `cannot_find_message`,
 `missing_unfurls`, `invalid_unfurls_format` (not a map of URLs to objects),
@@ -49,7 +52,9 @@ def _message(ws: Workspace, args: Args) -> Message:
             raise ApiError("invalid_arguments")
         with ws.lock:
             where = ws.unfurl_ids.get(unfurl_id)
-        found = ws.find(*where) if where else None
+            draft = ws.drafts.get(unfurl_id)
+        posted = ws.find(*where) if where else None
+        found = draft if source == "composer" else posted
     else:
         channel_arg, ts = args.get("channel"), str(args.get("ts") or "")
         if not channel_arg:

@@ -162,6 +162,9 @@ class Workspace:
         self.home_enabled = True
         self.unfurl_domains: tuple[str, ...] = ()  # the app's unfurl domains (chat.unfurl)
         self.unfurl_ids: dict[str, tuple[str, str]] = {}  # link_shared's unfurl_id -> message
+        # what is being typed in a channel's composer, by its unfurl_id (its `ts`): the links
+        # in it were shared with the app (source "composer"), which may preview them
+        self.drafts: dict[str, Message] = {}
         self._last_us = 0
 
     def _changed(self) -> None:
@@ -332,6 +335,24 @@ class Workspace:
             self.homes[user] = view
             self._changed()
 
+    def draft(self, draft: Message) -> None:
+        """`draft` is now what its channel's composer holds (an earlier draft there is gone)."""
+        with self.lock:
+            for key in [k for k, d in self.drafts.items() if d.channel == draft.channel]:
+                del self.drafts[key]
+            self.drafts[draft.ts] = draft
+            self._changed()
+
+    def drop_draft(self, unfurl_id: str) -> None:
+        with self.lock:
+            if self.drafts.pop(unfurl_id, None) is not None:
+                self._changed()
+
+    def _previews(self) -> dict[str, dict[str, Any]]:
+        """The composers' unfurl previews, by unfurl_id."""
+        return {key: {"channel": draft.channel, "attachments": draft.attachments()}
+                for key, draft in self.drafts.items() if draft.unfurls}  # fmt: skip
+
     def attach_unfurls(self, message: Message, unfurls: dict[str, dict[str, Any]]) -> None:
         """Attach (or replace) the unfurls of `message`'s links, by URL."""
         with self.lock:
@@ -368,4 +389,5 @@ class Workspace:
                 "modal": self.modal,
                 "modal_depth": len(self.stack),
                 "home": self.homes.get(USER_ID),
+                "drafts": self._previews(),
             }

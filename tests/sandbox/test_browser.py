@@ -347,7 +347,12 @@ def test_a_pasted_customer_link_unfurls_into_the_card(
     page.locator("#channels li", has_text="general").first.click()
     link = page.locator(".example.hint", has_text="admin.shopify.com").first.inner_text()
     assert link.endswith(f"/customers/{top_customer.customer_id}")  # the demo's hint
+    page.fill("#composer-input", link)  # Slack shares it from the composer already: a preview
+    preview = page.locator("#composer-preview .attachment.unfurl")
+    preview.wait_for()
+    assert "at stake" in preview.inner_text()
     posted = post_message(page, link)
+    assert page.locator("#composer-preview").inner_text() == ""
     unfurl = posted.locator(".attachment.unfurl")
     unfurl.wait_for()  # link_shared -> chat.unfurl
     assert unfurl.get_attribute("data-url") == link

@@ -207,3 +207,31 @@ def test_slack_formats_typed_links_and_emails_and_shares_registered_domains() ->
     ]
     assert shared_links(text, ("notexample.com", "a.example.co")) == []
     assert links_in("<https://x.test/a|label> <https://x.test/a>") == ["https://x.test/a"]
+
+
+def test_links_typed_in_the_composer_are_shared_before_the_message_is_posted(
+    sandbox: Callable[..., Sandbox],
+) -> None:
+    box = sandbox()
+    typing = {"channel": "#general", "text": f"look at {LINK}"}
+
+    answer = post(f"{box.url}/sandbox/compose", typing)[1]
+
+    (shared,) = events(box, "link_shared")
+    assert (shared["channel"], shared["source"]) == ("COMPOSER", "composer")
+    assert shared["message_ts"] == shared["unfurl_id"] == answer["unfurl_id"]
+    assert shared["unfurl_id"].startswith(USER_ID + "-")
+    assert shared["links"] == [{"domain": "admin.shopify.com", "url": LINK}]
+    assert box.workspace.messages == []  # nothing posted yet
+    box.client().chat_unfurl(unfurl_id=shared["unfurl_id"], source="composer", unfurls={LINK: CARD})
+    preview = box.workspace.snapshot()["drafts"][shared["unfurl_id"]]
+    assert (preview["channel"], preview["attachments"][0]["app_unfurl_url"]) == (
+        GENERAL_CHANNEL, LINK
+    )  # fmt: skip
+    posted = {**typing, "draft": shared["unfurl_id"]}
+    post(f"{box.url}/sandbox/command", posted)  # sent: the composer is empty again
+    assert box.workspace.snapshot()["drafts"] == {}
+    sources = [e["source"] for e in events(box, "link_shared")]
+    assert sources == ["composer", "conversations_history"]
+    nothing = post(f"{box.url}/sandbox/compose", {"channel": "#general", "text": "no link"})
+    assert nothing[1]["ok"] is False

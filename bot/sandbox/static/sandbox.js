@@ -10,7 +10,8 @@
   const $ = (id) => document.getElementById(id);
 
   const view = { version: -1, data: null, channel: null, dismissed: new Set(), seen: {}, history: [], back: 0,
-    modal: null, closedModals: new Set(), mode: "channel", homeKey: null, examples: null };
+    modal: null, closedModals: new Set(), mode: "channel", homeKey: null, examples: null,
+    draft: null, draftKey: "", typing: null };
 
   async function post(path, body) {
     const response = await fetch(path, {
@@ -360,6 +361,7 @@
     renderChannels();
     if (home) renderHome();
     else renderMessages();
+    renderPreview();
     renderOutbox();
     renderActivity();
     renderModal();
@@ -392,8 +394,13 @@
     view.back = 0;
     input.value = "";
     document.body.classList.add("busy");
+    const draft = view.draft;
+    view.draft = null;
+    view.draftKey = "";
+    clearTimeout(view.typing);
+    renderPreview();
     try {
-      await post("/sandbox/command", { channel: view.channel, text: text });
+      await post("/sandbox/command", { channel: view.channel, text: text, draft: draft });
     } finally {
       document.body.classList.remove("busy");
       view.stick = true;
@@ -420,6 +427,46 @@
     event.preventDefault();
   }
 
+  // Links typed in the composer under the app's unfurl domains are shared with the app before
+  // the message is posted (link_shared, source "composer"); its preview shows above the input.
+  function typedLinks(text) {
+    const domains = view.data.config.unfurl_domains || [];
+    const urls = text.match(/https?:\/\/[^\s<>|"]+/g) || [];
+    return urls.map((u) => u.replace(/[.,;:!?)\]}']+$/, "")).filter((u) => {
+      let host = "";
+      try { host = new URL(u).hostname.toLowerCase(); } catch (e) { return false; }
+      return domains.some((d) => host === d || host.endsWith("." + d));
+    });
+  }
+
+  function typed() {
+    clearTimeout(view.typing);
+    view.typing = setTimeout(async () => {
+      const text = $("composer-input").value;
+      const key = view.channel + " " + typedLinks(text).join(" ");
+      if (key === view.draftKey) return;
+      view.draftKey = key;
+      view.draft = null;
+      renderPreview();
+      if (!typedLinks(text).length) return;
+      const result = await post("/sandbox/compose", { channel: view.channel, text: text });
+      if (view.draftKey === key) view.draft = result.unfurl_id || null;
+      refresh();
+    }, 300);
+  }
+
+  function renderPreview() {
+    const box = $("composer-preview");
+    const preview = view.draft && view.data && (view.data.drafts || {})[view.draft];
+    if (!preview) {
+      box.replaceChildren();
+      return;
+    }
+    if (box.dataset.key === view.draft + view.version) return;
+    box.dataset.key = view.draft + view.version;
+    box.replaceChildren(renderAttachments(preview.attachments, context()));
+  }
+
   // The composer's hints: the commands, then what the demo adds (a customer link to paste ...).
   function renderExamples() {
     const texts = EXAMPLES.concat(view.data.config.examples || []);
@@ -434,6 +481,7 @@
       chip.addEventListener("click", () => {
         $("composer-input").value = text;
         $("composer-input").focus();
+        typed();
       });
     }
   }
@@ -451,6 +499,7 @@
     document.addEventListener("keydown", (e) => { if (e.key === "Escape") closeMenu(); });
     $("composer").addEventListener("submit", send);
     $("composer-input").addEventListener("keydown", recall);
+    $("composer-input").addEventListener("input", typed);
     $("post-digest").addEventListener("click", postDigest);
     $("modal-submit").addEventListener("click", submitModal);
     $("modal-close").addEventListener("click", closeModal);
