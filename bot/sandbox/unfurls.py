@@ -54,7 +54,8 @@ def _message(ws: Workspace, args: Args) -> Message:
             where = ws.unfurl_ids.get(unfurl_id)
             draft = ws.drafts.get(unfurl_id)
         posted = ws.find(*where) if where else None
-        found = draft if source == "composer" else posted
+        # a composer's draft, or (tests register one in unfurl_ids) the message it became
+        found = (draft or posted) if source == "composer" else posted
     else:
         channel_arg, ts = args.get("channel"), str(args.get("ts") or "")
         if not channel_arg:
