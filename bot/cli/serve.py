@@ -12,6 +12,7 @@ from bot.logs import configure_logging
 from bot.slack.app import build_app
 from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import EVENTS_PATH, serve_http, serve_socket_mode
+from bot.slack.socket_mode import SocketModeRefusedError
 from clv.outreach import OutreachConfigError
 
 REQUIRED = ("slack_signing_secret", "slack_bot_token")
@@ -40,7 +41,10 @@ def serve(
     try:
         if settings.slack_app_token is not None:
             typer.echo("clvbot: serving /clv over Socket Mode", err=True)
-            serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+            try:
+                serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+            except SocketModeRefusedError as exc:
+                fail(str(exc))
             return
         port = port or settings.port
         typer.echo(

@@ -133,6 +133,8 @@ def serve_http(app: App, engine: Engine, settings: Settings, *, host: str, port:
 
 
 def serve_socket_mode(app: App, app_token: str) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    """Socket Mode (https://api.slack.com/apis/connections/socket): each envelope handled
+    once, a connection Slack's end hung up on replaced at once (`bot.slack.socket_mode`)."""
+    from bot.slack.socket_mode import serve
 
-    SocketModeHandler(app, app_token).start()  # type: ignore[no-untyped-call]
+    serve(app, app_token)

@@ -21,13 +21,18 @@ class FakeSlack:
     """Web API at `{url}/api/` (answering only `bot_token`), response URLs at
     `{url}/respond/<tag>`; a workspace where every channel id exists."""
 
-    def __init__(self, bot_token: str) -> None:
+    def __init__(
+        self, bot_token: str, *, app_token: str | None = None, socket_mode_url: str | None = None
+    ) -> None:
+        """`app_token` and `socket_mode_url`: `apps.connections.open` hands that URL to that
+        app-level token (Socket Mode); without them it refuses, as for an HTTP-only app."""
         self.workspace = Workspace(any_channel=True)
         self.recorder = Recorder()
         self.faults = Faults()
         config = SandboxConfig(bot_events_url=NO_BOT, signing_secret="unused",
                                bot_token=bot_token, recorder=self.recorder,
-                               faults=self.faults)  # fmt: skip
+                               faults=self.faults, app_token=app_token,
+                               socket_mode_url=socket_mode_url)  # fmt: skip
         self.server = ServerThread(build_sandbox(config, self.workspace), bind(0), "fake-slack")
         self.server.start()
 
