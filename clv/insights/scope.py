@@ -7,10 +7,9 @@ Membership is decided where the data is, as the scoring decided it:
 - in the current run's scores (the re-engagement list): the row's segment and tier, or the
   customer's channel;
 - in a past week (`customer_weekly`, the buyers of that week): the stored segment, the
-  customer's channel, and for a tier the tier rule itself (`clv.segments.scores.tier_index`:
-  the share of that week's buyers with a strictly higher predicted CLV, against
-  `CLV_TIERS`' bounds), computed in SQL with a window function. Weekly history does not keep
-  tiers; the rule is pure in the week's values, so it gives the tier the run gave.
+  customer's channel, and for a tier the tier rule itself (`clv.segments.scores.tier_index`)
+  applied to that week's predicted CLVs. Weekly history does not keep tiers; the rule is pure
+  in the week's values, so it gives the tier the run gave, and a tier is a band of values.
 
 Prospects (no purchase yet) have no customer equity, no tier and no weekly history: a group
 of them is refused where it is named (`find_scope`).
@@ -23,7 +22,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Float, Select, Subquery, cast, func, literal, select
+import numpy as np
+from sqlalchemy import ColumnElement, false, func, or_, select
 from sqlmodel import Session
 
 from clv.errors import UserFacingError
@@ -31,6 +31,7 @@ from clv.insights.reports import match_name
 from clv.insights.runs import RunRef
 from clv.insights.suggest import closest
 from clv.segments.definitions import CLV_TIERS, PROSPECTS, all_segments
+from clv.segments.scores import tier_index
 from clv.store.tables import customer_scores_table, customer_weekly_table, customers_table
 
 Dimension = Literal["segment", "tier", "channel"]
@@ -114,48 +115,37 @@ def dormant_count(session: Session, scope: GroupScope, run: RunRef) -> int:
     return int(session.execute(query).scalar_one())
 
 
-def weekly_members(scope: GroupScope, weeks: Sequence[date]) -> Subquery:
-    """The group's rows of `customer_weekly` in `weeks`: week_end, customer_id, predicted_clv,
-    segment, dormant."""
-    columns = (
-        weekly.c.week_end,
-        weekly.c.customer_id,
-        weekly.c.predicted_clv,
-        weekly.c.segment,
-        weekly.c.dormant,
-    )
+def weekly_filter(
+    session: Session, scope: GroupScope, weeks: Sequence[date]
+) -> ColumnElement[bool]:
+    """The group's rows of `customer_weekly` in `weeks`, as a condition on that table."""
     in_weeks = weekly.c.week_end.in_(list(weeks))
     if scope.dimension == "segment":
-        return select(*columns).where(in_weeks, weekly.c.segment == scope.name).subquery()
+        return in_weeks & (weekly.c.segment == scope.name)
     if scope.dimension == "channel":
-        return (
-            select(*columns)
-            .join(customers, customers.c.id == weekly.c.customer_id)
-            .where(in_weeks, customers.c.channel == scope.name)
-            .subquery()
-        )
-    return _tier_members(scope.name, columns, in_weeks)
+        channel = select(customers.c.id).where(customers.c.channel == scope.name)
+        return in_weeks & weekly.c.customer_id.in_(channel)
+    bands = tier_bands(session, scope.name, weeks)
+    if not bands:
+        return false()
+    return or_(*(
+        (weekly.c.week_end == week) & weekly.c.predicted_clv.between(low, high)
+        for week, (low, high) in sorted(bands.items())
+    ))  # fmt: skip
 
 
-def _tier_members(
-    tier: str, columns: tuple[ColumnElement[object], ...], in_weeks: ColumnElement[bool]
-) -> Subquery:
-    # eq. of clv.segments.scores.tier_index: share = buyers with a strictly higher CLV / buyers
-    # (rank() - 1 counts them, ties sharing a rank); tier i holds bounds[i-1] <= share < bounds[i]
-    place = func.rank().over(partition_by=weekly.c.week_end, order_by=weekly.c.predicted_clv.desc())
-    buyers = func.count().over(partition_by=weekly.c.week_end)
-    ranked = select(*columns, place.label("place"), buyers.label("buyers")).where(in_weeks)
-    ranked_sub = ranked.subquery()
-    share = cast(ranked_sub.c.place - 1, Float) / cast(ranked_sub.c.buyers, Float)
-    index = [t.name for t in CLV_TIERS].index(tier)
-    band = share < literal(CLV_TIERS[index].top_share, Float)
-    if index > 0:
-        band = band & (share >= literal(CLV_TIERS[index - 1].top_share, Float))
-    kept = [ranked_sub.c[c.key] for c in columns if c.key is not None]
-    return select(*kept).where(band).subquery()
-
-
-def member_ids(scope: GroupScope, weeks: Sequence[date]) -> Select[tuple[int]]:
-    """The customer ids in the group in any of `weeks` (for movers and migrations)."""
-    members = weekly_members(scope, weeks)
-    return select(members.c.customer_id).distinct()
+def tier_bands(
+    session: Session, tier: str, weeks: Sequence[date]
+) -> dict[date, tuple[float, float]]:
+    """For each of `weeks`, the lowest and highest predicted CLV in `tier` that week: the tier
+    rule (`tier_index`) applied to the week's buyers as the scoring applied it. Ties share a
+    tier and tiers follow the values, so `low <= predicted_clv <= high` is exactly the tier."""
+    index = tier_names().index(tier)
+    bands: dict[date, tuple[float, float]] = {}
+    for week in weeks:
+        query = select(weekly.c.predicted_clv).where(weekly.c.week_end == week)
+        values = np.fromiter(session.execute(query).scalars(), dtype=np.float64)
+        members = values[tier_index(values) == index] if values.size else values
+        if members.size:
+            bands[week] = (float(members.min()), float(members.max()))
+    return bands

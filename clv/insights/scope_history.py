@@ -8,10 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Integer, case, cast, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlmodel import Session
 
-from clv.insights.scope import GroupScope, member_ids, weekly_members
+from clv.insights.scope import GroupScope, weekly_filter
 from clv.insights.trends import MoverReport, movers
 from clv.store.tables import customer_weekly_table
 
@@ -47,43 +47,57 @@ def _day(value: date | str) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def stored_history(session: Session, weeks: Sequence[date]) -> set[date]:
-    """Which of `weeks` the weekly history still holds (older ones are pruned)."""
+def stored_history(session: Session, weeks: Sequence[date]) -> list[date]:
+    """Which of `weeks` the weekly history still holds (older ones are pruned), in order."""
     query = select(weekly.c.week_end).where(weekly.c.week_end.in_(list(weeks))).distinct()
-    return {_day(row[0]) for row in session.execute(query)}
+    return sorted({_day(row[0]) for row in session.execute(query)})
 
 
-def scope_weeks(session: Session, scope: GroupScope, weeks: Sequence[date]) -> list[ScopeWeek]:
-    """The group in each of `weeks` the history holds, oldest first (a held week the group
-    has no one in is a week of zeros)."""
+@dataclass(frozen=True)
+class WeeklyMembers:
+    """The group in the weeks of a report, decided once (a tier's bands are computed then)."""
+
+    scope: GroupScope
+    weeks: tuple[date, ...]  # the weeks asked for that the history holds, oldest first
+    where: ColumnElement[bool]  # the group's rows of customer_weekly in those weeks
+
+
+def weekly_members(session: Session, scope: GroupScope, weeks: Sequence[date]) -> WeeklyMembers:
     held = stored_history(session, weeks)
-    members = weekly_members(scope, sorted(held))
-    query = select(
-        members.c.week_end,
-        func.count(),
-        func.coalesce(func.sum(members.c.predicted_clv), 0.0),
-        func.coalesce(func.sum(case((members.c.dormant.is_(True), 1), else_=0)), 0),
-    ).group_by(members.c.week_end)
+    return WeeklyMembers(scope, tuple(held), weekly_filter(session, scope, held))
+
+
+def scope_weeks(session: Session, members: WeeklyMembers) -> list[ScopeWeek]:
+    """The group in each of its weeks, oldest first (a week the group has no one in is a
+    week of zeros)."""
+    dormant = func.sum(case((weekly.c.dormant.is_(True), 1), else_=0))
+    query = (
+        select(weekly.c.week_end, func.count(), func.sum(weekly.c.predicted_clv), dormant)
+        .where(members.where)
+        .group_by(weekly.c.week_end)
+    )
     found = {
-        _day(week): ScopeWeek(_day(week), int(n), float(equity), int(cast_dormant))
-        for week, n, equity, cast_dormant in session.execute(query)
+        _day(week): ScopeWeek(_day(week), int(n), float(equity or 0.0), int(down or 0))
+        for week, n, equity, down in session.execute(query)
     }
-    return [found.get(week, ScopeWeek(week, 0, 0.0, 0)) for week in sorted(held)]
+    return [found.get(week, ScopeWeek(week, 0, 0.0, 0)) for week in members.weeks]
 
 
-def scope_segments(session: Session, scope: GroupScope, week: date) -> list[ScopeSegment]:
-    """The group's buyers of `week` by segment."""
-    members = weekly_members(scope, [week])
-    query = select(
-        members.c.segment, cast(func.count(), Integer), func.sum(members.c.predicted_clv)
-    ).group_by(members.c.segment)
+def scope_segments(session: Session, members: WeeklyMembers, week: date) -> list[ScopeSegment]:
+    """The group's buyers of `week` (one of its weeks) by segment."""
+    query = (
+        select(weekly.c.segment, func.count(), func.sum(weekly.c.predicted_clv))
+        .where(members.where, weekly.c.week_end == week)
+        .group_by(weekly.c.segment)
+    )
     return [ScopeSegment(name, int(n), float(total)) for name, n, total in session.execute(query)]
 
 
 def scope_movers(
-    session: Session, scope: GroupScope, *, before: date, after: date, limit: int = 5
+    session: Session, members: WeeklyMembers, *, before: date, after: date, limit: int = 5
 ) -> MoverReport:
     """The largest CLV rises and falls and the segment migrations from week `before` to
-    `after` of the customers in the group in either week (who joined or left it too)."""
-    return movers(session, before=before, after=after, limit=limit,
-                  within=member_ids(scope, [before, after]))  # fmt: skip
+    `after` (two of its weeks) of the customers in the group in either week (who joined or
+    left it too)."""
+    ids = select(weekly.c.customer_id).where(members.where, weekly.c.week_end.in_([before, after]))
+    return movers(session, before=before, after=after, limit=limit, within=ids.distinct())

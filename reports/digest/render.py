@@ -30,7 +30,7 @@ from clv.present.outreach import outreach_block_id, outreach_button, section_wit
 from clv.scoring.records import holdout_sentence
 from clv.templating import render
 from reports.digest.acquisition import acquisition_context
-from reports.digest.data import Digest, DormantRow, Drivers, Mover, SegmentRow
+from reports.digest.model import Digest, DormantRow, Drivers, Mover, SegmentRow
 
 MORE_HINT = "More: `/clv dormant`"
 # data values are clipped before they are escaped (escaping can make them 5x longer)

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session
 
 from clv.insights.scope import GroupScope, UnknownScopeError, find_scope
-from clv.insights.scope_history import scope_weeks
+from clv.insights.scope_history import scope_weeks, weekly_members
 from clv.segments.definitions import CLV_TIERS
 from clv.settings import Settings
 from clv.store.tables import (
@@ -116,7 +116,8 @@ def test_a_tier_digest_is_of_the_tier_the_scoring_gave_each_week(
     stats = run_group_stats_table
     with Session(shop) as session:
         for tier in CLV_TIERS:
-            weeks = scope_weeks(session, GroupScope("tier", tier.name), WEEKS)
+            members = weekly_members(session, GroupScope("tier", tier.name), WEEKS)
+            weeks = scope_weeks(session, members)
             stored = session.execute(
                 select(scoring_runs_table.c.week_end, stats.c.customers, stats.c.clv_sum)
                 .join(stats, stats.c.run_id == scoring_runs_table.c.id)
