@@ -12,7 +12,6 @@ from bot.logs import configure_logging
 from bot.slack.app import build_app
 from bot.slack.deps import Deps, bot_engine
 from bot.slack.server import EVENTS_PATH, serve_http, serve_socket_mode
-from bot.slack.socket_mode import SocketModeRefusedError
 from clv.outreach import OutreachConfigError
 
 REQUIRED = ("slack_signing_secret", "slack_bot_token")
@@ -40,6 +39,8 @@ def serve(
     stop_jobs = start_jobs(engine, settings) if with_scheduler else None
     try:
         if settings.slack_app_token is not None:
+            from bot.slack.socket_mode import SocketModeRefusedError  # its adapter: only here
+
             typer.echo("clvbot: serving /clv over Socket Mode", err=True)
             try:
                 serve_socket_mode(app, settings.slack_app_token.get_secret_value())
