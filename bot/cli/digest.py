@@ -1,4 +1,5 @@
-"""`clvbot digest`: preview the weekly digest, or post it now (exactly once unless --force)."""
+"""`clvbot digest`: preview the weekly digest, or post it now (exactly once unless --force);
+`clvbot digest subscriptions` lists its deliveries."""
 
 from __future__ import annotations
 
@@ -10,14 +11,23 @@ import typer
 
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
+from clv.subscriptions import all_subscriptions
 from reports.digest.data import Digest, build_digest
 from reports.digest.publish import chart_png, cohort_chart_png, digest_client, publish_digest
 from reports.digest.render import render_blocks, render_text
+from reports.schedule import next_fire_times
 
 PREVIEW_CHANNEL = "#preview"
 
 
 def digest(
+    listing: str | None = typer.Argument(
+        None,
+        metavar="[subscriptions]",
+        help="`subscriptions`: list the digest's deliveries (DIGEST_CHANNEL's and the "
+        "channels' /clv subscribe ones) with their next time, instead.",
+        show_default=False,
+    ),
     preview: bool = typer.Option(False, "--preview", help="Render without posting."),
     send: bool = typer.Option(False, "--send", help="Post to the channel now."),
     out_dir: Path | None = typer.Option(
@@ -36,6 +46,11 @@ def digest(
     force: bool = typer.Option(False, "--force", help="With --send: post even if already posted."),
 ) -> None:
     """The weekly digest: CLV trends, segments, movers, model health and the re-engagement list."""
+    if listing is not None:
+        if listing != "subscriptions":
+            fail(f"`clvbot digest {listing}`: the only word it takes is `subscriptions`")
+        _list_subscriptions()
+        return
     if preview == send:
         fail("say --preview (render only) or --send (post now)")
     settings = load_settings()
@@ -101,3 +116,23 @@ def _write_preview(out_dir: Path, content: Digest, channel: str) -> None:
         (out_dir / "cohorts.png").write_bytes(cohorts)
         written = "digest.txt, digest.json, chart.png and cohorts.png"
     out.print(f"\nwrote {written} to {out_dir}")
+
+
+def _list_subscriptions() -> None:
+    """Every delivery: its number, channel, group, schedule and next time in its own zone."""
+    settings = load_settings()
+    engine = open_store(settings)
+    now = datetime.now(UTC)
+    with read_snapshot(engine) as session:
+        listing = all_subscriptions(session, settings)
+    if not listing:
+        out.print("no digest deliveries: set DIGEST_CHANNEL, or /clv subscribe in a channel",
+                  markup=False)  # fmt: skip
+    for subscription in listing:
+        upcoming = next_fire_times(subscription.crontab, subscription.zone, now, 1)
+        local = upcoming[0].astimezone(subscription.zone) if upcoming else None
+        when = f"{local:%a %Y-%m-%d %H:%M %Z}" if local else "never"
+        group = subscription.scope.label if subscription.scope else "whole shop"
+        number = "default" if subscription.is_default else f"#{subscription.key}"
+        out.print(f"{number:<8} {subscription.channel:<12} {group:<28} "
+                  f"{subscription.describe_schedule()}; next {when}", markup=False)  # fmt: skip
