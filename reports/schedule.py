@@ -8,7 +8,7 @@ and the scheduler all ask it.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -71,5 +71,7 @@ def next_fire_times(expression: str, zone: tzinfo, after: datetime, count: int) 
         if fire is None:
             break
         times.append(fire)
-        previous, now = fire, fire + timedelta(microseconds=1)
+        # in UTC: a zone-aware datetime adds wall-clock time, and in the hour repeated when the
+        # clocks go back, 02:30:00.000001 is read as the first 02:30 again
+        previous, now = fire, fire.astimezone(UTC) + timedelta(microseconds=1)
     return times

@@ -347,3 +347,45 @@ def test_the_default_digest_and_a_subscription_in_its_channel_are_two_deliveries
     with dst_shop.connect() as connection:
         keys = connection.execute(select(digest_posts_table.c.subscription)).scalars().all()
     assert sorted(keys) == sorted(["default", added.subscription.key])
+
+
+SPRING_2027 = [  # the US changes on Sunday 14 March 2027, Europe on Sunday 28 March
+    ("Europe/Berlin", date(2027, 3, 2), ["03-08 08:00", "03-15 08:00", "03-22 08:00",  # CET
+                                         "03-29 07:00", "04-05 07:00", "04-12 07:00"]),  # CEST
+    ("America/Los_Angeles", date(2027, 2, 25), ["03-01 17:00", "03-08 17:00",  # PST
+                                                "03-15 16:00", "03-22 16:00",  # PDT
+                                                "03-29 16:00", "04-05 16:00"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("zone", "after", "expected"), SPRING_2027)
+def test_nine_local_time_holds_across_the_spring_changes_too(
+    zone: str, after: date, expected: list[str]
+) -> None:
+    schedule = MONDAY_9[zone]
+    start = datetime(after.year, after.month, after.day, tzinfo=UTC)
+    times = next_fire_times(schedule.crontab, schedule.zone, start, 6)
+    assert [t.astimezone(schedule.zone).strftime("%a %H:%M") for t in times] == ["Mon 09:00"] * 6
+    assert [t.astimezone(UTC).strftime("%m-%d %H:%M") for t in times] == expected
+
+
+def test_a_local_time_that_happens_twice_posts_once(
+    dst_shop: Engine, digest_settings: Settings, fake_slack: FakeSlack
+) -> None:
+    """Sunday 02:30 in Berlin happens twice on 25 October 2026 (CEST, then CET): the scheduler
+    fires at both instants, and the claim makes that one digest."""
+    night = add_subscription(dst_shop, channel=C_BERLIN, scope=None, by=ADMIN, now=BEFORE,
+                             schedule=Schedule("weekly", 6, 2, 30, "Europe/Berlin"))  # fmt: skip
+    subscription = night.subscription
+    configure(JobContext(dst_shop, digest_settings))
+    times = fires(subscription, datetime(2026, 10, 20, tzinfo=UTC), 3)
+    assert [t.astimezone(UTC).strftime("%m-%d %H:%M") for t in times] == [
+        "10-25 00:30", "10-25 01:30", "11-01 01:30",
+    ]  # fmt: skip
+    statuses = []
+    for fire in times[:2]:
+        with time_machine.travel(fire, tick=False):
+            fake_slack.ts_base = fire.timestamp()
+            statuses.append(_status(subscription_job(subscription.id or 0)))
+    assert statuses == ["posted", "already_posted"]
+    assert posted_weeks(fake_slack, C_BERLIN) == ["2026-10-18"]
