@@ -235,8 +235,9 @@ def test_an_event_delivered_twice_over_http_is_handled_once(
 def test_an_acknowledgement_carries_what_bolt_answered() -> None:
     answer = BoltResponse(status=200, body='{"text": "hi"}',
                           headers={"content-type": "application/json"})  # fmt: skip
-    assert to_acknowledgement("e", answer).to_dict() == {  # type: ignore[union-attr]
-        "envelope_id": "e", "payload": {"text": "hi"}}  # fmt: skip
+    with_payload = to_acknowledgement("e", answer)
+    assert with_payload is not None
+    assert with_payload.to_dict() == {"envelope_id": "e", "payload": {"text": "hi"}}
     empty = to_acknowledgement("e", BoltResponse(status=200, body=""))
     assert empty is not None
     assert empty.to_dict() == {"envelope_id": "e"}
