@@ -22,7 +22,8 @@ from clv.insights.syncs import SyncOutcome
 from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store import read_snapshot
-from clv.subscriptions.store import DEFAULT_KEY, find_subscription, stored_subscriptions
+from clv.store.subscriptions import find_subscription, stored_subscriptions
+from clv.subscriptions import DEFAULT_KEY
 from reports.alerts.publish import AlertOutcome, publish_alerts
 from reports.digest.claims import claim_status, is_unfinished
 from reports.digest.data import digest_week_end, subscription_period

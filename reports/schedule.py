@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from clv.subscriptions.store import Subscription
+from clv.subscriptions import Subscription
 
 
 def last_complete_week_end(now: datetime, zone: tzinfo) -> date:

@@ -35,7 +35,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from clv.settings import Settings
-from clv.subscriptions.store import stored_subscriptions
+from clv.store.subscriptions import stored_subscriptions
 from reports.schedule import cron_trigger, subscription_trigger
 
 JOBS_TABLE = "apscheduler_jobs"

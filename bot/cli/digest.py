@@ -11,7 +11,7 @@ import typer
 
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
-from clv.subscriptions import all_subscriptions
+from clv.store.subscriptions import all_subscriptions
 from reports.digest.data import Digest, build_digest
 from reports.digest.publish import chart_png, cohort_chart_png, digest_client, publish_digest
 from reports.digest.render import render_blocks, render_text

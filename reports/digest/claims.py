@@ -21,7 +21,7 @@ from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from clv.store.tables import digest_posts_table
-from clv.subscriptions.store import DEFAULT_KEY
+from clv.subscriptions import DEFAULT_KEY
 
 posts = digest_posts_table
 CLAIM_LEASE = timedelta(minutes=15)  # a claim not finished after this is presumed dead

@@ -32,7 +32,7 @@ from clv.scoring.records import Mover as ChangedCustomer
 from clv.segments.definitions import all_segments
 from clv.settings import Settings
 from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
-from clv.subscriptions.store import Subscription
+from clv.subscriptions import Subscription
 from reports.digest.acquisition import acquisition_digest
 from reports.digest.dormant import dormant_rows, experiment_entries
 from reports.digest.group import group_digest

@@ -13,7 +13,7 @@ from clv.outreach.experiment import ExperimentReport
 from clv.outreach.holdout import ListEntry
 from clv.scoring.records import HoldoutCheck, Migration
 from clv.store.tables import ScoringRun
-from clv.subscriptions.spec import Cadence
+from clv.subscriptions import Cadence
 from reports.digest.acquisition import AcquisitionDigest
 
 __all__ = [

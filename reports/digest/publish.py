@@ -31,7 +31,7 @@ from clv.insights.runs import NoScoresError
 from clv.outreach.holdout import record
 from clv.settings import Settings
 from clv.store import read_snapshot
-from clv.subscriptions.store import DEFAULT_KEY, Subscription
+from clv.subscriptions import DEFAULT_KEY, Subscription
 from reports.charts import render_trend_chart
 from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post

@@ -10,7 +10,8 @@ from typer.testing import CliRunner
 
 from bot.cli import app
 from clv.insights.scope import GroupScope
-from clv.subscriptions import Schedule, add_subscription
+from clv.store.subscriptions import add_subscription
+from clv.subscriptions import Schedule
 from tests.bot.fake_slack import FakeSlack
 
 runner = CliRunner()

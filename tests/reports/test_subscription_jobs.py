@@ -20,13 +20,9 @@ from sqlalchemy import Engine, select
 
 from clv.insights.scope import GroupScope
 from clv.settings import Settings
+from clv.store.subscriptions import add_subscription, remove_subscription
 from clv.store.tables import digest_posts_table
-from clv.subscriptions import (
-    Schedule,
-    Subscription,
-    add_subscription,
-    remove_subscription,
-)
+from clv.subscriptions import Schedule, Subscription
 from reports.jobs import (
     JobContext,
     configure,

@@ -9,7 +9,8 @@ from typing import Any
 from bot.slack.payloads import is_slack_id
 from bot.slack.render.notices import render_help, render_notice
 from clv.present.blocks import context, escape, header, line_sections, to_message
-from clv.subscriptions import Added, Subscription
+from clv.store.subscriptions import Added
+from clv.subscriptions import Subscription
 
 MANAGE = (
     "Add one with `/clv subscribe [segment|tier|channel &lt;name&gt;] [weekly|monthly] [day] "

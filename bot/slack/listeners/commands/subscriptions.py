@@ -24,15 +24,13 @@ from clv.insights.scope import UnknownScopeError, known_channels
 from clv.present.blocks import code
 from clv.settings import Settings
 from clv.store import read_snapshot
-from clv.subscriptions import (
-    Subscription,
-    SubscriptionSyntaxError,
+from clv.store.subscriptions import (
     TooManySubscriptionsError,
     add_subscription,
     all_subscriptions,
-    parse_subscription,
     remove_subscription,
 )
+from clv.subscriptions import Subscription, SubscriptionSyntaxError, parse_subscription
 from reports.schedule import next_fire_times
 from reports.scheduler import refresh_subscription_jobs
 
