@@ -23,7 +23,7 @@ PREVIEW_CHANNEL = "#preview"
 def digest(
     listing: str | None = typer.Argument(
         None,
-        metavar="[subscriptions]",
+        metavar="subscriptions",
         help="`subscriptions`: list the digest's deliveries (DIGEST_CHANNEL's and the "
         "channels' /clv subscribe ones) with their next time, instead.",
         show_default=False,
