@@ -13,7 +13,13 @@ from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
 from clv.store.subscriptions import all_subscriptions
 from reports.digest.data import Digest, build_digest
-from reports.digest.publish import chart_png, cohort_chart_png, digest_client, publish_digest
+from reports.digest.publish import (
+    PostOutcome,
+    chart_png,
+    cohort_chart_png,
+    digest_client,
+    publish_digest,
+)
 from reports.digest.render import render_blocks, render_text
 from reports.schedule import next_fire_times
 
@@ -47,10 +53,7 @@ def digest(
 ) -> None:
     """The weekly digest: CLV trends, segments, movers, model health and the re-engagement list."""
     if listing is not None:
-        if listing != "subscriptions":
-            fail(f"`clvbot digest {listing}`: the only word it takes is `subscriptions`")
-        _list_subscriptions()
-        return
+        return _list_subscriptions(listing)
     if preview == send:
         fail("say --preview (render only) or --send (post now)")
     settings = load_settings()
@@ -81,6 +84,11 @@ def digest(
             force=force,
             now=now,
         )
+    _say(outcome)
+
+
+def _say(outcome: PostOutcome) -> None:
+    """What `--send` did; exit 1 when nothing could be posted."""
     out.print(
         f"{outcome.status}: {outcome.detail}"
         + (f" (message ts {outcome.message_ts})" if outcome.message_ts else ""),
@@ -118,8 +126,10 @@ def _write_preview(out_dir: Path, content: Digest, channel: str) -> None:
     out.print(f"\nwrote {written} to {out_dir}")
 
 
-def _list_subscriptions() -> None:
+def _list_subscriptions(word: str) -> None:
     """Every delivery: its number, channel, group, schedule and next time in its own zone."""
+    if word != "subscriptions":
+        fail(f"`clvbot digest {word}`: the only word it takes is `subscriptions`")
     settings = load_settings()
     engine = open_store(settings)
     now = datetime.now(UTC)

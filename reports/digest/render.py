@@ -67,6 +67,11 @@ def dormant_scope(digest: Digest) -> str:
     return "in all" if digest.scope is None else f"in the {digest.scope.label}"
 
 
+def _labels(digest: Digest) -> dict[str, str]:
+    """The text version's title, and whom the dormant total counts."""
+    return {"title": digest_title(digest, separator=", "), "dormant_scope": dormant_scope(digest)}
+
+
 def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
     """Display strings for the templates (data values are escaped by the mrkdwn templates)."""
     cur = digest.currency
@@ -87,7 +92,7 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         return f"{text} ({signed(100 * value / before, '{:.1f}')}%)" if before else text
 
     return {
-        "title": digest_title(digest, separator=", "),
+        **_labels(digest),
         "week": digest.week_end.strftime("%a %d %b %Y"),
         "as_of": digest.as_of.isoformat(),
         "note": digest.note,
@@ -121,7 +126,6 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         "outreach": _outreach(digest, amount),
         "dormant": [_dormant(row, amount) for row in digest.dormant],
         "dormant_total": f"{digest.dormant_total:,}",
-        "dormant_scope": dormant_scope(digest),
         "dormant_as_of": (
             digest.dormant_as_of.isoformat() if digest.dormant_as_of != digest.as_of else None
         ),
