@@ -141,6 +141,7 @@ class HangUpWatch:
                 self.check_once()
             except Exception as exc:  # the watch must outlive any surprise; slack_sdk's remain
                 log.warning("the Socket Mode watch failed once: %s", type(exc).__name__)
+                self.pause.wait(0.1)  # a surprise that repeats must not spin either
 
     def check_once(self) -> bool:
         """Wait up to `poll_seconds` for the current connection to end; True when it had
@@ -156,10 +157,14 @@ class HangUpWatch:
             return False
         self.watched = None
         client = self.client
+        # In the next two cases the hung-up socket polls at once again: wait, or spin a core
+        # while slack_sdk's reconnection waits out a 429 or a backoff under its lock.
         if client.closed or client.current_session is not session:
-            return False  # we closed it ourselves: shutting down, or replaced on a `disconnect`
+            self.pause.wait(0.1)  # we closed it ourselves: shutting down, or replaced
+            return False
         if client.connect_operation_lock.locked():
-            return False  # being replaced right now (a `disconnect`, or slack_sdk's monitor)
+            self.pause.wait(0.1)  # being replaced right now (a `disconnect`, slack_sdk's monitor)
+            return False
         log.info("the Socket Mode connection ended without Slack's notice: opening a new one")
         session.disconnect()
         self.client.connect_to_new_endpoint()  # under slack_sdk's lock: no second connection

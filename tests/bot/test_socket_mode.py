@@ -12,7 +12,10 @@ Every answer arrives, and nothing is handled twice: one response per click, one 
 from __future__ import annotations
 
 import logging
+import socket
 import subprocess
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,10 +23,13 @@ from typing import Any
 
 import pytest
 from slack_bolt import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.builtin.connection import Connection
 from slack_sdk.socket_mode.response import SocketModeResponse
 
 from bot.slack.listeners.dedupe import SeenEvents, extract_event_id
-from bot.slack.socket_mode import HANDLING, EnvelopeLedger, to_acknowledgement
+from bot.slack.socket_mode import HANDLING, EnvelopeLedger, HangUpWatch, to_acknowledgement
 from tests.bot.fake_slack import FakeSlack
 from tests.bot.limits import all_text
 from tests.bot.served import BOT_TOKEN, SECRET, ServedBot, block_action
@@ -268,3 +274,44 @@ def test_an_event_id_is_seen_once_within_the_memory() -> None:
     assert extract_event_id({"type": "event_callback", "event_id": "Ev9"}) == "Ev9"
     assert extract_event_id({"type": "block_actions", "event_id": "Ev9"}) is None
     assert extract_event_id({"type": "event_callback"}) is None
+
+
+@pytest.fixture
+def half_closed() -> Iterator[socket.socket]:
+    """Our end of a loopback TCP connection whose peer has shut down its side (a FIN): the
+    socket polls POLLRDHUP at once, every time."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        ours = socket.create_connection(listener.getsockname())
+        theirs, _ = listener.accept()
+    theirs.shutdown(socket.SHUT_WR)
+    try:
+        yield ours
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_the_watch_idles_while_slack_sdk_is_reconnecting_a_hung_up_connection(
+    half_closed: socket.socket,
+) -> None:
+    """slack_sdk holds `connect_operation_lock` while it reconnects (waiting out a 429 or a
+    backoff); a hung-up connection is then left to it, and the watch must not spin
+    meanwhile: in a second it uses a few milliseconds of CPU, not a second."""
+    client = SocketModeClient(APP_TOKEN, web_client=WebClient(base_url="http://127.0.0.1:9/"))
+    # slack_sdk's reader stays off our socket: only the watch looks at it
+    client.current_session_runner.shutdown()  # type: ignore[no-untyped-call]
+    session = Connection(url="wss://127.0.0.1:9/link/", logger=logging.getLogger("test"))
+    session.sock = half_closed  # type: ignore[assignment]  # plain TCP, as in slack_sdk's tests
+    client.current_session = session
+    watch = HangUpWatch(client, poll_seconds=1.0)
+    with client.connect_operation_lock:  # "being replaced right now"
+        watch.start()
+        assert watch.thread.ident is not None
+        cpu_clock = time.pthread_getcpuclockid(watch.thread.ident)
+        threading.Event().wait(1.0)  # a second of wall time, spent by the watch as it likes
+        cpu = time.clock_gettime(cpu_clock)
+        assert client.current_session is session  # left alone: slack_sdk replaces it
+        client.close()
+    watch.thread.join(timeout=5)
+    assert not watch.thread.is_alive()
+    assert cpu < 0.1, f"the watch used {cpu:.2f} s of CPU in 1 s"
