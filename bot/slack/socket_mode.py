@@ -6,8 +6,8 @@ Slack sends every payload in an envelope and wants it acknowledged by `envelope_
 did not arrive, say because the connection went away first, can come again. A repeat of an
 envelope already handled gets the acknowledgement it got the first time (a `/clv` answer
 travels in it) and is not handed to the listeners again; one still being handled is left to
-that first delivery. Events retried in a new envelope are caught by their `event_id`
-(`bot.slack.listeners.dedupe`).
+that first delivery. Acknowledgements are kept five minutes (`EnvelopeLedger`). Events
+retried in a new envelope are caught by their `event_id` (`bot.slack.listeners.dedupe`).
 
 slack_sdk's built-in client notices a lost connection late. When Slack's end closes the TCP
 connection without a close frame (a proxy or load balancer hanging up), its reader gets empty
@@ -28,7 +28,8 @@ import select
 import socket
 import threading
 from collections import OrderedDict
-from time import time
+from collections.abc import Callable
+from time import monotonic, time
 
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -41,7 +42,10 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 log = logging.getLogger("clvbot.slack")
 PING_SECONDS = 10.0  # bolt's default; a silent connection is given up after 4 missed pongs
-REMEMBERED_ENVELOPES = 512  # Slack re-sends within minutes; a team's bot sees far fewer
+REMEMBERED_ENVELOPES = 512  # at most; a team's bot sees far fewer within ENVELOPE_SECONDS
+# a repeat comes on the next connection, seconds later; how long Slack keeps trying is not
+# documented (unconfirmed): five minutes is the margin
+ENVELOPE_SECONDS = 300.0
 HANDLING = "handling"  # an envelope whose first delivery has not been acknowledged yet
 # Slack's end is gone: it shut down its side (FIN) or the connection was reset or failed
 HUNG_UP = getattr(select, "POLLRDHUP", 0) | select.POLLHUP | select.POLLERR
@@ -62,32 +66,57 @@ def to_acknowledgement(envelope_id: str, response: BoltResponse) -> SocketModeRe
 
 
 class EnvelopeLedger:
-    """The latest envelopes and their acknowledgements (thread-safe: bolt handles envelopes
-    on a pool of threads)."""
+    """The latest envelopes and their acknowledgements, for a few minutes (thread-safe: bolt
+    handles envelopes on a pool of threads).
 
-    def __init__(self, size: int = REMEMBERED_ENVELOPES) -> None:
-        self.size = size
+    An acknowledgement can carry personal data (a `/clv` card's name and email), so it is kept
+    only while a repeat is likely: Slack delivers an envelope again when its acknowledgement
+    did not arrive, on the connection that replaces the lost one. An entry expires
+    `keep_seconds` after the envelope's first delivery: each `claim` drops the expired ones
+    first, so a repeat after that is handled as new. At most `size` are kept.
+    """
+
+    def __init__(
+        self,
+        size: int = REMEMBERED_ENVELOPES,
+        *,
+        keep_seconds: float = ENVELOPE_SECONDS,
+        clock: Callable[[], float] = monotonic,
+    ) -> None:
+        self.size, self.keep_seconds, self.clock = size, keep_seconds, clock
         self._lock = threading.Lock()
-        self._seen: OrderedDict[str, SocketModeResponse | str] = OrderedDict()
+        # envelope id -> (when first delivered, HANDLING or its acknowledgement), oldest first
+        self._seen: OrderedDict[str, tuple[float, SocketModeResponse | str]] = OrderedDict()
 
     def claim(self, envelope_id: str) -> SocketModeResponse | str | None:
         """None: a new envelope, now claimed for handling. Otherwise HANDLING, or the
         acknowledgement its first delivery got."""
         with self._lock:
+            now = self.clock()
+            self._forget_before(now - self.keep_seconds)
             if envelope_id in self._seen:
-                return self._seen[envelope_id]
-            self._seen[envelope_id] = HANDLING
+                return self._seen[envelope_id][1]
+            self._seen[envelope_id] = (now, HANDLING)
             while len(self._seen) > self.size:
                 self._seen.popitem(last=False)
             return None
 
     def settle(self, envelope_id: str, ack: SocketModeResponse | None) -> None:
-        """Keep `ack` for repeats; without one, forget the envelope (a repeat is new again)."""
+        """Keep `ack` for repeats; without one, forget the envelope (a repeat is new again).
+        An envelope forgotten meanwhile (expired, or pushed out) stays forgotten."""
         with self._lock:
             if ack is None:
                 self._seen.pop(envelope_id, None)
-            else:
-                self._seen[envelope_id] = ack
+            elif envelope_id in self._seen:
+                self._seen[envelope_id] = (self._seen[envelope_id][0], ack)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._seen)
+
+    def _forget_before(self, cutoff: float) -> None:
+        while self._seen and next(iter(self._seen.values()))[0] <= cutoff:
+            self._seen.popitem(last=False)
 
 
 class OnceSocketModeHandler(SocketModeHandler):

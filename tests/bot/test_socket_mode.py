@@ -267,6 +267,27 @@ def test_the_ledger_hands_a_repeat_its_first_acknowledgement() -> None:
     assert ledger.claim("a") is None
 
 
+def test_the_ledger_forgets_an_acknowledgement_minutes_after_its_first_delivery() -> None:
+    """Acknowledgements carry /clv cards (names, emails): kept for a repeat, not for days."""
+    now = [1000.0]
+    ledger = EnvelopeLedger(size=512, keep_seconds=300, clock=lambda: now[0])
+    card = SocketModeResponse(envelope_id="a", payload={"text": "Jane Doe <jane@example.com>"})
+    assert ledger.claim("a") is None
+    ledger.settle("a", card)
+    now[0] += 299
+    assert ledger.claim("a") is card  # a repeat within the five minutes: the same answer
+    assert ledger.claim("b") is None
+    now[0] += 1  # five minutes after "a" came first (its repeat did not extend it)
+    assert ledger.claim("a") is None  # handled as new: the card is gone
+    assert ledger.claim("a") == HANDLING
+    now[0] += 300
+    assert ledger.claim("c") is None  # a new envelope prunes the expired "a" and "b"
+    assert len(ledger) == 1
+    ledger.settle("a", card)  # the late end of a handling that expired meanwhile
+    assert len(ledger) == 1
+    assert ledger.claim("a") is None
+
+
 def test_an_event_id_is_seen_once_within_the_memory() -> None:
     seen = SeenEvents(size=2)
     assert [seen.first_time(e) for e in ("Ev1", "Ev1", "Ev2", "Ev3", "Ev1")] == [
