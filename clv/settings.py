@@ -32,6 +32,11 @@ def minor_unit_exponent(currency: str) -> int:
     return _MINOR_UNIT_EXPONENTS.get(currency.upper(), 2)
 
 
+def to_id_set(value: str) -> frozenset[str]:
+    """A comma-separated list of Slack ids (SLACK_ALLOWED_USERS and the like) as a set."""
+    return frozenset(part.strip() for part in value.split(",") if part.strip())
+
+
 class Settings(BaseSettings):
     """Every setting clvbot reads. `.env.example` documents each one."""
 
@@ -122,6 +127,8 @@ class Settings(BaseSettings):
     # the URL shapes of the shop's tools whose links name a customer (clv.links), e.g.
     # "https://admin.shopify.com/store/*/customers/{id}"; empty: no link names a customer
     unfurl_patterns: str = ""
+    # unfurl in Slack Connect channels too, where people of other organisations see the card
+    unfurl_shared_channels: bool = False
 
     # App Home: names and email addresses shown on a user's own home tab (default masked), and
     # how recently a user must have opened it for a scoring run to rebuild it
@@ -135,6 +142,11 @@ class Settings(BaseSettings):
     slack_export_users: str = ""  # comma-separated user ids; empty: nobody exports from Slack
     export_webhook_url: str = ""
     export_webhook_secret: SecretStr | None = None
+
+    def is_allowed_user(self, user_id: str | None) -> bool:
+        """SLACK_ALLOWED_USERS (empty: everyone): who may use clvbot at all, in any surface."""
+        users = to_id_set(self.slack_allowed_users)
+        return not users or user_id in users
 
     @property
     def prediction_floor(self) -> PredictionFloor:

@@ -61,6 +61,13 @@ def render_trend_chart(
     return buffer.getvalue()
 
 
+def render_trend_points(points: Sequence[tuple[date, float, float]], *, currency: str) -> bytes:
+    """`render_trend_chart` of (week end, customer equity, mean CLV) points, oldest first."""
+    return render_trend_chart(
+        [p[0] for p in points], [p[1] for p in points], [p[2] for p in points], currency=currency
+    )
+
+
 def render_cohort_chart(
     cohorts: Sequence[tuple[str, Sequence[float]]], *, currency: str, period: str = "month"
 ) -> bytes:

@@ -1,7 +1,8 @@
 """After a scoring run: rebuild the home tab of each user who opened it recently.
 
 Only homes opened within APP_HOME_REFRESH_DAYS and not yet of the current run are published,
-so a second replica (or a re-run of the job) publishes nothing twice. Each user's failure is
+each after claiming its user's row for the run, so a second replica running at the same time
+(or a re-run of the job) publishes nothing twice. Each user's failure is
 logged and the others go on; a 429 is retried by the client's rate-limit handler.
 """
 
@@ -17,7 +18,8 @@ from clv.insights.runs import NoScoresError, current_ref
 from clv.settings import Settings
 from clv.store import read_snapshot
 from clv.store.tables import app_home_views_table
-from reports.home.publish import publish_home
+from reports.home.publish import forget_home, publish_home
+from reports.home.render import render_no_access_home
 
 log = logging.getLogger("clvbot.home")
 views = app_home_views_table
@@ -41,12 +43,18 @@ def stale_homes(engine: Engine, settings: Settings, *, now: datetime) -> list[st
 
 
 def refresh_homes(engine: Engine, settings: Settings, client: WebClient, *, now: datetime) -> int:
-    """The number of home tabs republished from the current run."""
+    """The number of home tabs republished from the current run (by this process: a home
+    another replica claimed first is left to it). A user SLACK_ALLOWED_USERS no longer lists
+    gets a home without data, once, and is forgotten."""
     published = 0
     for user_id in stale_homes(engine, settings, now=now):
         try:
-            publish_home(engine, settings, client, user_id, now=now)
-            published += 1
+            if not settings.is_allowed_user(user_id):
+                client.views_publish(user_id=user_id, view=render_no_access_home())
+                forget_home(engine, user_id)
+                continue
+            if publish_home(engine, settings, client, user_id, now=now, claim=True):
+                published += 1
         except Exception:
             log.warning("could not republish the home of %s", user_id, exc_info=True)
     if published:

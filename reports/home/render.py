@@ -11,6 +11,7 @@ numbers are also written out, so the home says everything without the image.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from clv.alerts.store import AlertRecord
@@ -43,9 +44,12 @@ LIST_TITLES = {
 }
 
 
-def render_home(home: Home, *, chart_file_id: str | None) -> dict[str, Any]:
-    """The view of type `home` for one user."""
-    blocks: list[Block] = [header("clvbot: your customers at a glance"), *_equity(home)]
+def render_home(
+    home: Home, *, chart_file_id: str | None, notice: Sequence[Block] = ()
+) -> dict[str, Any]:
+    """The view of type `home` for one user; `notice` (ours, escaped) goes under the title:
+    what became of the user's last action here (an outreach sent, or why not)."""
+    blocks: list[Block] = [header("clvbot: your customers at a glance"), *notice, *_equity(home)]
     if chart_file_id:
         title = {"type": "plain_text", "text": CHART_TITLE}
         image = {"type": "image", "slack_file": {"id": chart_file_id}, "alt_text": CHART_ALT}
@@ -61,6 +65,13 @@ def render_home(home: Home, *, chart_file_id: str | None) -> dict[str, Any]:
     metadata = json.dumps({"run_id": home.run.run_id})
     return {"type": "home", "callback_id": HOME_CALLBACK, "private_metadata": metadata,
             "blocks": blocks[:MAX_HOME_BLOCKS]}  # fmt: skip
+
+
+def render_no_access_home() -> dict[str, Any]:
+    """The home of a user SLACK_ALLOWED_USERS no longer lists: nothing of the shop's data."""
+    return {"type": "home", "callback_id": HOME_CALLBACK,
+            "blocks": [section("clvbot is not enabled for you. Ask your Slack admin if you "
+                               "think it should be.")]}  # fmt: skip
 
 
 def home_run_id(view: dict[str, Any] | None) -> int | None:

@@ -38,7 +38,7 @@ def submitted(view: dict[str, Any], typed: str | None, user: str = "U1") -> dict
 
 def look_up(bot: BotUnderTest, typed: str | None, *, user: str = "U1") -> dict[str, Any]:
     """Submit the freshly opened modal with `typed`: the acknowledgement's JSON."""
-    opened = to_open_view(render_lookup_modal())  # as views.open answered it
+    opened = to_open_view(render_lookup_modal(masked=True))  # as views.open answered it
     reply: Reply = bot.post(urlencode({"payload": json.dumps(submitted(opened, typed, user))}))
     assert reply.status == 200
     answer: dict[str, Any] = reply.json()
@@ -53,8 +53,10 @@ def test_a_known_id_shows_the_card_in_the_modal(bot: BotUnderTest, fake_slack: F
     assert modal_problem(view) is None  # Slack would show it
     assert view["blocks"][0]["block_id"] == INPUT_BLOCK  # to look up the next one
     text = all_text(view)
-    assert "Jane Doe" in text
-    assert "jane.doe@example.com" in text
+    assert "J••• D•••" in text  # masked, as on the App Home (APP_HOME_PERSONAL_DATA=false)
+    assert "j•••@e•••.com" in text
+    assert "Jane" not in text
+    assert "jane.doe" not in text
     assert "Predicted CLV" in text
     assert not [b for b in view["blocks"] if b["type"] == "actions"]  # no message to act on
     assert_within_limits({"text": "card", "blocks": view["blocks"][1:]})
@@ -63,7 +65,16 @@ def test_a_known_id_shows_the_card_in_the_modal(bot: BotUnderTest, fake_slack: F
 
 
 def test_an_email_in_any_case_finds_the_customer(bot: BotUnderTest) -> None:
-    assert "Jane Doe" in all_text(look_up(bot, "Jane.Doe@Example.com")["view"])
+    assert "J••• D•••" in all_text(look_up(bot, "Jane.Doe@Example.com")["view"])
+
+
+def test_app_home_personal_data_shows_names_in_the_modal(
+    serve: Callable[..., ServedBot], scored_sqlite: Path
+) -> None:
+    bot = serve(f"sqlite:///{scored_sqlite}", app_home_personal_data=True)
+    text = all_text(look_up(bot, "1")["view"])
+    assert "Jane Doe" in text
+    assert "jane.doe@example.com" in text
 
 
 def test_an_unknown_customer_is_an_input_error_naming_what_was_typed_and_who_is_close(
@@ -101,7 +112,7 @@ def test_a_customer_added_after_the_scores_is_known_but_not_scored(
     assert "known, but not scored yet" in error
     shown = look_up(bot, "buyer12@example.com")
     assert shown["response_action"] == "update"
-    assert "Buyer Number12" in all_text(shown["view"])
+    assert "B••• N•••" in all_text(shown["view"])
 
 
 def test_a_store_that_does_not_answer_is_an_input_error_with_an_id(
@@ -113,7 +124,7 @@ def test_a_store_that_does_not_answer_is_an_input_error_with_an_id(
 
 
 def test_the_modal_keeps_to_slacks_modal_limits() -> None:
-    view = render_lookup_modal()
+    view = render_lookup_modal(masked=True)
     assert modal_problem(view) is None
     for name in ("title", "submit", "close"):
         assert len(view[name]["text"]) <= MAX_BUTTON_TITLE

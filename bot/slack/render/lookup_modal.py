@@ -18,6 +18,7 @@ from bot.slack.named import NotFound
 from bot.slack.render.customer import render_customer_card
 from clv.insights import CustomerView
 from clv.present.blocks import Block, clip, code, context, divider
+from clv.present.privacy import to_masked_key
 
 CALLBACK_ID = "clv_lookup_modal"
 INPUT_BLOCK, INPUT_ACTION = "lookup_key", "key"
@@ -41,13 +42,17 @@ def _input() -> Block:
     }
 
 
-def render_lookup_modal(view: CustomerView | None = None) -> dict[str, Any]:
-    """The modal: the input, and under it the card of the customer looked up (if any)."""
+def render_lookup_modal(view: CustomerView | None = None, *, masked: bool) -> dict[str, Any]:
+    """The modal: the input, and under it the card of the customer looked up (if any), with
+    names and emails masked as the App Home's are (APP_HOME_PERSONAL_DATA): a modal stays on a
+    screen as the home does."""
     blocks = [_input()]
     if view is not None:
-        card = [b for b in render_customer_card(view)["blocks"] if b.get("type") != "actions"]
+        rendered = render_customer_card(view, masked=masked)["blocks"]
+        card = [b for b in rendered if b.get("type") != "actions"]
+        key = to_masked_key(view.customer_id) if masked else view.customer_id
         hint = (
-            f"Only you see this. {code('/clv ' + view.customer_id, 72)} in a channel gives "
+            f"Only you see this. {code('/clv ' + key, 72)} in a channel gives "
             "the card with its buttons (Why this number?, Share in channel, Send outreach)."
         )
         blocks += [divider(), *card, context(hint)]

@@ -57,10 +57,10 @@ def open_outreach_modal(deps: Deps) -> Callable[..., None]:
                                        backend_needs_email=deps.outreach.needs_email)  # fmt: skip
             refusal = preview.refusal()
             if refusal is not None:  # held out, opted out, cooling down: say why, no modal
-                if source == HOME_SOURCE:  # the home, rebuilt, shows why there is no button
-                    republish_home(deps, client, user, now=datetime.now(UTC))
-                    return
                 outcome = render_outreach_outcome(refusal, source=source)
+                if source == HOME_SOURCE:  # the home, rebuilt, says why there is no button
+                    republish_home(deps, client, user, now=datetime.now(UTC), notice=outcome)
+                    return
                 _update_message(body, client, respond, customer_id, outcome)
                 return
             view = render_outreach_modal(preview, to_modal_origin(body, customer_id, source),

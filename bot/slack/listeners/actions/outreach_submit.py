@@ -44,22 +44,42 @@ def send_from_modal(deps: Deps) -> Callable[..., None]:
             logger.warning("an outreach submission without our private_metadata: ignored")
             return
         if user is None or not may_send_outreach(deps.settings, user):
-            _tell(client, origin, user, render_not_allowed())
+            _answer(deps, client, origin, user, render_not_allowed(), logger)
             return
         try:
             result = request_outreach(deps.engine, deps.settings, customer_id=origin.customer_id,
                                       requested_by=user, source=origin.source,
                                       backend=deps.outreach)  # fmt: skip
-            if origin.source == HOME_SOURCE:  # the rebuilt home shows the outcome on its row
-                republish_home(deps, client, user, now=datetime.now(UTC))
-                return
             outcome = render_outreach_outcome(result, source=origin.source)
+            if origin.source == HOME_SOURCE:  # the rebuilt home says it, and shows it on the row
+                republish_home(deps, client, user, now=datetime.now(UTC), notice=outcome)
+                return
             if origin.ephemeral or not _update_in_place(client, origin, outcome):
                 _tell(client, origin, user, render_outcome_notice(result, outcome))
         except Exception as exc:
-            _tell(client, origin, user, render_failure(logger, exc, "sending outreach"))
+            failure = render_failure(logger, exc, "sending outreach")
+            _answer(deps, client, origin, user, failure, logger)
 
     return send
+
+
+def _answer(
+    deps: Deps,
+    client: WebClient,
+    origin: ModalOrigin,
+    user: str | None,
+    message: dict[str, Any],
+    logger: Logger,
+) -> None:
+    """Tell the user: on their App Home (no channel, no response URL there) as the home's
+    notice, anywhere else as an ephemeral message."""
+    if origin.source != HOME_SOURCE or user is None:
+        _tell(client, origin, user, message)
+        return
+    try:
+        republish_home(deps, client, user, now=datetime.now(UTC), notice=message["blocks"])
+    except Exception as exc:  # the log has both
+        render_failure(logger, exc, "telling the outcome on the App Home")
 
 
 def _update_in_place(client: WebClient, origin: ModalOrigin, outcome: list[dict[str, Any]]) -> bool:

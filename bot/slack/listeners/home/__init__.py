@@ -8,7 +8,7 @@ three seconds, and a publish reads the store and may upload the chart.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
@@ -41,24 +41,39 @@ def home_opened(deps: Deps) -> Callable[..., None]:
     def publish(event: dict[str, Any], client: WebClient, logger: Logger) -> None:
         user = event.get("user")
         if event.get("tab") != "home" or not isinstance(user, str):
+            logger.debug("app_home_opened of another tab: nothing to publish")
             return  # the Messages tab, or not a user
         now = datetime.now(UTC)
         try:
             shown = note_opened(deps.engine, user, now=now)
-            seen = home_run_id(event.get("view"))
+            view = event.get("view") if isinstance(event.get("view"), dict) else None
+            seen = home_run_id(view)
             if seen is not None and seen == shown and seen == _current_run_id(deps):
-                return  # the home on screen is of the current run: nothing to rebuild
-            republish_home(deps, client, user, now=now)
+                logger.debug("the home of %s is of the current run: not rebuilt", user)
+                return
+            hash_ = view.get("hash") if view is not None else None
+            republish_home(deps, client, user, now=now,
+                           view_hash=hash_ if isinstance(hash_, str) else None)  # fmt: skip
         except Exception as exc:  # logged with an id; the old home stays up
             log_failure(logger, exc, "publishing the App Home")
 
     return publish
 
 
-def republish_home(deps: Deps, client: WebClient, user: str, *, now: datetime) -> None:
-    """Publish `user`'s home from the current run (the welcome before the first run)."""
+def republish_home(
+    deps: Deps,
+    client: WebClient,
+    user: str,
+    *,
+    now: datetime,
+    notice: Sequence[dict[str, Any]] = (),
+    view_hash: str | None = None,
+) -> None:
+    """Publish `user`'s home from the current run (the welcome before the first run), with
+    `notice` under its title: what became of their last action there."""
     try:
-        publish_home(deps.engine, deps.settings, client, user, now=now)
+        publish_home(deps.engine, deps.settings, client, user, now=now, notice=notice,
+                     view_hash=view_hash)  # fmt: skip
     except NoScoresError:
         client.views_publish(user_id=user, view=render_welcome_home())
 

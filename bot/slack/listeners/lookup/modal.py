@@ -34,7 +34,7 @@ def open_lookup(deps: Deps) -> Callable[..., None]:
     def open_modal(body: dict[str, Any], client: WebClient, logger: Logger) -> None:
         try:
             client.views_open(trigger_id=str(body.get("trigger_id") or ""),
-                              view=render_lookup_modal())  # fmt: skip
+                              view=render_lookup_modal(masked=_masked(deps)))  # fmt: skip
         except SlackApiError as exc:  # an expired trigger: the user clicks again
             logger.warning("views.open refused the look-up modal: %s", exc.response.get("error"))
         except Exception as exc:
@@ -60,6 +60,10 @@ def submit_lookup(deps: Deps) -> Callable[..., None]:
         if isinstance(found, NotFound):
             ack(response_action="errors", errors=render_lookup_errors(key, found))
             return
-        ack(response_action="update", view=render_lookup_modal(found))
+        ack(response_action="update", view=render_lookup_modal(found, masked=_masked(deps)))
 
     return submit
+
+
+def _masked(deps: Deps) -> bool:
+    return not deps.settings.app_home_personal_data
