@@ -99,6 +99,15 @@ def ordinal(day: int) -> str:
     return f"{day}{suffix}"
 
 
+def delivery_key(channel: str, scope: GroupScope | None, schedule: Schedule) -> str:
+    """The columns that define a subscription, in one string ("C123|tier|Gold|weekly|0|09:00|
+    Europe/Berlin"): unique in the store, so the same subscription is stored once. Only the
+    group's name is free text, and every part after it has a fixed form: it is unambiguous."""
+    dimension, name = (scope.dimension, scope.name) if scope else ("", "")
+    return "|".join((channel, dimension, name, schedule.cadence, str(schedule.day),
+                     f"{schedule.hour:02d}:{schedule.minute:02d}", schedule.timezone))  # fmt: skip
+
+
 @dataclass(frozen=True)
 class SubscriptionRequest:
     scope: GroupScope | None  # None: the whole shop

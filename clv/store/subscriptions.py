@@ -3,7 +3,8 @@
 The default delivery is the configuration's (`clv.subscriptions.default_subscription`).
 Every other subscription is a `digest_subscriptions` row, keyed by
 its id, which is also the number `/clv subscriptions` shows and `/clv unsubscribe` takes: it
-never changes, so removing #3 removes #3 whatever was added or removed in between.
+never changes and is never reused, so removing #3 removes #3 whatever was added or removed
+in between, and a new subscription starts with no claims of its own.
 """
 
 from __future__ import annotations
@@ -13,13 +14,20 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from clv.errors import UserFacingError
 from clv.insights.scope import DIMENSIONS, Dimension, GroupScope
 from clv.settings import Settings
 from clv.store.tables import digest_subscriptions_table
-from clv.subscriptions import Cadence, Schedule, Subscription, default_subscription
+from clv.subscriptions import (
+    Cadence,
+    Schedule,
+    Subscription,
+    default_subscription,
+    delivery_key,
+)
 
 subs = digest_subscriptions_table
 MAX_SUBSCRIPTIONS = 50  # each is a scheduler job and a line of `/clv subscriptions`
@@ -70,8 +78,11 @@ def add_subscription(
     by: str,
     now: datetime,
 ) -> Added:
-    """Subscribe `channel`; the same subscription twice is one (the first is returned)."""
+    """Subscribe `channel`; the same subscription twice is one (the first is returned), even
+    when two requests race: the unique `delivery` key refuses the second insert."""
+    delivery = delivery_key(channel, scope, schedule)
     values = {
+        "delivery": delivery,
         "channel": channel,
         "dimension": scope.dimension if scope else None,
         "group_name": scope.name if scope else None,
@@ -80,23 +91,33 @@ def add_subscription(
         "hour": schedule.hour,
         "minute": schedule.minute,
         "timezone": schedule.timezone,
+        "created_by": by,
+        "created_at": now,
     }
-    with engine.begin() as connection:
-        same = [subs.c[k] == v if v is not None else subs.c[k].is_(None) for k, v in values.items()]
-        existing = connection.execute(select(subs).where(*same)).first()
-        if existing is not None:
-            return Added(_of(existing), created=False)
-        count = connection.execute(select(func.count()).select_from(subs)).scalar_one()
-        if count >= MAX_SUBSCRIPTIONS:
-            raise TooManySubscriptionsError(
-                f"there are {count} subscriptions, the most clvbot keeps: remove one first "
-                "(`/clv unsubscribe <n>`)"
-            )
-        row_id = connection.execute(
-            insert(subs).returning(subs.c.id).values(**values, created_by=by, created_at=now)
-        ).scalar_one()
-        row = connection.execute(select(subs).where(subs.c.id == row_id)).one()
-    return Added(_of(row), created=True)
+    try:
+        with engine.begin() as connection:
+            _check_room(connection, delivery)
+            row = connection.execute(insert(subs).values(**values).returning(*subs.c)).one()
+        return Added(_of(row), created=True)
+    except IntegrityError:  # stored already, by an earlier request or one racing this one
+        pass
+    with engine.connect() as connection:
+        existing = connection.execute(select(subs).where(subs.c.delivery == delivery)).one()
+    return Added(_of(existing), created=False)
+
+
+def _check_room(connection: Connection, delivery: str) -> None:
+    """TooManySubscriptionsError when the table is full, unless `delivery` is stored already
+    (the insert then finds it)."""
+    count = connection.execute(select(func.count()).select_from(subs)).scalar_one()
+    if count < MAX_SUBSCRIPTIONS:
+        return
+    if connection.execute(select(subs.c.id).where(subs.c.delivery == delivery)).first():
+        return
+    raise TooManySubscriptionsError(
+        f"there are {count} subscriptions, the most clvbot keeps: remove one first "
+        "(`/clv unsubscribe <n>`)"
+    )
 
 
 def remove_subscription(engine: Engine, subscription_id: int) -> Subscription | None:

@@ -416,11 +416,23 @@ app_home_charts_table: Table = AppHomeChart.__table__  # type: ignore[attr-defin
 class DigestSubscription(SQLModel, table=True):
     """A channel's digest delivery (`/clv subscribe`): of which group (None: the whole shop),
     weekly or monthly, on which day, at what time in which zone. The default delivery
-    (DIGEST_CHANNEL at DIGEST_CRON) is the configuration's, not a row here."""
+    (DIGEST_CHANNEL at DIGEST_CRON) is the configuration's, not a row here.
+
+    The id is the number `/clv unsubscribe` takes and the key its claims are recorded under,
+    so it is never reused (AUTOINCREMENT on SQLite, a sequence on PostgreSQL): a new
+    subscription never inherits a removed one's claims. `delivery` is the subscription's
+    defining columns in one non-null string (`clv.subscriptions.delivery_key`), unique, so
+    the same subscription cannot be stored twice however many requests race.
+    """
 
     __tablename__ = "digest_subscriptions"
+    __table_args__ = (
+        UniqueConstraint("delivery", name="uq_digest_subscriptions_delivery"),
+        {"sqlite_autoincrement": True},
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    delivery: str = Field(max_length=320)
     channel: str = Field(max_length=64)
     dimension: str | None = Field(default=None, max_length=16)  # segment | tier | channel
     group_name: str | None = Field(default=None, max_length=64)

@@ -23,6 +23,9 @@ def upgrade() -> None:
     op.create_table(
         "digest_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
+        # the subscription's defining columns in one non-null string: unique, so the same
+        # subscription is never stored twice (NULLs would not collide in a composite key)
+        sa.Column("delivery", sa.String(length=320), nullable=False),
         sa.Column("channel", sa.String(length=64), nullable=False),
         sa.Column("dimension", sa.String(length=16), nullable=True),
         sa.Column("group_name", sa.String(length=64), nullable=True),
@@ -34,6 +37,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=64), nullable=False),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("delivery", name="uq_digest_subscriptions_delivery"),
+        # ids are never reused: claims and `/clv unsubscribe <n>` are keyed by them
+        sqlite_autoincrement=True,
     )
     # every claim made before this revision was the default digest's (DIGEST_CHANNEL, or the
     # channel `clvbot digest --send --channel` named)
