@@ -5,8 +5,8 @@ Browser side: `GET /` (the page), `GET /sandbox/state?since=N` (polled), `POST /
 button in a message, a modal or the Home tab), `POST /sandbox/view` (a modal's Send or Cancel),
 `POST /sandbox/home` (the App Home opened), `POST /sandbox/shortcut`, `POST /sandbox/compose`
 (links typed in the composer), `POST /sandbox/digest`.
-Bot side: `/api/<method>` (the Web API), `POST /respond/<token>` (response URLs),
-`POST /upload/<file id>` and `GET /files/<file id>`.
+Bot side (bot.sandbox.botside): `/api/<method>` (the Web API), `POST /respond/<token>`
+(response URLs), `POST /upload/<file id>` and `GET /files/<file id>`.
 
 Tests give the config a `Recorder` (every bot-side request, as received) and `Faults` (rate
 limits, server errors, refusals and slow answers instead of the usual answer); the demo has
@@ -15,13 +15,10 @@ neither.
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
-from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,14 +27,14 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from bot.sandbox import webapi
+from bot.sandbox.botside import BotSide
 from bot.sandbox.deliver import Delivery, deliver
-from bot.sandbox.faults import RESPONSE_URL, UPLOAD, Faults
+from bot.sandbox.faults import Faults
 from bot.sandbox.interactions import SHORTCUTS, Shortcut
 from bot.sandbox.links import escape, to_slack_text
 from bot.sandbox.modals import missing_required, to_state, to_view_closed, to_view_submission
-from bot.sandbox.recorder import Call, Recorder
-from bot.sandbox.responses import ResponseError, apply_response, to_ack_message
+from bot.sandbox.recorder import Recorder
+from bot.sandbox.responses import apply_response, to_ack_message
 from bot.sandbox.signing import FORM, to_action_body, to_block_action, to_command_body
 from bot.sandbox.submit import Outcome, after_submit
 from bot.sandbox.surfaces import Surfaces
@@ -73,22 +70,6 @@ class SandboxConfig:
     examples: tuple[str, ...] = ()  # more composer hints (the demo's customer link ...)
 
 
-async def _args(request: Request) -> dict[str, Any] | None:
-    """Query, form and JSON arguments merged, as Slack's Web API accepts them; None for a body
-    that is not JSON although it says so."""
-    args: dict[str, Any] = dict(request.query_params)
-    raw = (await request.body()).decode(errors="replace")
-    if "json" in request.headers.get("content-type", ""):
-        try:
-            data = json.loads(raw or "{}")
-        except json.JSONDecodeError:
-            return None
-        args.update(data if isinstance(data, dict) else {})
-    elif raw:
-        args.update(parse_qsl(raw, keep_blank_values=True))
-    return args
-
-
 def _find_element(
     message: Message, block_id: str, action_id: str
 ) -> tuple[dict[str, Any], int | None] | None:
@@ -106,34 +87,14 @@ def _find_element(
     return None
 
 
-Answer = Callable[[], Awaitable[Response]]
-
-
-async def _with_fault(faults: Faults | None, name: str, answer: Answer) -> Response:
-    """`answer()`, or the fault armed for `name` in its place (after it, when carried out)."""
-    fault = faults.take(name) if faults is not None else None
-    if fault is None:
-        return await answer()
-    if fault.delay:
-        await asyncio.sleep(fault.delay)
-    if fault.error is None:
-        return await answer()
-    if fault.carried_out:
-        await answer()
-    return JSONResponse({"ok": False, "error": fault.error}, fault.status, fault.headers)
-
-
 class Sandbox:
-    """The sandbox's endpoints over one workspace: each method answers one route."""
+    """The page's endpoints over one workspace (the bot's are `bot_side`'s): each method
+    answers one route."""
 
     def __init__(self, config: SandboxConfig, workspace: Workspace) -> None:
         self.config, self.ws = config, workspace
         self.surfaces = Surfaces(self)
-
-    async def record(self, request: Request, body: dict[str, Any]) -> None:
-        if self.config.recorder is not None:
-            raw = await request.body()
-            self.config.recorder.record(Call(request.url.path, body, request.headers, raw))
+        self.bot_side = BotSide(self)
 
     def base_url(self, request: Request) -> str:
         return self.config.base_url or str(request.base_url)
@@ -296,85 +257,6 @@ class Sandbox:
         self.ws.log("digest", "post this week's digest", ok, status)
         return JSONResponse({"ok": ok, "status": status})
 
-    async def api(self, request: Request) -> Response:
-        method = request.path_params["method"]
-        args = await _args(request)
-        await self.record(request, dict(args or {}))
-        if args is None:
-            self.ws.log("api", method, False, "invalid_json")
-            return JSONResponse({"ok": False, "error": "invalid_json"})
-
-        async def answer() -> Response:
-            given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-            token = given or str(args.pop("token", ""))
-            if method == "apps.connections.open":
-                return JSONResponse(self.connections_open(token))
-            if token != self.config.bot_token:
-                error = "not_authed" if not token else "invalid_auth"
-                self.ws.log("api", method, False, error)
-                return JSONResponse({"ok": False, "error": error})
-            return JSONResponse(webapi.call(self.ws, method, args, base_url=self.base_url(request)))
-
-        return await _with_fault(self.config.faults, method, answer)
-
-    def connections_open(self, token: str) -> dict[str, Any]:
-        """apps.connections.open: only an app-level token, and only with Socket Mode on."""
-        config = self.config
-        if config.app_token is None or config.socket_mode_url is None:
-            answer: dict[str, Any] = {"ok": False, "error": "not_allowed_token_type"}
-        elif token != config.app_token:
-            answer = {"ok": False, "error": "invalid_auth" if token else "not_authed"}
-        else:
-            answer = {"ok": True, "url": config.socket_mode_url}
-        self.ws.log("api", "apps.connections.open", answer["ok"], answer.get("error", ""))
-        return answer
-
-    async def respond(self, request: Request) -> Response:
-        token = request.path_params["token"]
-        try:
-            body = json.loads(await request.body() or b"{}")
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            await self.record(request, {})
-            return JSONResponse({"ok": False, "error": "invalid_payload"}, 400)
-        message = body if isinstance(body, dict) else {}
-        await self.record(request, message)
-
-        async def answer() -> Response:
-            try:
-                done = apply_response(self.ws, token, message, via="response_url")
-            except ResponseError as exc:
-                self.ws.log("response_url", "response_url", False, exc.error)
-                return JSONResponse({"ok": False, "error": exc.error}, exc.status)
-            self.ws.log("response_url", "response_url", True, done)
-            return JSONResponse({"ok": True})
-
-        return await _with_fault(self.config.faults, RESPONSE_URL, answer)
-
-    async def upload(self, request: Request) -> Response:
-        await self.record(request, {})
-
-        async def answer() -> Response:
-            upload = self.ws.files.get(request.path_params["file_id"])
-            if upload is None:
-                return Response("file not found", 404)
-            data = await request.body()
-            with self.ws.lock:
-                upload.data, upload.length = data, len(data)
-            self.ws.log("upload", upload.name, True, f"{len(data):,} bytes")
-            return Response(f"OK - {len(data)}", 200, media_type="text/plain")
-
-        return await _with_fault(self.config.faults, UPLOAD, answer)
-
-    async def file(self, request: Request) -> Response:
-        upload = self.ws.files.get(request.path_params["file_id"])
-        if upload is None or upload.data is None:
-            return Response("file not found", 404)
-        mimetype = webapi.file_info(upload, "").get("mimetype", "application/octet-stream")
-        headers = {"x-content-type-options": "nosniff"}
-        if mimetype != "image/png":  # never render an uploaded file as a page of this origin
-            headers["content-disposition"] = "attachment"
-        return Response(upload.data, 200, headers=headers, media_type=mimetype)
-
 
 def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> Starlette:
     ws = workspace or Workspace()
@@ -391,10 +273,10 @@ def build_sandbox(config: SandboxConfig, workspace: Workspace | None = None) -> 
             Route("/sandbox/shortcut", sandbox.surfaces.shortcut, methods=["POST"]),
             Route("/sandbox/compose", sandbox.surfaces.compose, methods=["POST"]),
             Route("/sandbox/digest", sandbox.digest, methods=["POST"]),
-            Route("/api/{method}", sandbox.api, methods=["GET", "POST"]),
-            Route("/respond/{token}", sandbox.respond, methods=["POST"]),
-            Route("/upload/{file_id}", sandbox.upload, methods=["POST"]),
-            Route("/files/{file_id}", sandbox.file),
+            Route("/api/{method}", sandbox.bot_side.api, methods=["GET", "POST"]),
+            Route("/respond/{token}", sandbox.bot_side.respond, methods=["POST"]),
+            Route("/upload/{file_id}", sandbox.bot_side.upload, methods=["POST"]),
+            Route("/files/{file_id}", sandbox.bot_side.file),
             Mount("/static", StaticFiles(packages=[("bot.sandbox", "static")]), name="static"),
         ]
     )
