@@ -40,6 +40,13 @@ def to_unfurl_target(event: dict[str, Any]) -> dict[str, str] | None:
     return None
 
 
+def is_ext_shared_channel(body: dict[str, Any]) -> bool:
+    """Whether the event happened in a Slack Connect channel, shared with another
+    organisation: the Events API wrapper's `is_ext_shared_channel`
+    (https://docs.slack.dev/apis/events-api/#callback-field). Absent: not shared."""
+    return body.get("is_ext_shared_channel") is True
+
+
 def extract_message_text(body: dict[str, Any]) -> str:
     """A message shortcut's message as plain text, links kept as their URLs: `<url|label>`
     -> url, `<mailto:a@b.c|a@b.c>` -> a@b.c, mentions dropped, `&lt;` `&gt;` `&amp;` undone."""

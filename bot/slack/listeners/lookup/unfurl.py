@@ -7,6 +7,9 @@ the unfurl run in this lazy listener. A retried event unfurls again, which chang
 chat.unfurl on the same message replaces its unfurls. Links that match no UNFURL_PATTERNS
 pattern or name no scored customer are left out of `unfurls`; with none left, no call.
 A 429 is waited out by the client's retry handler (reports.slack_retry).
+
+In a Slack Connect channel (the event wrapper's `is_ext_shared_channel`) the card would show to
+people of other organisations: no unfurl there unless UNFURL_SHARED_CHANNELS says so.
 """
 
 from __future__ import annotations
@@ -20,16 +23,26 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.deps import Deps
 from bot.slack.errors import log_failure
-from bot.slack.listeners.lookup.payloads import extract_shared_links, to_unfurl_target
+from bot.slack.listeners.lookup.payloads import (
+    extract_shared_links,
+    is_ext_shared_channel,
+    to_unfurl_target,
+)
 from bot.slack.named import linked_views
 from bot.slack.render.unfurl import render_unfurls
 from clv.store.deadline import within
 
 
 def unfurl_links(deps: Deps) -> Callable[..., None]:
-    def unfurl(event: dict[str, Any], client: WebClient, logger: Logger) -> None:
+    def unfurl(
+        body: dict[str, Any], event: dict[str, Any], client: WebClient, logger: Logger
+    ) -> None:
         urls, target = extract_shared_links(event), to_unfurl_target(event)
         if not urls or target is None:
+            return
+        if is_ext_shared_channel(body) and not deps.settings.unfurl_shared_channels:
+            logger.info("no unfurl of %d link(s) in a Slack Connect channel "
+                        "(UNFURL_SHARED_CHANNELS is off)", len(urls))  # fmt: skip
             return
         try:
             views = within(deps.settings.store_timeout_seconds,
