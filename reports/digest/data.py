@@ -15,7 +15,7 @@ subscription's digest (`subscription_digest`) is of its group and of its period.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
 from sqlmodel import Session
@@ -67,12 +67,15 @@ def build_digest(
     now: datetime,
     scope: GroupScope | None = None,
     period_end: date | None = None,
+    zone: tzinfo | None = None,
 ) -> Digest:
-    """The digest of the week ending `week_end` (a Sunday; None: the digest's week at `now`,
-    `reports.schedule.digest_week`), from stored aggregates; of `scope`'s customers only
-    when given; `period_end`: the month a monthly digest is of (its last day)."""
+    """The digest of the week ending `week_end` (a Sunday; None: the digest's week at `now`
+    in `zone`'s calendar, TIMEZONE's by default, `reports.schedule.digest_week`), from stored
+    aggregates; of `scope`'s customers only when given; `period_end`: the month a monthly
+    digest is of (its last day)."""
     status = model_status(session)  # the current run (NoScoresError before the first one)
-    week = week_end or digest_week(now, settings.tzinfo, newest_scored=status.run.as_of)
+    calendar = zone or settings.tzinfo
+    week = week_end or digest_week(now, calendar, newest_scored=status.run.as_of)
     runs = _week_points(session, week, newest=status.run.as_of)
     if scope is not None:
         digest = group_digest(session, settings, scope, status, runs, now=now, week=week)
@@ -126,12 +129,20 @@ def _shop_digest(
 def subscription_digest(
     session: Session, settings: Settings, subscription: Subscription, *, now: datetime
 ) -> Digest:
-    """The digest `subscription` posts at `now`: of its group, and of its period. A weekly
-    one is of the digest's week (`reports.schedule.digest_week`, in the shop's TIMEZONE, whose
-    weeks the scores are of); a monthly one of the calendar month before `now`'s date in the
-    subscription's zone, shown by the month's last scored week."""
+    """The digest `subscription` posts at `now`: of its group, and of its period, both
+    decided in the subscription's own zone, where its job fires.
+
+    A weekly one is of the last week complete on the subscription's calendar at `now`, capped
+    by the newest scored week (`reports.schedule.digest_week` in its zone); the week itself
+    is the shop's Monday-Sunday week, as the scores are. A job firing at its local time sees
+    its local date move on by exactly seven days from one fire to the next, so every fire
+    asks for the week after the one before, whatever the shop's and its own clock changes
+    do; in the shop's zone, a fire near midnight could fall on either side of it and ask for
+    the same week twice, then skip one. A monthly one is of the calendar month before `now`'s
+    date in the subscription's zone, shown by the month's last scored week."""
     if subscription.cadence == "weekly":
-        return build_digest(session, settings, week_end=None, now=now, scope=subscription.scope)
+        return build_digest(session, settings, week_end=None, now=now, scope=subscription.scope,
+                            zone=subscription.zone)  # fmt: skip
     month_end = previous_month_end(now, subscription.zone)
     return build_digest(session, settings, week_end=week_end_on_or_before(month_end), now=now,
                         scope=subscription.scope, period_end=month_end)  # fmt: skip
@@ -143,14 +154,16 @@ def subscription_period(
     """The period key `subscription_digest` at `now` claims, without building the digest."""
     if subscription.cadence == "monthly":
         return previous_month_end(now, subscription.zone)
-    return digest_week_end(session, settings, now=now)
+    return digest_week_end(session, settings, now=now, zone=subscription.zone)
 
 
-def digest_week_end(session: Session, settings: Settings, *, now: datetime) -> date:
-    """The week the digest built at `now` is of (what `build_digest(week_end=None)` shows, and
-    the week its exactly-once claim is for)."""
+def digest_week_end(
+    session: Session, settings: Settings, *, now: datetime, zone: tzinfo | None = None
+) -> date:
+    """The week the digest built at `now` is of (what `build_digest(week_end=None, zone=zone)`
+    shows, and the week its exactly-once claim is for)."""
     newest = current_run(session).as_of
-    week = digest_week(now, settings.tzinfo, newest_scored=newest)
+    week = digest_week(now, zone or settings.tzinfo, newest_scored=newest)
     return _week_points(session, week, newest=newest)[-1].week_end
 
 
