@@ -66,7 +66,7 @@ class SandboxConfig:
     unfurl_domains: tuple[str, ...] = DEMO_UNFURL_DOMAINS
     shortcuts: tuple[Shortcut, ...] = SHORTCUTS
     home_enabled: bool = True
-    messages_tab: bool = False  # the App Home's Messages tab (the manifest has none)
+    messages_tab: bool = True  # the App Home's Messages tab (read-only, as the manifest's)
     examples: tuple[str, ...] = ()  # more composer hints (the demo's customer link ...)
 
 

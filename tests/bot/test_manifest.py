@@ -92,7 +92,10 @@ def test_manifest_subscribes_to_exactly_the_events_and_shortcuts_the_bot_listens
     assert seen["global_shortcut"] == [GLOBAL_SHORTCUT]
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == seen["command"]
     home = manifest["features"]["app_home"]
-    assert (home["home_tab_enabled"], home["messages_tab_enabled"]) == (True, False)
+    # the Messages tab shows the exports clvbot sends by direct message; read-only: the bot
+    # listens to no message event there
+    assert (home["home_tab_enabled"], home["messages_tab_enabled"]) == (True, True)
+    assert home["messages_tab_read_only_enabled"] is True
 
 
 def test_unfurl_domains_cover_the_example_patterns_of_env_example_and_the_readme() -> None:
