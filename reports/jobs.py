@@ -23,9 +23,9 @@ from clv.scoring.pipeline import ScoringError, ScoringInProgressError, score
 from clv.settings import Settings
 from clv.store import read_snapshot
 from clv.store.subscriptions import find_subscription, stored_subscriptions
-from clv.subscriptions import DEFAULT_KEY
+from clv.subscriptions import DEFAULT_KEY, Subscription
 from reports.alerts.publish import AlertOutcome, publish_alerts
-from reports.digest.claims import claim_status, is_unfinished
+from reports.digest.claims import claim_status
 from reports.digest.data import digest_week_end, subscription_period
 from reports.digest.publish import (
     PostOutcome,
@@ -175,7 +175,7 @@ def digest_retry_job() -> PostOutcome | None:
     except NoScoresError:  # no week to post: nothing was attempted either
         return None
     claimed = claim_status(ctx.engine, subscription=DEFAULT_KEY, channel=channel, week_end=week)
-    unfinished = claimed is not None and is_unfinished(*claimed, now)
+    unfinished = claimed is not None and claimed.unfinished(now)
     return run_digest(ctx) if unfinished else None
 
 
@@ -219,21 +219,34 @@ def subscriptions_job() -> list[PostOutcome]:
 
 
 def retry_subscriptions(ctx: JobContext) -> list[PostOutcome]:
-    """Re-run the subscriptions whose claim on their period at now is unfinished."""
+    """Re-run the subscriptions whose claim on their period at now is unfinished. Each is
+    tried on its own: one that cannot be read or built (its zone left tzdata, its month has
+    no scored week yet) is logged and the others are still retried."""
     now = ctx.clock()
     with ctx.engine.connect() as connection:
         subscriptions = stored_subscriptions(connection)
     outcomes: list[PostOutcome] = []
     for subscription in subscriptions:
         try:
-            with read_snapshot(ctx.engine) as session:
-                period = subscription_period(session, ctx.settings, subscription, now=now)
-        except NoScoresError:  # no week to post: nothing was attempted either
-            return outcomes
-        claimed = claim_status(ctx.engine, subscription=subscription.key,
-                               channel=subscription.channel, week_end=period)  # fmt: skip
-        if claimed is not None and is_unfinished(*claimed, now):
-            outcome = run_subscription(ctx, subscription.id or 0, trigger="retry")
-            if outcome is not None:
-                outcomes.append(outcome)
+            outcome = _retry_subscription(ctx, subscription, now)
+        except NoScoresError as exc:  # no period to post yet: nothing was attempted either
+            log.info("subscription #%s: nothing to retry (%s)", subscription.key, exc)
+            continue
+        except Exception:
+            log.exception("retrying subscription #%s failed; the others go on", subscription.key)
+            continue
+        if outcome is not None:
+            outcomes.append(outcome)
     return outcomes
+
+
+def _retry_subscription(
+    ctx: JobContext, subscription: Subscription, now: datetime
+) -> PostOutcome | None:
+    with read_snapshot(ctx.engine) as session:
+        period = subscription_period(session, ctx.settings, subscription, now=now)
+    claimed = claim_status(ctx.engine, subscription=subscription.key,
+                           channel=subscription.channel, week_end=period)  # fmt: skip
+    if claimed is None or not claimed.unfinished(now):
+        return None
+    return run_subscription(ctx, subscription.id or 0, trigger="retry")

@@ -96,7 +96,7 @@ def _say(outcome: PostOutcome) -> None:
     )
     if outcome.status == "already_posted":
         out.print("use --force to post it again", markup=False)
-    if outcome.status in ("failed", "no_scores"):
+    if outcome.status in ("failed", "given_up", "no_scores"):
         raise typer.Exit(1)
 
 

@@ -42,11 +42,28 @@ from reports.slack_retry import LoggedRateLimitRetryHandler
 
 log = logging.getLogger("clvbot.digest")
 EVENT_TYPE = "clvbot_digest"
+# Slack's refusals that another attempt at the same post cannot change: the bot is not in the
+# channel, the channel is gone or archived, the token or its scopes do not allow it
+# (https://api.slack.com/methods/chat.postMessage#errors, and the errors every method can
+# return). A subscription's period is given up at once on them instead of retried.
+PERMANENT_ERRORS = frozenset({
+    "not_in_channel", "channel_not_found", "is_archived", "missing_scope", "invalid_auth",
+    "not_authed", "account_inactive", "token_revoked", "token_expired", "no_permission",
+    "restricted_action", "restricted_action_read_only_channel", "ekm_access_denied",
+    "team_access_not_granted", "org_login_required", "not_allowed_token_type",
+})  # fmt: skip
+INVITE_HINT = {
+    "not_in_channel": "invite me with `/invite @clvbot`",
+    "channel_not_found": "the channel is gone, or private and I am not in it: invite me with "
+    "`/invite @clvbot`",
+}
 
 
 @dataclass(frozen=True)
 class PostOutcome:
-    status: str  # posted | recovered | already_posted | in_progress | failed | no_scores
+    # posted | recovered | already_posted | in_progress | failed (to be retried) | given_up
+    # (not retried: a permanent Slack error, or too many attempts) | no_scores
+    status: str
     channel: str
     week_end: date | None  # the period's key; None: no scored week to post (no_scores)
     message_ts: str | None
@@ -121,7 +138,8 @@ def publish_subscription(
         except NoScoresError as exc:
             return PostOutcome("no_scores", channel, None, None, str(exc), subscription.key)
     return post_once(engine, client, digest, channel=channel, subscription=subscription.key,
-                     trigger=trigger, force=force, now=now)  # fmt: skip
+                     trigger=trigger, force=force, now=now,
+                     permanent=PERMANENT_ERRORS)  # fmt: skip
 
 
 def post_once(
@@ -134,22 +152,23 @@ def post_once(
     trigger: str,
     force: bool,
     now: datetime,
+    permanent: frozenset[str] = frozenset(),
 ) -> PostOutcome:
-    """Claim the digest's period for `subscription` and `channel`, and post it if ours."""
+    """Claim the digest's period for `subscription` and `channel`, and post it if ours;
+    `permanent`: the Slack errors that give the period up at once."""
     period = digest.period_key
     claim = claim_digest(engine, channel=channel, week_end=period, now=now, force=force,
                          trigger="force" if force else trigger,
                          subscription=subscription)  # fmt: skip
     if not isinstance(claim, Claim):
         what = _what(subscription, period)
-        detail = (
-            f"{what} was already posted to {channel}"
-            if claim.status == "already_posted"
-            else f"another clvbot process is posting {what} to {channel}"
-        )
+        detail = {
+            "already_posted": f"{what} was already posted to {channel}",
+            "given_up": f"{what} to {channel} was given up ({claim.error}): `--force` tries again",
+        }.get(claim.status, f"another clvbot process is posting {what} to {channel}")
         return PostOutcome(claim.status, channel, period, claim.message_ts, detail, subscription)
     return _post(engine, client, claim, digest, channel=channel, subscription=subscription,
-                 now=now)  # fmt: skip
+                 now=now, permanent=permanent)  # fmt: skip
 
 
 def _what(subscription: str, period: date) -> str:
@@ -167,6 +186,7 @@ def _post(
     channel: str,
     subscription: str,
     now: datetime,
+    permanent: frozenset[str],
 ) -> PostOutcome:
     """Post the claimed digest, unless an earlier attempt on the claim already had."""
     period = digest.period_key
@@ -196,16 +216,42 @@ def _post(
         )
         ts = str(response["ts"])
     except Exception as exc:
-        reason = slack_reason(exc)
-        mark_failed(engine, claim, reason=reason)
-        log.warning("%s to %s failed: %s", _what(subscription, period), channel, reason)
-        return PostOutcome("failed", channel, period, None, reason, subscription)
+        return _failed(engine, claim, exc, channel=channel, period=period,
+                       subscription=subscription, permanent=permanent)  # fmt: skip
     mark_posted(engine, claim, message_ts=ts, now=now)
     _upload_chart(
         engine, client, claim, digest, channel=str(response.get("channel") or channel), thread_ts=ts
     )
     return PostOutcome("posted", channel, period, ts, f"posted {_what(subscription, period)}",
                        subscription)  # fmt: skip
+
+
+def _failed(
+    engine: Engine,
+    claim: Claim,
+    exc: Exception,
+    *,
+    channel: str,
+    period: date,
+    subscription: str,
+    permanent: frozenset[str],
+) -> PostOutcome:
+    """Record the failed attempt: to be retried, or given up (a permanent Slack error, or the
+    last attempt allowed), with the reason and what would fix it."""
+    error = slack_error(exc)
+    reason = slack_reason(exc)
+    if error in INVITE_HINT:
+        reason = f"{reason}: {INVITE_HINT[error]}"
+    final = error is not None and error in permanent
+    if final:
+        reason += " (not retried for this period)"
+    status = mark_failed(engine, claim, reason=reason, final=final)
+    what = _what(subscription, period)
+    if status == "given_up":
+        log.error("%s to %s given up: %s", what, channel, reason)
+    else:
+        log.warning("%s to %s failed (attempt %d): %s", what, channel, claim.attempt, reason)
+    return PostOutcome(status, channel, period, None, reason, subscription)
 
 
 def _payload(period: date, token: str, subscription: str) -> dict[str, str]:
@@ -284,8 +330,14 @@ def _upload_chart(
         note_on_post(engine, claim, reason)
 
 
-def slack_reason(exc: Exception) -> str:
-    """A failed Web API call in a line: Slack's error code, or the exception."""
+def slack_error(exc: Exception) -> str | None:
+    """Slack's error code of a failed Web API call (`not_in_channel`), None for another error."""
     response = getattr(exc, "response", None)
     error = response.get("error") if response is not None and hasattr(response, "get") else None
+    return str(error) if error else None
+
+
+def slack_reason(exc: Exception) -> str:
+    """A failed Web API call in a line: Slack's error code, or the exception."""
+    error = slack_error(exc)
     return f"Slack said {error}" if error else f"{type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,6 +24,7 @@ from clv.settings import Settings
 from clv.store.subscriptions import add_subscription, remove_subscription
 from clv.store.tables import digest_posts_table
 from clv.subscriptions import Schedule, Subscription
+from reports.digest.claims import MAX_ATTEMPTS
 from reports.jobs import (
     JobContext,
     configure,
@@ -308,7 +310,7 @@ def test_a_failed_post_is_finished_once_by_the_subscriptions_job(
     with time_machine.travel(fire, tick=False):
         fake_slack.ts_base = fire.timestamp()
         assert subscriptions_job() == []  # nothing attempted yet: not the retry's business
-        fake_slack.faults.fail("chat.postMessage", "channel_not_found")
+        fake_slack.faults.server_error("chat.postMessage", status=503)  # not carried out
         assert _status(subscription_job(berlin.id or 0)) == "failed"
     with time_machine.travel(fire + timedelta(minutes=5), tick=False):
         assert [o.status for o in subscriptions_job()] == ["posted"]
@@ -329,7 +331,7 @@ def test_the_default_digest_and_a_subscription_in_its_channel_are_two_deliveries
     with time_machine.travel(fire, tick=False):
         fake_slack.ts_base = fire.timestamp()
         assert _status(digest_job()) == "posted"
-        fake_slack.faults.fail("chat.postMessage", "channel_not_found")
+        fake_slack.faults.server_error("chat.postMessage", status=503)  # not carried out
         assert _status(subscription_job(added.subscription.id or 0)) == "failed"
         assert digest_retry_job() is None  # the default's claim is posted: nothing to finish
         assert _status(digest_job()) == "already_posted"
@@ -385,3 +387,91 @@ def test_a_local_time_that_happens_twice_posts_once(
             statuses.append(_status(subscription_job(subscription.id or 0)))
     assert statuses == ["posted", "already_posted"]
     assert posted_weeks(fake_slack, C_BERLIN) == ["2026-10-18"]
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "channel_not_found", "is_archived",
+                                   "missing_scope", "invalid_auth"])  # fmt: skip
+def test_a_permanent_slack_error_gives_the_period_up_instead_of_retrying_it(
+    subscribed: tuple[Subscription, Subscription],
+    dst_shop: Engine,
+    fake_slack: FakeSlack,
+    error: str,
+) -> None:
+    berlin, _ = subscribed
+    fire = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    with time_machine.travel(fire, tick=False):
+        fake_slack.ts_base = fire.timestamp()
+        fake_slack.faults.fail("chat.postMessage", error)
+        outcome = subscription_job(berlin.id or 0)
+        assert outcome is not None
+        assert outcome.status == "given_up"
+        assert f"Slack said {error}" in outcome.detail
+    for minutes in (5, 10, 60):  # before, every retry tried again, every 5 minutes
+        with time_machine.travel(fire + timedelta(minutes=minutes), tick=False):
+            assert subscriptions_job() == []
+    with time_machine.travel(fire + timedelta(hours=2), tick=False):
+        assert _status(subscription_job(berlin.id or 0)) == "given_up"  # the job again
+    assert len(fake_slack.named("/api/chat.postMessage")) == 1
+    (row,) = _claims(dst_shop)
+    assert (row.status, row.attempts) == ("given_up", 1)
+    assert f"Slack said {error}" in row.error
+    if error == "not_in_channel":
+        assert "invite me with `/invite @clvbot`" in row.error
+    # the next week is a new period: tried, and posted once the bot is back in the channel
+    with time_machine.travel(fire + timedelta(days=7), tick=False):
+        fake_slack.ts_base = (fire + timedelta(days=7)).timestamp()
+        assert _status(subscription_job(berlin.id or 0)) == "posted"
+    assert posted_weeks(fake_slack, C_BERLIN) == ["2026-11-08"]
+
+
+def _claims(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        return list(connection.execute(select(digest_posts_table).order_by("id")).all())
+
+
+def test_a_lasting_failure_is_retried_six_times_then_given_up(
+    subscribed: tuple[Subscription, Subscription], dst_shop: Engine, fake_slack: FakeSlack
+) -> None:
+    berlin, _ = subscribed
+    fire = datetime(2026, 11, 2, 8, tzinfo=UTC)
+    fake_slack.faults.server_error("chat.postMessage", times=20, status=503)
+    with time_machine.travel(fire, tick=False):
+        fake_slack.ts_base = fire.timestamp()
+        assert _status(subscription_job(berlin.id or 0)) == "failed"
+    retried = []
+    for n in range(1, 12):
+        with time_machine.travel(fire + timedelta(minutes=5 * n), tick=False):
+            retried.append([o.status for o in subscriptions_job()])
+    assert retried == [["failed"]] * 4 + [["given_up"]] + [[]] * 6
+    assert len(fake_slack.named("/api/chat.postMessage")) == MAX_ATTEMPTS
+    (row,) = _claims(dst_shop)
+    assert (row.status, row.attempts) == ("given_up", MAX_ATTEMPTS)
+    assert row.error.startswith(f"gave up after {MAX_ATTEMPTS} attempts: Slack said ")
+    assert fake_slack.channel_posts(C_BERLIN) == []
+
+
+@pytest.mark.parametrize("first", ["zone left tzdata", "its week not scored"])
+def test_one_subscription_that_cannot_be_retried_does_not_stop_the_others(
+    dst_shop: Engine, digest_settings: Settings, fake_slack: FakeSlack, first: str
+) -> None:
+    """Before, the loop stopped at the first: an exception ended the job, and a subscription
+    without a scored period (`NoScoresError`) returned, leaving every later one unretried."""
+    broken = (
+        Schedule("weekly", 0, 9, 0, "Mars/Olympus")  # stored before its zone was dropped
+        if first == "zone left tzdata"
+        # at Mon 5 Oct 09:00 UTC it is Sunday night in Pago Pago: its week is the one ending
+        # 27 Sep, before the first scored one
+        else Schedule("weekly", 0, 9, 0, "Pacific/Pago_Pago")
+    )
+    add_subscription(dst_shop, channel=C_LA, scope=None, by=ADMIN, now=BEFORE, schedule=broken)
+    weekly = add_subscription(dst_shop, channel=C_BERLIN, scope=None, by=ADMIN, now=BEFORE,
+                              schedule=Schedule("weekly", 0, 9, 0, "UTC")).subscription  # fmt: skip
+    configure(JobContext(dst_shop, digest_settings))
+    fire = datetime(2026, 10, 5, 9, tzinfo=UTC)
+    with time_machine.travel(fire, tick=False):
+        fake_slack.ts_base = fire.timestamp()
+        fake_slack.faults.server_error("chat.postMessage", status=503)
+        assert _status(subscription_job(weekly.id or 0)) == "failed"
+    with time_machine.travel(fire + timedelta(minutes=5), tick=False):
+        assert [(o.subscription, o.status) for o in subscriptions_job()] == [(weekly.key, "posted")]
+    assert posted_weeks(fake_slack, C_BERLIN) == ["2026-10-04"]
