@@ -143,6 +143,31 @@ class Subscription:
         return f"DIGEST_CRON `{self.crontab}` in {self.timezone}"
 
 
+@dataclass(frozen=True)
+class SubscriptionSummary:
+    """What a listing says of one delivery, in plain text: `/clv subscriptions` and
+    `clvbot digest subscriptions` both show these words (the Slack renderer escapes them)."""
+
+    number: str  # "default", or "#3": what `/clv unsubscribe` takes
+    channel: str
+    group: str  # "whole shop", "Gold tier", "At Risk segment"
+    cadence: Cadence
+    schedule: str  # "weekly on Monday at 09:00 Europe/Berlin"
+    set_by: str | None  # the default's: "DIGEST_CHANNEL and DIGEST_CRON"
+
+
+def summarize(subscription: Subscription) -> SubscriptionSummary:
+    scope = subscription.scope
+    return SubscriptionSummary(
+        number="default" if subscription.is_default else f"#{subscription.key}",
+        channel=subscription.channel,
+        group="whole shop" if scope is None else scope.label,
+        cadence=subscription.cadence,
+        schedule=subscription.describe_schedule(),
+        set_by="DIGEST_CHANNEL and DIGEST_CRON" if subscription.is_default else None,
+    )
+
+
 def default_subscription(settings: Settings) -> Subscription | None:
     """DIGEST_CHANNEL's weekly digest of the whole shop at DIGEST_CRON (None: not set)."""
     if not settings.digest_channel:

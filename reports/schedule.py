@@ -60,6 +60,12 @@ def subscription_trigger(subscription: Subscription) -> CronTrigger:
     return cron_trigger(subscription.crontab, subscription.zone)
 
 
+def next_fire(subscription: Subscription, after: datetime) -> datetime | None:
+    """When `subscription` is next delivered after `after` (None: its crontab never fires)."""
+    upcoming = next_fire_times(subscription.crontab, subscription.zone, after, 1)
+    return upcoming[0] if upcoming else None
+
+
 def next_fire_times(expression: str, zone: tzinfo, after: datetime, count: int) -> list[datetime]:
     """The next `count` times `expression` fires after `after`, in `zone`."""
     trigger = cron_trigger(expression, zone)

@@ -6,7 +6,17 @@ from __future__ import annotations
 import pytest
 
 from clv.insights.scope import GroupScope, UnknownScopeError
-from clv.subscriptions import Schedule, SubscriptionSyntaxError, parse_subscription
+from clv.settings import Settings
+from clv.subscriptions import (
+    Schedule,
+    Subscription,
+    SubscriptionSummary,
+    SubscriptionSyntaxError,
+    default_subscription,
+    delivery_key,
+    parse_subscription,
+    summarize,
+)
 
 CHANNELS = ["email", "paid search", "campaign 001"]
 
@@ -103,3 +113,37 @@ def test_a_schedule_says_when_and_is_a_crontab_in_its_zone() -> None:
     assert monthly.describe() == "monthly on the 22nd at 09:00 UTC"
     assert monthly.crontab == "0 9 22 * *"
     assert Schedule("monthly", 11, 9, 0, "UTC").describe().startswith("monthly on the 11th")
+
+
+def test_a_subscription_is_summarised_once_for_every_listing() -> None:
+    """`/clv subscriptions` and `clvbot digest subscriptions` show these words."""
+    schedule = Schedule("weekly", 0, 9, 0, "Europe/Berlin")
+    gold = Subscription("3", "C0SALES001", GroupScope("tier", "Gold"), "weekly",
+                        schedule.crontab, schedule.timezone, schedule, 3)  # fmt: skip
+    assert summarize(gold) == SubscriptionSummary(
+        "#3", "C0SALES001", "Gold tier", "weekly", "weekly on Monday at 09:00 Europe/Berlin", None
+    )
+    settings = Settings(digest_channel="C0DIGEST01", digest_cron="30 8 * * fri",
+                        timezone="UTC", _env_file=None)  # type: ignore[call-arg]  # fmt: skip
+    default = default_subscription(settings)
+    assert default is not None
+    assert summarize(default) == SubscriptionSummary(
+        "default", "C0DIGEST01", "whole shop", "weekly", "DIGEST_CRON `30 8 * * fri` in UTC",
+        "DIGEST_CHANNEL and DIGEST_CRON",
+    )  # fmt: skip
+
+
+def test_the_delivery_key_tells_every_defining_column_apart() -> None:
+    base = Schedule("weekly", 0, 9, 0, "UTC")
+    keys = {
+        delivery_key("C1", None, base),
+        delivery_key("C2", None, base),
+        delivery_key("C1", GroupScope("tier", "Gold"), base),
+        delivery_key("C1", GroupScope("segment", "Gold"), base),
+        delivery_key("C1", None, Schedule("monthly", 1, 9, 0, "UTC")),
+        delivery_key("C1", None, Schedule("weekly", 1, 9, 0, "UTC")),
+        delivery_key("C1", None, Schedule("weekly", 0, 9, 1, "UTC")),
+        delivery_key("C1", None, Schedule("weekly", 0, 9, 0, "Europe/Berlin")),
+    }
+    assert len(keys) == 8
+    assert delivery_key("C1", GroupScope("tier", "Gold"), base) == "C1|tier|Gold|weekly|0|09:00|UTC"

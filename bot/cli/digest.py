@@ -12,6 +12,7 @@ import typer
 from bot.cli.context import fail, load_settings, open_store, out, user_errors
 from clv.store import read_snapshot
 from clv.store.subscriptions import all_subscriptions
+from clv.subscriptions import summarize
 from reports.digest.data import Digest, build_digest
 from reports.digest.publish import (
     PostOutcome,
@@ -21,7 +22,7 @@ from reports.digest.publish import (
     publish_digest,
 )
 from reports.digest.render import render_blocks, render_text
-from reports.schedule import next_fire_times
+from reports.schedule import next_fire
 
 PREVIEW_CHANNEL = "#preview"
 
@@ -139,10 +140,8 @@ def _list_subscriptions(word: str) -> None:
         out.print("no digest deliveries: set DIGEST_CHANNEL, or /clv subscribe in a channel",
                   markup=False)  # fmt: skip
     for subscription in listing:
-        upcoming = next_fire_times(subscription.crontab, subscription.zone, now, 1)
-        local = upcoming[0].astimezone(subscription.zone) if upcoming else None
-        when = f"{local:%a %Y-%m-%d %H:%M %Z}" if local else "never"
-        group = subscription.scope.label if subscription.scope else "whole shop"
-        number = "default" if subscription.is_default else f"#{subscription.key}"
-        out.print(f"{number:<8} {subscription.channel:<12} {group:<28} "
-                  f"{subscription.describe_schedule()}; next {when}", markup=False)  # fmt: skip
+        fire = next_fire(subscription, now)
+        when = f"{fire.astimezone(subscription.zone):%a %Y-%m-%d %H:%M %Z}" if fire else "never"
+        s = summarize(subscription)  # the words /clv subscriptions shows
+        out.print(f"{s.number:<8} {s.channel:<12} {s.group:<28} {s.schedule}; next {when}",
+                  markup=False)  # fmt: skip

@@ -1,4 +1,6 @@
-"""Who may use the bot: SLACK_ALLOWED_USERS and SLACK_ALLOWED_CHANNELS (empty: everyone)."""
+"""Who may use the bot: SLACK_ALLOWED_USERS and SLACK_ALLOWED_CHANNELS (empty: everyone);
+who may send outreach (SLACK_OUTREACH_USERS) and change digest subscriptions
+(SLACK_ADMIN_USERS)."""
 
 from __future__ import annotations
 
@@ -27,3 +29,8 @@ def may_send_outreach(settings: Settings, user_id: str | None) -> bool:
     """SLACK_OUTREACH_USERS, or anyone who can see the button when it is empty."""
     users = to_id_set(settings.slack_outreach_users)
     return user_id is not None and (not users or user_id in users)
+
+
+def may_manage_subscriptions(settings: Settings, user_id: str | None) -> bool:
+    """SLACK_ADMIN_USERS: only the users it names (empty: nobody)."""
+    return bool(user_id) and user_id in to_id_set(settings.slack_admin_users)

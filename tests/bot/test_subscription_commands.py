@@ -4,9 +4,11 @@ the process follows at once."""
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 
+import pytest
 from sqlalchemy import func, select
 
 from clv.store.tables import digest_subscriptions_table
@@ -18,10 +20,22 @@ ADMIN, SOMEONE = "U0ADMIN", "U0SOMEONE"
 SALES = "C0SALES001"
 
 
+_tags = itertools.count(1)
+WRITES = ("subscribe", "unsubscribe")  # answered after the acknowledgement
+
+
 def ask(bot: BotUnderTest, text: str, user: str = ADMIN, channel: str = SALES) -> str:
-    reply = bot.command(text, user=user, channel=channel)
+    """The answer to `/clv <text>`: in the acknowledgement, or, for a command that writes,
+    through the command's response_url after an empty acknowledgement."""
+    tag = f"sub{next(_tags)}"
+    reply = bot.command(text, user=user, channel=channel, tag=tag)
     assert reply.status == 200, reply.body
-    message = reply.json()
+    if text.split()[0] in WRITES:
+        assert reply.body == ""  # acknowledged at once: nothing was written before it
+        (call,) = bot.fake.wait_for(f"/respond/{tag}")
+        message = call.body
+    else:
+        message = reply.json()
     assert message["response_type"] == "ephemeral"
     assert_within_limits(message)
     return all_text(message).replace("&#x27;", "'")
@@ -143,3 +157,55 @@ def test_a_scheduler_in_the_process_follows_at_once(
         assert scheduler.get_job(subscription_job_id(1)) is None
     finally:
         scheduler.shutdown(wait=True)
+
+
+@pytest.mark.parametrize("answer_in_ack", [True, False])
+def test_subscribing_is_answered_once_after_the_acknowledgement_and_the_row_is_written(
+    serve: Callable[..., ServedBot], store_copy: str, answer_in_ack: bool
+) -> None:
+    """The write runs in bolt's lazy listener, outside the read deadline: the command is
+    acknowledged with nothing, then answered through its response_url, once, in both modes
+    (SLACK_ANSWER_IN_ACK=false answers every command there)."""
+    bot = serve(store_copy, slack_admin_users=ADMIN, slack_answer_in_ack=answer_in_ack)
+    reply = bot.command("subscribe tier gold", user=ADMIN, channel=SALES, tag="write")
+    assert (reply.status, reply.body) == (200, "")
+    (answer,) = bot.fake.wait_for("/respond/write")
+    assert "Subscribed <#C0SALES001> to the Gold tier's digest" in all_text(answer.body)
+    assert stored(bot) == 1
+    bot.command("unsubscribe 1", user=ADMIN, channel=SALES, tag="remove")
+    (removed,) = bot.fake.wait_for("/respond/remove")
+    assert "Removed subscription *#1*" in all_text(removed.body)
+    assert stored(bot) == 0
+    # a read answered after both: had a second lazy listener answered them too, its post
+    # would be in by now (each command's listeners run in order on bolt's lazy thread)
+    listing = bot.command("subscriptions", user=SOMEONE, channel=SALES, tag="read")
+    if not answer_in_ack:
+        bot.fake.wait_for("/respond/read")
+    else:
+        assert "No digest is delivered anywhere yet" in all_text(listing.json())
+    assert len(bot.fake.named("/respond/write")) == 1
+    assert len(bot.fake.named("/respond/remove")) == 1
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        ("not_in_channel", "I am not a member of <#C0SALES001>, so I cannot post its digests: "
+                           "invite me with `/invite @clvbot`"),
+        ("channel_not_found", "I am not a member of <#C0SALES001>"),  # a private channel
+        ("ratelimited", "I can only post where I am a member: if I am not, invite me"),
+    ],
+)  # fmt: skip
+def test_subscribing_says_when_clvbot_is_not_in_the_channel(
+    serve: Callable[..., ServedBot], store_copy: str, error: str, said: str
+) -> None:
+    bot = serve(store_copy, slack_admin_users=ADMIN)
+    member = ask(bot, "subscribe tier gold")
+    assert "invite me" not in member  # conversations.history answered: clvbot is a member
+    (probe,) = bot.fake.named("/api/conversations.history")
+    assert (probe.body["channel"], str(probe.body["limit"])) == (SALES, "1")
+    bot.fake.faults.fail("conversations.history", error)
+    answer = ask(bot, "subscribe tier silver")
+    assert said in answer
+    assert "Subscribed <#C0SALES001> to the Silver tier's digest" in answer  # stored anyway
+    assert stored(bot) == 2

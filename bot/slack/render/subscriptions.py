@@ -10,7 +10,7 @@ from bot.slack.payloads import is_slack_id
 from bot.slack.render.notices import render_help, render_notice
 from clv.present.blocks import context, escape, header, line_sections, to_message
 from clv.store.subscriptions import Added
-from clv.subscriptions import Subscription
+from clv.subscriptions import Subscription, summarize
 
 MANAGE = (
     "Add one with `/clv subscribe [segment|tier|channel &lt;name&gt;] [weekly|monthly] [day] "
@@ -30,8 +30,7 @@ def to_local_time(fire: datetime | None, subscription: Subscription) -> str:
 
 def describe_group(subscription: Subscription) -> str:
     """Whose digest, as mrkdwn: "the whole shop", "the Gold tier" (data escaped)."""
-    scope = subscription.scope
-    return "the whole shop" if scope is None else f"the {escape(scope.label)}"
+    return f"the {escape(summarize(subscription).group)}"
 
 
 def channel_ref(channel: str) -> str:
@@ -39,19 +38,16 @@ def channel_ref(channel: str) -> str:
     return f"<#{channel}>" if is_slack_id(channel) else escape(channel)
 
 
-def _number(subscription: Subscription) -> str:
-    return "default" if subscription.is_default else f"#{subscription.key}"
-
-
 def subscription_line(subscription: Subscription, fire: datetime | None) -> str:
-    cadence = "monthly" if subscription.cadence == "monthly" else "weekly"
-    where = channel_ref(subscription.channel)
+    """One listing line: the summary's words (`clv.subscriptions.summarize`), styled."""
+    summary = summarize(subscription)
     line = (
-        f"*{_number(subscription)}* · {where} · {describe_group(subscription)}, {cadence} · "
-        f"{escape(subscription.describe_schedule())} · next {to_local_time(fire, subscription)}"
+        f"*{summary.number}* · {channel_ref(summary.channel)} · the {escape(summary.group)}, "
+        f"{summary.cadence} · {escape(summary.schedule)} · next "
+        f"{to_local_time(fire, subscription)}"
     )
-    if subscription.is_default:
-        line += " · _set by DIGEST_CHANNEL and DIGEST_CRON_"
+    if summary.set_by:
+        line += f" · _set by {summary.set_by}_"
     return line
 
 
@@ -65,29 +61,44 @@ def render_subscriptions(upcoming: list[Upcoming]) -> dict[str, Any]:
 
 
 def render_subscribed(
-    added: Added, fire: datetime | None, *, scheduled_here: bool
+    added: Added, fire: datetime | None, *, scheduled_here: bool, in_channel: bool | None
 ) -> dict[str, Any]:
+    """The confirmation; `in_channel`: whether clvbot is a member of the channel (None: it
+    could not be told), since it can only post where it is one."""
     subscription = added.subscription
+    number = summarize(subscription).number
     what = f"{describe_group(subscription)}'s digest, {escape(subscription.describe_schedule())}"
+    member = _membership(subscription.channel, in_channel)
     if not added.created:
         return render_notice(
-            f"{channel_ref(subscription.channel)} already has this subscription: "
-            f"*{_number(subscription)}*, {what}. Next: {to_local_time(fire, subscription)}."
+            f"{channel_ref(subscription.channel)} already has this subscription: *{number}*, "
+            f"{what}. Next: {to_local_time(fire, subscription)}.{member}"
         )
     later = "" if scheduled_here else " (the scheduler picks it up within a few minutes)"
     return render_notice(
-        f"Subscribed {channel_ref(subscription.channel)} to {what}: subscription "
-        f"*{_number(subscription)}*. First delivery {to_local_time(fire, subscription)}"
-        f"{later}. clvbot must be a member of the channel to post there; "
+        f"Subscribed {channel_ref(subscription.channel)} to {what}: subscription *{number}*. "
+        f"First delivery {to_local_time(fire, subscription)}{later}.{member} "
         f"`/clv unsubscribe {subscription.key}` stops it."
     )
 
 
+def _membership(channel: str, in_channel: bool | None) -> str:
+    if in_channel is True:
+        return ""
+    if in_channel is False:
+        return (
+            f" :warning: I am not a member of {channel_ref(channel)}, so I cannot post its "
+            "digests: invite me with `/invite @clvbot`."
+        )
+    return " I can only post where I am a member: if I am not, invite me with `/invite @clvbot`."
+
+
 def render_unsubscribed(subscription: Subscription) -> dict[str, Any]:
+    number = summarize(subscription).number
     return render_notice(
-        f"Removed subscription *{_number(subscription)}*: {describe_group(subscription)}'s "
-        f"digest to {channel_ref(subscription.channel)}, "
-        f"{escape(subscription.describe_schedule())}. Its past posts stay in the channel."
+        f"Removed subscription *{number}*: {describe_group(subscription)}'s digest to "
+        f"{channel_ref(subscription.channel)}, {escape(subscription.describe_schedule())}. "
+        "Its past posts stay in the channel."
     )
 
 

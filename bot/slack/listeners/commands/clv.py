@@ -18,13 +18,20 @@ from bot.slack.answers import answer
 from bot.slack.deps import Deps
 from bot.slack.errors import render_failure
 from bot.slack.listeners.commands import users
-from bot.slack.payloads import extract_channel_id, to_clv_request
+from bot.slack.payloads import ClvRequest, extract_channel_id, to_clv_request
 from clv.store.deadline import within
 
 
-def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any]:
-    request = to_clv_request(str(command.get("text") or ""), channel=extract_channel_id(command))
+def _request(command: dict[str, Any]) -> ClvRequest:
+    return to_clv_request(str(command.get("text") or ""), channel=extract_channel_id(command))
+
+
+def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any] | None:
+    """The answer to give now; None: the lazy listener answers (`users.LATER`)."""
+    request = _request(command)
     user = str(command.get("user_id") or "")
+    if request.kind in users.LATER:
+        return None
     if request.kind in users.ANSWERS:
         try:
             return within(deps.settings.store_timeout_seconds,
@@ -41,7 +48,7 @@ def _reply(deps: Deps, command: dict[str, Any], logger: Logger) -> dict[str, Any
 
 def answer_in_ack(deps: Deps) -> Callable[..., None]:
     def clv(ack: Ack, command: dict[str, Any], logger: Logger) -> None:
-        ack(**_reply(deps, command, logger))
+        ack(**(_reply(deps, command, logger) or {}))
 
     return clv
 
@@ -51,15 +58,24 @@ def ack_at_once(ack: Ack) -> None:
 
 
 def follow_up(deps: Deps) -> Callable[..., None]:
-    """After the acknowledgement: the slow part of a sub-command (an export's upload)."""
+    """After the acknowledgement: the slow part of a sub-command (an export's upload), and
+    the answer of one that writes (`users.LATER`), through the response_url."""
 
-    def clv(command: dict[str, Any], client: WebClient, logger: Logger) -> None:
-        request = to_clv_request(str(command.get("text") or ""))
+    def clv(command: dict[str, Any], client: WebClient, respond: Respond, logger: Logger) -> None:
+        request = _request(command)
+        user = str(command.get("user_id") or "")
+        if request.kind in users.LATER:
+            try:
+                message = users.LATER[request.kind](deps, user, request, client)
+            except Exception as exc:  # a store outage or a bug: a notice with an id
+                message = render_failure(logger, exc, f"answering /clv {request.kind}")
+            respond(**message)
+            return
         step = users.FOLLOW_UPS.get(request.kind)
         if step is None:
             return
         try:
-            step(deps, str(command.get("user_id") or ""), request, client)
+            step(deps, user, request, client)
         except Exception as exc:  # logged with an id; the user was told in the ack
             render_failure(logger, exc, f"following up /clv {request.kind}")
 
@@ -68,6 +84,8 @@ def follow_up(deps: Deps) -> Callable[..., None]:
 
 def answer_later(deps: Deps) -> Callable[..., None]:
     def clv(respond: Respond, command: dict[str, Any], logger: Logger) -> None:
-        respond(**_reply(deps, command, logger))
+        reply = _reply(deps, command, logger)
+        if reply is not None:  # None: `follow_up` answers
+            respond(**reply)
 
     return clv

@@ -2,14 +2,23 @@
 `/clv unsubscribe <n>`. Subscribing and unsubscribing are for the people in
 SLACK_ADMIN_USERS (empty: nobody from Slack); anyone who may use /clv may list. A change is
 brought into this process's scheduler at once (`reports.scheduler.refresh_subscription_jobs`);
-other schedulers follow the table within minutes."""
+other schedulers follow the table within minutes.
+
+Subscribing and unsubscribing write, so they are answered from bolt's lazy listener, after
+the acknowledgement, through the response_url: a write is never left running behind a reply
+that gave up waiting for it (`clv.store.deadline.within` is for reads), and each wait on the
+store is bounded by STORE_TIMEOUT_SECONDS all the same (`bot.slack.deps.bot_engine`).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.slack.access import to_id_set
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.access import may_manage_subscriptions, to_id_set
 from bot.slack.deps import Deps
 from bot.slack.payloads import ClvRequest, to_limit
 from bot.slack.render import render_help, render_notice
@@ -22,7 +31,6 @@ from bot.slack.render.subscriptions import (
 )
 from clv.insights.scope import UnknownScopeError, known_channels
 from clv.present.blocks import code
-from clv.settings import Settings
 from clv.store import read_snapshot
 from clv.store.subscriptions import (
     TooManySubscriptionsError,
@@ -30,21 +38,12 @@ from clv.store.subscriptions import (
     all_subscriptions,
     remove_subscription,
 )
-from clv.subscriptions import Subscription, SubscriptionSyntaxError, parse_subscription
-from reports.schedule import next_fire_times
+from clv.subscriptions import SubscriptionSyntaxError, parse_subscription
+from reports.schedule import next_fire
 from reports.scheduler import refresh_subscription_jobs
 
 Message = dict[str, Any]
-
-
-def may_manage_subscriptions(settings: Settings, user: str | None) -> bool:
-    """SLACK_ADMIN_USERS: only the users it names (empty: nobody)."""
-    return bool(user) and user in to_id_set(settings.slack_admin_users)
-
-
-def next_fire(subscription: Subscription, now: datetime) -> datetime | None:
-    upcoming = next_fire_times(subscription.crontab, subscription.zone, now, 1)
-    return upcoming[0] if upcoming else None
+NOT_A_MEMBER = ("not_in_channel", "channel_not_found")  # a private channel hides itself
 
 
 def _refused(deps: Deps, user: str, verb: str) -> Message | None:
@@ -54,7 +53,22 @@ def _refused(deps: Deps, user: str, verb: str) -> Message | None:
     return render_subscription_refused(admins_set=admins, verb=verb)
 
 
-def subscribe_answer(deps: Deps, user: str, request: ClvRequest) -> Message:
+def is_bot_in_channel(client: WebClient, channel: str) -> bool | None:
+    """Whether clvbot is a member of `channel`, from the scopes it has (channels:history,
+    groups:history; conversations.info would need channels:read): conversations.history
+    answers `not_in_channel` for a public channel the bot is not in, `channel_not_found` for
+    a private one (https://api.slack.com/methods/conversations.history#errors). The one
+    message asked for is not looked at. None: Slack could not tell (another error)."""
+    try:
+        client.conversations_history(channel=channel, limit=1)
+    except SlackApiError as exc:
+        return False if exc.response.get("error") in NOT_A_MEMBER else None
+    except Exception:  # Slack unreachable: the subscription stands, the reply says to check
+        return None
+    return True
+
+
+def subscribe_answer(deps: Deps, user: str, request: ClvRequest, client: WebClient) -> Message:
     if (refusal := _refused(deps, user, "subscribe channels to")) is not None:
         return refusal
     if not request.channel:
@@ -71,7 +85,8 @@ def subscribe_answer(deps: Deps, user: str, request: ClvRequest) -> Message:
     except (SubscriptionSyntaxError, UnknownScopeError, TooManySubscriptionsError) as exc:
         return render_subscription_problem(str(exc))
     here = refresh_subscription_jobs(deps.engine, deps.settings) if added.created else True
-    return render_subscribed(added, next_fire(added.subscription, now), scheduled_here=here)
+    return render_subscribed(added, next_fire(added.subscription, now), scheduled_here=here,
+                             in_channel=is_bot_in_channel(client, request.channel))  # fmt: skip
 
 
 def subscriptions_answer(deps: Deps, user: str, request: ClvRequest) -> Message:
@@ -81,7 +96,7 @@ def subscriptions_answer(deps: Deps, user: str, request: ClvRequest) -> Message:
     return render_subscriptions([(s, next_fire(s, now)) for s in listing])
 
 
-def unsubscribe_answer(deps: Deps, user: str, request: ClvRequest) -> Message:
+def unsubscribe_answer(deps: Deps, user: str, request: ClvRequest, client: WebClient) -> Message:
     if (refusal := _refused(deps, user, "unsubscribe channels from")) is not None:
         return refusal
     word = request.argument.strip()
