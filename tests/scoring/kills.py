@@ -1,11 +1,14 @@
-"""A `clvbot score` process killed with SIGKILL on PostgreSQL, watched from outside: its sessions
-(tagged through libpq's PGAPPNAME), its run row, its locks; and locks the test itself holds to
-stop the run at a chosen phase, so that every phase is hit on every run of the suite without a
-hook in the product. What the server shows is read from pg_stat_activity, pg_locks and
-pg_stat_progress_copy (https://www.postgresql.org/docs/current/monitoring-stats.html)."""
+"""A `clvbot score` process killed with SIGKILL, watched from outside. On PostgreSQL: its
+sessions (tagged through libpq's PGAPPNAME), its run row, its locks, from pg_stat_activity,
+pg_locks and pg_stat_progress_copy
+(https://www.postgresql.org/docs/current/monitoring-stats.html). On SQLite: its `flock` on the
+scoring lock file (in Linux's /proc/locks), its run row, and whether it has written pages to
+the WAL since (https://www.sqlite.org/wal.html)."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 import subprocess
 import time
@@ -15,6 +18,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, Engine, text
 
+from clv.scoring.lock import lock_file
+from clv.store.engine import sqlite_file
 from tests.helpers import CLVBOT, clvbot_env
 
 POLL_SECONDS = 0.002
@@ -57,10 +62,17 @@ class Seen:
     backends: tuple[Backend, ...]
     run_id: int | None
     status: str | None
+    file_lock: bool = False  # SQLite: the process holds the scoring lock file
+    wal_written: bool = False  # SQLite: it wrote to the WAL after its run row was seen
 
     @property
     def locked(self) -> bool:
-        return any(b.advisory for b in self.backends)
+        return self.file_lock or any(b.advisory for b in self.backends)
+
+    @property
+    def begun(self) -> bool:
+        """The process has reached the store (its first session, or its lock)."""
+        return bool(self.backends) or self.locked or self.run_id is not None
 
     @property
     def writer(self) -> Backend | None:
@@ -77,6 +89,8 @@ class Seen:
         writer = self.writer
         if writer is not None:
             return _in_transaction(writer)
+        if self.wal_written and self.status == "running":
+            return "in the transaction: pages written to the WAL"
         busy = self.busy
         doing = "" if busy is None else f": {statement(busy.query)}"
         doing += " (waits on a lock)" if busy is not None and busy.waiting else ""
@@ -84,7 +98,7 @@ class Seen:
             return f"run row committed, before the transaction{doing}"
         if self.locked:
             return f"scoring lock taken, no run row yet{doing}"
-        return "connecting, before the scoring lock" if self.backends else "no session yet"
+        return "connecting, before the scoring lock" if self.backends else "not at the store yet"
 
 
 def _in_transaction(writer: Backend) -> str:
@@ -121,6 +135,7 @@ class Watch:
 
     def __init__(self, connection: Connection, name: str, after: int) -> None:
         self.connection, self.name, self.after = connection, name, after
+        self.pid: int | None = None  # the process's, once started
 
     def see(self) -> Seen:
         rows = self.connection.execute(SESSIONS, {"name": self.name}).all()
@@ -150,6 +165,52 @@ class Watch:
         return time.monotonic() - began
 
 
+class FileWatch(Watch):
+    """The SQLite store's view of a scoring process `pid`: its lock file and run row."""
+
+    def __init__(self, connection: Connection, name: str, after: int) -> None:
+        super().__init__(connection, name, after)
+        database = sqlite_file(connection.engine.url)
+        lock = lock_file(connection.engine.url)
+        assert database is not None
+        assert lock is not None
+        self.wal = database.with_name(database.name + "-wal")
+        self.lock = lock
+        self.wal_at_run_row: int | None = None
+
+    def see(self) -> Seen:
+        run = self.connection.execute(NEW_RUN, {"after": self.after}).first()
+        written = self._wal_written(run is not None)
+        status = None if run is None else run.status
+        return Seen((), None if run is None else run.id, status, self._held(), written)
+
+    def _wal_written(self, run_row: bool) -> bool:
+        """Whether the WAL changed since the run row was first seen (the run writes nothing
+        between its run row and its write transaction; readers write nothing)."""
+        if not run_row:
+            return False
+        changed = self.wal.stat().st_mtime_ns if self.wal.exists() else 0
+        if self.wal_at_run_row is None:
+            self.wal_at_run_row = changed
+        return changed != self.wal_at_run_row
+
+    def _held(self) -> bool:
+        """The process holds an flock on the lock file (Linux: /proc/locks lists it)."""
+        if self.pid is None or not self.lock.exists():
+            return False
+        inode = f":{os.stat(self.lock).st_ino} "
+        return any(
+            "FLOCK" in line and f" {self.pid} " in line and inode in line
+            for line in Path("/proc/locks").read_text().splitlines()
+        )
+
+    def gone(self) -> float:
+        """Wait until the dead process's lock is gone; seconds."""
+        began = time.monotonic()
+        self.until(lambda seen: not seen.file_lock)
+        return time.monotonic() - began
+
+
 def start_scoring(database_url: str, cwd: Path, name: str, day: str) -> subprocess.Popen[str]:
     """`clvbot score --as-of day` in a process of its own, its sessions named `name`."""
     return subprocess.Popen(
@@ -165,7 +226,10 @@ def start_scoring(database_url: str, cwd: Path, name: str, day: str) -> subproce
 def leftovers(connection: Connection) -> list[str]:
     """What a dead run could leave on the server: sessions' locks in this database (but the
     asking session's), advisory locks, temporary or unlogged tables, invalid indexes,
-    prepared transactions."""
+    prepared transactions. On SQLite: the lock file still locked, a hot journal, a database
+    that fails its integrity check."""
+    if connection.dialect.name == "sqlite":
+        return _sqlite_leftovers(connection)
     checks = {
         "lock": """SELECT l.locktype || ' ' || l.mode || ' ' || coalesce(l.relation::regclass::text,
                     '') FROM pg_locks l WHERE l.pid <> pg_backend_pid() AND (l.database =
@@ -182,10 +246,30 @@ def leftovers(connection: Connection) -> list[str]:
     return found
 
 
+def _sqlite_leftovers(connection: Connection) -> list[str]:
+    database, lock = sqlite_file(connection.engine.url), lock_file(connection.engine.url)
+    assert database is not None
+    assert lock is not None
+    found = []
+    descriptor = os.open(lock, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        found.append(f"the scoring lock {lock.name} is still held")
+    finally:
+        os.close(descriptor)
+    if database.with_name(database.name + "-journal").exists():
+        found.append("a hot rollback journal")
+    checked = connection.execute(text("PRAGMA integrity_check")).scalar_one()
+    return found + ([] if checked == "ok" else [f"integrity check: {checked}"])
+
+
 def indexes(connection: Connection) -> list[str]:
     """The store's index definitions (a killed run that had dropped some must not lose them)."""
     query = text("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexdef")
-    return [row[0] for row in connection.execute(query)]
+    if connection.dialect.name == "sqlite":
+        query = text("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+    return sorted(row[0] for row in connection.execute(query))
 
 
 def observer(engine: Engine) -> Connection:

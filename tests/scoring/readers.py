@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, text
-from sqlmodel import Session
 
 from clv.insights import RunRef, all_groups, current_ref, customer_view, group_summary
 from clv.outreach.policy import OutreachRules
+from clv.store import read_snapshot
 
 NOW = datetime(2024, 7, 1, 9, tzinfo=UTC)  # the outreach verdict on the cards is as of then
 RULES = OutreachRules(cooldown_days=30, require_email=False)
@@ -39,7 +39,8 @@ class Readers:
 
 
 def read_as_users_do(engine: Engine, keys: tuple[str, ...]) -> Readers:
-    with Session(engine) as session:
+    """Read as `/clv` answers do: one snapshot of the store (clv.store.read_snapshot)."""
+    with read_snapshot(engine) as session:
         run = current_ref(session)
         cards = tuple(
             repr(customer_view(session, key, rules=RULES, now=NOW, run=None)) for key in keys

@@ -14,7 +14,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
-from tests.scoring.kills import POLL_SECONDS, Watch, indexes, leftovers, observer, start_scoring
+from tests.scoring.kills import (
+    POLL_SECONDS,
+    FileWatch,
+    Seen,
+    Watch,
+    indexes,
+    leftovers,
+    observer,
+    start_scoring,
+)
 from tests.scoring.readers import (
     Readers,
     differences,
@@ -38,7 +47,7 @@ class Kill:
     when: str
     phase: str
     committed: bool = False  # COMMIT had reached the server: the run is all there
-    gone: float = 0.0  # seconds the server took to end the dead process's sessions
+    gone: float = 0.0  # seconds until the dead process's sessions (SQLite: its lock) were gone
     previous_readable: bool = False
     next_correct: bool = False
     problems: list[str] = field(default_factory=list)
@@ -72,7 +81,7 @@ class KilledShop:
         """Score `day` uninterrupted, timed from its first session to its commit."""
         watch = self._watch()
         process = self._start(watch, day)
-        watch.until(lambda seen: bool(seen.backends), process)
+        watch.until(lambda seen: seen.begun, process)
         began = time.monotonic()
         seen = watch.until(lambda seen: seen.status == "complete", process)
         seconds = time.monotonic() - began
@@ -90,6 +99,9 @@ class KilledShop:
 
     def kill_after(self, seconds: float) -> Kill:
         return self._round(lambda watch, day, _before: self._timed(seconds, watch, day))
+
+    def kill_when(self, reached: Callable[[Seen], bool]) -> Kill:
+        return self._round(lambda watch, day, _before: self._seen(reached, watch, day))
 
     def _round(self, kill: Killer) -> Kill:
         """Kill a run of the other day than the current run's; check what it left, run the
@@ -136,11 +148,11 @@ class KilledShop:
         return found
 
     def _timed(self, seconds: float, watch: Watch, day: date) -> Kill:
-        """Kill the run `seconds` after its first session (when its run begins: the process
-        spends its first seconds importing)."""
+        """Kill the run `seconds` after it reached the store (its first session on
+        PostgreSQL, its lock on SQLite): the process spends its first seconds importing."""
         process = self._start(watch, day)
         try:
-            watch.until(lambda seen: bool(seen.backends), process)
+            watch.until(lambda seen: seen.begun, process)
             began = time.monotonic()
             while (left := began + seconds - time.monotonic()) > 0 and process.poll() is None:
                 time.sleep(min(left, POLL_SECONDS))
@@ -154,6 +166,20 @@ class KilledShop:
         gone = watch.gone()
         said = "(ended first)" if ended else f"(+{late * 1000:.0f})"
         return Kill(f"{seconds * 1000:4.0f} ms {said}", seen.phase(), gone=gone)
+
+    def _seen(self, reached: Callable[[Seen], bool], watch: Watch, day: date) -> Kill:
+        """Kill the run as soon as it is seen in the state `reached` (polled every 2 ms)."""
+        process = self._start(watch, day)
+        try:
+            watch.until(lambda seen: seen.begun, process)
+            began = time.monotonic()
+            seen = watch.until(reached, process)
+            process.kill()  # SIGKILL
+            process.communicate(timeout=30)
+        finally:
+            _release(process=process)
+        gone = watch.gone()
+        return Kill(f"seen, {(time.monotonic() - began) * 1000:.0f} ms", seen.phase(), gone=gone)
 
     def _check_readers(
         self, found: Kill, before: Readers, day: date, killed: list[tuple[int, str]]
@@ -226,10 +252,13 @@ class KilledShop:
     def _watch(self) -> Watch:
         self.sessions += 1
         latest = self.observer.execute(text("SELECT coalesce(max(id), 0) FROM scoring_runs"))
-        return Watch(self.observer, f"killtest-{self.sessions}", int(latest.scalar_one()))
+        kind = FileWatch if self.engine.dialect.name == "sqlite" else Watch
+        return kind(self.observer, f"killtest-{self.sessions}", int(latest.scalar_one()))
 
     def _start(self, watch: Watch, day: date) -> subprocess.Popen[str]:
-        return start_scoring(self.database_url, self.workdir, watch.name, day.isoformat())
+        process = start_scoring(self.database_url, self.workdir, watch.name, day.isoformat())
+        watch.pid = process.pid
+        return process
 
     def _runs_after(self, run_id: int) -> list[tuple[int, str]]:
         query = text("SELECT id, status FROM scoring_runs WHERE id > :id ORDER BY id")
