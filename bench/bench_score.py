@@ -370,6 +370,45 @@ def ours_check(db: Path) -> dict[str, int]:
     return {"customers": row[0], "frequency_sum": row[1], "repeat_customers": row[2]}
 
 
+def ours_stages(db: Path) -> dict[str, float]:
+    """The per-stage seconds the newest complete full run kept in its details."""
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute(
+            "SELECT details FROM scoring_runs WHERE status = 'complete' AND kind = 'full' "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+    finally:
+        con.close()
+    stages: dict[str, float] = json.loads(row[0]).get("stage_seconds") or {}
+    return stages
+
+
+def stage_table(rounds: list[dict[str, float]], before: dict[str, float] | None) -> None:
+    """Per-stage medians over the rounds, beside a saved `before` table when given."""
+    names = list(dict.fromkeys(name for got in rounds for name in got))
+    if before:
+        names += [name for name in before if name not in names]
+    print(
+        f"{'stage':18s} {'before s':>9s} {'after s':>9s}" if before else f"{'stage':18s} {'s':>9s}"
+    )
+    total_b = total_a = 0.0
+    for name in names:
+        values = [got[name] for got in rounds if name in got]
+        after = statistics.median(values) if values else float("nan")
+        total_a += after if values else 0.0
+        if before:
+            b = before.get(name, float("nan"))
+            total_b += before.get(name, 0.0)
+            print(f"{name:18s} {b:9.2f} {after:9.2f}")
+        else:
+            print(f"{name:18s} {after:9.2f}")
+    if before:
+        print(f"{'sum of stages':18s} {total_b:9.2f} {total_a:9.2f}")
+    else:
+        print(f"{'sum of stages':18s} {total_a:9.2f}")
+
+
 def read_api(db: Path, customers: int, seed: int) -> dict[str, list[float]]:
     """Latencies (ms) of `customer_view` and `group_summary` in this process."""
     from datetime import UTC, datetime
@@ -480,6 +519,8 @@ def main() -> None:
         default="auto",
         help="peak RSS of clvbot from /usr/bin/time -v, or from a getrusage wrapper",
     )
+    ap.add_argument("--save-stages", help="write the per-stage medians (JSON) to this file")
+    ap.add_argument("--stages-before", help="a --save-stages file to print beside this run's")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
@@ -490,6 +531,7 @@ def main() -> None:
         lifetimes = False
     ours: list[Run] = []
     theirs: list[Run] = []
+    stages: list[dict[str, float]] = []
     scored: Path | None = None
     for rnd in range(1, args.rounds + 1):
         copy = fresh_copy(db, Path(args.workdir))
@@ -497,8 +539,10 @@ def main() -> None:
         if res is not None:
             ours.append(res)
             scored = copy
+            stages.append(ours_stages(copy))
             print(f"round {rnd} clvbot score   {res.seconds:7.2f} s {res.maxrss_mb:7,.0f} MB "
                   f"({res.detail['probe']}): {res.detail['output']}", flush=True)  # fmt: skip
+            print("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in stages[-1].items()))
         if lifetimes:
             got = run_theirs(npz)
             if got is not None:
@@ -520,6 +564,13 @@ def main() -> None:
                   f"gammagamma {d['gammagamma']}, clv sum {d['clv_sum']:,.0f}")  # fmt: skip
         api = read_api(scored, args.customers, args.seed)
     report(ours, theirs, api, args)
+    if stages:
+        print()
+        before = json.loads(Path(args.stages_before).read_text()) if args.stages_before else None
+        stage_table(stages, before)
+        if args.save_stages:
+            medians = {k: statistics.median(g[k] for g in stages if k in g) for k in stages[0]}
+            Path(args.save_stages).write_text(json.dumps(medians, indent=1))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,9 @@ candidates of CLV_MODEL=auto), "selected_by": "auto" | "setting", "requested_mod
 was asked for: auto or a model's key), "fit_steps": [str] (fallbacks taken, also among the
 warnings), "equity_range": EquityRange | null, "interval_level": float | null, "withheld":
 str | null (why the run stores no predictions: "predictions start at ..."),
-"spend_correlation": float | null (frequency vs mean spend of the repeat buyers).
+"spend_correlation": float | null (frequency vs mean spend of the repeat buyers),
+"stage_seconds": {stage: seconds} (clv.scoring.stages; what the run's stages took, the
+writes included; absent in runs stored before it: {}).
 """
 
 from __future__ import annotations
@@ -117,6 +119,7 @@ class RunDetails:
     interval_level: float | None = None
     withheld: str | None = None  # why there are no predictions (below the data floor)
     spend_correlation: float | None = None
+    stage_seconds: Mapping[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -131,6 +134,8 @@ class RunDetails:
         }
         if self.changes is not None:
             data["changes"] = self.changes.to_json()
+        if self.stage_seconds:
+            data["stage_seconds"] = dict(self.stage_seconds)
         return data | self._predictions_json()
 
     def _predictions_json(self) -> dict[str, Any]:
@@ -180,6 +185,9 @@ def _predictions_from_json(data: Mapping[str, Any]) -> dict[str, Any]:
         "interval_level": _float_or_none(data.get("interval_level")),
         "withheld": data.get("withheld"),
         "spend_correlation": _float_or_none(data.get("spend_correlation")),
+        "stage_seconds": {
+            str(name): float(seconds) for name, seconds in (data.get("stage_seconds") or {}).items()
+        },
     }
 
 

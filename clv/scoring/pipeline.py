@@ -13,6 +13,7 @@ died `interrupted`.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ from clv.scoring.modelrun import RunModel, choose_run_model, history_days
 from clv.scoring.predict import Predictions, model_report, predict
 from clv.scoring.records import EquityRange, WeekChanges
 from clv.scoring.reports import acquisition_reports
+from clv.scoring.stages import StageClock
 from clv.scoring.store import (
     record_failure,
     record_interrupted,
@@ -143,29 +145,32 @@ def _score_one(
     now: datetime | None,
 ) -> RunResult:
     started = now or datetime.now(UTC)
-    clock = datetime.now(UTC)
+    began = datetime.now(UTC)
     # stored under its own day: a run as of a Tuesday is never "the week ending Sunday"
     run_id = start_run(
         engine, as_of=as_of, week_end=as_of, model=model, kind=kind, started_at=started
     )
+    clock = StageClock()
     try:
-        pair, future_holdout = _summaries(engine, as_of)
+        pair, future_holdout = _summaries(engine, as_of, clock)
         summary = pair.at_cutoff if future_holdout else pair.at_end
         if not summary.buyers.any():
             raise ScoringError(
                 f"no customer has a purchase on or before {as_of}: import orders first"
             )
-        chosen, predictions = _fit_and_predict(settings, model, summary, pair, future_holdout)
-        details = _details(settings, summary, pair, predictions, chosen)
-        values = _per_customer(settings, summary, pair, predictions, future_holdout)
-        details = replace(
-            details,
-            lifespan_years=values["lifespan_years"],
-            changes=_changes_since_last_week(engine, as_of, summary, values),
+        chosen, predictions = _fit_and_predict(
+            settings, model, summary, pair, future_holdout, clock
         )
-        reports = acquisition_reports(settings, summary, pair, values)
+        details = _details(settings, summary, pair, predictions, chosen)
+        with clock.stage("classify"):
+            values = _per_customer(settings, summary, pair, predictions, future_holdout)
+        with clock.stage("changes"):
+            changes = _changes_since_last_week(engine, as_of, summary, values)
+        details = replace(details, lifespan_years=values["lifespan_years"], changes=changes)
+        with clock.stage("reports"):
+            reports = acquisition_reports(settings, summary, pair, values)
         _write(engine, settings, run_id, kind, pair, summary, values, details, future_holdout,
-               reports)  # fmt: skip
+               reports, clock)  # fmt: skip
     except Exception as exc:
         reason = str(exc) if isinstance(exc, ScoringError) else f"{type(exc).__name__}: {exc}"
         record_failure(engine, run_id=run_id, reason=reason)
@@ -178,7 +183,7 @@ def _score_one(
         len(summary),
         float(np.nansum(clv)),
         list(details.warnings),
-        (datetime.now(UTC) - clock).total_seconds(),
+        (datetime.now(UTC) - began).total_seconds(),
         details.equity_range,
         details.selected_by == "auto",
     )
@@ -190,25 +195,28 @@ def _fit_and_predict(
     summary: CustomerSummary,
     pair: SummaryPair,
     future_holdout: bool,
+    clock: StageClock,
 ) -> tuple[RunModel, Predictions]:
     """The purchase model the run predicts with (clv.scoring.modelrun), and its predictions."""
-    chosen = choose_run_model(
-        model,
-        summary,
-        pair,
-        future_holdout=future_holdout,
-        floor=settings.prediction_floor,
-        level=settings.clv_interval,
-    )
-    predictions = predict(
-        summary,
-        chosen.fit,
-        exponent=settings.currency_exponent,
-        months=settings.clv_horizon_months,
-        monthly_discount_rate=settings.monthly_discount_rate,
-        gross_margin=settings.gross_margin,
-        level=settings.clv_interval,
-    )
+    with clock.stage("fit"):
+        chosen = choose_run_model(
+            model,
+            summary,
+            pair,
+            future_holdout=future_holdout,
+            floor=settings.prediction_floor,
+            level=settings.clv_interval,
+        )
+    with clock.stage("predict"):
+        predictions = predict(
+            summary,
+            chosen.fit,
+            exponent=settings.currency_exponent,
+            months=settings.clv_horizon_months,
+            monthly_discount_rate=settings.monthly_discount_rate,
+            gross_margin=settings.gross_margin,
+            level=settings.clv_interval,
+        )
     return chosen, predictions  # fmt: skip
 
 
@@ -223,11 +231,13 @@ def _write(
     details: RunDetails,
     future_holdout: bool,
     reports: dict[str, dict[str, Any]],
+    clock: StageClock,
 ) -> None:
     """The run's results in one transaction: it becomes its week's point, under its own day."""
     as_of = summary.as_of
     with engine.begin() as connection:
-        take_week_point(connection, run_id=run_id, as_of=as_of)
+        with clock.stage("week_point"):
+            take_week_point(connection, run_id=run_id, as_of=as_of)
         write_run_rows(
             connection,
             run_id=run_id,
@@ -240,7 +250,10 @@ def _write(
             write_customers=kind == "full",
             history_weeks=settings.history_weeks,
             reports=reports,
+            clock=clock,
         )
+        written = time.perf_counter()
+    clock.add("commit", time.perf_counter() - written)  # logged only: the details are stored
 
 
 def _changes_since_last_week(
@@ -264,9 +277,9 @@ def _changes_since_last_week(
     return week_changes(before, after, previous_week_end=previous)
 
 
-def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:
+def _summaries(engine: Engine, as_of: date, clock: StageClock) -> tuple[SummaryPair, bool]:
     """The summaries for a run, and whether the holdout is the real period after `as_of`."""
-    with engine.connect() as connection:
+    with clock.stage("summary_read"), engine.connect() as connection:
         # two subqueries: SQLite reads a lone min() or max() off the index, both at once
         # scan the whole index
         day = orders_table.c.ordered_on
@@ -278,7 +291,7 @@ def _summaries(engine: Engine, as_of: date) -> tuple[SummaryPair, bool]:
     # orders after as_of are the holdout (the calibration/holdout split of Fader, Hardie &
     # Lee 2005); either way everything else is computed as of as_of
     pair = build_summaries(
-        engine, end=period.holdout_end, cutoff=period.calibration_end, full_at=as_of
+        engine, end=period.holdout_end, cutoff=period.calibration_end, full_at=as_of, clock=clock
     )
     return pair, period.after_as_of
 

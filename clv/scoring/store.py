@@ -7,6 +7,8 @@ results, or `failed`. Readers only ever look at complete runs.
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -14,6 +16,7 @@ import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
 from clv.scoring.details import RunDetails
+from clv.scoring.stages import StageClock
 from clv.scoring.summary import CustomerSummary, to_day
 from clv.segments.classify import Classes
 from clv.store.driver import (
@@ -114,9 +117,75 @@ def write_run_rows(
     history_weeks: int,
     reports: dict[str, dict[str, Any]],
     model: str | None = None,
+    clock: StageClock | None = None,
 ) -> None:
     """Write the results of running run `run_id` and mark it complete, inside the caller's
-    transaction; `model` is the purchase model it predicted with (None: as recorded)."""
+    transaction; `model` is the purchase model it predicted with (None: as recorded). The
+    stages' times of `clock`, these writes' included, go into the run's details."""
+    clock = clock or StageClock()
+    with clock.stage("aggregates"):
+        _complete_run(connection, run_id, summary, values, details, revenue_week_minor, model)
+        connection.execute(
+            insert(run_group_stats_table),
+            _group_stats(run_id, values["classes"], values["predicted_clv"]),
+        )
+        if reports:
+            connection.execute(
+                insert(run_reports_table),
+                [{"run_id": run_id, "name": name, "payload": json_safe(payload)}
+                 for name, payload in reports.items()],
+            )  # fmt: skip
+    with clock.stage("weekly_history"):
+        connection.execute(
+            delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
+        )
+    if write_customers:
+        # only the newest full run keeps per-customer scores; inside this transaction readers
+        # still see the previous run's rows until it commits
+        _replace_customer_scores(connection, run_id, summary, values, clock)
+        with clock.stage("weekly_history"):
+            _copy_weekly(connection, run_id, week_end)
+    else:
+        with clock.stage("weekly_history"):
+            _write_weekly(connection, week_end, summary, values)
+    with clock.stage("prune"):
+        _prune_history(connection, history_weeks)
+    timed = replace(details, stage_seconds=clock.seconds)
+    connection.execute(
+        update(runs).where(runs.c.id == run_id).values(details=json_safe(timed.to_json()))
+    )
+
+
+def _replace_customer_scores(
+    connection: Connection,
+    run_id: int,
+    summary: CustomerSummary,
+    values: dict[str, Any],
+    clock: StageClock,
+) -> None:
+    """The run's customer scores in place of the previous run's; the stage `scores_indexes`
+    is dropping the secondary indexes, deleting the old rows and building the indexes again."""
+    start = time.perf_counter()
+    with deferred_indexes(
+        connection, customer_scores_table, expected_rows=len(summary), replace=True
+    ):
+        began = time.perf_counter()
+        _write_customer_scores(connection, run_id, summary, values)
+        wrote = time.perf_counter() - began
+    clock.add("scores_write", wrote)
+    clock.add("scores_indexes", time.perf_counter() - start - wrote)
+
+
+def _complete_run(
+    connection: Connection,
+    run_id: int,
+    summary: CustomerSummary,
+    values: dict[str, Any],
+    details: RunDetails,
+    revenue_week_minor: int,
+    model: str | None,
+) -> None:
+    """Mark the run complete with its aggregates (fails when it is no longer running)."""
     classes: Classes = values["classes"]
     buyers = summary.buyers
     clv = values["predicted_clv"]
@@ -134,27 +203,6 @@ def write_run_rows(
     )  # fmt: skip
     if completed.rowcount != 1:
         raise RuntimeError(f"run {run_id} is no longer recorded as running")
-    connection.execute(insert(run_group_stats_table), _group_stats(run_id, classes, clv))
-    if reports:
-        connection.execute(
-            insert(run_reports_table),
-            [{"run_id": run_id, "name": name, "payload": json_safe(payload)}
-             for name, payload in reports.items()],
-        )  # fmt: skip
-    connection.execute(
-        delete(customer_weekly_table).where(customer_weekly_table.c.week_end == week_end)
-    )
-    if write_customers:
-        # only the newest full run keeps per-customer scores; inside this transaction readers
-        # still see the previous run's rows until it commits
-        with deferred_indexes(
-            connection, customer_scores_table, expected_rows=len(summary), replace=True
-        ):
-            _write_customer_scores(connection, run_id, summary, values)
-        _copy_weekly(connection, run_id, week_end)
-    else:
-        _write_weekly(connection, week_end, summary, values)
-    _prune_history(connection, history_weeks)
 
 
 def _prune_history(connection: Connection, history_weeks: int) -> None:

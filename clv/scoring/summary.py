@@ -42,6 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from clv.scoring.facts import CustomerFacts, channel_codes, packed_facts, unpack
+from clv.scoring.stages import StageClock
 from clv.segments.scores import BoolArray, FloatArray, IntArray
 from clv.store.tables import customers_table as customers
 from clv.store.tables import orders_table as orders
@@ -155,7 +156,12 @@ def build_summary(connection: Connection, *, as_of: date) -> CustomerSummary:
 
 
 def build_summaries(
-    source: Engine | Connection, *, end: date, cutoff: date, full_at: date
+    source: Engine | Connection,
+    *,
+    end: date,
+    cutoff: date,
+    full_at: date,
+    clock: StageClock | None = None,
 ) -> SummaryPair:
     """Summaries as of `cutoff` and `end` (cutoff <= end) from one pass over the orders.
 
@@ -178,7 +184,8 @@ def build_summaries(
         .where(orders.c.ordered_on <= end)
         .order_by(orders.c.customer_id, orders.c.ordered_on)
     )
-    with _connected(source) as connection:
+    clock = clock or StageClock()
+    with clock.stage("summary_read"), _connected(source) as connection:
         names, codes = channel_codes(connection)
         everyone_query = select(
             customers.c.id, func.coalesce(customers.c.acquisition_cost_minor, -1),
@@ -188,15 +195,16 @@ def build_summaries(
         everyone = int_matrix(connection, everyone_query, 3)
         ids = everyone[:, 0].copy()
         facts = unpack(connection, everyone[:, 2], ids, names, codes)
-    cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
-    stats = _OrderStats.of(log, ids, full_day=to_day(full_at), light_day=to_day(light_at))
-    del log
-    full_summary = _assemble(
-        full_at, ids, cost, stats.first, stats.first_bought, stats.full_columns()
-    )
-    light_summary = _assemble(
-        light_at, ids, cost, stats.first, stats.first_bought, stats.light_columns()
-    )
+    with clock.stage("summary"):
+        cost = np.where(everyone[:, 1] >= 0, everyone[:, 1], np.nan).astype(np.float64)
+        stats = _OrderStats.of(log, ids, full_day=to_day(full_at), light_day=to_day(light_at))
+        del log
+        full_summary = _assemble(
+            full_at, ids, cost, stats.first, stats.first_bought, stats.full_columns()
+        )
+        light_summary = _assemble(
+            light_at, ids, cost, stats.first, stats.first_bought, stats.light_columns()
+        )
     first_days = stats.first[stats.first >= 0]
     return SummaryPair(
         at_cutoff=full_summary if full_at == cutoff else light_summary,
