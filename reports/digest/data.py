@@ -14,7 +14,7 @@ subscription's digest (`subscription_digest`) is of its group and of its period.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 
 from sqlalchemy import select
@@ -24,6 +24,8 @@ from clv.insights import weekly_runs
 from clv.insights.model import ModelStatus, model_status
 from clv.insights.runs import current_run
 from clv.insights.scope import GroupScope
+from clv.insights.scope_history import stored_history
+from clv.insights.trends import movers
 from clv.outreach.experiment import experiment_report
 from clv.present.privacy import to_masked_key, to_masked_name
 from clv.scoring.details import RunDetails
@@ -35,7 +37,7 @@ from clv.store.tables import ScoringRun, customers_table, run_group_stats_table
 from clv.subscriptions import Subscription
 from reports.digest.acquisition import acquisition_digest
 from reports.digest.dormant import dormant_rows, experiment_entries
-from reports.digest.group import group_digest
+from reports.digest.group import group_digest, to_movers
 from reports.digest.model import (
     MIGRATIONS,
     MOVERS,
@@ -48,6 +50,7 @@ from reports.digest.model import (
     NoCompleteWeekError,
     SegmentRow,
     WeekPoint,
+    month_before_week,
     week_note,
 )
 from reports.schedule import digest_week, previous_month_end, week_end_on_or_before
@@ -77,13 +80,65 @@ def build_digest(
     calendar = zone or settings.tzinfo
     week = week_end or digest_week(now, calendar, newest_scored=status.run.as_of)
     runs = _week_points(session, week, newest=status.run.as_of)
+    # a monthly digest compares with the month before's last complete week, not last week
+    baseline = month_before_week(period_end) if period_end is not None else None
+    if baseline is not None and baseline >= runs[-1].week_end:
+        baseline = None  # the month has no scored week after it: nothing to compare
     if scope is not None:
-        digest = group_digest(session, settings, scope, status, runs, now=now, week=week)
+        digest = group_digest(session, settings, scope, status, runs, now=now, week=week,
+                              baseline=baseline)  # fmt: skip
     else:
-        digest = _shop_digest(session, settings, status, runs, now=now, week=week)
+        digest = _shop_digest(session, settings, status, runs, now=now, week=week,
+                              baseline=baseline)  # fmt: skip
     if period_end is None:
         return digest
     return replace(digest, cadence="monthly", period_end=period_end)
+
+
+@dataclass(frozen=True)
+class _Changes:
+    """What the digest's week is compared with, and what changed since."""
+
+    previous: ScoringRun | None
+    four_back: ScoringRun | None
+    drivers: Drivers | None
+    migrations: list[Migration]
+    rises: list[Mover]
+    falls: list[Mover]
+    movers_note: str | None = None
+
+
+def _weekly_changes(session: Session, runs: list[ScoringRun]) -> _Changes:
+    """Week over week, as the scoring run kept them in its details."""
+    run = runs[-1]
+    previous = runs[-2] if len(runs) > 1 else None
+    changes = RunDetails.from_json(run.details).changes
+    names = _customer_names(session, changes)
+    return _Changes(
+        previous,
+        runs[-5] if len(runs) > 4 else None,
+        _drivers(changes, previous),
+        list(changes.migrations[:MIGRATIONS]) if changes else [],
+        _movers(changes.rises if changes else (), names),
+        _movers(changes.falls if changes else (), names),
+    )
+
+
+def _monthly_changes(session: Session, runs: list[ScoringRun], baseline: date) -> _Changes:
+    """Against the month before's last complete week: the equity and segments from its run,
+    the movers and migrations from the weekly history between the two weeks (the run's own
+    changes are week over week only). No drivers: the run splits a week's change only."""
+    run = runs[-1]
+    previous = next((r for r in runs if r.week_end == baseline and _is_complete_week(r)), None)
+    if previous is None:
+        return _Changes(None, None, None, [], [], [])
+    if stored_history(session, [baseline, run.week_end]) != [baseline, run.week_end]:
+        note = (f"No movers: the weekly history (HISTORY_WEEKS) no longer holds the week "
+                f"ending {baseline} to compare with.")  # fmt: skip
+        return _Changes(previous, None, None, [], [], [], note)
+    moved = movers(session, before=baseline, after=run.week_end, limit=MOVERS)
+    return _Changes(previous, None, None, list(moved.migrations[:MIGRATIONS]),
+                    to_movers(moved, rises=True), to_movers(moved, rises=False))  # fmt: skip
 
 
 def _shop_digest(
@@ -94,12 +149,12 @@ def _shop_digest(
     *,
     now: datetime,
     week: date,
+    baseline: date | None = None,
 ) -> Digest:
     run = runs[-1]
-    previous = runs[-2] if len(runs) > 1 else None
-    four_back = runs[-5] if len(runs) > 4 else None
-    changes = RunDetails.from_json(run.details).changes
-    names = _customer_names(session, changes)
+    moved = _weekly_changes(session, runs) if baseline is None else (
+        _monthly_changes(session, runs, baseline))  # fmt: skip
+    previous, four_back = moved.previous, moved.four_back
     return Digest(
         week_end=run.week_end,
         as_of=run.as_of,
@@ -109,11 +164,11 @@ def _shop_digest(
         customer_equity=run.customer_equity,
         change_week=run.customer_equity - previous.customer_equity if previous else None,
         change_4_weeks=run.customer_equity - four_back.customer_equity if four_back else None,
-        drivers=_drivers(changes, previous),
+        drivers=moved.drivers,
         segments=_segments(session, run, previous),
-        migrations=list(changes.migrations[:MIGRATIONS]) if changes else [],
-        rises=_movers(changes.rises if changes else (), names),
-        falls=_movers(changes.falls if changes else (), names),
+        migrations=moved.migrations,
+        rises=moved.rises,
+        falls=moved.falls,
         model=ModelHealth.of(status),
         outreach=experiment_report(
             session, now=now.astimezone(settings.tzinfo), exponent=settings.currency_exponent
@@ -123,6 +178,8 @@ def _shop_digest(
         dormant_as_of=status.run.as_of,
         note=week_note(week, run) if run.week_end < week else None,
         acquisition=acquisition_digest(session, run),
+        baseline=previous.week_end if baseline is not None and previous else None,
+        movers_note=moved.movers_note,
     )
 
 

@@ -45,10 +45,12 @@ def group_digest(
     *,
     now: datetime,
     week: date,
+    baseline: date | None = None,
 ) -> Digest:
     """The digest of `scope`'s customers: their weeks from the weekly history, their segments
     and movers, their dormant customers; no drivers (the run's split is of the whole shop),
-    no outreach experiment and no acquisition section (both are of the whole shop)."""
+    no outreach experiment and no acquisition section (both are of the whole shop).
+    `baseline`: the week a monthly digest compares with (None: the week before)."""
     run = runs[-1]
     members = weekly_members(session, scope, [r.week_end for r in runs])
     points = scope_weeks(session, members)
@@ -58,8 +60,7 @@ def group_digest(
             "(HISTORY_WEEKS): no digest of a group can be made for it"
         )
     this = points[-1]
-    previous = points[-2] if len(points) > 1 else None
-    four_back = points[-5] if len(points) > 4 else None
+    previous, four_back = _compared(points, baseline)
     moved = None
     if previous is not None:
         moved = scope_movers(
@@ -77,8 +78,8 @@ def group_digest(
         drivers=None,
         segments=_group_segments(session, members, this, previous),
         migrations=list(moved.migrations[:MIGRATIONS]) if moved else [],
-        rises=_report_movers(moved, rises=True),
-        falls=_report_movers(moved, rises=False),
+        rises=to_movers(moved, rises=True),
+        falls=to_movers(moved, rises=False),
         model=ModelHealth.of(status),
         outreach=None,
         dormant=dormant_rows(session, settings, now, within=scores_filter(scope)),
@@ -86,6 +87,27 @@ def group_digest(
         dormant_as_of=status.run.as_of,
         note=week_note(week, run) if run.week_end < week else None,
         scope=scope,
+        baseline=previous.week_end if baseline is not None and previous else None,
+        movers_note=_movers_note(baseline, previous),
+    )
+
+
+def _compared(
+    points: list[ScopeWeek], baseline: date | None
+) -> tuple[ScopeWeek | None, ScopeWeek | None]:
+    """The week compared with, and the one four weeks back (weekly digests only)."""
+    if baseline is not None:  # monthly: the month before's last week, if the history has it
+        return next((p for p in points if p.week_end == baseline), None), None
+    previous = points[-2] if len(points) > 1 else None
+    return previous, points[-5] if len(points) > 4 else None
+
+
+def _movers_note(baseline: date | None, previous: ScopeWeek | None) -> str | None:
+    if baseline is None or previous is not None:
+        return None
+    return (
+        f"No movers: the weekly history (HISTORY_WEEKS) holds no week ending {baseline} "
+        "to compare with."
     )
 
 
@@ -124,7 +146,8 @@ def _group_segments(
     return rows
 
 
-def _report_movers(report: MoverReport | None, *, rises: bool) -> list[Mover]:
+def to_movers(report: MoverReport | None, *, rises: bool) -> list[Mover]:
+    """The digest's masked movers of a report from the weekly history."""
     if report is None:
         return []
     moved = report.rises if rises else report.falls

@@ -4,7 +4,7 @@ the whole shop, and what it shows of its customers, masked."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from clv.insights.model import ModelStatus
 from clv.insights.runs import NoScoresError
@@ -18,7 +18,8 @@ from reports.digest.acquisition import AcquisitionDigest
 
 __all__ = [
     "MIGRATIONS", "MOVERS", "TREND_WEEKS", "Digest", "DormantRow", "Drivers", "Migration",
-    "ModelHealth", "Mover", "NoCompleteWeekError", "SegmentRow", "WeekPoint", "week_note",
+    "ModelHealth", "Mover", "NoCompleteWeekError", "SegmentRow", "WeekPoint",
+    "month_before_week", "week_note",
 ]  # fmt: skip
 
 TREND_WEEKS = 13
@@ -133,11 +134,22 @@ class Digest:
     scope: GroupScope | None = None  # the group every number is of (None: the whole shop)
     cadence: Cadence = "weekly"
     period_end: date | None = None  # a monthly digest's month (its last day)
+    # a monthly digest's changes, segment changes and movers are against this week, the last
+    # complete one of the month before (None: week over week, or no such week is scored)
+    baseline: date | None = None
+    movers_note: str | None = None  # why there are no movers to show, when it is not obvious
 
     @property
     def period_key(self) -> date:
         """What the exactly-once claim is for: the week, or the month of a monthly digest."""
         return self.period_end or self.week_end
+
+
+def month_before_week(period_end: date) -> date:
+    """The week a monthly digest of the month ending `period_end` compares with: the last
+    Sunday of the month before (the last complete week of that month)."""
+    last_day = period_end.replace(day=1) - timedelta(days=1)
+    return last_day - timedelta(days=(last_day.weekday() + 1) % 7)
 
 
 def week_note(week: date, run: ScoringRun) -> str:

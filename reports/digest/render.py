@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from clv.formatting import money, signed, sparkline
@@ -30,7 +31,15 @@ from clv.present.outreach import outreach_block_id, outreach_button, section_wit
 from clv.scoring.records import holdout_sentence
 from clv.templating import render
 from reports.digest.acquisition import acquisition_context
-from reports.digest.model import Digest, DormantRow, Drivers, Mover, SegmentRow
+from reports.digest.model import (
+    Digest,
+    DormantRow,
+    Drivers,
+    Migration,
+    Mover,
+    SegmentRow,
+    WeekPoint,
+)
 
 MORE_HINT = "More: `/clv dormant`"
 # data values are clipped before they are escaped (escaping can make them 5x longer)
@@ -72,6 +81,29 @@ def _labels(digest: Digest) -> dict[str, str]:
     return {"title": digest_title(digest, separator=", "), "dormant_scope": dormant_scope(digest)}
 
 
+def comparison_labels(digest: Digest) -> dict[str, str]:
+    """What the changes are against, in words: last week, or for a monthly digest the month
+    before's last complete week ("vs September (week ending 27 Sep)")."""
+    if digest.cadence != "monthly" or digest.period_end is None:
+        return {"versus": "vs last week", "since": "since last week",
+                "movers_span": "last week → this week",
+                "no_comparison": "This is the first scored week: changes show from next week on.",
+                "no_movers": "No week to compare with yet."}  # fmt: skip
+    month = (digest.period_end.replace(day=1) - timedelta(days=1)).strftime("%B")
+    if digest.baseline is None:
+        missing = f"No scored week of {month} to compare this month with."
+        return {"versus": f"vs {month}", "since": f"since {month}", "movers_span": month,
+                "no_comparison": missing, "no_movers": missing}  # fmt: skip
+    base = digest.baseline.strftime("%d %b")
+    return {
+        "versus": f"vs {month} (week ending {base})",
+        "since": f"since the end of {month} (week ending {base})",
+        "movers_span": f"week ending {base} → week ending {digest.week_end:%d %b}",
+        "no_comparison": "",
+        "no_movers": digest.movers_note or f"No customer's predicted CLV moved since {base}.",
+    }
+
+
 def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
     """Display strings for the templates (data values are escaped by the mrkdwn templates)."""
     cur = digest.currency
@@ -91,35 +123,28 @@ def digest_context(digest: Digest, *, channel: str) -> dict[str, Any]:
         before = base - value
         return f"{text} ({signed(100 * value / before, '{:.1f}')}%)" if before else text
 
+    compared = comparison_labels(digest)
     return {
         **_labels(digest),
+        **compared,
         "week": digest.week_end.strftime("%a %d %b %Y"),
         "as_of": digest.as_of.isoformat(),
         "note": digest.note,
         "equity": amount(digest.customer_equity),
         "change_week": relative(digest.change_week, digest.customer_equity),
         "change_4_weeks": relative(digest.change_4_weeks, digest.customer_equity),
-        "driver": driver_sentence(digest.drivers, digest.change_week, amount, change),
+        "driver": driver_sentence(
+            digest.drivers,
+            digest.change_week,
+            amount,
+            change,
+            since=compared["since"],
+            missing=compared["no_comparison"],
+        ),
         "sparkline": sparkline([p.customer_equity for p in digest.trend]),
-        "weeks": [
-            {
-                "label": p.week_end.strftime("%d %b"),
-                "equity": amount(p.customer_equity),
-                "mean": money(p.mean_clv, cur),
-                "active": f"{p.active:,}",
-                "dormant": f"{p.dormant:,}",
-            }
-            for p in digest.trend
-        ],
+        "weeks": [_week(p, amount, cur) for p in digest.trend],
         "segments": [_segment(row, amount, change) for row in digest.segments],
-        "migrations": [
-            {
-                "customers": f"{m.customers:,}",
-                "source": clip(m.source, NAME_CHARS),
-                "target": clip(m.target, NAME_CHARS),
-            }
-            for m in digest.migrations
-        ],
+        "migrations": [_migration(m) for m in digest.migrations],
         "rises": [_mover(m, amount, change) for m in digest.rises],
         "falls": [_mover(m, amount, change) for m in digest.falls],
         **_health(digest),
@@ -139,12 +164,15 @@ def driver_sentence(
     change_week: float | None,
     amount: Any,
     change: Any,
+    *,
+    since: str = "since last week",
+    missing: str = "This is the first scored week: changes show from next week on.",
 ) -> str:
-    """One sentence saying what moved customer equity this week."""
+    """One sentence saying what moved customer equity this week (`since`: or since when)."""
     if change_week is None:
-        return "This is the first scored week: changes show from next week on."
+        return missing
     if drivers is None:
-        return f"Customer equity changed by {change(change_week)} since last week."
+        return f"Customer equity changed by {change(change_week)} {since}."
     parts = []
     if drivers.new_customers:
         parts.append(
@@ -165,6 +193,24 @@ def driver_sentence(
     head = ", ".join(parts[:-1])
     sentence = f"{head} and {parts[-1]}" if head else parts[-1]
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def _week(point: WeekPoint, amount: Any, currency: str) -> dict[str, str]:
+    return {
+        "label": point.week_end.strftime("%d %b"),
+        "equity": amount(point.customer_equity),
+        "mean": money(point.mean_clv, currency),
+        "active": f"{point.active:,}",
+        "dormant": f"{point.dormant:,}",
+    }
+
+
+def _migration(m: Migration) -> dict[str, str]:
+    return {
+        "customers": f"{m.customers:,}",
+        "source": clip(m.source, NAME_CHARS),
+        "target": clip(m.target, NAME_CHARS),
+    }
 
 
 def _segment(row: SegmentRow, amount: Any, change: Any) -> dict[str, str | None]:

@@ -28,10 +28,13 @@ from sqlalchemy import Engine, select
 
 from clv.insights.scope import GroupScope
 from clv.settings import Settings
+from clv.store import read_snapshot
 from clv.store.subscriptions import add_subscription, remove_subscription
-from clv.store.tables import digest_posts_table
+from clv.store.tables import customer_weekly_table, digest_posts_table
 from clv.subscriptions import Schedule, Subscription
 from reports.digest.claims import MAX_ATTEMPTS
+from reports.digest.data import subscription_digest
+from reports.digest.render import render_text
 from reports.jobs import (
     JobContext,
     configure,
@@ -317,6 +320,9 @@ def test_a_monthly_subscription_is_of_the_month_before_its_fire_date(
     assert october["blocks"][0]["text"]["text"] == (
         "Monthly CLV digest · At Risk segment · October 2026 (week ending Sun 25 Oct 2026)"
     )
+    # September has no scored week: nothing to compare October with, and it says so
+    assert "No scored week of September to compare this month with." in all_text(october)
+    assert "vs last week" not in all_text(october)
     # November's last Sunday (29th) is not scored: the newest scored week, saying so
     assert november["metadata"]["event_payload"]["week_end"] == "2026-11-30"
     assert "week ending Sun 15 Nov 2026" in november["blocks"][0]["text"]["text"]
@@ -510,3 +516,66 @@ def test_one_subscription_that_cannot_be_retried_does_not_stop_the_others(
     with time_machine.travel(fire + timedelta(minutes=5), tick=False):
         assert [(o.subscription, o.status) for o in subscriptions_job()] == [(weekly.key, "posted")]
     assert posted_weeks(fake_slack, C_BERLIN) == ["2026-10-04"]
+
+
+NOVEMBER_FIRE = datetime(2026, 12, 1, 9, tzinfo=UTC)  # November's digest: week 15 Nov shown
+END_OF_OCTOBER = date(2026, 10, 25)  # the last complete week of October: what it compares with
+
+
+def _weekly_clv(engine: Engine) -> dict[tuple[date, int], tuple[float, str]]:
+    w = customer_weekly_table
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(w.c.week_end, w.c.customer_id, w.c.predicted_clv, w.c.segment)
+        ).all()
+    return {(_day(r[0]), r[1]): (float(r[2]), r[3]) for r in rows}
+
+
+def _day(value: object) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("scope", [None, GroupScope("segment", "At Risk")], ids=["shop", "group"])
+def test_a_monthly_digest_compares_with_the_month_befores_last_week(
+    dst_shop: Engine, digest_settings: Settings, scope: GroupScope | None
+) -> None:
+    """Before, a monthly digest was last week's under a monthly title: its change, segments
+    and movers were week over week. Now they are against the month before's last complete
+    week, counted here from the weekly history."""
+    schedule = Schedule("monthly", 1, 9, 0, "UTC")
+    subscription = Subscription("9", C_BERLIN, scope, "monthly", schedule.crontab, "UTC",
+                                schedule, 9)  # fmt: skip
+    with read_snapshot(dst_shop) as session:
+        digest = subscription_digest(session, digest_settings, subscription, now=NOVEMBER_FIRE)
+    assert (digest.period_end, digest.week_end) == (date(2026, 11, 30), date(2026, 11, 15))
+    assert digest.baseline == END_OF_OCTOBER
+    weekly = _weekly_clv(dst_shop)
+
+    def members(week: date) -> dict[int, float]:
+        return {c: clv for (w, c), (clv, segment) in weekly.items()
+                if w == week and (scope is None or segment == scope.name)}  # fmt: skip
+
+    now, before = members(digest.week_end), members(END_OF_OCTOBER)
+    assert digest.change_week == pytest.approx(sum(now.values()) - sum(before.values()))
+    assert digest.change_4_weeks is None  # "vs 4 weeks ago" is not a monthly figure
+    assert digest.drivers is None  # the run splits a week's change only
+    changes = sorted(
+        (weekly[(digest.week_end, c)][0] - weekly[(END_OF_OCTOBER, c)][0])
+        for c in set(now) | set(before)
+        if (digest.week_end, c) in weekly and (END_OF_OCTOBER, c) in weekly
+    )
+    # orders end in 2024: in 2026 every prediction only decays, so there are falls only
+    assert [m.after - m.before for m in digest.rises] == [c for c in changes if c > 0][::-1][:5]
+    assert [m.after - m.before for m in digest.falls] == pytest.approx(changes[:5])
+    for row in digest.segments:  # each segment's change is against 25 Oct too
+        if scope is not None and row.name != scope.name:
+            continue
+        then = [
+            clv for (w, _), (clv, seg) in weekly.items() if w == END_OF_OCTOBER and seg == row.name
+        ]
+        assert row.clv_change == pytest.approx(row.clv_sum - sum(then))
+    text = render_text(digest)
+    assert "vs October (week ending 25 Oct)" in text
+    assert "Top movers (week ending 25 Oct → week ending 15 Nov)" in text
+    assert "vs last week" not in text
+    assert "since last week" not in text
