@@ -9,7 +9,10 @@ The digest is of one complete week (`reports.schedule.digest_week`) and reads th
 run; the model health and the re-engagement list are the current run's, what `/clv` answers
 from (and what the buttons act on), so its holdout check is the one `/clv model` shows.
 A group's digest (`reports.digest.group`) reads its group's weeks from the weekly history; a
-subscription's digest (`subscription_digest`) is of its group and of its period.
+subscription's digest (`subscription_digest`) is of its group and of its period. A monthly
+digest compares with the month before's last complete week: its movers come from the weekly
+history of those two weeks (a join of two weeks of `customer_weekly`, once a month), since
+the run keeps week-over-week movers only.
 """
 
 from __future__ import annotations
