@@ -4,11 +4,9 @@ who may send outreach (SLACK_OUTREACH_USERS) and change digest subscriptions
 
 from __future__ import annotations
 
-from clv.settings import Settings
+from clv.settings import Settings, to_id_set
 
-
-def to_id_set(value: str) -> frozenset[str]:
-    return frozenset(part.strip() for part in value.split(",") if part.strip())
+__all__ = ["is_allowed", "may_manage_subscriptions", "may_send_outreach", "to_id_set"]
 
 
 def is_allowed(
@@ -16,10 +14,9 @@ def is_allowed(
 ) -> bool:
     """Allowed users only; in a channel, allowed channels only. `own_surface`: a request from
     the user's own App Home, a modal or a global shortcut, in no channel, seen by nobody else."""
-    users = to_id_set(settings.slack_allowed_users)
-    channels = to_id_set(settings.slack_allowed_channels)
-    if users and user_id not in users:
+    if not settings.is_allowed_user(user_id):
         return False
+    channels = to_id_set(settings.slack_allowed_channels)
     if own_surface:
         return True
     return not (channels and channel_id not in channels)
