@@ -32,7 +32,7 @@ from clv.outreach.holdout import record
 from clv.settings import Settings
 from clv.store import read_snapshot
 from clv.subscriptions import DEFAULT_KEY, Subscription
-from reports.charts import render_trend_chart
+from reports.charts import render_trend_points
 from reports.cohort_chart import CHART_ALT, cohort_chart
 from reports.digest.claims import Claim, claim_digest, mark_failed, mark_posted, note_on_post
 from reports.digest.data import Digest, build_digest, experiment_entries, subscription_digest
@@ -79,12 +79,8 @@ def digest_client(settings: Settings) -> WebClient:
 
 
 def chart_png(digest: Digest) -> bytes:
-    return render_trend_chart(
-        [p.week_end for p in digest.trend],
-        [p.customer_equity for p in digest.trend],
-        [p.mean_clv for p in digest.trend],
-        currency=digest.currency,
-    )
+    points = [(p.week_end, p.customer_equity, p.mean_clv) for p in digest.trend]
+    return render_trend_points(points, currency=digest.currency)
 
 
 def cohort_chart_png(digest: Digest) -> bytes | None:
