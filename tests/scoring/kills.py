@@ -231,9 +231,12 @@ def leftovers(connection: Connection) -> list[str]:
     if connection.dialect.name == "sqlite":
         return _sqlite_leftovers(connection)
     checks = {
+        # a client's, not autovacuum's (which analyses the tables after the runs' writes)
         "lock": """SELECT l.locktype || ' ' || l.mode || ' ' || coalesce(l.relation::regclass::text,
-                    '') FROM pg_locks l WHERE l.pid <> pg_backend_pid() AND (l.database =
-                    (SELECT oid FROM pg_database WHERE datname = current_database()))""",
+                    '') FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                    WHERE l.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+                    AND l.database = (SELECT oid FROM pg_database
+                                      WHERE datname = current_database())""",
         "temporary or unlogged table": """SELECT relname FROM pg_class WHERE relpersistence IN
                     ('t', 'u')""",
         "invalid index": "SELECT indexrelid::regclass::text FROM pg_index WHERE NOT indisvalid",
