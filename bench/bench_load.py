@@ -129,6 +129,7 @@ class Client(threading.Thread):
         self.n, self.ports, self.keys, self.load = n, ports, keys, load
         self.random = random.Random(load.seed * 1000 + n)
         self.answers: list[Answer] = []
+        self.reconnects = 0  # kept connections the server had closed while idle
         self.connections: dict[int, http.client.HTTPConnection] = {}
         self.verifier = SignatureVerifier(SECRET)
 
@@ -155,11 +156,7 @@ class Client(threading.Thread):
         }
         t0 = time.perf_counter()
         try:
-            connection = self.connections.get(replica) or self._connect(replica)
-            connection.request("POST", "/slack/events", body=body.encode(), headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-            status = response.status
+            status, raw = self._send(replica, body.encode(), headers)
         except (OSError, http.client.HTTPException) as exc:
             self.connections.pop(replica, None)
             ms = (time.perf_counter() - t0) * 1000
@@ -168,6 +165,25 @@ class Client(threading.Thread):
         ms = (time.perf_counter() - t0) * 1000
         kind, as_of, clv, weeks = read_card(status, raw)
         return Answer(t0 - self.load.t0, ms, replica, status, kind, key, as_of, clv, weeks)
+
+    def _send(self, replica: int, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        """POST on the kept connection; one that the server closed while it was idle (uvicorn
+        closes them after 5 s) is opened again and the request sent on the new one, as HTTP
+        clients do (the time of both attempts counts)."""
+        reused = replica in self.connections
+        connection = self.connections.get(replica) or self._connect(replica)
+        try:
+            connection.request("POST", "/slack/events", body=body, headers=headers)
+            response = connection.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            if not reused:
+                raise
+            self.reconnects += 1
+            connection.close()
+            connection = self._connect(replica)
+            connection.request("POST", "/slack/events", body=body, headers=headers)
+            response = connection.getresponse()
+        return response.status, response.read()
 
     def _connect(self, replica: int) -> http.client.HTTPConnection:
         connection = http.client.HTTPConnection("127.0.0.1", self.ports[replica], timeout=10)
@@ -185,17 +201,21 @@ class Load:
     t0: float = field(default_factory=time.perf_counter)
     stop: threading.Event = field(default_factory=threading.Event)
     counting: threading.Event = field(default_factory=threading.Event)
+    reconnects: int = 0
 
 
 # ------------------------------------------------------------------------- the replicas
 def start_replica(n: int, cluster: Cluster, slack_url: str, workdir: Path,
-                  env_extra: dict[str, str]) -> tuple[subprocess.Popen[bytes], int]:  # fmt: skip
+                  env_extra: dict[str, str], profile: Path | None = None,
+                  ) -> tuple[subprocess.Popen[bytes], int]:  # fmt: skip
     """`clvbot serve --no-scheduler` on a free port, healthy; its log in the work dir."""
     port = pg_store.free_port()
     env = {**pg_store.store_env(cluster), "SLACK_SIGNING_SECRET": SECRET,
            "SLACK_BOT_TOKEN": TOKEN, "SLACK_API_URL": f"{slack_url}/api/", **env_extra}  # fmt: skip
     cmd = [str(bench_score.clvbot_path()), "serve", "--no-scheduler", "--host", "127.0.0.1",
            "--port", str(port)]  # fmt: skip
+    if profile is not None:
+        cmd = [sys.executable, str(HERE / "load_profile.py"), str(profile), *cmd]
     log = (workdir / f"replica{n}.log").open("wb")
     proc = subprocess.Popen(cmd, env=env, cwd=workdir, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -406,7 +426,7 @@ def report(args: argparse.Namespace, answers: list[Answer], scoring: Scoring,
     print(f"{args.customers:,} customers on PostgreSQL; {len(answers):,} signed /clv <customer> "
           f"requests from {args.clients} clients (closed loop, think {args.think_ms:g} ms) over "
           f"{seconds:.1f} s to 2 replicas: {len(answers) / seconds:,.0f} answers/s")  # fmt: skip
-    print(f"scoring run: started at {scoring.started:.1f} s, row seen {_at(scoring.running)}, "
+    print(f"scoring run: started {_at(scoring.started)}, row seen {_at(scoring.running)}, "
           f"committed {_at(scoring.committed)}, exited {_at(scoring.exited)} "
           f"(code {scoring.code}): {scoring.output.splitlines()[-1:] or ''}")  # fmt: skip
     waits = scoring.lock_waits
@@ -449,6 +469,18 @@ def _at(moment: float | None) -> str:
     return "never" if moment is None else f"at {moment:.1f} s"
 
 
+def print_profile(path: Path) -> None:
+    import pstats
+
+    if not path.exists():
+        print(f"no profile at {path}")
+        return
+    print(f"replica 0 under cProfile (all threads; {path}):")
+    stats = pstats.Stats(str(path))
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(60)
+
+
 # --------------------------------------------------------------------------------- main
 def pool_keys(args: argparse.Namespace) -> list[str]:
     rng = np.random.default_rng([args.seed, 5])
@@ -475,14 +507,16 @@ def drive(args: argparse.Namespace, load: Load, ports: list[int], keys: list[str
     load.t0 = time.perf_counter()
     load.counting.set()
     runner = threading.Thread(target=scoring.run, args=(load, args.score_at), daemon=True)
-    runner.start()
+    if not args.no_score:
+        runner.start()
     loads: list[float] = []
     while True:
         time.sleep(0.25)
         elapsed = time.perf_counter() - load.t0
         loads.append(os.getloadavg()[0])
-        done = scoring.exited is not None and (
-            scoring.committed is None or elapsed >= scoring.committed + args.tail
+        done = args.no_score or (
+            scoring.exited is not None
+            and (scoring.committed is None or elapsed >= scoring.committed + args.tail)
         )
         if (elapsed >= args.seconds and done) or elapsed >= args.max_seconds:
             break
@@ -492,9 +526,11 @@ def drive(args: argparse.Namespace, load: Load, ports: list[int], keys: list[str
     load.stop.set()
     for client in clients:
         client.join(timeout=15)
-    runner.join()
+    if not args.no_score:
+        runner.join()
     cpu = {k: after[k] - before[k] for k in before}
     cpu["scoring run"] = scoring.cpu
+    load.reconnects = sum(c.reconnects for c in clients)
     return [a for c in clients for a in c.answers], seconds, cpu, loads
 
 
@@ -505,12 +541,14 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0, help="least length of the timed part")
     ap.add_argument("--score-at", type=float, default=5.0, help="when the scoring run starts")
+    ap.add_argument("--no-score", action="store_true", help="no scoring run: the steady state")
     ap.add_argument("--tail", type=float, default=5.0, help="least time after its commit")
     ap.add_argument("--max-seconds", type=float, default=900.0)
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--think-ms", type=float, default=0.0, help="mean pause between requests")
     ap.add_argument("--pool", type=int, default=20_000, help="customers the clients ask for")
     ap.add_argument("--step", type=float, default=10.0, help="the timeline's step, seconds")
+    ap.add_argument("--profile", action="store_true", help="replica 0 under cProfile")
     ap.add_argument("--workdir", default="/tmp/clvbench-load")
     ap.add_argument("--shared-buffers", default="2GB")
     ap.add_argument("--max-load-wait", type=float, default=120.0)
@@ -535,8 +573,10 @@ def main() -> None:
 
         fake = FakeSlack(TOKEN)
         extra = dict(item.split("=", 1) for item in args.replica_env)
+        profile = workdir / "replica0.pstats" if args.profile else None
         for n in range(2):
-            procs.append(start_replica(n, cluster, fake.url, workdir, extra)[0])
+            procs.append(start_replica(n, cluster, fake.url, workdir, extra,
+                                       profile if n == 0 else None)[0])  # fmt: skip
         ports = [int(p.args[-1]) for p in procs]  # type: ignore[index]
         quiet = wait_for_quiet(1.5, args.max_load_wait)
         print(
@@ -559,6 +599,8 @@ def main() -> None:
             runs[new.as_of] = (new, trend_weeks(cluster, keys, new.as_of))
         report(args, answers, scoring, runs, seconds, cpu, loads)
         timeline(answers, args.step)
+        print(f"kept connections the replicas had closed while idle, opened again: "
+              f"{load.reconnects:,}")  # fmt: skip
         for n in range(2):
             text = (workdir / f"replica{n}.log").read_text(errors="replace")
             lines = [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
@@ -568,8 +610,10 @@ def main() -> None:
     finally:
         for proc in procs:
             proc.terminate()
-            proc.wait(timeout=10)
+            proc.wait(timeout=30)
         pg_store.stop_cluster(cluster)
+    if args.profile:
+        print_profile(workdir / "replica0.pstats")
 
 
 if __name__ == "__main__":
