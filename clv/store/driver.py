@@ -84,21 +84,26 @@ def deferred_indexes(
     are deleted first (after the indexes are dropped) and the load replaces them.
 
     Building an index once costs far less than updating it row by row; for a small load into
-    a big table it is the other way round, so then nothing is dropped. On PostgreSQL a load
-    that dropped indexes or replaced the rows ends by analyzing the table, in the same
-    transaction.
+    a big table it is the other way round, so then nothing is dropped. Nor on PostgreSQL when
+    the rows are replaced: a dropped index holds an ACCESS EXCLUSIVE lock on the table until
+    the load commits, so every reader (each `/clv` card, during a scoring run's whole write)
+    would wait and time out instead of reading the previous rows; PostgreSQL's DELETE does not
+    touch the indexes (vacuum cleans them later), and keeping them costs the load some seconds
+    (a million customer scores: 30 s instead of 21 s). On PostgreSQL a load that dropped
+    indexes or replaced the rows ends by analyzing the table, in the same transaction.
     """
     hold_write_lock(connection)  # the drops belong to the load's transaction
     existing = 0
     if not replace:
         existing = connection.execute(select(func.count()).select_from(table)).scalar_one()
     dropped: list[Index] = []
-    if expected_rows >= max(existing, 50_000):
+    readers_stay = replace and not is_sqlite(connection)  # SQLite's readers are never locked
+    if expected_rows >= max(existing, 50_000) and not readers_stay:
         dropped = [index for index in table.indexes if not index.unique]
     for index in dropped:
         index.drop(connection, checkfirst=True)  # one lost earlier is rebuilt below
     if replace:
-        # after the drop: deleting a million rows from four indexes costs ten times more
+        # after the drop: deleting a million rows from four indexes costs SQLite ten times more
         connection.execute(table.delete())
     yield
     if dropped and is_sqlite(connection):
