@@ -320,6 +320,8 @@ class Scoring:
     as_of: str
     after_id: int
     workdir: Path
+    nice: int = 0  # the scoring process's niceness (its PostgreSQL backend keeps 0)
+    env: dict[str, str] = field(default_factory=dict)  # more environment for it
     started: float | None = None  # seconds since the clients began
     running: float | None = None  # its scoring_runs row seen
     committed: float | None = None
@@ -335,8 +337,10 @@ class Scoring:
         watch = threading.Thread(target=self.watch, args=(load,), daemon=True)
         self.started = time.perf_counter() - load.t0
         log = (self.workdir / "score.log").open("w+")
-        proc = subprocess.Popen(pg_store.score_command(self.as_of),
-                                env=pg_store.store_env(self.cluster), cwd=self.workdir,
+        nice = ["nice", "-n", str(self.nice)] if self.nice else []
+        env = {**pg_store.store_env(self.cluster), **self.env}
+        proc = subprocess.Popen([*nice, *pg_store.score_command(self.as_of)], env=env,
+                                cwd=self.workdir,
                                 stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
         watch.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -542,6 +546,14 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="least length of the timed part")
     ap.add_argument("--score-at", type=float, default=5.0, help="when the scoring run starts")
     ap.add_argument("--no-score", action="store_true", help="no scoring run: the steady state")
+    ap.add_argument("--score-nice", type=int, default=0, help="run clvbot score under nice -n")
+    ap.add_argument(
+        "--score-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of the scoring run (e.g. PYTHONPATH of a variant)",
+    )
     ap.add_argument("--tail", type=float, default=5.0, help="least time after its commit")
     ap.add_argument("--max-seconds", type=float, default=900.0)
     ap.add_argument("--warmup", type=float, default=5.0)
@@ -585,7 +597,8 @@ def main() -> None:
             flush=True,
         )
         load = Load(args.seed, args.think_ms / 1000, fake.response_url("load"))
-        scoring = Scoring(cluster, new_as_of, run_id, workdir)
+        score_env = dict(item.split("=", 1) for item in args.score_env)
+        scoring = Scoring(cluster, new_as_of, run_id, workdir, args.score_nice, score_env)
         named = {f"replica {n}": p.pid for n, p in enumerate(procs)}
 
         def cpu_now() -> dict[str, float]:
