@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from clv.predictive import TransactionModel
 from clv.scoring.fitting import CANDIDATES, FitOutcome, fit_purchase_model
 from clv.scoring.holdout import holdout_check
 from clv.scoring.records import HoldoutCheck, ModelComparison
@@ -69,45 +70,64 @@ def choose_run_model(
         return RunModel(FitOutcome(name, None, None), None, None, (), gap)
     keys = CANDIDATES if name == AUTO else (name,)
     fits = {key: fit_purchase_model(key, *_rft(summary)) for key in keys}
-    checks: dict[str, HoldoutCheck | None] = {}
-    notes: dict[str, str | None] = {}
-    for key, fit in fits.items():
-        checks[key], notes[key] = _checked(pair, fit, future_holdout, level)
     if name != AUTO:
-        return RunModel(fits[name], checks[name], notes[name], (), None)
+        check, note = _checked(pair, fits[name], future_holdout, level)
+        return RunModel(fits[name], check, note, (), None)
+    # the candidates are compared on their holdout errors: only the chosen one's check has
+    # the coverage of its ranges (a table of purchase distributions per customer: seconds)
+    checkers = {key: _Checker(pair, fit, future_holdout) for key, fit in fits.items()}
+    checks = {key: checker.check(None)[0] for key, checker in checkers.items()}
     rows = comparison_rows(fits, checks, int(summary.buyers.sum()))
     chosen = choose(rows) or CANDIDATES[0]
     rows = [replace(row, chosen=row.key == chosen) for row in rows]
-    return RunModel(fits[chosen], checks[chosen], notes[chosen], tuple(rows), None)
+    check, note = checkers[chosen].check(level)
+    return RunModel(fits[chosen], check, note, tuple(rows), None)
 
 
 def _checked(
     pair: SummaryPair, fit: FitOutcome, future_holdout: bool, level: float
 ) -> tuple[HoldoutCheck | None, str | None]:
-    """The holdout check of `fit`, or why there is none (a check that cannot be made is a
-    note, not a failure)."""
-    try:
-        return _holdout(pair, fit, future_holdout, level), None
-    except Exception as exc:  # any failure of a check leaves the run intact
-        return None, f"holdout check not possible: {exc}"
+    return _Checker(pair, fit, future_holdout).check(level)
 
 
-def _holdout(
-    pair: SummaryPair, fit: FitOutcome, future_holdout: bool, level: float
-) -> HoldoutCheck | None:
-    """The check over the period `holdout_period` chose (None: no check)."""
-    calibration, full = pair.at_cutoff, pair.at_end
-    if calibration.as_of >= full.as_of or fit.model is None or fit.used is None:
-        return None
-    if future_holdout:  # the run's own model, fitted on the calibration period
-        fitted_on = int(calibration.buyers.sum())
-        return holdout_check(fit.model, calibration, full, fitted_on=fitted_on, level=level)
-    # a check, not the model: a fixed random sample of buyers fits it as well
-    cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
-    refitted = fit_purchase_model(fit.used, *_rft(calibration, cal))
-    if refitted.model is None:
-        raise ValueError("; ".join(refitted.steps))
-    return holdout_check(refitted.model, calibration, full, fitted_on=int(cal.size), level=level)
+class _Checker:
+    """The holdout check of one fit, over the period `holdout_period` chose; the model it
+    checks (the run's own, or refitted on the calibration period) is fitted once."""
+
+    def __init__(self, pair: SummaryPair, fit: FitOutcome, future_holdout: bool) -> None:
+        self.pair, self.fit, self.future_holdout = pair, fit, future_holdout
+        self._model: tuple[TransactionModel, int] | None = None
+
+    def check(self, level: float | None) -> tuple[HoldoutCheck | None, str | None]:
+        """The check (with the coverage of its `level` ranges; None: none), or why there is
+        none (a check that cannot be made is a note, not a failure)."""
+        calibration, full = self.pair.at_cutoff, self.pair.at_end
+        if calibration.as_of >= full.as_of or self.fit.model is None or self.fit.used is None:
+            return None, None
+        try:
+            model, fitted_on = self._checked_model()
+            check = holdout_check(model, calibration, full, fitted_on=fitted_on, level=level)
+        except Exception as exc:  # any failure of a check leaves the run intact
+            return None, f"holdout check not possible: {exc}"
+        return check, None
+
+    def _checked_model(self) -> tuple[TransactionModel, int]:
+        if self._model is None:
+            self._model = self._fitted()
+        return self._model
+
+    def _fitted(self) -> tuple[TransactionModel, int]:
+        calibration, fit = self.pair.at_cutoff, self.fit
+        assert fit.model is not None
+        assert fit.used is not None
+        if self.future_holdout:  # the run's own model, fitted on the calibration period
+            return fit.model, int(calibration.buyers.sum())
+        # a check, not the model: a fixed random sample of buyers fits it as well
+        cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
+        refitted = fit_purchase_model(fit.used, *_rft(calibration, cal))
+        if refitted.model is None:
+            raise ValueError("; ".join(refitted.steps))
+        return refitted.model, int(cal.size)
 
 
 def _sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
