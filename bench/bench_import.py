@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_import.py                  # 1M rows into a fresh SQLite file
     .venv/bin/python bench/bench_import.py --rows 10000000
+    .venv/bin/python bench/bench_import.py --postgres       # a throwaway PostgreSQL server
     .venv/bin/python bench/bench_import.py --database-url postgresql+psycopg://u:p@host/db --reset
 
 Generates a synthetic orders file (streamed to disk, bounded memory), migrates an empty
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from tests.postgres import Cluster
+
 HEADER = "order_id,customer_id,ordered_at,amount,email,name"
 CHUNK_ROWS = 100_000
 SPAN_SECONDS = 2 * 365 * 86_400  # orders spread over two years
@@ -42,6 +45,7 @@ EMAIL_SHARE = 0.30
 NAME_SHARE = 0.20
 
 TARGET_ROWS_PER_SECOND = 100_000  # on SQLite
+TARGET_POSTGRES_ROWS_PER_SECOND = 300_000  # the first import on PostgreSQL (issue 18)
 TARGET_PEAK_RSS_MB = 1024.0
 STEPS = ("import", "reimport")
 
@@ -233,14 +237,17 @@ def evaluate(results: list[dict[str, Any]], sqlite: bool, rows: int) -> list[Tar
     by_step = {r["step"]: r for r in results}
     first, again = by_step["import"], by_step["reimport"]
     targets: list[Target] = []
+    wanted = TARGET_ROWS_PER_SECOND if sqlite else TARGET_POSTGRES_ROWS_PER_SECOND
     for r in results:
         rate = r["rows"] / r["seconds"]
-        name = f"{r['step']}: >= {TARGET_ROWS_PER_SECOND:,} rows/s"
+        name = f"{r['step']}: >= {wanted:,} rows/s"
         detail = f"{rate:,.0f} rows/s"
-        if sqlite:
-            targets.append(Target(name, rate >= TARGET_ROWS_PER_SECOND, detail))
+        if sqlite or r["step"] == "import":
+            targets.append(Target(name, rate >= wanted, detail))
         else:
-            targets.append(Target(name + " (SQLite target; informational)", True, detail))
+            targets.append(
+                Target(name + " (the first import's target; informational)", True, detail)
+            )
     for r in results:
         mb = peak_rss_mb(r["ru_maxrss"])
         targets.append(
@@ -339,6 +346,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "postgresql+psycopg://... works too",
     )
     parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="start a throwaway PostgreSQL server (as the tests do) and import into it",
+    )
+    parser.add_argument(
         "--reset", action="store_true", help="delete all orders and customers before importing"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -357,6 +369,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def start_postgres() -> Cluster:
+    """A throwaway PostgreSQL server with an empty `clvbench` database (tests/postgres.py:
+    on 127.0.0.1, fsync off, its files in /dev/shm when there is room)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.postgres import find_bindir, start_cluster
+
+    bindir = find_bindir()
+    if bindir is None:
+        raise SystemExit("--postgres: no PostgreSQL server is installed here")
+    cluster = start_cluster(bindir)
+    done = subprocess.run(
+        [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
+         "-c", "CREATE DATABASE clvbench"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        cluster.stop()
+        raise SystemExit(f"--postgres: CREATE DATABASE failed: {done.stderr.strip()}")
+    return cluster
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args._step:
@@ -368,7 +401,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir.mkdir(parents=True, exist_ok=True)
     csv_path = workdir / "orders.csv"
     created = [csv_path]
-    database_url: str = args.database_url
+    if args.postgres and args.database_url:
+        raise SystemExit("--postgres starts its own server: leave out --database-url")
+    cluster = start_postgres() if args.postgres else None
+    database_url: str = cluster.url_for("clvbench") if cluster else args.database_url
     if database_url is None:
         db_path = workdir / "bench.db"
         created += [db_path, Path(f"{db_path}-wal"), Path(f"{db_path}-shm")]
@@ -387,7 +423,9 @@ def main(argv: list[str] | None = None) -> int:
             f"({size_mb:,.1f} MB) in {generation:.2f} s (not measured): {csv_path}"
         )
         spawn_step("migrate", *common, *(("--reset",) if args.reset else ()))
-        where = "a fresh SQLite file" if args.database_url is None else database_url
+        where = "a fresh SQLite file" if database_url.startswith("sqlite") else database_url
+        if cluster is not None:
+            where = f"a throwaway PostgreSQL {cluster.bindir.parent.name} in {cluster.datadir}"
         print(f"database: {where.split('@')[-1]} (migrated, empty)")
 
         results: list[dict[str, Any]] = []
@@ -405,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
         passed = all(t.passed for t in targets)
         return 1 if args.fail_on_target and not passed else 0
     finally:
+        if cluster is not None:
+            cluster.stop()
         if args.keep:
             print(f"kept {workdir}")
         elif made_workdir:

@@ -1,16 +1,17 @@
-"""Bulk reads and writes for imports, on the DB-API cursor of the import's transaction.
+"""Bulk reads and writes for imports into SQLite, on the DB-API cursor of the import's
+transaction (PostgreSQL's are in `clv.ingest.pg_orders`).
 
 Imports move millions of rows; going through SQLAlchemy's per-row type processing costs more
 than the database work itself. This module talks to the driver directly, in the value formats
-SQLAlchemy itself stores (so the ORM reads the rows back unchanged): on SQLite, timestamps as
-`YYYY-MM-DD HH:MM:SS.ffffff` in UTC and days as `YYYY-MM-DD`; on PostgreSQL, native values and
-COPY for inserts. Lists of ids travel as one parameter (`json_each` / `= ANY`).
+SQLAlchemy itself stores (so the ORM reads the rows back unchanged): timestamps as
+`YYYY-MM-DD HH:MM:SS.ffffff` in UTC and days as `YYYY-MM-DD`. Lists of ids travel as one
+JSON parameter (`json_each`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -51,32 +52,31 @@ BYTES_PER_ROW_ESTIMATE = 40  # a lower bound for a CSV order row: estimates rows
 
 
 class BulkStore:
-    """Driver-level access for one import; every call runs in the caller's transaction."""
+    """Driver-level access to SQLite for one import; every call runs in the caller's
+    transaction."""
 
     def __init__(self, connection: Connection) -> None:
-        self.sqlite = connection.dialect.name == "sqlite"
         self.connection = connection
         raw: Any = connection.connection.dbapi_connection
         self.cursor = raw.cursor()
-        self._p = "?" if self.sqlite else "%s"
 
     # -- value formats -----------------------------------------------------------------
-    def timestamp(self, moment: datetime) -> Any:
-        """The stored form of a tz-aware timestamp."""
-        if self.sqlite:
-            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-        return moment
+    @staticmethod
+    def timestamp_text(moment: datetime) -> str:
+        """A tz-aware instant as SQLAlchemy stores it on SQLite (`UTCDateTime`)."""
+        return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
-    def day(self, value: date) -> Any:
-        return value.isoformat() if self.sqlite else value
+    @staticmethod
+    def day_text(value: date) -> str:
+        return value.isoformat()
 
-    def _any(self, column: str) -> str:
-        if self.sqlite:
-            return f"{column} IN (SELECT value FROM json_each(?))"
-        return f"{column} = ANY(%s)"
+    @staticmethod
+    def _any(column: str) -> str:
+        return f"{column} IN (SELECT value FROM json_each(?))"
 
-    def _ids(self, ids: Sequence[str]) -> Any:
-        return json.dumps(list(ids)) if self.sqlite else list(ids)
+    @staticmethod
+    def _ids(ids: Sequence[Any]) -> str:
+        return json.dumps(list(ids))
 
     # -- orders ------------------------------------------------------------------------
     def stored_orders(
@@ -89,7 +89,7 @@ class BulkStore:
         where = f"WHERE {self._any('external_id')}"
         params: tuple[Any, ...] = (self._ids(ids),)
         if up_to_row is not None:
-            where += f" AND id <= {self._p}"
+            where += " AND id <= ?"
             params += (up_to_row,)
         self.cursor.execute(
             f"SELECT external_id, customer_id, ordered_at, amount_minor FROM orders {where}",
@@ -102,7 +102,7 @@ class BulkStore:
             insert_rows(self.connection, "orders", ORDER_COLUMNS, rows)
 
     def insert_new_orders(self, rows: list[OrderValues]) -> int:
-        """SQLite: insert the rows whose external id is not stored yet; returns how many."""
+        """Insert the rows whose external id is not stored yet; returns how many."""
         if not rows:
             return 0
         self.cursor.executemany(
@@ -117,10 +117,9 @@ class BulkStore:
         return int(self.cursor.fetchone()[0])
 
     def update_orders(self, rows: list[OrderValues]) -> None:
-        p = self._p
         self.cursor.executemany(
-            f"UPDATE orders SET customer_id = {p}, ordered_at = {p}, ordered_on = {p}, "
-            f"amount_minor = {p} WHERE external_id = {p}",
+            "UPDATE orders SET customer_id = ?, ordered_at = ?, ordered_on = ?, "
+            "amount_minor = ? WHERE external_id = ?",
             [(cid, at, on, amount, oid) for oid, cid, at, on, amount in rows],
         )
 
@@ -140,23 +139,23 @@ class BulkStore:
         wanted = sorted(set(row_ids))
         self.cursor.execute(
             f"SELECT id, external_id FROM customers WHERE {self._any('id')}",
-            (json.dumps(wanted) if self.sqlite else wanted,),
+            (self._ids(wanted),),
         )
         return {row[0]: row[1] for row in self.cursor.fetchall()}
 
-    def insert_customers(self, rows: Iterable[tuple[str, str | None, str | None]]) -> None:
-        p = self._p
+    def add_customers(self, rows: list[tuple[str, str | None, str | None]]) -> dict[str, int]:
+        """Insert new customers (external id, email, name); external id -> row id."""
         self.cursor.executemany(
-            "INSERT INTO customers (external_id, email, name, opted_out) "
-            f"VALUES ({p}, {p}, {p}, {p})",
+            "INSERT INTO customers (external_id, email, name, opted_out) VALUES (?, ?, ?, ?)",
             [(external_id, email, name, False) for external_id, email, name in rows],
         )
+        found = self.customers([row[0] for row in rows])
+        return {external_id: row[0] for external_id, row in found.items()}
 
     def fill_contacts(self, rows: list[tuple[int, str | None, str | None]]) -> None:
         """Set a customer's email and name where they are still empty."""
-        p = self._p
         self.cursor.executemany(
-            f"UPDATE customers SET email = COALESCE(email, {p}), name = COALESCE(name, {p}) "
-            f"WHERE id = {p}",
+            "UPDATE customers SET email = COALESCE(email, ?), name = COALESCE(name, ?) "
+            "WHERE id = ?",
             [(email, name, row_id) for row_id, email, name in rows],
         )

@@ -8,6 +8,7 @@ conflict, while opting back in needs `update`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -26,9 +27,9 @@ from clv.ingest.parsing import (
 from clv.ingest.report import ImportReport
 from clv.ingest.runner import (
     Batch,
-    BatchHandler,
     ImportRun,
     Lines,
+    Merge,
     ProgressCallback,
     parse_rows,
     run_import,
@@ -102,12 +103,12 @@ def import_customers(
 
     width = source.width
 
-    def prepare(connection: Connection) -> tuple[None, BatchHandler]:
+    def prepare(connection: Connection, _: ExitStack) -> Merge:
         def handle(lines: Lines, _: object, run: ImportRun) -> None:
             batch = parse_rows(lines, run, parse_row, width)
             _merge_batch(connection, batch, run, update_existing=update_existing)
 
-        return None, handle
+        return Merge(None, handle)
 
     report = run_import(
         engine,

@@ -8,25 +8,30 @@ different content it is a reported conflict unless `update_existing` is set.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import compress
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
-from clv.ingest.bulk import BulkStore, OrderValues
+from clv.ingest import pg_orders
+from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, BulkStore, OrderValues
 from clv.ingest.fast_orders import OrderBatchParser, OrderColumns
 from clv.ingest.formats import ORDER_LAYOUT, OrderFormat, choose_format, reshape_source
 from clv.ingest.formats.base import FormatOptions
-from clv.ingest.parsing import DateParser, FieldError, MoneyText, format_money, parse_email
+from clv.ingest.order_customers import CustomerCache
+from clv.ingest.order_rows import OrderRow, conflict_reason, latest_in_batch
+from clv.ingest.parsing import DateParser, FieldError, MoneyText, parse_email
+from clv.ingest.pg_load import postgres_load
+from clv.ingest.pg_orders import PgMerger
 from clv.ingest.report import ImportReport
 from clv.ingest.runner import (
     Batch,
-    BatchHandler,
     ImportRun,
     Lines,
-    PreParser,
+    Merge,
     ProgressCallback,
     parse_rows,
     run_import,
@@ -45,17 +50,7 @@ from clv.store.tables import orders_table
 
 REQUIRED = ("order_id", "customer_id", "ordered_at", "amount")
 OPTIONAL = ("email", "name")
-CUSTOMER_CACHE_LIMIT = 2_000_000  # customer ids remembered across batches of one import
-
-
-class OrderRow(NamedTuple):
-    order_id: str
-    customer_id: str
-    ordered_at: Any  # in the store's own format (see BulkStore.timestamp)
-    ordered_on: Any
-    amount_minor: int
-    email: str | None
-    name: str | None
+__all__ = ["OrderImport", "OrderRow", "import_orders", "import_orders_from_sql"]
 
 
 def import_orders(
@@ -182,17 +177,23 @@ def _import_source(
     width = source.width
     update_existing = options.update_existing
 
-    def prepare(connection: Connection) -> tuple[PreParser | None, BatchHandler]:
-        merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
-        parse_row = _row_parser(source.columns, money, dates, merger.bulk)
+    def prepare(connection: Connection, stack: ExitStack) -> Merge:
+        sqlite = connection.dialect.name == "sqlite"
+        merger: _Merger | PgMerger
+        if sqlite:
+            merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
+            formats = (BulkStore.timestamp_text, BulkStore.day_text)
+        else:
+            expected = source.size // BYTES_PER_ROW_ESTIMATE
+            stack.enter_context(postgres_load(connection, expected))
+            merger = PgMerger(connection, settings.currency_exponent, update_existing, expected)
+            stack.enter_context(merger)
+            formats = (pg_orders.timestamp, pg_orders.day)
+        parse_row = _row_parser(source.columns, money, dates, *formats)
         fast = None  # the column-wise parser reads plain amounts only: "12.500" is ambiguous
         if dates.date_format is None and settings.timezone == "UTC" and plain_amounts:
             fast = OrderBatchParser(
-                source.columns,
-                width,
-                settings.currency_exponent,
-                merger.bulk.sqlite,
-                days=dates.days,
+                source.columns, width, settings.currency_exponent, sqlite, days=dates.days
             )
 
         def handle(lines: Lines, columns: OrderColumns | None, run: ImportRun) -> None:
@@ -201,7 +202,7 @@ def _import_source(
             elif not merger.merge_columns(columns, run):
                 merger.merge(columns.rows(OrderRow._make), run)
 
-        return fast, handle
+        return Merge(fast, handle)
 
     return run_import(
         engine,
@@ -218,12 +219,17 @@ def _import_source(
 
 
 def _row_parser(
-    columns: dict[str, int], money: MoneyText, dates: DateParser, bulk: BulkStore
+    columns: dict[str, int],
+    money: MoneyText,
+    dates: DateParser,
+    timestamp: Callable[[datetime], Any],
+    day: Callable[[date], Any],
 ) -> Callable[[list[str]], OrderRow]:
+    """Parses one row; `timestamp` and `day` write an instant and a day as the store's
+    merger wants them."""
     i_order, i_customer = columns["order_id"], columns["customer_id"]
     i_date, i_amount = columns["ordered_at"], columns["amount"]
     i_email, i_name = columns.get("email"), columns.get("name")
-    timestamp, day = bulk.timestamp, bulk.day
 
     def parse(fields: list[str]) -> OrderRow:
         order_id = fields[i_order].strip()
@@ -256,59 +262,36 @@ def _id_problem(value: str, missing: str) -> str:
 
 
 class _Merger:
-    """Merges parsed batches into the store, remembering customers across batches."""
+    """Merges parsed batches into a SQLite store, remembering customers across batches."""
 
     def __init__(self, bulk: BulkStore, exponent: int, update_existing: bool) -> None:
         self.bulk = bulk
         self.exponent = exponent
         self.update_existing = update_existing
-        self.known: dict[str, int] = {}  # external customer id -> row id
-        self.with_email: set[str] = set()  # known customers whose email is stored
-        self.with_name: set[str] = set()
-        self.max_order_id: int | None = None  # SQLite: the largest order row id so far
+        self.customers = CustomerCache(bulk)
+        self.max_order_id: int | None = None  # the largest order row id so far
         self.expect_new = True  # the last batch brought new orders: insert before looking up
 
     def merge(self, batch: Batch[OrderRow], run: ImportRun) -> None:
-        report = run.report
-        latest: dict[str, tuple[int, list[str], OrderRow]] = {}
-        for item in batch:  # the same order twice in one batch: compare with the earlier row
-            row = item[2]
-            earlier = latest.get(row.order_id)
-            if earlier is None:
-                latest[row.order_id] = item
-            elif _same(earlier[2], row):
-                report.unchanged += 1
-            elif self.update_existing:
-                latest[row.order_id] = item
-                report.updated += 1
-            else:
-                report.conflicts += 1
-                run.reject(
-                    item[0],
-                    "order_id",
-                    f"conflict: order {row.order_id} appears earlier "
-                    f"in this file (line {earlier[0]}) with different content; use "
-                    "--update to keep the later row",
-                    item[1],
-                )
-        self._customers([item[2] for item in latest.values()])
+        latest = latest_in_batch(batch, run, update_existing=self.update_existing)
+        self.customers.for_rows([(r.customer_id, r.email, r.name) for _, _, r in latest.values()])
         items = [(line, fields, row, self._values(row)) for line, fields, row in latest.values()]
         new = self._settle(items, self.bulk.stored_orders(list(latest)), run)
         self.bulk.insert_orders(new)
-        report.imported += len(new)
+        run.report.imported += len(new)
 
     def merge_columns(self, batch: OrderColumns, run: ImportRun) -> bool:
         """Merge a clean batch without per-row objects; False if an order is in it twice."""
         ids = batch.order_ids
         if len(set(ids)) != len(ids):
             return False
-        self._known_customers(batch)
-        cids = list(map(self.known.__getitem__, batch.customer_ids))
+        self.customers.for_columns(batch)
+        cids = list(map(self.customers.known.__getitem__, batch.customer_ids))
         values = list(
             zip(ids, cids, batch.ordered_at, batch.ordered_on, batch.amounts, strict=True)
         )
         report = run.report
-        if self.bulk.sqlite and self.expect_new:
+        if self.expect_new:
             # insert what is new straight away; look up only when some order already existed
             before = self._max_order_id()
             inserted = self.bulk.insert_new_orders(values)
@@ -346,7 +329,7 @@ class _Merger:
         return self.max_order_id
 
     def _values(self, row: OrderRow) -> OrderValues:
-        customer = self.known[row.customer_id]
+        customer = self.customers.known[row.customer_id]
         return (row.order_id, customer, row.ordered_at, row.ordered_on, row.amount_minor)
 
     def _settle(
@@ -375,101 +358,17 @@ class _Merger:
             stored_ids = self.bulk.external_ids([old[0] for *_, old in conflicts])
             for line, fields, row, old in conflicts:
                 report.conflicts += 1
-                run.reject(line, *self._conflict(old, row, stored_ids[old[0]]), fields)
+                column = self._conflict_column(old, row)
+                stored_as = (stored_ids[old[0]], old[1], old[2])
+                reason = conflict_reason(row, stored_as, exponent=self.exponent)
+                run.reject(line, column, reason, fields)
         if changed:
             self.bulk.update_orders(changed)
             report.updated += len(changed)
         return new
 
-    def _known_customers(self, batch: OrderColumns) -> None:
-        """Customers for a clean batch: only new customers and new contacts cost work."""
-        ids = batch.customer_ids
-        needed = set(ids).difference(self.known)
-        emails = _last_by_customer(ids, batch.emails)
-        names = _last_by_customer(ids, batch.names)
-        needed |= emails.keys() - self.with_email
-        needed |= names.keys() - self.with_name
-        if needed:
-            self._ensure_customers({c: (emails.get(c), names.get(c)) for c in needed})
-
-    def _customers(self, rows: list[OrderRow]) -> None:
-        """Make sure every customer of `rows` exists; fill empty emails and names."""
-        contacts: dict[str, tuple[str | None, str | None]] = {}
-        for row in rows:
-            email, name = contacts.get(row.customer_id, (None, None))
-            contacts[row.customer_id] = (email or row.email, name or row.name)
-        self._ensure_customers(contacts)
-
-    def _ensure_customers(self, contacts: dict[str, tuple[str | None, str | None]]) -> None:
-        unknown = [c for c in contacts if c not in self.known]
-        if len(self.known) + len(unknown) > CUSTOMER_CACHE_LIMIT:
-            self.known.clear()
-            self.with_email.clear()
-            self.with_name.clear()
-            unknown = list(contacts)
-        found = self.bulk.customers(unknown)
-        missing = [c for c in unknown if c not in found]
-        if missing:
-            self.bulk.insert_customers((c, *contacts[c]) for c in missing)
-            found.update(self.bulk.customers(missing))
-        for external_id, (row_id, email, name) in found.items():
-            self.known[external_id] = row_id
-            if email is not None:
-                self.with_email.add(external_id)
-            if name is not None:
-                self.with_name.add(external_id)
-        fill = []
-        for external_id, (email, name) in contacts.items():
-            new_email = email and external_id not in self.with_email
-            new_name = name and external_id not in self.with_name
-            if new_email or new_name:
-                fill.append((self.known[external_id], email, name))
-                if new_email:
-                    self.with_email.add(external_id)
-                if new_name:
-                    self.with_name.add(external_id)
-        if fill:
-            self.bulk.fill_contacts(fill)
-
-    def _conflict(
-        self, old: tuple[int, Any, int], row: OrderRow, stored_customer: str
-    ) -> tuple[str, str]:
-        customer_row, at, amount = old
-        if customer_row != self.known[row.customer_id]:
-            column = "customer_id"
-        elif at != row.ordered_at:
-            column = "ordered_at"
-        else:
-            column = "amount"
-
-        def money(minor: int) -> str:
-            return format_money(minor, exponent=self.exponent)
-
-        return column, (
-            f"conflict: order {row.order_id} is stored as customer "
-            f"{stored_customer}, ordered_at {_text(at)}, amount "
-            f"{money(amount)}; this row has customer {row.customer_id}, ordered_at "
-            f"{_text(row.ordered_at)}, amount {money(row.amount_minor)} "
-            "(use --update to replace it)"
-        )
-
-
-def _same(a: OrderRow, b: OrderRow) -> bool:
-    return (a.customer_id, a.ordered_at, a.amount_minor) == (
-        b.customer_id,
-        b.ordered_at,
-        b.amount_minor,
-    )
-
-
-def _text(moment: Any) -> str:
-    return moment.isoformat() if hasattr(moment, "isoformat") else str(moment)
-
-
-def _last_by_customer(ids: list[str], values: list[str | None] | None) -> dict[str, str]:
-    # compress(ids, values) and filter(None, values) pick the same rows, in the same order
-    """customer -> the last non-empty value of a batch column (C-level, no Python loop)."""
-    if values is None:
-        return {}
-    present = compress(ids, values)
-    return dict(zip(present, filter(None, values), strict=False))
+    def _conflict_column(self, old: tuple[int, Any, int], row: OrderRow) -> str:
+        customer_row, at, _ = old
+        if customer_row != self.customers.known[row.customer_id]:
+            return "customer_id"
+        return "ordered_at" if at != row.ordered_at else "amount"

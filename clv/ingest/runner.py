@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import ExitStack, suppress
 from pathlib import Path
 from time import perf_counter
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 
@@ -34,6 +34,13 @@ Lines = list[tuple[int, list[str]]]  # (line number, fields) of a batch of recor
 Batch = list[tuple[int, list[str], RowT]]  # (line, fields, parsed row)
 BatchHandler = Callable[[Lines, Any, "ImportRun"], None]  # (records, pre-parsed, run)
 PreParser = Callable[[Lines], Any]  # pure work on a batch (may run in a reader process)
+
+
+class Merge(NamedTuple):
+    """What `prepare` returns: how an import's batches are parsed and merged."""
+
+    pre_parse: PreParser | None  # pure work on a batch (may run in a reader process)
+    handle: BatchHandler  # parses the rest of a batch and merges it
 
 
 class ImportRun:
@@ -71,7 +78,7 @@ def run_import(
     engine: Engine,
     source: CsvSource,
     *,
-    prepare: Callable[[Connection], tuple[PreParser | None, BatchHandler]],
+    prepare: Callable[[Connection, ExitStack], Merge],
     defer_indexes_of: Table | None = None,
     reader_process: bool | None = None,
     strict: bool,
@@ -82,10 +89,12 @@ def run_import(
 ) -> ImportReport:
     """Run one import.
 
-    `prepare` gets the transaction's connection and returns an optional pre-parser (a
-    picklable callable that must not touch the database or the run: for large files it runs
-    in a reader process, see `read_ahead`) and the handler that parses the rest and merges
-    each batch (see `parse_rows`).
+    `prepare` gets the transaction's connection and the stack of contexts the import runs in
+    (one it enters there is left when the last batch is merged, before the commit, or when the
+    import fails) and returns the `Merge`: an optional pre-parser (a picklable callable that
+    must not touch the database or the run: for large files it runs in a reader process, see
+    `read_ahead`) and the handler that parses the rest and merges each batch (see
+    `parse_rows`).
     `defer_indexes_of`: a table whose secondary indexes a large load rebuilds at the end.
     `reader_process`: parse in a reader process (None: for files of 8 MB or more).
     """
@@ -108,10 +117,10 @@ def run_import(
                 stack.enter_context(
                     deferred_indexes(connection, defer_indexes_of, expected_rows=expected)
                 )
-            pre_parse, handle = prepare(connection)
-            batches = read_ahead(source, batch_size, pre_parse, reader_process=reader_process)
+            merge = prepare(connection, stack)
+            batches = read_ahead(source, batch_size, merge.pre_parse, reader_process=reader_process)
             for lines, parsed, bytes_read in batches:
-                handle(lines, parsed, run)
+                merge.handle(lines, parsed, run)
                 report.count_read(lines)
                 if progress is not None:
                     progress(bytes_read)
@@ -214,7 +223,8 @@ def _from_reader(
         while (item := handoff.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            lines, parsed, read = item
+            yield (parsed.lines if lines is None else lines), parsed, read
     finally:
         if reader.is_alive():
             reader.terminate()
@@ -240,7 +250,9 @@ def _read_and_parse(
         source.reshape = None  # the records as they are: the importing process reshapes them
         for lines in source.batches(batch_size):
             parsed = pre_parse(lines) if pre_parse is not None else None
-            _hand_over(handoff, (lines, parsed, source.bytes_read), parent)
+            # a pre-parsed batch that carries its records (`parsed.lines`) sends them once
+            carried = getattr(parsed, "lines", None) is lines
+            _hand_over(handoff, (None if carried else lines, parsed, source.bytes_read), parent)
         source.close()
         _hand_over(handoff, None, parent)
     except BaseException as exc:  # handed to the importing process, raised there
