@@ -393,30 +393,39 @@ def phases(answers: list[Answer], scoring: Scoring) -> dict[str, list[Answer]]:
     }
 
 
+CHECKS = (  # what no answer may be; each line is printed, zero or not
+    "MIXED: names a run that is neither",
+    "MIXED: predicted CLV not of the run it names",
+    "MIXED: trend weeks not of the run it names",
+    "old run, asked after the commit was seen",
+    "new run, answered before its commit was seen",
+)
+
+
 def check_runs(answers: list[Answer], runs: dict[str, tuple[Run, dict[str, int]]],
                scoring: Scoring) -> Counter[str]:  # fmt: skip
     """Each card against the stored values of the run its "as of" names."""
-    found: Counter[str] = Counter()
+    found: Counter[str] = Counter(dict.fromkeys(CHECKS, 0))
     old, new = [*runs.values(), None][:2]
     commit = scoring.committed if scoring.committed is not None else float("inf")
     for a in (a for a in answers if a.kind == "card"):
         entry = runs.get(a.as_of or "")
         if entry is None:
-            found["names a run that is neither"] += 1
+            found[CHECKS[0]] += 1
             continue
         run, weeks = entry
         found[f"run {run.run_id} (as of {run.as_of})"] += 1
         if run.clv.get(a.key) != a.clv:
-            found["MIXED: predicted CLV not of the run it names"] += 1
+            found[CHECKS[1]] += 1
         if weeks.get(a.key, 0) != a.weeks:
-            found["MIXED: trend weeks not of the run it names"] += 1
+            found[CHECKS[2]] += 1
         if new is not None and old is not None:
             if old[0].clv.get(a.key) != new[0].clv.get(a.key):
                 found["cards whose CLV tells the two runs apart"] += 1
             if run is old[0] and a.started > commit + 0.05:
-                found["old run, asked after the commit was seen"] += 1
+                found[CHECKS[3]] += 1
             if run is new[0] and a.started + a.ms / 1000 < commit - 0.05:
-                found["new run, answered before its commit was seen"] += 1
+                found[CHECKS[4]] += 1
     return found
 
 
