@@ -43,13 +43,23 @@ class Column:
     labels: Sequence[str] = ()
 
 
-def encode(columns: Sequence[Column]) -> Iterator[bytes]:
-    """The rows of `columns` as a binary COPY stream (header, tuples, trailer), in pieces."""
+CHUNK_ROWS = 100_000  # rows encoded at a time: a few tens of MB, whatever the total
+
+
+def encode(columns: Sequence[Column], chunk_rows: int = CHUNK_ROWS) -> Iterator[bytes]:
+    """The rows of `columns` as a binary COPY stream (header, tuples, trailer), in pieces of
+    at most `chunk_rows` rows."""
     yield HEADER
     n = columns[0].values.size if columns else 0
-    if n:
-        yield from _tuples(columns, n)
+    for start in range(0, n, chunk_rows):
+        part = [_rows(column, start, start + chunk_rows) for column in columns]
+        yield from _tuples(part, part[0].values.size)
     yield TRAILER
+
+
+def _rows(column: Column, start: int, stop: int) -> Column:
+    null = None if column.null is None else column.null[start:stop]
+    return Column(column.kind, column.values[start:stop], null, column.labels)
 
 
 def _tuples(columns: Sequence[Column], n: int) -> Iterator[bytes]:
@@ -95,7 +105,7 @@ def _group(
             fields.append((f"n{i}", ">i4"))
             fills.append((f"n{i}", width))
             if width > 0:
-                labels = np.array(encoded + [b""], dtype=f"S{width}")
+                labels = np.array([*encoded, b""], dtype=f"S{width}")
                 fields.append((f"v{i}", f"S{width}"))
                 fills.append((f"v{i}", labels[codes[rows]]))
             continue

@@ -279,7 +279,7 @@ def _changes_since_last_week(
 
 def _summaries(engine: Engine, as_of: date, clock: StageClock) -> tuple[SummaryPair, bool]:
     """The summaries for a run, and whether the holdout is the real period after `as_of`."""
-    with clock.stage("summary_read"), engine.connect() as connection:
+    with clock.stage("order_span"), engine.connect() as connection:
         # two subqueries: SQLite reads a lone min() or max() off the index, both at once
         # scan the whole index
         day = orders_table.c.ordered_on

@@ -15,17 +15,16 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
+from clv.scoring.copy_binary import encode
 from clv.scoring.details import RunDetails
+from clv.scoring.score_rows import score_columns, sqlite_rows
 from clv.scoring.stages import StageClock
-from clv.scoring.summary import CustomerSummary, to_day
+from clv.scoring.summary import CustomerSummary
 from clv.segments.classify import Classes
 from clv.store.driver import (
-    day_values,
     deferred_indexes,
-    float_values,
     insert_rows,
     is_sqlite,
-    nullable,
 )
 from clv.store.tables import (
     customer_scores_table,
@@ -234,64 +233,17 @@ def _group_stats(run_id: int, classes: Classes, clv: np.ndarray[Any, Any]) -> li
 def _write_customer_scores(
     connection: Connection, run_id: int, summary: CustomerSummary, values: dict[str, Any]
 ) -> None:
-    classes: Classes = values["classes"]
-    sqlite = is_sqlite(connection)
-    days_since = summary.days_since_last
-    # money is in major units (dollars), except the exact historical_value_minor
-    columns: dict[str, list[Any]] = {
-        "run_id": [run_id] * len(summary),
-        "customer_id": summary.customer_id.tolist(),
-        "orders": summary.orders.tolist(),
-        "refunds": summary.refunds.tolist(),
-        "historical_value_minor": summary.historical_minor.tolist(),
-        "aov": float_values(values["aov"]),
-        "first_order": day_values(summary.first_day, sqlite=sqlite),
-        "last_order": day_values(summary.last_day, sqlite=sqlite),
-        "days_since_last": nullable(days_since, days_since < 0),
-        "frequency": summary.frequency.tolist(),
-        "recency": summary.recency.tolist(),
-        "tenure": summary.T.tolist(),
-        "monetary": values["monetary"].tolist(),
-        "predicted_clv": values["predicted_clv"].tolist(),
-        "formula_clv": values["formula_clv"].tolist(),
-        "p_alive": float_values(values["p_alive"]),
-        "expected_purchases_90d": values["expected_purchases_90d"].tolist(),
-        "expected_spend": values["expected_spend"].tolist(),
-        "clv_cac": float_values(values["clv_cac"]),
-        "r_score": classes.r_score.tolist(),
-        "f_score": classes.f_score.tolist(),
-        "m_score": classes.m_score.tolist(),
-        "segment": classes.segment.tolist(),
-        "tier": classes.tier.tolist(),
-        "stage": classes.stage.tolist(),
-        "dormant": classes.dormant.tolist(),
-        "dormant_reason": classes.dormant_reason.tolist(),
-        "value_at_stake": classes.value_at_stake.tolist(),
-        **_range_columns(summary, values, sqlite),
-    }
-    insert_rows(connection, "customer_scores", list(columns), zip(*columns.values(), strict=True))
-
-
-def _range_columns(
-    summary: CustomerSummary, values: dict[str, Any], sqlite: bool
-) -> dict[str, list[Any]]:
-    """The ranges and the cadence (clv.scoring.intervals, clv.scoring.cadence); NaN as NULL."""
-    wait = values["next_order_in_days"]
-    known = np.isfinite(wait) & (wait < 36_525)  # beyond a century: no date to show
-    next_day = np.where(known, to_day(summary.as_of) + np.ceil(np.nan_to_num(wait)), -1)
-    counts = {}
-    for name in ("purchases_low", "purchases_high"):
-        column = values[name]
-        counts[name] = nullable(np.nan_to_num(column).astype(np.int64), np.isnan(column))
-    return {
-        "clv_low": float_values(values["clv_low"]),
-        "clv_high": float_values(values["clv_high"]),
-        "expected_purchases_horizon": float_values(values["expected_purchases_horizon"]),
-        **counts,
-        "order_gap_days": float_values(values["order_gap_days"]),
-        "next_order_on": day_values(next_day.astype(np.int64), sqlite=sqlite),
-        "overdue": values["overdue"].tolist(),
-    }
+    columns = score_columns(run_id, summary, values)
+    cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    names = ", ".join(columns)
+    if is_sqlite(connection):
+        marks = ", ".join("?" * len(columns))
+        sql = f"INSERT INTO customer_scores ({names}) VALUES ({marks})"
+        cursor.executemany(sql, sqlite_rows(columns))
+        return
+    with cursor.copy(f"COPY customer_scores ({names}) FROM STDIN (FORMAT binary)") as copy:
+        for piece in encode(list(columns.values())):
+            copy.write(piece)
 
 
 def _write_weekly(

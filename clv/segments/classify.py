@@ -14,6 +14,7 @@ import numpy.typing as npt
 
 from clv.segments.definitions import (
     DORMANT_STAGE,
+    LIFECYCLE_STAGES,
     LIKELY_ACTIVE_P_ALIVE,
     LOYAL_F_SCORE,
     LOYAL_STAGE,
@@ -35,6 +36,7 @@ from clv.segments.scores import (
 )
 
 StrArray = npt.NDArray[np.object_]
+STAGE_NAMES = tuple(stage.name for stage in LIFECYCLE_STAGES)
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,9 @@ class Classes:
     value_at_stake: FloatArray
     segment_code: IntArray  # the segment's position in `all_segments()` (prospects last)
     tier_code: IntArray  # the tier's position in CLV_TIERS; -1 for prospects
+    stage_code: IntArray  # the stage's position in STAGE_NAMES
+    reason_code: IntArray  # the dormant reason's position in `reason_labels`; -1: none
+    reason_labels: tuple[str, ...]
 
 
 def classify(
@@ -88,23 +93,27 @@ def classify(
         slipping = buyers & (p_alive < dormant_p_alive)
     quiet = buyers & (days_since_last > dormant_max_days)
     dormant = slipping | quiet
-    reason = _dormant_reasons(
+    reason_code, reason_labels = _dormant_reasons(
         slipping, quiet, p_alive, days_since_last, dormant_p_alive, dormant_max_days
     )
+    reason = np.asarray([*reason_labels, None], dtype=object)[reason_code]  # -1: the None
 
-    stage = np.full(n, PROSPECT_STAGE.name, dtype=object)
-    stage[buyers & (frequency == 0)] = NEW_STAGE.name
-    stage[buyers & (frequency > 0)] = RETAINED_STAGE.name
+    stage_code = np.full(n, STAGE_NAMES.index(PROSPECT_STAGE.name), dtype=np.int64)
+    stage_code[buyers & (frequency == 0)] = STAGE_NAMES.index(NEW_STAGE.name)
+    stage_code[buyers & (frequency > 0)] = STAGE_NAMES.index(RETAINED_STAGE.name)
     with np.errstate(invalid="ignore"):
         likely_active = p_alive >= LIKELY_ACTIVE_P_ALIVE
-    stage[buyers & (frequency > 0) & (f == LOYAL_F_SCORE) & likely_active] = LOYAL_STAGE.name
-    stage[dormant] = DORMANT_STAGE.name
+    loyal = buyers & (frequency > 0) & (f == LOYAL_F_SCORE) & likely_active
+    stage_code[loyal] = STAGE_NAMES.index(LOYAL_STAGE.name)
+    stage_code[dormant] = STAGE_NAMES.index(DORMANT_STAGE.name)
+    stage = np.asarray(STAGE_NAMES, dtype=object)[stage_code]
 
     # value at stake: what is lost if the customer is gone, (1 - P(alive)) x CLV if active,
     # and CLV if active = predicted CLV / P(alive) (the prediction is P(alive) x E[... | alive])
     alive = np.clip(np.nan_to_num(p_alive, nan=1.0), 1e-9, 1.0)
     stake = np.where(buyers, (1.0 - alive) * predicted_clv / alive, 0.0)
-    return Classes(r, f, m, segment, tier, stage, dormant, reason, stake, segment_code, tier_code)
+    return Classes(r, f, m, segment, tier, stage, dormant, reason, stake, segment_code, tier_code,
+                   stage_code, reason_code, reason_labels)  # fmt: skip
 
 
 def _dormant_reasons(
@@ -114,24 +123,34 @@ def _dormant_reasons(
     days_since_last: IntArray,
     dormant_p_alive: float,
     dormant_max_days: int,
-) -> StrArray:
-    """Why each dormant customer is dormant (None for the others), in one pass per rule."""
-    reason = np.full(slipping.size, None, dtype=object)
-    reason[slipping] = [
-        f"P(alive) {p:.2f} < {dormant_p_alive:.2f}" for p in p_alive[slipping].tolist()
+) -> tuple[IntArray, tuple[str, ...]]:
+    """Why each dormant customer is dormant, as codes into labels (-1 for the others): a few
+    hundred distinct texts among a million customers, each formatted once."""
+    code = np.full(slipping.size, -1, dtype=np.int64)
+    hundredths = _hundredths(p_alive[slipping])  # P(alive) as "{:.2f}" shows it
+    slip_labels = [f"P(alive) {k / 100:.2f} < {dormant_p_alive:.2f}" for k in range(101)]
+    days, day_code = np.unique(days_since_last[quiet], return_inverse=True)
+    quiet_labels = [f"no purchase for {d} days (> {dormant_max_days})" for d in days.tolist()]
+    code[slipping] = hundredths
+    code[quiet & ~slipping] = len(slip_labels) + day_code[~slipping[quiet]]
+    # both: "P(alive) ...; no purchase for ...", one label per pair that occurs
+    pairs = hundredths[quiet[slipping]] * max(days.size, 1) + day_code[slipping[quiet]]
+    both, pair_code = np.unique(pairs, return_inverse=True)
+    both_labels = [
+        f"{slip_labels[p // max(days.size, 1)]}; {quiet_labels[p % max(days.size, 1)]}"
+        for p in both.tolist()
     ]
-    # a few hundred distinct day counts among a million customers: format each once
-    days, inverse = np.unique(days_since_last[quiet], return_inverse=True)
-    texts = np.array(
-        [f"no purchase for {d} days (> {dormant_max_days})" for d in days.tolist()], dtype=object
-    )
-    both = quiet[slipping]  # the slipping customers who are also quiet, in order
-    quiet_texts = texts[inverse]
-    reason[quiet & ~slipping] = quiet_texts[~slipping[quiet]]
-    reason[slipping & quiet] = [
-        f"{a}; {b}"
-        for a, b in zip(
-            reason[slipping][both].tolist(), quiet_texts[slipping[quiet]].tolist(), strict=True
-        )
-    ]
-    return reason
+    code[slipping & quiet] = len(slip_labels) + len(quiet_labels) + pair_code
+    return code, (*slip_labels, *quiet_labels, *both_labels)
+
+
+def _hundredths(p: FloatArray) -> IntArray:
+    """`p` in [0, 1] rounded to hundredths exactly as f"{p:.2f}" rounds it (the decimal value
+    of the float, half to even): numpy's `rint(100 p)` agrees except within rounding error of
+    a half, where the formatted text decides."""
+    scaled = p * 100.0
+    k = np.rint(scaled).astype(np.int64)
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    for i in np.flatnonzero(near_half).tolist():
+        k[i] = round(float(f"{float(p[i]):.2f}") * 100)
+    return np.clip(k, 0, 100)

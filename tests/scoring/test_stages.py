@@ -18,8 +18,9 @@ from tests.scoring.stores import import_order_rows, shop_rows
 
 # every stage of a full run, writes included (the commit comes after the details are stored)
 FULL_RUN_STAGES = {
-    "summary_read", "summary", "fit", "predict", "classify", "changes", "reports",
-    "week_point", "aggregates", "weekly_history", "scores_write", "scores_indexes", "prune",
+    "order_span", "customers_read", "summary_read", "summary", "fit", "predict", "classify",
+    "changes", "reports", "week_point", "aggregates", "weekly_history", "scores_write",
+    "scores_indexes", "prune",
 }  # fmt: skip
 
 

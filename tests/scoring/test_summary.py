@@ -13,7 +13,8 @@ from sqlalchemy import Engine, select
 
 from clv.datasets import cdnow_path, write_cdnow_orders_csv
 from clv.ingest import import_customers, import_orders
-from clv.scoring.summary import EPOCH, build_summaries, build_summary
+from clv.scoring.order_stats import EPOCH
+from clv.scoring.summary import build_summaries, build_summary
 from clv.settings import Settings
 from clv.store.tables import customers_table
 from tests.helpers import ORDER_HEADER, write_csv

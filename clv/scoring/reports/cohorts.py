@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from clv.scoring.order_stats import month_of
 from clv.scoring.reports.channels import channel_codes
 from clv.scoring.reports.inputs import Base, group_sum
-from clv.scoring.summary import month_of
 from clv.segments.acquisition import Period, group_clv_cac
 from clv.segments.scores import FloatArray, IntArray
 

@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from clv.scoring.facts import CustomerFacts
-from clv.scoring.summary import CustomerMonths, CustomerSummary, month_of, to_day
+from clv.scoring.order_stats import CustomerMonths, month_of
+from clv.scoring.summary import CustomerSummary, to_day
 from clv.segments.classify import Classes
 from clv.segments.definitions import LOYAL_STAGE, total_clv
 from clv.segments.scores import BoolArray, FloatArray, IntArray
