@@ -71,6 +71,10 @@ RUN_STAGES = (
     "SELECT details -> 'stage_seconds' FROM scoring_runs WHERE id > %s AND kind = 'full' "
     "ORDER BY id DESC LIMIT 1"
 )
+AUTOVACUUM = (
+    "SELECT coalesce(substring(query from 'autovacuum: (.*)'), '?') FROM pg_stat_activity "
+    "WHERE backend_type = 'autovacuum worker'"
+)
 TREND = re.compile(r"(?:(\d+)-week CLV trend|no trend yet) .* scores as of (\d{4}-\d{2}-\d{2})")
 
 
@@ -202,6 +206,7 @@ class Load:
     stop: threading.Event = field(default_factory=threading.Event)
     counting: threading.Event = field(default_factory=threading.Event)
     reconnects: int = 0
+    autovacuum: list[tuple[float, str]] = field(default_factory=list)  # (when, what), sampled
 
 
 # ------------------------------------------------------------------------- the replicas
@@ -478,6 +483,16 @@ def timeline(answers: list[Answer], step: float) -> None:
         print(f"  {k * step:5.0f}-{(k + 1) * step:<5.0f} s {stats(part)}")
 
 
+def print_autovacuum(seen: list[tuple[float, str]]) -> None:
+    """What autovacuum did during the timed part (sampled every 0.25 s): first and last seen."""
+    spans: dict[str, tuple[float, float]] = {}
+    for at, what in seen:
+        first, _ = spans.get(what, (at, at))
+        spans[what] = (first, at)
+    print("autovacuum workers seen: " + ("; ".join(
+        f"{what} {a:.0f}-{b:.0f} s" for what, (a, b) in spans.items()) or "none"))  # fmt: skip
+
+
 def _at(moment: float | None) -> str:
     return "never" if moment is None else f"at {moment:.1f} s"
 
@@ -523,16 +538,22 @@ def drive(args: argparse.Namespace, load: Load, ports: list[int], keys: list[str
     if not args.no_score:
         runner.start()
     loads: list[float] = []
+    import psycopg
+
+    watch = psycopg.connect(pg_store.psycopg_dsn(scoring.cluster), autocommit=True)
     while True:
         time.sleep(0.25)
         elapsed = time.perf_counter() - load.t0
         loads.append(os.getloadavg()[0])
+        for (table,) in watch.execute(AUTOVACUUM).fetchall():
+            load.autovacuum.append((elapsed, table))
         done = args.no_score or (
             scoring.exited is not None
             and (scoring.committed is None or elapsed >= scoring.committed + args.tail)
         )
         if (elapsed >= args.seconds and done) or elapsed >= args.max_seconds:
             break
+    watch.close()
     load.counting.clear()
     seconds = time.perf_counter() - load.t0
     after = cpu_now()
@@ -623,6 +644,7 @@ def main() -> None:
         timeline(answers, args.step)
         print(f"kept connections the replicas had closed while idle, opened again: "
               f"{load.reconnects:,}")  # fmt: skip
+        print_autovacuum(load.autovacuum)
         for n in range(2):
             text = (workdir / f"replica{n}.log").read_text(errors="replace")
             lines = [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]

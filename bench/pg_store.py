@@ -187,6 +187,12 @@ def scored_store(args: argparse.Namespace) -> Cluster:
     ready = base / READY
     if not made and ready.exists():
         print(f"store: cached PostgreSQL cluster {base} ({json.loads(ready.read_text())})")
+        try:  # the cache may be of an older schema (later migrations add tables or columns)
+            subprocess.run([str(bench_score.clvbot_path()), "db", "upgrade"], check=True,
+                           env=store_env(cluster), cwd=base, capture_output=True)  # fmt: skip
+        except BaseException:
+            stop_cluster(cluster)
+            raise
         return cluster
     try:
         t0 = time.perf_counter()
