@@ -30,6 +30,7 @@ from clv.scoring.history import previous_point, take_week_point
 from clv.scoring.holdout import holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
 from clv.scoring.modelrun import RunModel, choose_run_model, history_days
+from clv.scoring.partitions import drop_old_partitions
 from clv.scoring.predict import Predictions, model_report, predict
 from clv.scoring.records import EquityRange, WeekChanges
 from clv.scoring.reports import acquisition_reports
@@ -254,6 +255,9 @@ def _write(
         )
         written = time.perf_counter()
     clock.add("commit", time.perf_counter() - written)  # logged only: the details are stored
+    if kind == "full":
+        with clock.stage("old_scores_dropped"):  # logged only, as the commit
+            drop_old_partitions(engine)
 
 
 def _changes_since_last_week(

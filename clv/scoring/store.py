@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, 
 
 from clv.scoring.copy_binary import encode
 from clv.scoring.details import RunDetails
+from clv.scoring.partitions import partitioned, write_partition
 from clv.scoring.score_rows import score_columns, sqlite_rows
 from clv.scoring.stages import StageClock
 from clv.scoring.summary import CustomerSummary
@@ -162,8 +163,13 @@ def _replace_customer_scores(
     values: dict[str, Any],
     clock: StageClock,
 ) -> None:
-    """The run's customer scores in place of the previous run's; the stage `scores_indexes`
-    is dropping the secondary indexes, deleting the old rows and building the indexes again."""
+    """The run's customer scores in place of the previous run's for readers: on PostgreSQL as
+    the run's partition (clv.scoring.partitions), else in place of the previous rows (the
+    stage `scores_indexes` is then dropping the secondary indexes, deleting the old rows and
+    building the indexes again)."""
+    if partitioned(connection):
+        write_partition(connection, run_id, score_columns(run_id, summary, values), clock)
+        return
     start = time.perf_counter()
     with deferred_indexes(
         connection, customer_scores_table, expected_rows=len(summary), replace=True

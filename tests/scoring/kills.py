@@ -268,8 +268,14 @@ def _sqlite_leftovers(connection: Connection) -> list[str]:
 
 
 def indexes(connection: Connection) -> list[str]:
-    """The store's index definitions (a killed run that had dropped some must not lose them)."""
-    query = text("SELECT indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY indexdef")
+    """The store's index definitions (a killed run that had dropped some must not lose them);
+    on PostgreSQL those of the tables, not of customer_scores' partitions (each full run
+    attaches its own, indexed, and drops older ones: clv.scoring.partitions)."""
+    query = text(
+        "SELECT indexdef FROM pg_indexes JOIN pg_class ON pg_class.relname = pg_indexes.tablename"
+        " AND pg_class.relnamespace = 'public'::regnamespace WHERE schemaname = 'public' "
+        "AND NOT pg_class.relispartition ORDER BY indexdef"
+    )
     if connection.dialect.name == "sqlite":
         query = text("SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
     return sorted(row[0] for row in connection.execute(query))

@@ -1,6 +1,6 @@
 """Locks the test holds so that a scoring run stops at a chosen phase until it is killed there:
 before its run row, while it reads the orders, in its write transaction before the customer
-scores, half-way through writing them, at its last write, and inside COMMIT. Nothing in the
+scores, with them written (at their attach), at its last write, and inside COMMIT. Nothing in the
 product waits for the test: the run meets an ordinary lock (a table lock, or a row another
 transaction is inserting under the same key) as it would meet any other session's."""
 
@@ -12,7 +12,6 @@ from datetime import date
 
 from sqlalchemy import Connection, text
 
-from clv.store.tables import customer_scores_table
 from tests.scoring.kills import Seen, statement
 
 COMMIT_KEY = 0x6B69_6C6C_7465_7374  # "killtest": the advisory lock COMMIT waits for
@@ -69,21 +68,6 @@ def _writer_waits(seen: Seen, on: str = "") -> bool:
     return writer is not None and writer.waiting and statement(writer.query).startswith(on)
 
 
-def _same_key_score(connection: Connection, target: Target) -> None:
-    """The middle customer's score under the run's key, inserted and left uncommitted: the
-    run's COPY waits at that row for this transaction to end."""
-    names = [column.name for column in customer_scores_table.columns]
-    chosen = ", ".join(":run_id" if name == "run_id" else name for name in names)
-    connection.execute(
-        text(
-            f"INSERT INTO customer_scores ({', '.join(names)}) SELECT {chosen} "
-            "FROM customer_scores WHERE run_id = :previous AND customer_id = :customer"
-        ),
-        {"run_id": target.run_id, "previous": target.previous_run_id,
-         "customer": target.middle_customer},
-    )  # fmt: skip
-
-
 def _same_key_week(connection: Connection, target: Target) -> None:
     """The last customer's history row of the run's day, uncommitted: the run's copy of its
     customers into the weekly history (its last bulk write) waits at that row."""
@@ -113,10 +97,12 @@ STALLS = (
         lambda seen: _writer_waits(seen),
     ),
     Stall(
+        # on PostgreSQL the scores go by COPY into a table of the run's own, indexed and then
+        # attached as the run's partition of customer_scores (clv.scoring.partitions): the
+        # attach waits for this lock with every score written and indexed
         "half-way through the scores",
-        HOLD_ORDERS,
-        lambda seen: _writer_waits(seen, "COPY customer_scores"),
-        block=_same_key_score,
+        "LOCK TABLE customer_scores IN SHARE UPDATE EXCLUSIVE MODE",
+        lambda seen: _writer_waits(seen, "ALTER"),
     ),
     Stall(
         "at the last write",

@@ -39,7 +39,7 @@ def test_a_full_run_keeps_every_stage_seconds_in_its_details_and_logs_them(
     assert all(value >= 0 for value in seconds.values())
     assert sum(seconds.values()) <= result.seconds
     logged = {r.getMessage().split()[1] for r in caplog.records if r.msg.startswith("stage ")}
-    assert logged == FULL_RUN_STAGES | {"commit"}
+    assert logged == FULL_RUN_STAGES | {"commit", "old_scores_dropped"}
 
 
 def test_a_stage_entered_twice_adds_up() -> None:
