@@ -112,19 +112,20 @@ def equity_draws(
     T: FloatArray,
     *,
     horizon: float,
-    weight: Callable[[int], FloatArray],
+    weight: Callable[[int, IntArray | None], FloatArray],
     rng: np.random.Generator,
 ) -> FloatArray:
     """sum(weight(d) x E_d[X]) under each draw d: the spread of customer equity that the
     parameters' uncertainty makes. On a fixed random sample of at most `EQUITY_SAMPLE`
     customers, scaled up: the same customers under every draw, so the draws' differences are
-    the parameters' (the sample's own noise is common to all of them)."""
+    the parameters' (the sample's own noise is common to all of them). `weight(d, rows)` is
+    draw d's weight of customers `rows` (None: all)."""
     n = x.size
     rows = np.sort(rng.choice(n, EQUITY_SAMPLE, replace=False)) if n > EQUITY_SAMPLE else None
     xs, txs, Ts = (v if rows is None else v[rows] for v in (x, t_x, T))
     sums = np.zeros(len(models))
     for i, model in enumerate(models):
-        w = weight(i) if rows is None else weight(i)[rows]
+        w = weight(i, rows)
         with np.errstate(all="ignore"):
             expected = model.expected_purchases(horizon, xs, txs, Ts)
             total = float(w @ np.nan_to_num(expected, nan=0.0, posinf=np.nan)) * (n / xs.size)
@@ -191,12 +192,33 @@ def _closest(
 @dataclass(frozen=True)
 class SpendMoments:
     """Per customer, over the spend model's draws: E[p/nu] (the expected value of one
-    purchase) and the two pieces of a horizon's E[S^2] = b2 E[X^2] + b1 E[X]."""
+    purchase) and the two pieces of a horizon's E[S^2] = b2 E[X^2] + b1 E[X]; and under each
+    draw, for the equity's spread, E[p/nu] of any customers (`draw`: the equity's sample
+    needs a few of them, a million customers' values per draw would be 8 MB each)."""
 
     mean: FloatArray
     b1: FloatArray
     b2: FloatArray
-    draws: tuple[FloatArray, ...]  # E[p/nu] under each draw, for the equity's spread
+    thetas: tuple[tuple[float, float, float], ...]  # (p, q, v) of each draw; () : `fixed`
+    x: FloatArray
+    monetary: FloatArray
+    fixed: FloatArray | None = None  # the value of every draw, without a spend model
+
+    def draw(self, i: int, rows: IntArray | None = None) -> FloatArray:
+        """E[p/nu] under draw `i` of customers `rows` (None: all)."""
+        if self.fixed is not None:
+            return self.fixed if rows is None else self.fixed[rows]
+        p, q, v = self.thetas[i]
+        x, monetary = self.x, self.monetary
+        if rows is not None:
+            x, monetary = x[rows], monetary[rows]
+        return _first_moment(p, q + p * x, v + x * monetary)
+
+
+def _first_moment(p: float, shape: FloatArray, rate: FloatArray) -> FloatArray:
+    """E[p/nu] for nu ~ Gamma(shape, rate): p rate / (shape - 1), infinite for shape <= 1."""
+    with np.errstate(all="ignore"):
+        return np.asarray(np.where(shape > 1, p * rate / (shape - 1), np.inf), dtype=np.float64)
 
 
 def spend_moments(
@@ -209,22 +231,22 @@ def spend_moments(
 ) -> SpendMoments:
     """The moments of a purchase's value; without a spend model, `fallback` (the AOV), fixed."""
     if model is None:
-        return SpendMoments(fallback, np.zeros(x.size), fallback**2, (fallback,) * draws)
+        return SpendMoments(fallback, np.zeros(x.size), fallback**2, (), x, monetary, fallback)
     try:
         thetas = model.parameter_draws(draws, rng)
     except ModelError:
         thetas = np.tile(np.array(list(model.params.values())), (draws, 1))
-    mean, b1, b2, per_draw = np.zeros(x.size), np.zeros(x.size), np.zeros(x.size), []
+    mean, b1, b2 = np.zeros(x.size), np.zeros(x.size), np.zeros(x.size)
     for p, q, v in thetas.tolist():
         shape, rate = q + p * x, v + x * monetary  # nu's posterior
+        first = _first_moment(p, shape, rate)
         with np.errstate(all="ignore"):
-            first = np.where(shape > 1, p * rate / (shape - 1), np.inf)
             scale2 = np.where(shape > 2, rate**2 / ((shape - 1) * (shape - 2)), np.inf)
-        per_draw.append(first)
         mean += first / len(thetas)
         b1 += p * scale2 / len(thetas)
         b2 += p * p * scale2 / len(thetas)
-    return SpendMoments(mean, b1, b2, tuple(per_draw))
+    draws_of = tuple((float(p), float(q), float(v)) for p, q, v in thetas.tolist())
+    return SpendMoments(mean, b1, b2, draws_of, x, monetary)
 
 
 def clv_ranges(

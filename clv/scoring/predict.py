@@ -165,9 +165,11 @@ def _ranges(
         factor = np.where(undiscounted > 0, clv / undiscounted, 0.0)  # margin x discount
     purchases = purchase_ranges(models[:PMF_DRAWS], x, t_x, T, horizon=horizon, level=level)
     low, high, variance = clv_ranges(purchases, spends, factor, level)
-    draws = equity_draws(
-        models, x, t_x, T, horizon=horizon, weight=lambda i: factor * spends.draws[i], rng=rng
-    )
+
+    def weight(i: int, rows: IntArray | None) -> FloatArray:
+        return (factor if rows is None else factor[rows]) * spends.draw(i, rows)
+
+    draws = equity_draws(models, x, t_x, T, horizon=horizon, weight=weight, rng=rng)
     equity = equity_range(float(clv.sum()), draws, variance, level)
     return Ranges(level, low, high, purchases.low, purchases.high, expected, equity)
 

@@ -107,34 +107,40 @@ def build_base(
     historical = summary.historical_minor / scale
     since = np.where(buyer & (acquired >= 0), np.maximum(first - acquired, 0), -1)
     start = np.where(acquired >= 0, acquired, first)
-    renumber = np.cumsum(keep) - 1
-    kept_rows = keep[months.row]
+    everyone = bool(keep.all())  # as a run as of today: no copies (a million rows each)
+
+    def kept(values: Any) -> Any:
+        return values if everyone else values[keep]
+
     return Base(
-        buyer=buyer[keep],
-        first_day=first[keep],
-        acquisition_day=start[keep],
-        acquisition_month=np.where(start >= 0, month_of(np.maximum(start, 0)), -1)[keep],
-        days_to_first_order=since[keep],
-        retained=(buyer & (summary.frequency > 0))[keep],
-        loyal=(classes.stage == LOYAL_STAGE.name)[keep],
-        dormant=classes.dormant[keep],
-        historical_minor=summary.historical_minor[keep].astype(np.float64),
-        predicted=predicted[keep],
-        total=total_clv(historical, predicted, gross_margin)[keep],
-        cac_minor=summary.acquisition_cost_minor[keep],
+        buyer=kept(buyer),
+        first_day=kept(first),
+        acquisition_day=kept(start),
+        acquisition_month=kept(np.where(start >= 0, month_of(np.maximum(start, 0)), -1)),
+        days_to_first_order=kept(since),
+        retained=kept(buyer & (summary.frequency > 0)),
+        loyal=kept(classes.stage == LOYAL_STAGE.name),
+        dormant=kept(classes.dormant),
+        historical_minor=kept(summary.historical_minor.astype(np.float64)),
+        predicted=kept(predicted),
+        total=kept(total_clv(historical, predicted, gross_margin)),
+        cac_minor=kept(summary.acquisition_cost_minor),
         scale=scale,
-        channel=facts.channel[keep],
+        channel=kept(facts.channel),
         channel_names=facts.channel_names,
-        nps=facts.nps[keep],
-        segment_code=classes.segment_code[keep],
-        tier_code=classes.tier_code[keep],
-        months=CustomerMonths(
-            renumber[months.row[kept_rows]],
-            months.month[kept_rows],
-            months.net_minor[kept_rows],
-            months.purchased[kept_rows],
-        ),
+        nps=kept(facts.nps),
+        segment_code=kept(classes.segment_code),
+        tier_code=kept(classes.tier_code),
+        months=months if everyone else _kept_months(months, keep),
     )
+
+
+def _kept_months(months: CustomerMonths, keep: BoolArray) -> CustomerMonths:
+    """The months of the kept customers, their rows renumbered."""
+    renumber = np.cumsum(keep) - 1
+    rows = keep[months.row]
+    return CustomerMonths(renumber[months.row[rows]], months.month[rows],
+                          months.net_minor[rows], months.purchased[rows])  # fmt: skip
 
 
 def group_sum(codes: IntArray, groups: int, weights: Any = None) -> FloatArray:
