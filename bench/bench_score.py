@@ -48,6 +48,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 LIFETIMES_PY = HERE / ".venv-lifetimes" / "bin" / "python"
 LIFETIMES_ROUTE = HERE / "lifetimes_score_route.py"
+PYMC_PY = HERE / ".venv-pymc" / "bin" / "python"  # python -m venv + pip install pymc-marketing
+PYMC_ROUTE = HERE / "pymc_score_route.py"
 TIME_V = Path("/usr/bin/time")
 
 AS_OF = "2024-12-31"
@@ -375,9 +377,12 @@ def run_ours(url: str, cwd: Path, args: argparse.Namespace) -> Run | None:
     return Run(wall, maxrss_kb / 1024, {"output": output, "probe": probe})
 
 
-def run_theirs(npz: Path) -> Run | None:
-    """The lifetimes route in its own venv; its time excludes loading the orders."""
-    cmd = [str(LIFETIMES_PY), str(LIFETIMES_ROUTE), str(npz), "--as-of", AS_OF]
+def run_theirs(
+    npz: Path, python: Path = LIFETIMES_PY, script: Path = LIFETIMES_ROUTE
+) -> Run | None:
+    """The lifetimes (or pymc-marketing) route in its own venv; its time excludes loading the
+    orders."""
+    cmd = [str(python), str(script), str(npz), "--as-of", AS_OF]
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
@@ -557,6 +562,11 @@ def main() -> None:
     )
     ap.add_argument("--save-stages", help="write the per-stage medians (JSON) to this file")
     ap.add_argument("--stages-before", help="a --save-stages file to print beside this run's")
+    ap.add_argument(
+        "--pymc",
+        action="store_true",
+        help="also time pymc-marketing's MAP route (bench/.venv-pymc, bench/pymc_score_route.py)",
+    )
     ap.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
     ap.add_argument("--pg-port", type=int, default=55432, help="the bench server's port")
     ap.add_argument(
@@ -579,6 +589,7 @@ def main() -> None:
     ours: list[Run] = []
     theirs: list[Run] = []
     stages: list[dict[str, float]] = []
+    pymc: list[Run] = []
     scored: str | None = None
     try:
         for rnd in range(1, args.rounds + 1):
@@ -604,6 +615,14 @@ def main() -> None:
                           f"{got.maxrss_mb:7,.0f} MB (rss after load "
                           f"{d['rss_after_load_mb']:,.0f} MB; load {d['load_seconds']:.1f} s "
                           f"untimed): {steps}", flush=True)  # fmt: skip
+            if args.pymc and PYMC_PY.exists():
+                got = run_theirs(npz, PYMC_PY, PYMC_ROUTE)
+                if got is not None:
+                    pymc.append(got)
+                    steps = ", ".join(f"{k} {v:.2f} s" for k, v in got.detail["steps"].items())
+                    print(f"round {rnd} pymc-marketing {got.seconds:7.2f} s "
+                          f"{got.maxrss_mb:7,.0f} MB (MAP fits): {steps}; bgnbd "
+                          f"{got.detail['bgnbd']}", flush=True)  # fmt: skip
         api: dict[str, list[float]] | None = None
         if scored is not None:
             check = newest_run(scored)[1]
