@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, insert
 
+from clv.scoring.partitions import partition_name, partitioned
 from clv.settings import Settings
 from clv.store.current import current_run_id
 from clv.store.tables import (
@@ -71,6 +72,11 @@ def add_score(engine: Engine, customer_id: int, *, dormant: bool) -> None:
                  "kind": "full", "model": "mbgnbd", "started_at": NOW, "customer_equity": 0.0,
                  "mean_clv": 0.0, "revenue_week_minor": 0, "details": {}},
             ).scalar_one()  # fmt: skip
+        if partitioned(connection):  # a full run's scores are its own partition there
+            connection.exec_driver_sql(
+                f"CREATE TABLE IF NOT EXISTS {partition_name(run_id)} "
+                f"PARTITION OF customer_scores FOR VALUES IN ({int(run_id)})"
+            )
         connection.execute(
             insert(customer_scores_table),
             {"run_id": run_id, "customer_id": customer_id, "orders": 1, "refunds": 0,
