@@ -181,7 +181,7 @@ def run_step(step: str, args: argparse.Namespace) -> dict[str, Any]:
     # too (the sum of both peaks bounds what the two processes held at once)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak += children.ru_maxrss
-    cpu += children.ru_utime + children.ru_stime
+    reader_cpu = children.ru_utime + children.ru_stime
     with engine.connect() as connection:
         orders = connection.execute(select(func.count()).select_from(orders_table)).scalar()
         customers = connection.execute(select(func.count()).select_from(customers_table)).scalar()
@@ -189,7 +189,9 @@ def run_step(step: str, args: argparse.Namespace) -> dict[str, Any]:
     result.update(
         seconds=seconds,
         report_seconds=report.seconds,
-        cpu_seconds=cpu,
+        cpu_seconds=cpu + reader_cpu,
+        main_cpu_seconds=cpu,
+        reader_cpu_seconds=reader_cpu,
         rows=report.read,
         read=report.read,
         imported=report.imported,
@@ -287,6 +289,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
         "rows",
         "seconds",
         "cpu s",
+        "main cpu",
+        "reader cpu",
+        "server cpu",
         "rows/s",
         "peak RSS MB",
         "base RSS MB",
@@ -303,6 +308,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
                 f"{r['rows']:,}",
                 f"{r['seconds']:.2f}",
                 f"{r['cpu_seconds']:.2f}",
+                f"{r['main_cpu_seconds']:.2f}",
+                f"{r['reader_cpu_seconds']:.2f}",
+                f"{r['server_cpu_seconds']:.2f}" if "server_cpu_seconds" in r else "-",
                 f"{r['rows'] / r['seconds']:,.0f}",
                 f"{peak_rss_mb(r['ru_maxrss']):.0f}",
                 f"{peak_rss_mb(r['baseline_ru_maxrss']):.0f}",
@@ -351,6 +359,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="start a throwaway PostgreSQL server (as the tests do) and import into it",
     )
     parser.add_argument(
+        "--pg-setting",
+        action="append",
+        default=None,
+        metavar="NAME=VALUE",
+        help="a setting of the --postgres server (repeatable; default: shared_buffers=1GB, a "
+        "server sized for a store of millions of orders)",
+    )
+    parser.add_argument(
         "--reset", action="store_true", help="delete all orders and customers before importing"
     )
     parser.add_argument("--seed", type=int, default=7)
@@ -362,6 +378,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.rows < 1:
         parser.error("--rows must be at least 1")
+    if args.pg_setting is None:
+        args.pg_setting = ["shared_buffers=1GB"]
     if args.customers is None:
         args.customers = max(1, args.rows // 10)
     if args.customers < 1:
@@ -369,9 +387,33 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def start_postgres() -> Cluster:
+def server_cpu(cluster: Cluster | None) -> float:
+    """CPU seconds the PostgreSQL server has used so far: the postmaster, its children alive
+    (backends, parallel workers, the WAL writer, ...) and those it has reaped."""
+    if cluster is None:
+        return 0.0
+    postmaster = int((cluster.datadir / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # ended meanwhile
+        pid, parent = int(entry.name), int(fields[1])
+        if pid == postmaster:  # utime, stime, and the reaped children's cutime, cstime
+            total += sum(int(f) for f in fields[11:15]) / tick
+        elif parent == postmaster:
+            total += sum(int(f) for f in fields[11:13]) / tick
+    return total
+
+
+def start_postgres(settings: list[str]) -> Cluster:
     """A throwaway PostgreSQL server with an empty `clvbench` database (tests/postgres.py:
-    on 127.0.0.1, fsync off, its files in /dev/shm when there is room)."""
+    on 127.0.0.1, fsync off, its files in /dev/shm when there is room), restarted with
+    `settings` (`name=value`) in its configuration."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from tests.postgres import find_bindir, start_cluster
 
@@ -379,14 +421,17 @@ def start_postgres() -> Cluster:
     if bindir is None:
         raise SystemExit("--postgres: no PostgreSQL server is installed here")
     cluster = start_cluster(bindir)
-    done = subprocess.run(
-        [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres",
-         "-c", "CREATE DATABASE clvbench"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
+    try:
+        if settings:
+            with (cluster.datadir / "postgresql.conf").open("a") as conf:
+                conf.write("".join(f"\n{setting}" for setting in settings) + "\n")
+            log = str(cluster.datadir.parent / "server.log")  # not our pipes: they would stay open
+            cluster.pg_ctl("-m", "fast", "-w", "-l", log, "restart")
+        psql = [str(bindir / "psql"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres"]
+        subprocess.run([*psql, "-c", "CREATE DATABASE clvbench"], capture_output=True, check=True)
+    except BaseException:
         cluster.stop()
-        raise SystemExit(f"--postgres: CREATE DATABASE failed: {done.stderr.strip()}")
+        raise
     return cluster
 
 
@@ -403,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
     created = [csv_path]
     if args.postgres and args.database_url:
         raise SystemExit("--postgres starts its own server: leave out --database-url")
-    cluster = start_postgres() if args.postgres else None
+    cluster = start_postgres(args.pg_setting) if args.postgres else None
     database_url: str = cluster.url_for("clvbench") if cluster else args.database_url
     if database_url is None:
         db_path = workdir / "bench.db"
@@ -425,12 +470,18 @@ def main(argv: list[str] | None = None) -> int:
         spawn_step("migrate", *common, *(("--reset",) if args.reset else ()))
         where = "a fresh SQLite file" if database_url.startswith("sqlite") else database_url
         if cluster is not None:
-            where = f"a throwaway PostgreSQL {cluster.bindir.parent.name} in {cluster.datadir}"
+            where = (
+                f"a throwaway PostgreSQL {cluster.bindir.parent.name} in {cluster.datadir} "
+                f"(fsync off; {', '.join(args.pg_setting) or 'default settings'})"
+            )
         print(f"database: {where.split('@')[-1]} (migrated, empty)")
 
         results: list[dict[str, Any]] = []
         for step in STEPS:
+            server_before = server_cpu(cluster)
             results.append(spawn_step(step, *common))
+            if cluster is not None:
+                results[-1]["server_cpu_seconds"] = server_cpu(cluster) - server_before
             print(f"  {step}: {results[-1]['summary'].splitlines()[0]}", flush=True)
         print()
         print_table(results)

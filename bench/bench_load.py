@@ -66,7 +66,11 @@ HISTORY_WEEKS = 13  # the card's trend: customer_view's default
 NEWEST_FULL_RUN = (
     "SELECT status FROM scoring_runs WHERE id > %s AND kind = 'full' ORDER BY id DESC LIMIT 1"
 )
-LOCK_WAITS = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+LOCK_WAITS = (  # the sessions waiting for a lock, and who holds or is ahead in the queue
+    "SELECT w.mode || ' on ' || coalesce(w.relation::regclass::text, w.locktype), "
+    "(SELECT string_agg(DISTINCT h.mode, '+') FROM pg_locks h WHERE h.granted "
+    " AND h.relation = w.relation AND h.pid <> w.pid) FROM pg_locks w WHERE NOT w.granted"
+)
 RUN_STAGES = (
     "SELECT details -> 'stage_seconds' FROM scoring_runs WHERE id > %s AND kind = 'full' "
     "ORDER BY id DESC LIMIT 1"
@@ -334,7 +338,8 @@ class Scoring:
     code: int | None = None
     cpu: float = 0.0
     output: str = ""
-    lock_waits: list[float] = field(default_factory=list)  # when readers waited on a lock
+    lock_waits: list[float] = field(default_factory=list)  # when sessions waited on a lock
+    waited_for: Counter[str] = field(default_factory=Counter)  # which locks, in how many polls
     stages: dict[str, float] = field(default_factory=dict)  # the run's stage_seconds
 
     def run(self, load: Load, at: float) -> None:
@@ -357,21 +362,23 @@ class Scoring:
         watch.join(timeout=5)
 
     def watch(self, load: Load) -> None:
-        """Poll the run's row (every 20 ms) until it is complete or the process is gone, and
-        whether a session of the store waits for a lock held by another."""
+        """Poll the run's row (every 20 ms) until the process is gone: when it is seen and
+        complete, and whether a session of the store waits for a lock held by another."""
         import psycopg
 
         with psycopg.connect(pg_store.psycopg_dsn(self.cluster), autocommit=True) as con:
-            while self.committed is None and self.exited is None:
+            while self.exited is None:  # after the commit too: its clean-up may lock
                 row = con.execute(NEWEST_FULL_RUN, (self.after_id,)).fetchone()
-                waiting = con.execute(LOCK_WAITS).fetchone()
+                waiting = con.execute(LOCK_WAITS).fetchall()
                 now = time.perf_counter() - load.t0
                 if row is not None and self.running is None:
                     self.running = now
-                if row is not None and row[0] == "complete":
+                if row is not None and row[0] == "complete" and self.committed is None:
                     self.committed = now
-                if waiting and waiting[0]:
+                if waiting:
                     self.lock_waits.append(now)
+                for wanted, held in waiting:
+                    self.waited_for[f"{wanted} (held: {held or '?'})"] += 1
                 time.sleep(0.02)
             stages = con.execute(RUN_STAGES, (self.after_id,)).fetchone()
             self.stages = dict(stages[0] or {}) if stages else {}
@@ -450,6 +457,8 @@ def report(args: argparse.Namespace, answers: list[Answer], scoring: Scoring,
     waits = scoring.lock_waits
     print(f"sessions waiting on a lock: {len(waits)} of the 20-ms polls" + (
         f", from {waits[0]:.1f} s to {waits[-1]:.1f} s" if waits else ""))  # fmt: skip
+    for what, polls in scoring.waited_for.most_common(6):
+        print(f"  waiting for {what}: {polls} session-polls")
     print("its stages (s): " + ", ".join(f"{k} {v:g}" for k, v in scoring.stages.items()))
     print("latency (request -> acknowledgement with the card)")
     print(f"  {'all':32s} {stats(answers)}")

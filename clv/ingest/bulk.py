@@ -48,6 +48,17 @@ def bulk_load(connection: Connection) -> Iterator[None]:
         connection.commit()
 
 
+IMPORT_LOCK = 0x636C_7662_6F74  # pg_advisory_xact_lock's key for imports ("clvbot")
+
+
+def hold_import_lock(connection: Connection) -> None:
+    """On PostgreSQL: wait for another import into the store to end, and keep the next out
+    until this one's transaction ends, as SQLite's write lock does (`hold_write_lock`). A
+    first import decides what it may defer by what the store holds when it begins."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({IMPORT_LOCK})")
+
+
 BYTES_PER_ROW_ESTIMATE = 40  # a lower bound for a CSV order row: estimates rows from file size
 
 

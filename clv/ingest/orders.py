@@ -175,19 +175,12 @@ def _import_source(
 ) -> ImportReport:
     """Import the orders of an open source (a file, reshaped or not, or a query's result)."""
     width = source.width
-    update_existing = options.update_existing
 
     def prepare(connection: Connection, stack: ExitStack) -> Merge:
         sqlite = connection.dialect.name == "sqlite"
-        merger: _Merger | PgMerger
-        if sqlite:
-            merger = _Merger(BulkStore(connection), settings.currency_exponent, update_existing)
-            formats = (BulkStore.timestamp_text, BulkStore.day_text)
-        else:
-            expected = source.size // BYTES_PER_ROW_ESTIMATE
-            stack.enter_context(postgres_load(connection, expected))
-            merger = PgMerger(connection, settings.currency_exponent, update_existing, expected)
-            stack.enter_context(merger)
+        merger = _merger(connection, stack, settings, options, source.size)
+        formats = (BulkStore.timestamp_text, BulkStore.day_text)
+        if not sqlite:
             formats = (pg_orders.timestamp, pg_orders.day)
         parse_row = _row_parser(source.columns, money, dates, *formats)
         fast = None  # the column-wise parser reads plain amounts only: "12.500" is ambiguous
@@ -213,9 +206,23 @@ def _import_source(
         rejects_path=options.rejects_path,
         progress=options.progress,
         batch_size=options.batch_size,
-        defer_indexes_of=orders_table,
+        # PostgreSQL defers them for a first import only (see clv.ingest.pg_load)
+        defer_indexes_of=orders_table if engine.dialect.name == "sqlite" else None,
         reader_process=reader_process,
     )
+
+
+def _merger(
+    connection: Connection, stack: ExitStack, settings: Settings, options: OrderImport, size: int
+) -> _Merger | PgMerger:
+    """The store's merger, set up in the import's transaction (`stack`)."""
+    exponent, update = settings.currency_exponent, options.update_existing
+    if connection.dialect.name == "sqlite":
+        return _Merger(BulkStore(connection), exponent, update)
+    expected = size // BYTES_PER_ROW_ESTIMATE
+    deferred = stack.enter_context(postgres_load(connection, expected))
+    merger = PgMerger(connection, exponent, update, expected_rows=expected, deferred=deferred)
+    return stack.enter_context(merger)
 
 
 def _row_parser(

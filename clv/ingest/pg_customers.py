@@ -3,7 +3,7 @@
 `PgCustomers` inserts new customers and fills contacts with one statement per batch. In a
 first import (no customers stored, the orders' foreign key deferred), `BufferedCustomers`
 writes no customer row until the end: a new customer gets its row id from the table's
-sequence (taken ahead, `RESERVED_IDS` at a time), and its row, with the contacts the whole
+sequence (taken ahead, a block at a time), and its row, with the contacts the whole
 file gave it, is COPYed once. A
 customer filled in later rows would otherwise cost an UPDATE of a row with five indexes,
 several times the price of its insert.
@@ -12,13 +12,12 @@ several times the price of its insert.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from clv.ingest.copy_text import copy_column, copy_rows, int_array, text_array
 from clv.ingest.pg_session import PgSession
 
-BUFFERED_CUSTOMERS = 500_000  # new customers held before their rows are written
-RESERVED_IDS = 50_000  # row ids taken from the sequence at a time
+BUFFERED_CUSTOMERS = 2_000_000  # new customers held before their rows are written
+RESERVED_IDS = 100_000  # row ids taken from the sequence at a time
 
 
 class PgCustomers:
@@ -76,8 +75,11 @@ class BufferedCustomers(PgCustomers):
         super().__init__(session)
         found = session.execute("SELECT pg_get_serial_sequence('customers', 'id')")
         self.sequence: str = found.fetchone()[0]
-        self.reserved: list[int] = []  # row ids taken from the sequence, not given yet
-        self.held: dict[int, list[Any]] = {}  # row id -> [external id, email, name]
+        self.reserved = range(0)  # row ids taken from the sequence, not given yet
+        # the customers held, by row id: external id, and the contacts they have
+        self.held: dict[int, str] = {}
+        self.emails: dict[int, str] = {}
+        self.names: dict[int, str] = {}
 
     def customers(self, ids: Sequence[str]) -> dict[str, tuple[int, str | None, str | None]]:
         self.finish()  # the customer cache was emptied: look up what is held too
@@ -86,29 +88,43 @@ class BufferedCustomers(PgCustomers):
     def add_customers(self, rows: list[tuple[str, str | None, str | None]]) -> dict[str, int]:
         if len(self.held) + len(rows) > BUFFERED_CUSTOMERS:
             self.finish()
-        if len(self.reserved) < len(rows):
-            taken = self.session.execute(
-                "SELECT nextval(%s) FROM generate_series(1, %s)",
-                (self.sequence, max(len(rows), RESERVED_IDS)),
-            )
-            self.reserved += [row_id for (row_id,) in taken.fetchall()]
-        ids, self.reserved = self.reserved[: len(rows)], self.reserved[len(rows) :]
+        ids = self._take(len(rows))
         for (external_id, email, name), row_id in zip(rows, ids, strict=True):
-            self.held[row_id] = [external_id, email, name]
+            self.held[row_id] = external_id
+            if email:
+                self.emails[row_id] = email
+            if name:
+                self.names[row_id] = name
         return {row[0]: row_id for row, row_id in zip(rows, ids, strict=True)}
 
+    def _take(self, count: int) -> range:
+        """`count` row ids from the sequence, taken `RESERVED_IDS` (or more) at a time in one
+        statement. Setting the sequence past the block is safe while the import holds the
+        customers table (its deferred indexes lock it): nobody else can insert a customer.
+        Were the block shared anyway, the COPY at the end would fail, and with it the import."""
+        if len(self.reserved) < count:
+            size = max(count, RESERVED_IDS)
+            found = self.session.execute(
+                "SELECT setval(%s, nextval(%s) + %s - 1)", (self.sequence, self.sequence, size)
+            )
+            last = int(found.fetchone()[0])
+            self.reserved = range(last - size + 1, last + 1)
+        taken, self.reserved = self.reserved[:count], self.reserved[count:]
+        return taken
+
     def held_external_id(self, row_id: int) -> str:
-        return str(self.held[row_id][0])
+        return self.held[row_id]
 
     def fill_contacts(self, rows: list[tuple[int, str | None, str | None]]) -> None:
         stored = []
         for row_id, email, name in rows:
-            held = self.held.get(row_id)
-            if held is None:
+            if row_id not in self.held:
                 stored.append((row_id, email, name))
-            else:
-                held[1] = held[1] or email
-                held[2] = held[2] or name
+                continue
+            if email and row_id not in self.emails:
+                self.emails[row_id] = email
+            if name and row_id not in self.names:
+                self.names[row_id] = name
         if stored:
             super().fill_contacts(stored)
 
@@ -116,15 +132,17 @@ class BufferedCustomers(PgCustomers):
         """Write the customers held."""
         if not self.held:
             return
-        exts, emails, names = zip(*self.held.values(), strict=True)
+        ids = list(self.held)
         payload = copy_rows(
-            map(str, self.held),
-            copy_column(exts),
-            copy_column(emails),
-            copy_column(names),
-            ["f"] * len(self.held),
+            map(str, ids),
+            copy_column(list(self.held.values())),
+            copy_column(list(map(self.emails.get, ids))),
+            copy_column(list(map(self.names.get, ids))),
+            ["f"] * len(ids),
         )
         self.session.copy(
             "COPY customers (id, external_id, email, name, opted_out) FROM STDIN", payload
         )
         self.held.clear()
+        self.emails.clear()
+        self.names.clear()

@@ -29,7 +29,7 @@ from clv.ingest.fast_orders import OrderColumns
 from clv.ingest.order_customers import CustomerCache
 from clv.ingest.order_rows import OrderRow, conflict_reason, latest_in_batch
 from clv.ingest.pg_customers import BufferedCustomers, PgCustomers
-from clv.ingest.pg_load import foreign_keys
+from clv.ingest.pg_load import Deferred, foreign_keys
 from clv.ingest.pg_session import PgSession
 from clv.ingest.runner import Batch, ImportRun
 from clv.ingest.seen_ids import SeenIds
@@ -161,9 +161,16 @@ class PgMerger:
     """
 
     def __init__(
-        self, connection: Connection, exponent: int, update_existing: bool, expected_rows: int
+        self,
+        connection: Connection,
+        exponent: int,
+        update_existing: bool,
+        *,
+        expected_rows: int,
+        deferred: Deferred,
     ) -> None:
         self.session = session = PgSession(connection)
+        self.deferred = deferred
         self.store = store = PgStore(session)
         self.exponent = exponent
         self.update_existing = update_existing
@@ -221,8 +228,11 @@ class PgMerger:
         if not ids:
             return
         if self.seen is not None:
-            maybe = self.seen.add(ids)
-            if not maybe.any() or not self.store.any_stored(list(compress(ids, maybe))):
+            seen = self.seen.add(ids)
+            if seen.any():  # the file had some of these orders already: look them up
+                for statement in self.deferred.take_unique():
+                    self.session.execute(statement)  # by their index
+            if not seen.any() or not self.store.any_stored(list(compress(ids, seen))):
                 self.store.insert(pending)
                 report.imported += len(ids)
                 return

@@ -21,7 +21,7 @@ from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import Connection, Engine, Table
 
-from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load
+from clv.ingest.bulk import BYTES_PER_ROW_ESTIMATE, bulk_load, hold_import_lock
 from clv.ingest.formats.base import original_fields
 from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
@@ -112,6 +112,7 @@ def run_import(
             stack.enter_context(bulk_load(connection))
             stack.enter_context(connection.begin())
             hold_write_lock(connection)
+            hold_import_lock(connection)
             if defer_indexes_of is not None:
                 expected = source.size // BYTES_PER_ROW_ESTIMATE
                 stack.enter_context(

@@ -10,6 +10,7 @@ import shutil
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -280,6 +281,21 @@ def test_a_first_import_into_postgresql_with_customers_stored(
     _schema_is_whole(stores["postgresql"])
 
 
+def test_two_imports_into_postgresql_at_once_take_turns(pg_url: str, tmp_path: Path) -> None:
+    """The second waits for the first (which defers its key and indexes: the store was empty
+    when it began), then finds every order stored."""
+    path = write_csv(tmp_path / "orders.csv", HEADER, _rows(BIG, seed=14, hostile=False))
+    engines = [make_engine(pg_url) for _ in range(2)]
+    with ThreadPoolExecutor(2) as pool:
+        running = [pool.submit(import_orders, e, path, _settings(e)) for e in engines]
+        reports = sorted((f.result() for f in running), key=lambda r: r.imported)
+    assert [(r.imported, r.unchanged, r.rejected) for r in reports] == [(0, BIG, 0), (BIG, 0, 0)]
+    assert count_rows(engines[0])[1] == BIG
+    _schema_is_whole(engines[0])
+    for engine in engines:
+        engine.dispose()
+
+
 @pytest.mark.faults
 def test_kill_9_during_a_first_import_into_postgresql_leaves_an_empty_store(
     pg_url: str, tmp_path: Path
@@ -314,9 +330,12 @@ def test_kill_9_during_a_first_import_into_postgresql_leaves_an_empty_store(
 
 
 def _schema_is_whole(engine: Engine) -> None:
-    """The orders' foreign key and every index are in place (none left dropped)."""
+    """The orders' foreign key, the order id's uniqueness and every index are in place (none
+    left dropped)."""
     found = inspect(engine)
     assert [key["referred_table"] for key in found.get_foreign_keys("orders")] == ["customers"]
+    unique = [c["column_names"] for c in found.get_unique_constraints("orders")]
+    assert unique == [["external_id"]]
     assert {"ix_orders_customer_day_amount", "ix_orders_ordered_on"} <= {
         i["name"] for i in found.get_indexes("orders")
     }
