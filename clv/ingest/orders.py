@@ -179,9 +179,11 @@ def _import_source(
     def prepare(connection: Connection, stack: ExitStack) -> Merge:
         sqlite = connection.dialect.name == "sqlite"
         merger = _merger(connection, stack, settings, options, source.size)
-        formats = (BulkStore.timestamp_text, BulkStore.day_text)
-        if not sqlite:
-            formats = (pg_orders.timestamp, pg_orders.day)
+        formats = (
+            (BulkStore.timestamp_text, BulkStore.day_text)
+            if sqlite
+            else (pg_orders.timestamp, pg_orders.day)
+        )
         parse_row = _row_parser(source.columns, money, dates, *formats)
         fast = None  # the column-wise parser reads plain amounts only: "12.500" is ambiguous
         if dates.date_format is None and settings.timezone == "UTC" and plain_amounts:
