@@ -41,6 +41,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.special import betainc, betainccinv, betaincinv, betaln, gammaln
 
+from ._cores import each
 from ._validation import FloatArray
 from .errors import InvalidInputError
 
@@ -110,9 +111,12 @@ def _chunked(kmax: int, n: int, fill: Any) -> FloatArray:
     """Run ``fill(rows slice)`` on blocks of rows so that no table exceeds ``_CHUNK`` cells."""
     out = np.empty((n, kmax + 1))
     step = max(1, _CHUNK // (kmax + 1))
-    for start in range(0, n, step):
+
+    def block(start: int) -> None:
         rows = slice(start, min(n, start + step))
         out[rows] = fill(rows)
+
+    each(block, range(0, n, step))  # on every core: each block is its own rows of `out`
     return out
 
 

@@ -30,6 +30,7 @@ import numpy as np
 from scipy.special import gammaincinv, ndtri
 
 from clv.predictive import GammaGammaModel, ModelError, TransactionModel
+from clv.predictive._cores import each
 from clv.predictive._fitting import collapse
 from clv.scoring.records import EquityRange
 from clv.segments.scores import FloatArray, IntArray
@@ -269,7 +270,8 @@ def clv_ranges(
         return np.asarray(np.nan_to_num(value) * factor, dtype=np.float64)
 
     variance = factor**2 * np.maximum(second_s - mean_s**2, 0.0)
-    return quantile((1.0 - level) / 2), quantile((1.0 + level) / 2), variance
+    low, high = each(quantile, [(1.0 - level) / 2, (1.0 + level) / 2])  # one per core
+    return low, high, variance
 
 
 def equity_range(

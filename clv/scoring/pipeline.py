@@ -34,6 +34,8 @@ from clv.scoring.partitions import drop_old_partitions
 from clv.scoring.predict import Predictions, model_report, predict
 from clv.scoring.records import EquityRange, WeekChanges
 from clv.scoring.reports import acquisition_reports
+from clv.scoring.score_rows import score_columns
+from clv.scoring.stage import staged_scores
 from clv.scoring.stages import StageClock
 from clv.scoring.store import (
     record_failure,
@@ -236,7 +238,14 @@ def _write(
 ) -> None:
     """The run's results in one transaction: it becomes its week's point, under its own day."""
     as_of = summary.as_of
-    with engine.begin() as connection:
+    full = kind == "full"
+    with (
+        engine.connect() as connection,
+        staged_scores(engine, connection, run_id,
+                      lambda: score_columns(run_id, summary, values), clock,
+                      when=full) as staged,
+        connection.begin(),
+    ):  # fmt: skip
         with clock.stage("week_point"):
             take_week_point(connection, run_id=run_id, as_of=as_of)
         write_run_rows(
@@ -248,14 +257,15 @@ def _write(
             details=details,
             revenue_week_minor=_week_revenue(connection, pair, as_of, future_holdout),
             model=_stored_model_of(details),
-            write_customers=kind == "full",
+            write_customers=full,
             history_weeks=settings.history_weeks,
             reports=reports,
             clock=clock,
+            staged=staged,
         )
         written = time.perf_counter()
     clock.add("commit", time.perf_counter() - written)  # logged only: the details are stored
-    if kind == "full":
+    if full:
         with clock.stage("old_scores_dropped"):  # logged only, as the commit
             drop_old_partitions(engine)
 

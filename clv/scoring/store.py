@@ -19,6 +19,7 @@ from clv.scoring.copy_binary import encode
 from clv.scoring.details import RunDetails
 from clv.scoring.partitions import partitioned, write_partition
 from clv.scoring.score_rows import score_columns, sqlite_rows
+from clv.scoring.stage import copy_stage
 from clv.scoring.stages import StageClock
 from clv.scoring.summary import CustomerSummary
 from clv.segments.classify import Classes
@@ -118,10 +119,13 @@ def write_run_rows(
     reports: dict[str, dict[str, Any]],
     model: str | None = None,
     clock: StageClock | None = None,
+    staged: int = 0,
 ) -> None:
     """Write the results of running run `run_id` and mark it complete, inside the caller's
     transaction; `model` is the purchase model it predicted with (None: as recorded). The
-    stages' times of `clock`, these writes' included, go into the run's details."""
+    stages' times of `clock`, these writes' included, go into the run's details. `staged`:
+    the customer scores are in the stage of that many parts attached to the connection
+    (clv.scoring.stage)."""
     clock = clock or StageClock()
     with clock.stage("aggregates"):
         _complete_run(connection, run_id, summary, values, details, revenue_week_minor, model)
@@ -142,7 +146,7 @@ def write_run_rows(
     if write_customers:
         # only the newest full run keeps per-customer scores; inside this transaction readers
         # still see the previous run's rows until it commits
-        _replace_customer_scores(connection, run_id, summary, values, clock)
+        _replace_customer_scores(connection, run_id, summary, values, clock, staged=staged)
         with clock.stage("weekly_history"):
             _copy_weekly(connection, run_id, week_end)
     else:
@@ -162,6 +166,8 @@ def _replace_customer_scores(
     summary: CustomerSummary,
     values: dict[str, Any],
     clock: StageClock,
+    *,
+    staged: int,
 ) -> None:
     """The run's customer scores in place of the previous run's for readers: on PostgreSQL as
     the run's partition (clv.scoring.partitions), else in place of the previous rows (the
@@ -175,7 +181,10 @@ def _replace_customer_scores(
         connection, customer_scores_table, expected_rows=len(summary), replace=True
     ):
         began = time.perf_counter()
-        _write_customer_scores(connection, run_id, summary, values)
+        if staged:
+            copy_stage(connection, staged)  # written column-wise before the transaction
+        else:
+            _write_customer_scores(connection, run_id, summary, values)
         wrote = time.perf_counter() - began
     clock.add("scores_write", wrote)
     clock.add("scores_indexes", time.perf_counter() - start - wrote)

@@ -183,9 +183,9 @@ class CustomerWeekly(SQLModel, table=True):
     __table_args__ = (Index("ix_customer_weekly_customer", "customer_id", "week_end"),)
 
     week_end: date = Field(primary_key=True)
-    customer_id: int = Field(
-        sa_column=Column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    )
+    # no foreign key (migration 0013): only scoring runs write these rows, from their own
+    # customer scores, and a key checked per row cost PostgreSQL half of the history's write
+    customer_id: int = Field(primary_key=True)
     predicted_clv: float = Field(sa_column=Column(Float(), nullable=False))
     segment: str = Field(max_length=32)
     dormant: bool = Field(default=False)  # what the digest's "went dormant" is counted from

@@ -14,6 +14,7 @@ from clv.store import upgrade
 from clv.store.schema import alembic_config
 from clv.store.tables import (
     customer_scores_table,
+    customer_weekly_table,
     customers_table,
     run_group_stats_table,
     scoring_runs_table,
@@ -104,3 +105,35 @@ def test_0004_keeps_the_run_owning_the_scores_full_and_makes_other_complete_runs
     assert statuses == ["complete", "complete", "complete", "failed", "failed"]
     assert _counts(engine) == (1, 1)
     upgrade(engine)
+
+
+def test_0013_keeps_the_weekly_history_and_drops_only_its_key_to_customers(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import inspect
+
+    config = alembic_config(engine)
+    command.downgrade(config, "0012")
+    week = {"week_end": date(2024, 6, 30), "predicted_clv": 12.5, "segment": "Champions"}
+    with engine.begin() as connection:
+        (customer,) = connection.execute(
+            insert(customers_table).returning(customers_table.c.id),
+            {"external_id": "c1", "opted_out": False},
+        ).one()
+        connection.execute(
+            insert(customer_weekly_table).values(**week, customer_id=customer, dormant=True)
+        )
+    assert inspect(engine).get_foreign_keys("customer_weekly") != []
+    upgrade(engine)
+    fresh = inspect(engine)
+    assert fresh.get_foreign_keys("customer_weekly") == []
+    assert fresh.get_pk_constraint("customer_weekly")["constrained_columns"] == [
+        "week_end",
+        "customer_id",
+    ]
+    assert [index["name"] for index in fresh.get_indexes("customer_weekly")] == [
+        "ix_customer_weekly_customer"
+    ]
+    with engine.connect() as connection:
+        rows = connection.execute(select(customer_weekly_table)).mappings().all()
+    assert [dict(row) for row in rows] == [{**week, "customer_id": customer, "dormant": True}]
