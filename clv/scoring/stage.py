@@ -42,21 +42,35 @@ _ARROW = {"int2": pa.int16(), "int4": pa.int32(), "int8": pa.int64(), "float8": 
           "bool": pa.bool_(), "date": pa.date32()}  # fmt: skip
 
 
-def arrow_table(columns: dict[str, Column]) -> pa.Table:
-    """The columns as one Arrow table: NULL where a column's `null` says, text from its codes."""
-    return pa.table({name: _arrow(column) for name, column in columns.items()})
+BATCH_ROWS = 65_536  # rows converted to Arrow at a time: memory follows a batch, not the run
 
 
-def _arrow(column: Column) -> pa.Array:
+def arrow_batch(columns: dict[str, Column], start: int, stop: int) -> pa.RecordBatch:
+    """Rows `start`..`stop` of the columns as one Arrow batch: NULL where a column's `null`
+    says, text from its codes."""
+    return pa.record_batch({name: _arrow(column, slice(start, stop))
+                            for name, column in columns.items()})  # fmt: skip
+
+
+def _arrow(column: Column, rows: slice) -> pa.Array:
+    null = None if column.null is None else column.null[rows]
     if column.kind == "text":
-        codes = np.asarray(column.values, dtype=np.int32)
+        codes = np.asarray(column.values[rows], dtype=np.int32)
         indices = pa.array(codes, mask=codes < 0)  # -1: NULL
         labels = pa.array(list(column.labels), pa.string())
         return pa.DictionaryArray.from_arrays(indices, labels).cast(pa.string())
-    values = column.values
+    values = column.values[rows]
     if column.kind == "date":
         values = np.asarray(values, dtype=np.int32)  # days since 1970-01-01
-    return pa.array(values, type=_ARROW[column.kind], mask=column.null)
+    return pa.array(values, type=_ARROW[column.kind], mask=null)
+
+
+def _batches(columns: dict[str, Column], start: int, stop: int) -> pa.RecordBatchReader:
+    """Rows `start`..`stop` as a stream of batches, each converted when the driver asks."""
+    schema = arrow_batch(columns, 0, 0).schema
+    pieces = range(start, stop, BATCH_ROWS)
+    batches = (arrow_batch(columns, i, min(i + BATCH_ROWS, stop)) for i in pieces)
+    return pa.RecordBatchReader.from_batches(schema, batches)
 
 
 def stage_paths(engine: Engine, run_id: int, parts: int = CORES) -> list[Path]:
@@ -82,18 +96,19 @@ def remove_stale_stages(engine: Engine) -> None:
 def write_stage(paths: list[Path], columns: dict[str, Column]) -> None:
     """The scores as table `customer_scores` of new database files `paths` (committed), the
     rows split in order between them, each part written on a core of its own."""
-    table = arrow_table(columns)
-    size = -(-table.num_rows // len(paths))  # rows per part, rounded up
-    each(_ingest, [(path, table.slice(i * size, size)) for i, path in enumerate(paths)])
+    n = next(iter(columns.values())).values.size
+    size = -(-n // len(paths))  # rows per part, rounded up
+    parts = [(path, columns, i * size, min(n, (i + 1) * size)) for i, path in enumerate(paths)]
+    each(_ingest, parts)
 
 
-def _ingest(part: tuple[Path, pa.Table]) -> None:
+def _ingest(part: tuple[Path, dict[str, Column], int, int]) -> None:
     import adbc_driver_sqlite.dbapi as adbc
 
-    path, table = part
+    path, columns, start, stop = part
     path.unlink(missing_ok=True)
     with adbc.connect(str(path)) as connection, connection.cursor() as cursor:
-        cursor.adbc_ingest(TABLE, table, mode="create")
+        cursor.adbc_ingest(TABLE, _batches(columns, start, stop), mode="create")
         connection.commit()
 
 
