@@ -32,6 +32,7 @@ from urllib.parse import quote
 import numpy as np
 from sqlalchemy import BigInteger, Connection, Select, cast, func, literal_column, select
 
+from clv.scoring.arrow_memory import use_system_memory
 from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats
 from clv.segments.scores import IntArray
 from clv.store.engine import sqlite_file
@@ -112,6 +113,7 @@ def _sqlite_piece(path: str, sql: str, ids: IntArray, days: Days) -> OrderStats:
     """A piece read column-wise (ADBC) on a read-only connection of its own, aggregated."""
     import adbc_driver_sqlite.dbapi as adbc
 
+    use_system_memory()
     with (
         adbc.connect(f"file:{quote(path)}?mode=ro") as connection,
         connection.cursor() as cursor,

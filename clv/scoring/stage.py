@@ -30,6 +30,7 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from clv.predictive._cores import CORES, each
+from clv.scoring.arrow_memory import use_system_memory
 from clv.scoring.copy_binary import Column
 from clv.scoring.stages import StageClock
 from clv.store.engine import sqlite_file
@@ -96,6 +97,7 @@ def remove_stale_stages(engine: Engine) -> None:
 def write_stage(paths: list[Path], columns: dict[str, Column]) -> None:
     """The scores as table `customer_scores` of new database files `paths` (committed), the
     rows split in order between them, each part written on a core of its own."""
+    use_system_memory()
     n = next(iter(columns.values())).values.size
     size = -(-n // len(paths))  # rows per part, rounded up
     parts = [(path, columns, i * size, min(n, (i + 1) * size)) for i, path in enumerate(paths)]
