@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 
+from clv.store.engine import sqlite_file
 from tests.scoring.kills import (
     POLL_SECONDS,
     FileWatch,
@@ -220,6 +221,9 @@ class KilledShop:
         ]
         if "running" in statuses.values():
             problems.append("a run is still recorded running")
+        store = sqlite_file(self.engine.url)
+        if store is not None and (left := list(store.parent.glob(f"{store.name}-stage-*"))):
+            problems.append(f"stage files left after the next run: {left}")  # clv.scoring.stage
         found.next_correct = not problems
         found.problems += problems
 
