@@ -12,8 +12,8 @@ numpy is what costs, not the database's scan:
   the snapshot the customers were read in (`pg_export_snapshot`).
 - SQLite's pieces are read column-wise by the ADBC SQLite driver (Arrow arrays, no Python
   object per order) in threads (the driver lets go of the GIL), each on a read-only
-  connection of its own. 1M customers / 10M orders: 13.4 s as a tuple per row in two worker
-  processes, 5.3 s in Arrow on two threads (bench_score).
+  connection of its own. 1M customers / 10M orders: 11.6 s as a tuple per row in two worker
+  processes, 6.1 s in Arrow on two threads (bench_score's `summary_read`).
 
 Below `PARALLEL_FROM` customers everything is read on the caller's connection, in one piece.
 """

@@ -1,8 +1,8 @@
 """SQLite: a full run's customer scores written column-wise, not as a Python tuple per row.
 
 The sqlite3 module binds every value of every row from a Python object: for a million
-customers' 36 columns that was 11 of the 19 s a run spent writing its scores (bench_score,
-1M customers). The ADBC SQLite driver (https://arrow.apache.org/adbc/current/driver/sqlite.html)
+customers' 36 columns that was 11 of the 16 s a run spent writing its scores (bench_score,
+1M customers; with this stage 8.7 s). The ADBC SQLite driver (https://arrow.apache.org/adbc/current/driver/sqlite.html)
 ingests Arrow arrays in C (`adbc_ingest`): dates become ISO text, booleans 0/1, NaN NULL, as the
 sqlite3 module stores them. It cannot write inside the run's transaction (its own connection),
 so the scores go first into a stage: database files of their own beside the store
