@@ -243,7 +243,7 @@ def _write(
         engine.connect() as connection,
         staged_scores(engine, connection, run_id,
                       lambda: score_columns(run_id, summary, values), clock,
-                      when=full) as staged,
+                      when=full),
         connection.begin(),
     ):  # fmt: skip
         with clock.stage("week_point"):
@@ -261,7 +261,6 @@ def _write(
             history_weeks=settings.history_weeks,
             reports=reports,
             clock=clock,
-            staged=staged,
         )
         written = time.perf_counter()
     clock.add("commit", time.perf_counter() - written)  # logged only: the details are stored

@@ -1,5 +1,5 @@
-"""A run's customer scores as columns: written by binary COPY (PostgreSQL) or in chunks of
-Python tuples (SQLite), never as a million rows of Python objects at once.
+"""A run's customer scores as columns: written by binary COPY (PostgreSQL) or as Arrow batches
+(SQLite, clv.scoring.stage), never as a million rows of Python objects.
 
 The values are stored as SQLAlchemy itself stores them, so the ORM reads the rows back
 unchanged: money in major units (dollars) except the exact historical_value_minor, NaN as
@@ -8,7 +8,6 @@ NULL, on SQLite days as `YYYY-MM-DD` and booleans as 0/1.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -19,9 +18,6 @@ from clv.scoring.summary import CustomerSummary, to_day
 from clv.segments.classify import STAGE_NAMES, Classes
 from clv.segments.definitions import PROSPECTS
 from clv.segments.scores import SEGMENT_NAMES, TIER_NAMES
-from clv.store.driver import day_values
-
-SQLITE_CHUNK = 50_000  # rows turned into Python tuples at a time
 
 
 def _nan_null(kind: str, values: npt.NDArray[Any]) -> Column:
@@ -95,27 +91,3 @@ def _range_columns(summary: CustomerSummary, values: dict[str, Any]) -> dict[str
         "next_order_on": _days(next_day.astype(np.int64)),
         "overdue": Column("bool", values["overdue"]),
     }
-
-
-def sqlite_rows(columns: dict[str, Column], chunk: int = SQLITE_CHUNK) -> Iterator[tuple[Any, ...]]:
-    """The rows as the sqlite3 driver binds them, `chunk` rows' worth of Python objects at a
-    time."""
-    n = next(iter(columns.values())).values.size
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        yield from zip(*(_python(c, start, stop) for c in columns.values()), strict=True)
-
-
-def _python(column: Column, start: int, stop: int) -> list[Any]:
-    values = column.values[start:stop]
-    if column.kind == "text":
-        labels = np.asarray([*column.labels, None], dtype=object)
-        return labels[values].tolist()  # type: ignore[no-any-return]
-    if column.kind == "date":
-        shown = np.where(column.null[start:stop], -1, values) if column.null is not None else values
-        return day_values(shown, sqlite=True)
-    if column.null is None:
-        return values.tolist()  # type: ignore[no-any-return]
-    out = values.astype(object)
-    out[column.null[start:stop]] = None
-    return out.tolist()  # type: ignore[no-any-return]

@@ -153,13 +153,12 @@ def staged_scores(
     clock: StageClock,
     *,
     when: bool = True,
-) -> Iterator[int]:
+) -> Iterator[None]:
     """On SQLite (and `when`), run `run_id`'s scores (`columns()`) written to a stage and
-    attached to `connection` (not yet in a transaction) while the block runs: the number of
-    its parts. Else 0 (PostgreSQL copies its scores in binary into the run's partition,
-    clv.scoring.partitions)."""
+    attached to `connection` (not yet in a transaction) while the block runs; else nothing
+    (PostgreSQL copies its scores in binary into the run's partition, clv.scoring.partitions)."""
     if not when or connection.dialect.name != "sqlite":
-        yield 0
+        yield
         return
     remove_stale_stages(engine)
     paths = stage_paths(engine, run_id)
@@ -170,12 +169,16 @@ def staged_scores(
         _remove(paths)
         raise
     with attached(connection, paths):
-        yield len(paths)
+        yield
 
 
-def copy_stage(connection: Connection, parts: int) -> None:
+def copy_stage(connection: Connection) -> None:
     """The attached stage's rows into the store's customer_scores, part by part in order, in
     the caller's transaction."""
+    databases = connection.exec_driver_sql("PRAGMA database_list").all()
+    parts = sum(1 for row in databases if str(row[1]).startswith(SCHEMA))
+    if parts == 0:
+        raise RuntimeError("no stage is attached: a full run's scores come through staged_scores")
     found = connection.exec_driver_sql(f"PRAGMA {_schema(0)}.table_info({TABLE})").all()
     listed = ", ".join(f'"{row[1]}"' for row in found)
     for part in range(parts):

@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 from sqlalchemy import Connection, Date, Engine, delete, func, insert, literal, select, update
 
-from clv.scoring.copy_binary import encode
 from clv.scoring.details import RunDetails
 from clv.scoring.partitions import partitioned, write_partition
-from clv.scoring.score_rows import score_columns, sqlite_rows
+from clv.scoring.score_rows import score_columns
 from clv.scoring.stage import copy_stage
 from clv.scoring.stages import StageClock
 from clv.scoring.summary import CustomerSummary
@@ -119,13 +118,12 @@ def write_run_rows(
     reports: dict[str, dict[str, Any]],
     model: str | None = None,
     clock: StageClock | None = None,
-    staged: int = 0,
 ) -> None:
     """Write the results of running run `run_id` and mark it complete, inside the caller's
     transaction; `model` is the purchase model it predicted with (None: as recorded). The
-    stages' times of `clock`, these writes' included, go into the run's details. `staged`:
-    the customer scores are in the stage of that many parts attached to the connection
-    (clv.scoring.stage)."""
+    stages' times of `clock`, these writes' included, go into the run's details. On SQLite
+    a full run's customer scores are read from the stage attached to the connection
+    (clv.scoring.stage.staged_scores)."""
     clock = clock or StageClock()
     with clock.stage("aggregates"):
         _complete_run(connection, run_id, summary, values, details, revenue_week_minor, model)
@@ -146,7 +144,7 @@ def write_run_rows(
     if write_customers:
         # only the newest full run keeps per-customer scores; inside this transaction readers
         # still see the previous run's rows until it commits
-        _replace_customer_scores(connection, run_id, summary, values, clock, staged=staged)
+        _replace_customer_scores(connection, run_id, summary, values, clock)
         with clock.stage("weekly_history"):
             _copy_weekly(connection, run_id, week_end)
     else:
@@ -166,13 +164,11 @@ def _replace_customer_scores(
     summary: CustomerSummary,
     values: dict[str, Any],
     clock: StageClock,
-    *,
-    staged: int,
 ) -> None:
     """The run's customer scores in place of the previous run's for readers: on PostgreSQL as
-    the run's partition (clv.scoring.partitions), else in place of the previous rows (the
-    stage `scores_indexes` is then dropping the secondary indexes, deleting the old rows and
-    building the indexes again)."""
+    the run's partition (clv.scoring.partitions), else (SQLite) copied from the run's stage in
+    place of the previous rows (the stage `scores_indexes` is then dropping the secondary
+    indexes, deleting the old rows and building the indexes again)."""
     if partitioned(connection):
         write_partition(connection, run_id, score_columns(run_id, summary, values), clock)
         return
@@ -181,10 +177,7 @@ def _replace_customer_scores(
         connection, customer_scores_table, expected_rows=len(summary), replace=True
     ):
         began = time.perf_counter()
-        if staged:
-            copy_stage(connection, staged)  # written column-wise before the transaction
-        else:
-            _write_customer_scores(connection, run_id, summary, values)
+        copy_stage(connection)  # written column-wise before the transaction
         wrote = time.perf_counter() - began
     clock.add("scores_write", wrote)
     clock.add("scores_indexes", time.perf_counter() - start - wrote)
@@ -243,22 +236,6 @@ def _group_stats(run_id: int, classes: Classes, clv: np.ndarray[Any, Any]) -> li
                 "clv_median": float(np.median(clv[members])),
             })  # fmt: skip
     return rows
-
-
-def _write_customer_scores(
-    connection: Connection, run_id: int, summary: CustomerSummary, values: dict[str, Any]
-) -> None:
-    columns = score_columns(run_id, summary, values)
-    cursor: Any = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    names = ", ".join(columns)
-    if is_sqlite(connection):
-        marks = ", ".join("?" * len(columns))
-        sql = f"INSERT INTO customer_scores ({names}) VALUES ({marks})"
-        cursor.executemany(sql, sqlite_rows(columns))
-        return
-    with cursor.copy(f"COPY customer_scores ({names}) FROM STDIN (FORMAT binary)") as copy:
-        for piece in encode(list(columns.values())):
-            copy.write(piece)
 
 
 def _write_weekly(

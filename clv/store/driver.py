@@ -22,16 +22,6 @@ def is_sqlite(connection: Connection) -> bool:
     return connection.dialect.name == "sqlite"
 
 
-def day_values(days: npt.NDArray[np.int64], *, sqlite: bool) -> list[Any]:
-    """Days since 1970-01-01 as the driver wants them; negative days become NULL."""
-    # a scoring run has a million days but only a few hundred distinct ones: convert those
-    unique, inverse = np.unique(days, return_inverse=True)
-    as_days = unique.astype("datetime64[D]")
-    values = (as_days.astype(str) if sqlite else as_days).astype(object)
-    values[unique < 0] = None
-    return values[inverse].tolist()  # type: ignore[no-any-return]
-
-
 def float_values(values: npt.NDArray[np.float64]) -> list[float | None]:
     """Floats with NaN as NULL."""
     return nullable(values, np.isnan(values))

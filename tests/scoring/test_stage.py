@@ -5,8 +5,9 @@ stored value by value; a failed or killed run leaves the previous scores and no 
 from __future__ import annotations
 
 import sqlite3
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,7 +17,6 @@ from sqlmodel import Session
 from clv.insights import current_run
 from clv.scoring.copy_binary import Column
 from clv.scoring.pipeline import ScoringError, score
-from clv.scoring.score_rows import sqlite_rows
 from clv.scoring.stage import write_stage
 from clv.settings import Settings
 from clv.store.engine import sqlite_file
@@ -41,6 +41,21 @@ def _columns() -> dict[str, Column]:
     }
 
 
+def _bound(column: Column, row: int) -> Any:
+    """The Python value the sqlite3 module would be given for `row`: SQLAlchemy's own formats
+    (dates as ISO text), None where the column is NULL."""
+    if column.null is not None and column.null[row]:
+        return None
+    value = column.values[row]
+    if column.kind == "text":
+        return None if value < 0 else column.labels[value]
+    if column.kind == "date":
+        return (date(1970, 1, 1) + timedelta(days=int(value))).isoformat()
+    if column.kind == "bool":
+        return bool(value)
+    return float(value) if column.kind == "float8" else int(value)
+
+
 def test_a_stage_holds_the_values_the_sqlite3_module_binds_one_by_one(tmp_path: Path) -> None:
     columns = _columns()
     stage = [tmp_path / "stage0.db", tmp_path / "stage1.db"]  # two parts: rows 0-1 and 2-3
@@ -49,7 +64,7 @@ def test_a_stage_holds_the_values_the_sqlite3_module_binds_one_by_one(tmp_path: 
     names = ", ".join(columns)
     reference.execute(f"CREATE TABLE customer_scores ({names})")
     marks = ", ".join("?" * len(columns))
-    rows = list(sqlite_rows(columns))
+    rows = [tuple(_bound(column, row) for column in columns.values()) for row in range(4)]
     reference.executemany(f"INSERT INTO customer_scores VALUES ({marks})", rows)
     typed = ", ".join(f"{name}, typeof({name})" for name in columns)
     staged = []
