@@ -32,7 +32,7 @@ from urllib.parse import quote
 import numpy as np
 from sqlalchemy import BigInteger, Connection, Select, cast, func, literal_column, select
 
-from clv.scoring.arrow_memory import use_system_memory
+from clv.scoring.memory import use_system_memory
 from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats
 from clv.segments.scores import IntArray
 from clv.store.engine import sqlite_file

@@ -29,6 +29,7 @@ from clv.scoring.fitting import CANDIDATES
 from clv.scoring.history import previous_point, take_week_point
 from clv.scoring.holdout import holdout_period
 from clv.scoring.lock import LockBusyError, scoring_lock
+from clv.scoring.memory import one_malloc_arena
 from clv.scoring.modelrun import RunModel, choose_run_model, history_days
 from clv.scoring.partitions import drop_old_partitions
 from clv.scoring.predict import Predictions, model_report, predict
@@ -108,6 +109,7 @@ def score(
         raise ScoringError(f"unknown model {name!r} (choose from {', '.join((AUTO, *CANDIDATES))})")
     runs = [(day, "backfill") for day in previous_week_ends(as_of, backfill)]
     runs.append((as_of, "full"))
+    one_malloc_arena()  # clv.scoring.memory: the peak is what the run holds, not what it freed
     try:
         with scoring_lock(engine, wait_seconds=wait_seconds):
             if interrupted := record_interrupted(engine):

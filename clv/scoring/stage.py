@@ -30,8 +30,8 @@ import pyarrow as pa
 from sqlalchemy import Connection, Engine
 
 from clv.predictive._cores import CORES, each
-from clv.scoring.arrow_memory import use_system_memory
 from clv.scoring.copy_binary import Column
+from clv.scoring.memory import use_system_memory
 from clv.scoring.stages import StageClock
 from clv.store.engine import sqlite_file
 

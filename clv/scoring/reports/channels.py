@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from clv.scoring.reports.inputs import Base, group_sum
+from clv.scoring.reports.inputs import Base, group_sum, month_passes
 from clv.segments.acquisition import NO_CHANNEL, affordable_cac, group_clv_cac, payback_month
 from clv.segments.scores import FloatArray, IntArray
 
@@ -25,17 +25,22 @@ def cumulative_margin(
     base: Base, codes: IntArray, groups: int, *, gross_margin: float, exponent: int
 ) -> FloatArray:
     """Per group and calendar month since acquisition (column 0: the acquisition month), the
-    cumulative margin of the customers with a known CAC."""
-    months = base.months
-    start = base.acquisition_month[months.row]
-    counted = base.has_cac[months.row] & (start >= 0) & (codes[months.row] >= 0)
-    k = np.maximum(months.month[counted] - start[counted], 0)
-    width = int(k.max()) + 1 if k.size else 1
-    margin = months.net_minor[counted] / 10.0**exponent * gross_margin
-    per_month = np.bincount(
-        codes[months.row[counted]] * width + k, weights=margin, minlength=groups * width
-    ).reshape(groups, width)
-    return np.cumsum(per_month, axis=1)
+    cumulative margin of the customers with a known CAC (summed over the month log in passes,
+    as wide as the latest month any of them reached)."""
+    first = base.acquisition_month[base.has_cac & (base.acquisition_month >= 0)]
+    latest = base.months.month
+    widest = max(int(latest.max()) - int(first.min()) + 1, 1) if first.size and latest.size else 1
+    per_month, reached = np.zeros(groups * widest), -1
+    for months in month_passes(base.months):
+        start = base.acquisition_month[months.row]
+        counted = base.has_cac[months.row] & (start >= 0) & (codes[months.row] >= 0)
+        k = np.maximum(months.month[counted] - start[counted], 0)
+        reached = max(reached, int(k.max()) if k.size else -1)
+        margin = months.net_minor[counted] / 10.0**exponent * gross_margin
+        cells = codes[months.row[counted]] * widest + k
+        per_month += np.bincount(cells, weights=margin, minlength=per_month.size)
+    width = reached + 1 if reached >= 0 else 1
+    return np.cumsum(per_month.reshape(groups, -1)[:, :width], axis=1)
 
 
 def channels_report(

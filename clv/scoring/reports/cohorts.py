@@ -15,7 +15,7 @@ import numpy as np
 
 from clv.scoring.order_stats import month_of
 from clv.scoring.reports.channels import channel_codes
-from clv.scoring.reports.inputs import Base, group_sum
+from clv.scoring.reports.inputs import Base, group_sum, month_passes
 from clv.segments.acquisition import Period, group_clv_cac
 from clv.segments.scores import FloatArray, IntArray
 
@@ -88,24 +88,30 @@ def cohorts_report(
 def _by_period(
     base: Base, codes: IntArray, starts: IntArray, *, step: int, width: int, exponent: int
 ) -> tuple[FloatArray, FloatArray]:
-    """Per cohort and period since acquisition: net revenue, and the customers who bought."""
-    months = base.months
-    cohort = codes[months.row]
-    placed = cohort >= 0
-    row, cohort = months.row[placed], cohort[placed]
-    k = np.maximum(months.month[placed] // step - starts[cohort], 0)
-    cells = cohort * width + k
+    """Per cohort and period since acquisition: net revenue, and the customers who bought
+    (summed over the month log in passes)."""
     size = starts.size * width
-    revenue = np.bincount(cells, weights=months.net_minor[placed] / 10.0**exponent, minlength=size)
-    bought = months.purchased[placed]
-    # a customer buying in two months of one quarter is one buyer of it: (customer, k) pairs
-    # are sorted (the log is by customer, then month)
-    pair = row[bought] * width + k[bought]
-    first = np.ones(pair.size, dtype=bool)
-    first[1:] = pair[1:] != pair[:-1]
-    buyers = np.bincount(cells[bought][first], minlength=size)
-    by_cell: FloatArray = revenue.reshape(-1, width).astype(np.float64)
-    return by_cell, buyers.reshape(-1, width).astype(np.float64)
+    revenue, buyers = np.zeros(size), np.zeros(size, dtype=np.int64)
+    last_pair = -1
+    for months in month_passes(base.months):
+        cohort = codes[months.row]
+        placed = cohort >= 0
+        row, cohort = months.row[placed], cohort[placed]
+        k = np.maximum(months.month[placed] // step - starts[cohort], 0)
+        cells = cohort * width + k
+        revenue += np.bincount(cells, weights=months.net_minor[placed] / 10.0**exponent,
+                               minlength=size)  # fmt: skip
+        bought = months.purchased[placed]
+        # a customer buying in two months of one quarter is one buyer of it: (customer, k)
+        # pairs are sorted (the log is by customer, then month), across passes too
+        pair = row[bought] * width + k[bought]
+        first = np.ones(pair.size, dtype=bool)
+        first[1:] = pair[1:] != pair[:-1]
+        if pair.size:
+            first[0] = pair[0] != last_pair
+            last_pair = int(pair[-1])
+        buyers += np.bincount(cells[bought][first], minlength=size)
+    return revenue.reshape(-1, width), buyers.reshape(-1, width).astype(np.float64)
 
 
 def funnel_rows(base: Base, codes: IntArray, names: list[str]) -> list[dict[str, Any]]:
