@@ -98,10 +98,12 @@ def _tables(
     for size in np.unique(need).tolist():
         in_group = need == size
         pmf = np.zeros((int(in_group.sum()), size + 1))
-        for model in models:
+        for model in models:  # in place: a table of the largest group is ~100 MB at 1M
             with np.errstate(all="ignore"):
-                table = np.nan_to_num(model._alive_pmf(size, horizon, ux[in_group], uT[in_group]))
-            pmf += table / len(models)
+                table = model._alive_pmf(size, horizon, ux[in_group], uT[in_group])
+            table = np.nan_to_num(table, copy=False)
+            table /= len(models)
+            pmf += table
         groups.append((in_group, pmf))
     return groups
 

@@ -65,13 +65,41 @@ def hold_write_lock(connection: Connection) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _referenced(table: Table) -> bool:
+    """Whether a foreign key of another table of the metadata points into `table`."""
+    return any(
+        key.column.table is table
+        for other in table.metadata.tables.values()
+        if other is not table
+        for key in other.foreign_keys
+    )
+
+
+def _recreate_sqlite_table(connection: Connection, name: str) -> None:
+    """Empty table `name` by dropping it and creating it again from its own stored definition
+    (sqlite_master's), with the indexes it has at this point. With foreign keys on, SQLite
+    deletes the rows of a table that has keys one by one (its truncate optimisation is off
+    then); a table that no other table references is dropped without that: a million
+    customer scores 1.1-1.5 s by DELETE, 0.6 s dropped (measured in one transaction, rolled
+    back). Readers see the table as it was until the transaction commits."""
+    definitions = connection.exec_driver_sql(
+        "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL"
+        " ORDER BY type = 'index'",
+        (name,),
+    ).all()
+    connection.exec_driver_sql(f'DROP TABLE "{name}"')
+    for _, sql in definitions:
+        connection.exec_driver_sql(sql)
+
+
 @contextmanager
 def deferred_indexes(
     connection: Connection, table: Table, *, expected_rows: int, replace: bool = False
 ) -> Iterator[None]:
     """Drop `table`'s secondary non-unique indexes for a load that at least doubles the table,
     and build them again at the end, in the same transaction. With `replace`, the table's rows
-    are deleted first (after the indexes are dropped) and the load replaces them.
+    are removed first (after the indexes are dropped; on SQLite by dropping and creating the
+    table again when no other table references it) and the load replaces them.
 
     Building an index once costs far less than updating it row by row; for a small load into
     a big table it is the other way round, so then nothing is dropped. Nor on PostgreSQL when
@@ -92,7 +120,9 @@ def deferred_indexes(
         dropped = [index for index in table.indexes if not index.unique]
     for index in dropped:
         index.drop(connection, checkfirst=True)  # one lost earlier is rebuilt below
-    if replace:
+    if replace and is_sqlite(connection) and not _referenced(table):
+        _recreate_sqlite_table(connection, table.name)  # after the drop (its indexes stay off)
+    elif replace:
         # after the drop: deleting a million rows from four indexes costs SQLite ten times more
         connection.execute(table.delete())
     yield

@@ -19,7 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Connection, Engine, Float, Index, Integer, MetaData, Table, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    text,
+)
+from sqlalchemy.exc import IntegrityError
 
 from clv.store import make_engine, read_snapshot
 from clv.store.driver import deferred_indexes, insert_rows
@@ -36,6 +48,16 @@ scores = Table(
     Column("value", Float, nullable=False),
     Index("ix_bulk_scores_run_value", "run_id", "value"),
     postgresql_with={"autovacuum_enabled": "false"},  # no ANALYZE but the one tested
+)
+
+parents = Table("bulk_parents", metadata, Column("id", Integer, primary_key=True))
+keyed = Table(  # customer_scores' shape: a key into another table, referenced by none
+    "bulk_keyed",
+    metadata,
+    Column("run_id", Integer, primary_key=True),
+    Column("parent_id", ForeignKey("bulk_parents.id", ondelete="CASCADE"), primary_key=True),
+    Column("value", Float, nullable=False),
+    Index("ix_bulk_keyed_run_value", "run_id", "value"),
 )
 
 
@@ -111,3 +133,47 @@ def test_a_replaced_table_is_planned_with_the_new_rows_statistics(
         )).scalar_one()  # fmt: skip
     assert common == "{2}"  # not {1}: the rows the load deleted
     assert plan[0]["Plan"]["Plan Rows"] == ROWS  # not 1: the run is the whole table
+
+
+def replace_keyed(engine: Engine, run_id: int, *, fail: bool = False) -> None:
+    with (
+        engine.begin() as connection,
+        deferred_indexes(connection, keyed, expected_rows=ROWS, replace=True),
+    ):
+        rows = ((run_id, i, value_of(run_id, i)) for i in range(1, ROWS + 1))
+        insert_rows(connection, "bulk_keyed", ("run_id", "parent_id", "value"), rows)
+        if fail:
+            raise RuntimeError("the load failed after its rows")
+
+
+def definition(engine: Engine) -> list[tuple[str, str, str]]:
+    with engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = 'bulk_keyed' ORDER BY name"
+        ).all()
+    return [(str(kind), str(name), str(sql)) for kind, name, sql in rows]
+
+
+def test_sqlite_replaces_a_keyed_table_with_its_definition_and_keys_intact(
+    engine: Engine, table: Table
+) -> None:
+    """SQLite empties such a table by dropping and creating it again (driver's
+    _recreate_sqlite_table): the same definition, the key still checked, all or nothing."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the drop and create is SQLite's route")
+    with engine.begin() as connection:
+        insert_rows(connection, "bulk_parents", ("id",), ((i,) for i in range(1, ROWS + 1)))
+    replace_keyed(engine, 1)
+    before = definition(engine)
+    replace_keyed(engine, 2)
+    with pytest.raises(RuntimeError):
+        replace_keyed(engine, 3, fail=True)
+    assert definition(engine) == before
+    assert any(kind == "index" and name == "ix_bulk_keyed_run_value" for kind, name, _ in before)
+    with engine.connect() as connection:
+        runs = connection.exec_driver_sql(
+            "SELECT run_id, count(*), sum(value) FROM bulk_keyed GROUP BY run_id"
+        ).all()
+        assert runs == [(2, ROWS, sum(value_of(2, i) for i in range(1, ROWS + 1)))]
+        with pytest.raises(IntegrityError):  # the foreign key is still enforced
+            connection.exec_driver_sql("INSERT INTO bulk_keyed VALUES (2, 0, 1.0)")
