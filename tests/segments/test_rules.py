@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from clv.segments.definitions import find_segment, segment_for
-from clv.segments.scores import SEGMENT_NAMES, TIER_NAMES, rfm_segment_index, tier_index
+from clv.segments.scores import (
+    SEGMENT_NAMES,
+    TIER_NAMES,
+    rfm_segment_index,
+    share_strictly_better,
+    tier_index,
+)
 
 # The recency x frequency map, transcribed from the specification, cell by cell.
 SPEC = {
@@ -60,3 +66,19 @@ def test_segment_names_match_forgivingly(text: str) -> None:
     found = find_segment(text)
     assert found is not None
     assert found.name == "Can't Lose Them"
+
+
+def test_share_strictly_better_counts_the_customers_above_each_one() -> None:
+    """Against the definition, counted pair by pair: ties (NaN among them) share a share."""
+    rng = np.random.default_rng(7)
+    values = rng.integers(0, 40, 500).astype(np.float64)  # many ties
+    values[rng.choice(500, 25, replace=False)] = np.nan  # sorts last: nobody is above a NaN
+    values[:3] = (0.0, -0.0, np.inf)
+    ordered = np.where(np.isnan(values), np.inf, values)
+    rank_nan = np.isnan(values)
+    # x is above v when x > v, or x is NaN and v is not (NaN sorts after everything)
+    above = (ordered[None, :] > ordered[:, None]) & ~rank_nan[None, :] & ~rank_nan[:, None]
+    above |= rank_nan[None, :] & ~rank_nan[:, None]
+    expected = above.sum(axis=1) / values.size
+    np.testing.assert_array_equal(share_strictly_better(values), expected)
+    assert share_strictly_better(np.array([])).size == 0
