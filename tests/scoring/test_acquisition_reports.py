@@ -25,6 +25,7 @@ from bot.cli import app
 from clv.datasets import generate_shop, write_cdnow_orders_csv, write_shop_csvs
 from clv.ingest import import_customers, import_orders
 from clv.scoring.pipeline import score
+from clv.scoring.reports import inputs
 from clv.segments.definitions import CLV_TIERS, all_segments
 from clv.settings import Settings, get_settings
 from tests.helpers import write_csv
@@ -237,9 +238,17 @@ def _customer_row(k: int, first: date | None) -> list[object]:
     return [k, _acquired_at(k, first), channel, cost, answer]
 
 
+@pytest.mark.parametrize("pass_rows", [None, 7], ids=["one-pass", "passes-of-7-rows"])
 def test_cdnows_acquisition_reports_match_plain_python(
-    engine: Engine, settings: Settings, tmp_path: Path, cli: Cli
+    engine: Engine,
+    settings: Settings,
+    tmp_path: Path,
+    cli: Cli,
+    monkeypatch: pytest.MonkeyPatch,
+    pass_rows: int | None,
 ) -> None:
+    if pass_rows is not None:  # the reports sum the month log in passes: boundaries inside
+        monkeypatch.setattr(inputs, "MONTH_PASS_ROWS", pass_rows)  # a customer's months
     local = settings.model_copy(update={"timezone": ZONE, "gross_margin": MARGIN})
     orders_csv = write_cdnow_orders_csv(tmp_path / "cdnow.csv")
     # a refund cancelling its day (not a purchase day), a refund later, a purchase after as_of
