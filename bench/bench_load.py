@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -577,7 +578,8 @@ def drive(args: argparse.Namespace, load: Load, ports: list[int], keys: list[str
     return [a for c in clients for a in c.answers], seconds, cpu, loads
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2024)
@@ -610,56 +612,94 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="extra environment of the replicas (e.g. a profiling switch)",
     )
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def start_replicas(cluster: Cluster, slack_url: str, workdir: Path, args: argparse.Namespace,
+                   procs: list[subprocess.Popen[bytes]]) -> list[int]:  # fmt: skip
+    """The two replicas' ports, each replica appended to `procs` as soon as it is up (replica 0
+    under cProfile with --profile)."""
+    extra = dict(item.split("=", 1) for item in args.replica_env)
+    profile = workdir / "replica0.pstats" if args.profile else None
+    for n in range(2):
+        procs.append(start_replica(n, cluster, slack_url, workdir, extra,
+                                   profile if n == 0 else None)[0])  # fmt: skip
+    return [int(p.args[-1]) for p in procs]  # type: ignore[index]
+
+
+def cpu_meter(
+    cluster: Cluster, procs: list[subprocess.Popen[bytes]]
+) -> Callable[[], dict[str, float]]:
+    """A reading of the CPU seconds used so far by each replica, PostgreSQL and the clients."""
+    named = {f"replica {n}": p.pid for n, p in enumerate(procs)}
+
+    def cpu_now() -> dict[str, float]:
+        found = {k: cpu_seconds(pid) for k, pid in named.items()}
+        return {**found, "PostgreSQL": postgres_cpu(cluster), "clients": time.process_time()}
+
+    return cpu_now
+
+
+def answered_runs(cluster: Cluster, keys: list[str], old: Run,
+                  scoring: Scoring) -> dict[str, tuple[Run, dict[str, int]]]:  # fmt: skip
+    """The runs an answer may come from, by as-of day, with their trends' week counts: the run
+    current before the test, and the scoring run's when it committed."""
+    runs = {old.as_of: (old, trend_weeks(cluster, keys, old.as_of))}
+    if scoring.committed is not None:
+        new = read_run(cluster, keys)
+        runs[new.as_of] = (new, trend_weeks(cluster, keys, new.as_of))
+    return runs
+
+
+def print_replica_logs(workdir: Path) -> None:
+    """How many warning and error lines each replica logged, and the first of them."""
+    for n in range(2):
+        text = (workdir / f"replica{n}.log").read_text(errors="replace")
+        lines = [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
+        print(f"replica {n} log: {len(lines)} warning/error lines" +
+              (f", first: {lines[0][:200]}" if lines else ""))  # fmt: skip
+
+
+def load_test(args: argparse.Namespace, cluster: Cluster, workdir: Path,
+              procs: list[subprocess.Popen[bytes]]) -> None:  # fmt: skip
+    """The replicas (appended to `procs`) and the sandbox up, the timed part, then the report."""
+    keys = pool_keys(args)
+    run_id, as_of = current_run(cluster) or (0, date.fromisoformat(pg_store.FIRST_AS_OF))
+    old = read_run(cluster, keys)
+    new_as_of = (as_of + timedelta(days=7)).isoformat()
+    from tests.bot.fake_slack import FakeSlack
+
+    fake = FakeSlack(TOKEN)
+    ports = start_replicas(cluster, fake.url, workdir, args, procs)
+    quiet = wait_for_quiet(1.5, args.max_load_wait)
+    print(
+        f"current run {run_id} as of {as_of}; the new run scores as of {new_as_of}; "
+        f"{len(keys):,} customers asked for; load average before {quiet:.2f}",
+        flush=True,
+    )
+    load = Load(args.seed, args.think_ms / 1000, fake.response_url("load"))
+    score_env = dict(item.split("=", 1) for item in args.score_env)
+    scoring = Scoring(cluster, new_as_of, run_id, workdir, args.score_nice, score_env)
+    cpu_now = cpu_meter(cluster, procs)
+    answers, seconds, cpu, loads = drive(args, load, ports, keys, scoring, cpu_now)
+    runs = answered_runs(cluster, keys, old, scoring)
+    report(args, answers, scoring, runs, seconds, cpu, loads)
+    timeline(answers, args.step)
+    print(f"kept connections the replicas had closed while idle, opened again: "
+          f"{load.reconnects:,}")  # fmt: skip
+    print_autovacuum(load.autovacuum)
+    print_replica_logs(workdir)
+    fake.server.stop()
+
+
+def main() -> None:
+    args = parse_args()
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     workdir = Path(args.workdir)
     cluster = pg_store.scored_store(args)
     procs: list[subprocess.Popen[bytes]] = []
     try:
-        keys = pool_keys(args)
-        run_id, as_of = current_run(cluster) or (0, date.fromisoformat(pg_store.FIRST_AS_OF))
-        old = read_run(cluster, keys)
-        new_as_of = (as_of + timedelta(days=7)).isoformat()
-        from tests.bot.fake_slack import FakeSlack
-
-        fake = FakeSlack(TOKEN)
-        extra = dict(item.split("=", 1) for item in args.replica_env)
-        profile = workdir / "replica0.pstats" if args.profile else None
-        for n in range(2):
-            procs.append(start_replica(n, cluster, fake.url, workdir, extra,
-                                       profile if n == 0 else None)[0])  # fmt: skip
-        ports = [int(p.args[-1]) for p in procs]  # type: ignore[index]
-        quiet = wait_for_quiet(1.5, args.max_load_wait)
-        print(
-            f"current run {run_id} as of {as_of}; the new run scores as of {new_as_of}; "
-            f"{len(keys):,} customers asked for; load average before {quiet:.2f}",
-            flush=True,
-        )
-        load = Load(args.seed, args.think_ms / 1000, fake.response_url("load"))
-        score_env = dict(item.split("=", 1) for item in args.score_env)
-        scoring = Scoring(cluster, new_as_of, run_id, workdir, args.score_nice, score_env)
-        named = {f"replica {n}": p.pid for n, p in enumerate(procs)}
-
-        def cpu_now() -> dict[str, float]:
-            found = {k: cpu_seconds(pid) for k, pid in named.items()}
-            return {**found, "PostgreSQL": postgres_cpu(cluster), "clients": time.process_time()}
-
-        answers, seconds, cpu, loads = drive(args, load, ports, keys, scoring, cpu_now)
-        runs = {old.as_of: (old, trend_weeks(cluster, keys, old.as_of))}
-        if scoring.committed is not None:
-            new = read_run(cluster, keys)
-            runs[new.as_of] = (new, trend_weeks(cluster, keys, new.as_of))
-        report(args, answers, scoring, runs, seconds, cpu, loads)
-        timeline(answers, args.step)
-        print(f"kept connections the replicas had closed while idle, opened again: "
-              f"{load.reconnects:,}")  # fmt: skip
-        print_autovacuum(load.autovacuum)
-        for n in range(2):
-            text = (workdir / f"replica{n}.log").read_text(errors="replace")
-            lines = [line for line in text.splitlines() if "WARNING" in line or "ERROR" in line]
-            print(f"replica {n} log: {len(lines)} warning/error lines" +
-                  (f", first: {lines[0][:200]}" if lines else ""))  # fmt: skip
-        fake.server.stop()
+        load_test(args, cluster, workdir, procs)
     finally:
         for proc in procs:
             proc.terminate()

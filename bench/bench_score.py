@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -550,7 +550,20 @@ def report(
 
 
 # --------------------------------------------------------------------------------- main
-def main() -> None:
+@dataclass
+class Rounds:
+    """What the rounds measured: clvbot's runs and their stage seconds, the lifetimes and
+    pymc-marketing routes' runs, and the URL of the store clvbot scored last."""
+
+    ours: list[Run] = field(default_factory=list)
+    theirs: list[Run] = field(default_factory=list)
+    stages: list[dict[str, float]] = field(default_factory=list)
+    pymc: list[Run] = field(default_factory=list)
+    scored: str | None = None
+
+
+def parse_args() -> argparse.Namespace:
+    """The command line (see the module docstring)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--customers", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2024)
@@ -579,7 +592,78 @@ def main() -> None:
         help="score the loaded database itself (its runs deleted first), not a copy of it",
     )
     ap.add_argument("--pg-keep-running", action="store_true", help="leave the server running")
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def round_store(db: Path, cluster: Any, name: str, args: argparse.Namespace) -> str:
+    """The URL of the store one round scores: a fresh copy of the SQLite file, or of the loaded
+    PostgreSQL database `name` (that database itself with --pg-reuse)."""
+    if cluster is None:
+        return f"sqlite:///{fresh_copy(db, Path(args.workdir))}"
+    return score_pg.fresh_copy(cluster, name, args.pg_reuse)
+
+
+def run_round(
+    rnd: int, url: str, npz: Path, lifetimes: bool, args: argparse.Namespace, got: Rounds
+) -> None:
+    """One round: clvbot score on the store at `url`, then the lifetimes route and
+    pymc-marketing's when wanted, each printed and appended to `got`."""
+    res = run_ours(url, Path(args.workdir), args)
+    if res is not None:
+        got.ours.append(res)
+        got.scored = url
+        got.stages.append(newest_run(url)[0])
+        print(f"round {rnd} clvbot score   {res.seconds:7.2f} s {res.maxrss_mb:7,.0f} MB "
+              f"({res.detail['probe']}): {res.detail['output']}", flush=True)  # fmt: skip
+        print("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in got.stages[-1].items()))
+    if lifetimes:
+        theirs = run_theirs(npz)
+        if theirs is not None:
+            got.theirs.append(theirs)
+            d = theirs.detail
+            steps = ", ".join(f"{k} {v:.2f} s" for k, v in d["steps"].items())
+            print(f"round {rnd} lifetimes      {theirs.seconds:7.2f} s "
+                  f"{theirs.maxrss_mb:7,.0f} MB (rss after load "
+                  f"{d['rss_after_load_mb']:,.0f} MB; load {d['load_seconds']:.1f} s "
+                  f"untimed): {steps}", flush=True)  # fmt: skip
+    if args.pymc and PYMC_PY.exists():
+        pymc = run_theirs(npz, PYMC_PY, PYMC_ROUTE)
+        if pymc is not None:
+            got.pymc.append(pymc)
+            steps = ", ".join(f"{k} {v:.2f} s" for k, v in pymc.detail["steps"].items())
+            print(f"round {rnd} pymc-marketing {pymc.seconds:7.2f} s "
+                  f"{pymc.maxrss_mb:7,.0f} MB (MAP fits): {steps}; bgnbd "
+                  f"{pymc.detail['bgnbd']}", flush=True)  # fmt: skip
+
+
+def check_and_time_api(got: Rounds, args: argparse.Namespace) -> dict[str, list[float]] | None:
+    """Print the last scored run's counts beside the lifetimes route's summary, and time the read
+    API on that store; None when no round scored."""
+    if got.scored is None:
+        return None
+    check = newest_run(got.scored)[1]
+    print(f"clvbot scores: {check}")
+    if got.theirs:
+        d = got.theirs[-1].detail
+        same = {k: d[k] for k in check}
+        print(f"lifetimes summary: {same} "
+              f"({'same' if same == check else 'DIFFERENT'}); bgnbd {d['bgnbd']}, "
+              f"gammagamma {d['gammagamma']}, clv sum {d['clv_sum']:,.0f}")  # fmt: skip
+    return read_api(got.scored, args.customers, args.seed)
+
+
+def print_stages(stages: list[dict[str, float]], args: argparse.Namespace) -> None:
+    """The per-stage medians, beside the --stages-before table; saved to --save-stages."""
+    print()
+    before = json.loads(Path(args.stages_before).read_text()) if args.stages_before else None
+    stage_table(stages, before)
+    if args.save_stages:
+        medians = {k: statistics.median(g[k] for g in stages if k in g) for k in stages[0]}
+        Path(args.save_stages).write_text(json.dumps(medians, indent=1))
+
+
+def main() -> None:
+    args = parse_args()
     sys.path.insert(0, str(ROOT))
     print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     db, npz = ensure_data(args)
@@ -587,68 +671,18 @@ def main() -> None:
     if lifetimes and not LIFETIMES_PY.exists():
         print(f"no lifetimes venv at {LIFETIMES_PY.parent.parent}: skipping that route")
         lifetimes = False
-    cluster = None
-    if args.store == "postgresql":
-        cluster, name = postgres_data(args)
-    ours: list[Run] = []
-    theirs: list[Run] = []
-    stages: list[dict[str, float]] = []
-    pymc: list[Run] = []
-    scored: str | None = None
+    cluster, name = postgres_data(args) if args.store == "postgresql" else (None, "")
+    got = Rounds()
     try:
         for rnd in range(1, args.rounds + 1):
-            if cluster is None:
-                url = f"sqlite:///{fresh_copy(db, Path(args.workdir))}"
-            else:
-                url = score_pg.fresh_copy(cluster, name, args.pg_reuse)
-            res = run_ours(url, Path(args.workdir), args)
-            if res is not None:
-                ours.append(res)
-                scored = url
-                stages.append(newest_run(url)[0])
-                print(f"round {rnd} clvbot score   {res.seconds:7.2f} s {res.maxrss_mb:7,.0f} MB "
-                      f"({res.detail['probe']}): {res.detail['output']}", flush=True)  # fmt: skip
-                print("  stages: " + ", ".join(f"{k} {v:.2f}" for k, v in stages[-1].items()))
-            if lifetimes:
-                got = run_theirs(npz)
-                if got is not None:
-                    theirs.append(got)
-                    d = got.detail
-                    steps = ", ".join(f"{k} {v:.2f} s" for k, v in d["steps"].items())
-                    print(f"round {rnd} lifetimes      {got.seconds:7.2f} s "
-                          f"{got.maxrss_mb:7,.0f} MB (rss after load "
-                          f"{d['rss_after_load_mb']:,.0f} MB; load {d['load_seconds']:.1f} s "
-                          f"untimed): {steps}", flush=True)  # fmt: skip
-            if args.pymc and PYMC_PY.exists():
-                got = run_theirs(npz, PYMC_PY, PYMC_ROUTE)
-                if got is not None:
-                    pymc.append(got)
-                    steps = ", ".join(f"{k} {v:.2f} s" for k, v in got.detail["steps"].items())
-                    print(f"round {rnd} pymc-marketing {got.seconds:7.2f} s "
-                          f"{got.maxrss_mb:7,.0f} MB (MAP fits): {steps}; bgnbd "
-                          f"{got.detail['bgnbd']}", flush=True)  # fmt: skip
-        api: dict[str, list[float]] | None = None
-        if scored is not None:
-            check = newest_run(scored)[1]
-            print(f"clvbot scores: {check}")
-            if theirs:
-                d = theirs[-1].detail
-                same = {k: d[k] for k in check}
-                print(f"lifetimes summary: {same} "
-                      f"({'same' if same == check else 'DIFFERENT'}); bgnbd {d['bgnbd']}, "
-                      f"gammagamma {d['gammagamma']}, clv sum {d['clv_sum']:,.0f}")  # fmt: skip
-            api = read_api(scored, args.customers, args.seed)
+            run_round(rnd, round_store(db, cluster, name, args), npz, lifetimes, args, got)
+        api = check_and_time_api(got, args)
     finally:
         if cluster is not None and not args.pg_keep_running:
             score_pg.stop(cluster)
-    report(ours, theirs, api, args)
-    if stages:
-        print()
-        before = json.loads(Path(args.stages_before).read_text()) if args.stages_before else None
-        stage_table(stages, before)
-        if args.save_stages:
-            medians = {k: statistics.median(g[k] for g in stages if k in g) for k in stages[0]}
-            Path(args.save_stages).write_text(json.dumps(medians, indent=1))
+    report(got.ours, got.theirs, api, args)
+    if got.stages:
+        print_stages(got.stages, args)
 
 
 if __name__ == "__main__":

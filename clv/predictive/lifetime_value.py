@@ -67,24 +67,62 @@ def customer_lifetime_value(
     numpy.ndarray
         CLV per customer, in the currency of ``monetary``.
     """
+    _validate_horizon(months, monthly_discount_rate, units_per_month)
+    x, t_x, t_obs = validate_rft(frequency, recency, T)
+    spend = _expected_spend(spend_model, frequency, monetary, n_customers=x.size)
+    transaction_model._theta()  # raises NotFittedError early
+    residual = _discounted_residual_transactions_if_alive(
+        transaction_model, x, t_obs, months, monthly_discount_rate, units_per_month
+    )
+    with np.errstate(all="ignore"):
+        alive = transaction_model._probability_alive(x, t_x, t_obs)
+    return np.asarray(spend * alive * residual, dtype=np.float64)
+
+
+def _validate_horizon(months: int, monthly_discount_rate: float, units_per_month: float) -> None:
+    """Raise InvalidInputError unless the horizon, discount rate and month length make sense."""
     if int(months) != months or months < 0:
         raise InvalidInputError(f"months must be a non-negative integer, got {months}")
     if not np.isfinite(monthly_discount_rate) or monthly_discount_rate <= -1:
         raise InvalidInputError(f"monthly_discount_rate must be > -1, got {monthly_discount_rate}")
     if not np.isfinite(units_per_month) or units_per_month <= 0:
         raise InvalidInputError(f"units_per_month must be > 0, got {units_per_month}")
-    x, t_x, t_obs = validate_rft(frequency, recency, T)
+
+
+def _expected_spend(
+    spend_model: GammaGammaModel, frequency: Any, monetary: Any, n_customers: int
+) -> FloatArray:
+    """Gamma-Gamma expected mean transaction value of each of ``n_customers`` customers."""
     x_m, m = validate_monetary(frequency, monetary)
-    if m.size != x.size:
-        raise InvalidInputError(f"monetary has {m.size} values for {x.size} customers")
-    spend = spend_model.expected_spend(x_m, m)
-    transaction_model._theta()  # raises NotFittedError early
-    pairs = collapse(x, t_obs)
+    if m.size != n_customers:
+        raise InvalidInputError(f"monetary has {m.size} values for {n_customers} customers")
+    return spend_model.expected_spend(x_m, m)
+
+
+def _monthly_discount_factors(months: int, monthly_discount_rate: float) -> FloatArray:
+    """``1 / (1 + d)^m`` for the months ``m = 1..months``."""
+    return (1.0 + monthly_discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
+
+
+def _discounted_residual_transactions_if_alive(
+    transaction_model: TransactionModel,
+    x: FloatArray,
+    T: FloatArray,
+    months: int,
+    monthly_discount_rate: float,
+    units_per_month: float,
+) -> FloatArray:
+    """Per customer, ``sum_m (g(m L) - g((m-1) L)) / (1 + d)^m`` for ``m = 1..months``.
+
+    ``g(t) = E[N(t) | alive at T, x, T]``: the discounted expected residual transactions (DERT,
+    Fader, Hardie & Lee 2005) of a customer known to be alive, in monthly steps. ``g`` is
+    evaluated once for every unique ``(frequency, T)`` pair.
+    """
+    pairs = collapse(x, T)
     ux, uT = pairs.columns
     grid = units_per_month * np.arange(months + 1, dtype=np.float64)[:, None]
-    discount = (1.0 + monthly_discount_rate) ** -np.arange(1, months + 1, dtype=np.float64)
+    discount = _monthly_discount_factors(months, monthly_discount_rate)
     with np.errstate(all="ignore"):
         g = transaction_model._expected_if_alive(grid, ux[None, :], uT[None, :])
         per_pair = discount @ np.diff(g, axis=0)
-        alive = transaction_model._probability_alive(x, t_x, t_obs)
-    return np.asarray(spend * alive * per_pair[pairs.inverse], dtype=np.float64)
+    return per_pair[pairs.inverse]
