@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -25,6 +26,10 @@ from clv.segments.scores import FloatArray
 BUCKETS = (0, 1, 2, 3, 4, 5, 6, 7)  # the last bucket is "7+"
 MAX_DAYS = 91  # the refitted check holds out at most the last 13 weeks...
 MIN_DAYS = 28  # ...and needs at least 4 of them; shorter holdouts are no check
+# buyers whose purchase ranges the coverage is counted on, at most: a share measured on 200,000
+# customers has a standard error under 0.1 percentage point, and the ranges of all of them
+# (a purchase distribution per customer) cost 1.0 s of a 1M-customer run (0.2 s this way)
+COVERAGE_SAMPLE = 200_000
 
 
 @dataclass(frozen=True)
@@ -64,13 +69,25 @@ def interval_coverage(
     """The share of customers whose actual purchases fell inside their `level` range
     (clv.scoring.intervals, with the model's parameter draws), and the share the model
     expected (the mean probability of the ranges: a range of whole purchases holds more
-    than `level` for a customer who most likely buys nothing); None without customers."""
+    than `level` for a customer who most likely buys nothing), counted on a fixed sample of
+    at most COVERAGE_SAMPLE of them; None without customers."""
     if x.size == 0:
         return None
+    kept = fixed_sample(np.arange(x.size), COVERAGE_SAMPLE)
+    x, t_x, T, actual = x[kept], t_x[kept], T[kept], actual[kept]
     models = model_draws(model, np.random.default_rng(SEED))[:PMF_DRAWS]
     ranges = purchase_ranges(models, x, t_x, T, horizon=horizon, level=level)
     inside = (ranges.low <= actual) & (actual <= ranges.high)
     return float(inside.mean()), float(ranges.mass.mean())
+
+
+def fixed_sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
+    """At most `size` of `indices`, drawn without replacement by a fixed seed and kept in
+    their order (all of them when there are no more than `size`): the same customers for
+    the same store, run after run."""
+    if indices.size <= size:
+        return indices
+    return np.sort(np.random.default_rng(0).choice(indices, size=size, replace=False))
 
 
 def holdout_check(

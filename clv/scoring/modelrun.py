@@ -15,7 +15,7 @@ import numpy as np
 
 from clv.predictive import TransactionModel
 from clv.scoring.fitting import CANDIDATES, FitOutcome, fit_purchase_model
-from clv.scoring.holdout import holdout_check
+from clv.scoring.holdout import fixed_sample, holdout_check
 from clv.scoring.records import HoldoutCheck, ModelComparison
 from clv.scoring.selection import choose, comparison_rows
 from clv.scoring.summary import CustomerSummary, SummaryPair, to_day
@@ -123,14 +123,8 @@ class _Checker:
         if self.future_holdout:  # the run's own model, fitted on the calibration period
             return fit.model, int(calibration.buyers.sum())
         # a check, not the model: a fixed random sample of buyers fits it as well
-        cal = _sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
+        cal = fixed_sample(np.flatnonzero(calibration.buyers), HOLDOUT_FIT_SAMPLE)
         refitted = fit_purchase_model(fit.used, *_rft(calibration, cal))
         if refitted.model is None:
             raise ValueError("; ".join(refitted.steps))
         return refitted.model, int(cal.size)
-
-
-def _sample(indices: np.ndarray[Any, Any], size: int) -> np.ndarray[Any, Any]:
-    if indices.size <= size:
-        return indices
-    return np.sort(np.random.default_rng(0).choice(indices, size=size, replace=False))

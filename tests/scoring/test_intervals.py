@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from clv.predictive import BetaGeoModel, GammaGammaModel, ModifiedBetaGeoModel, ParetoNBDModel
+from clv.scoring import holdout
 from clv.scoring.intervals import (
     PMF_DRAWS,
     SEED,
@@ -109,3 +110,20 @@ def test_a_degenerate_parameter_draw_is_left_out_of_equity_s_range() -> None:
     clean = equity_range(100.0, draws[np.isfinite(draws)], np.array([4.0, 5.0]), 0.8)
     assert np.isfinite([found.low, found.high]).all()
     assert (found.low, found.high) == (clean.low, clean.high)
+
+
+def test_the_holdout_coverage_is_counted_on_a_fixed_sample_close_to_all_customers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    inside_all, stated_all, (_, model, c) = _coverage("bgnbd", ACTIVE)
+    args = (model, c["x"], c["t_x"], c["T"], c["future"].astype(float), HORIZON, LEVEL)
+    assert holdout.interval_coverage(*args) == pytest.approx((inside_all, stated_all))  # N <= it
+    monkeypatch.setattr(holdout, "COVERAGE_SAMPLE", 5_000)
+    inside, stated = holdout.interval_coverage(*args) or (0.0, 0.0)
+    kept = holdout.fixed_sample(np.arange(N), 5_000)
+    assert kept.size == np.unique(kept).size == 5_000
+    assert kept[0] > 0 or kept[-1] < N - 1  # not simply the first or last customers
+    assert holdout.interval_coverage(*args) == (inside, stated)  # the same customers each time
+    se = (inside_all * (1 - inside_all) / 5_000) ** 0.5
+    assert abs(inside - inside_all) <= 3 * se
+    assert abs(stated - stated_all) <= 0.01
