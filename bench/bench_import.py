@@ -139,36 +139,52 @@ def run_step(step: str, args: argparse.Namespace) -> dict[str, Any]:
     """Run one step in this (fresh) process and return what it measured."""
     csv_path: Path = args._csv
     if step == "generate":
-        started = time.perf_counter()
-        generate_orders_csv(csv_path, args.rows, args.customers, args.seed)
-        return {"step": step, "seconds": time.perf_counter() - started}
-
+        return generate_step(csv_path, args)
     database_url: str = args.database_url
+    if step == "migrate":
+        return migrate_step(database_url, reset=args.reset)
+    return import_step(step, database_url, csv_path)
+
+
+def generate_step(csv_path: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Write the synthetic orders file and time it."""
+    started = time.perf_counter()
+    generate_orders_csv(csv_path, args.rows, args.customers, args.seed)
+    return {"step": "generate", "seconds": time.perf_counter() - started}
+
+
+def migrate_step(database_url: str, *, reset: bool) -> dict[str, Any]:
+    """Migrate the database (emptying it with `reset`); refuse one that already holds orders."""
     from sqlalchemy import func, select, text
+
+    from clv.store import make_engine, upgrade
+    from clv.store.tables import orders_table
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with engine.begin() as connection:
+        if reset:
+            connection.execute(text("DELETE FROM orders"))
+            connection.execute(text("DELETE FROM customers"))
+        stored = connection.execute(select(func.count()).select_from(orders_table)).scalar()
+    if stored:
+        raise SystemExit(
+            f"{engine.url.render_as_string(hide_password=True)} already holds {stored:,} "
+            "orders; pass --reset to empty it first"
+        )
+    engine.dispose()
+    return {"step": "migrate"}
+
+
+def import_step(step: str, database_url: str, csv_path: Path) -> dict[str, Any]:
+    """Import `csv_path` once; its time, CPU, peak RSS (the reader process's too) and counts."""
+    from sqlalchemy import func, select
 
     from clv.settings import Settings
     from clv.store import make_engine
     from clv.store.tables import customers_table, orders_table
 
     engine = make_engine(database_url)
-    result: dict[str, Any] = {"step": step}
-    if step == "migrate":
-        from clv.store import upgrade
-
-        upgrade(engine)
-        with engine.begin() as connection:
-            if args.reset:
-                connection.execute(text("DELETE FROM orders"))
-                connection.execute(text("DELETE FROM customers"))
-            stored = connection.execute(select(func.count()).select_from(orders_table)).scalar()
-        if stored:
-            raise SystemExit(
-                f"{engine.url.render_as_string(hide_password=True)} already holds {stored:,} "
-                "orders; pass --reset to empty it first"
-            )
-        engine.dispose()
-        return result
-
     from clv.ingest import import_orders
 
     settings = Settings(database_url=database_url, _env_file=None)
@@ -186,27 +202,27 @@ def run_step(step: str, args: argparse.Namespace) -> dict[str, Any]:
         orders = connection.execute(select(func.count()).select_from(orders_table)).scalar()
         customers = connection.execute(select(func.count()).select_from(customers_table)).scalar()
     engine.dispose()
-    result.update(
-        seconds=seconds,
-        report_seconds=report.seconds,
-        cpu_seconds=cpu + reader_cpu,
-        main_cpu_seconds=cpu,
-        reader_cpu_seconds=reader_cpu,
-        rows=report.read,
-        read=report.read,
-        imported=report.imported,
-        updated=report.updated,
-        unchanged=report.unchanged,
-        rejected=report.rejected,
-        conflicts=report.conflicts,
-        summary=report.summary(),
-        ru_maxrss=peak,
-        vm_hwm_kb=vm_hwm_kb(),
-        baseline_ru_maxrss=baseline,
-        stored_orders=orders,
-        stored_customers=customers,
-    )
-    return result
+    return {
+        "step": step,
+        "seconds": seconds,
+        "report_seconds": report.seconds,
+        "cpu_seconds": cpu + reader_cpu,
+        "main_cpu_seconds": cpu,
+        "reader_cpu_seconds": reader_cpu,
+        "rows": report.read,
+        "read": report.read,
+        "imported": report.imported,
+        "updated": report.updated,
+        "unchanged": report.unchanged,
+        "rejected": report.rejected,
+        "conflicts": report.conflicts,
+        "summary": report.summary(),
+        "ru_maxrss": peak,
+        "vm_hwm_kb": vm_hwm_kb(),
+        "baseline_ru_maxrss": baseline,
+        "stored_orders": orders,
+        "stored_customers": customers,
+    }
 
 
 def spawn_step(step: str, *options: str) -> dict[str, Any]:
@@ -457,52 +473,90 @@ def main(argv: list[str] | None = None) -> int:
             stale.unlink(missing_ok=True)
         database_url = f"sqlite:///{db_path}"
     try:
-        sqlite = database_url.startswith("sqlite")
-
-        common = ("--_csv", str(csv_path), "--database-url", database_url)
-        sizes = ("--rows", str(args.rows), "--customers", str(args.customers))
-        generation = spawn_step("generate", *common, *sizes, "--seed", str(args.seed))["seconds"]
-        size_mb = csv_path.stat().st_size / 1e6
-        print(
-            f"generated {args.rows:,} orders of {args.customers:,} customers "
-            f"({size_mb:,.1f} MB) in {generation:.2f} s (not measured): {csv_path}"
-        )
-        spawn_step("migrate", *common, *(("--reset",) if args.reset else ()))
-        where = "a fresh SQLite file" if database_url.startswith("sqlite") else database_url
-        if cluster is not None:
-            where = (
-                f"a throwaway PostgreSQL {cluster.bindir.parent.name} in {cluster.datadir} "
-                f"(fsync off; {', '.join(args.pg_setting) or 'default settings'})"
-            )
-        print(f"database: {where.split('@')[-1]} (migrated, empty)")
-
-        results: list[dict[str, Any]] = []
-        for step in STEPS:
-            server_before = server_cpu(cluster)
-            results.append(spawn_step(step, *common))
-            if cluster is not None:
-                results[-1]["server_cpu_seconds"] = server_cpu(cluster) - server_before
-            print(f"  {step}: {results[-1]['summary'].splitlines()[0]}", flush=True)
-        print()
-        print_table(results)
-        print(f"load average: {load_average()} on {os.cpu_count()} CPUs", end="")
-        print(" (other work was running: wall times are inflated)" if busy() else "")
-        print()
-        targets = evaluate(results, sqlite, args.rows)
-        for target in targets:
-            print(f"{'PASS' if target.passed else 'FAIL'}  {target.name}  ({target.detail})")
-        passed = all(t.passed for t in targets)
-        return 1 if args.fail_on_target and not passed else 0
+        return benchmark(args, csv_path, database_url, cluster)
     finally:
+        clean_up(args, cluster, workdir, made_workdir=made_workdir, created=created)
+
+
+def benchmark(
+    args: argparse.Namespace, csv_path: Path, database_url: str, cluster: Cluster | None
+) -> int:
+    """Generate the file, migrate the database, run the measured steps and print the report;
+    the exit status."""
+    sqlite = database_url.startswith("sqlite")
+
+    common = ("--_csv", str(csv_path), "--database-url", database_url)
+    prepare_database(args, common, csv_path, database_url, cluster)
+
+    results = measure_steps(common, cluster)
+    print()
+    print_table(results)
+    print(f"load average: {load_average()} on {os.cpu_count()} CPUs", end="")
+    print(" (other work was running: wall times are inflated)" if busy() else "")
+    print()
+    targets = evaluate(results, sqlite, args.rows)
+    for target in targets:
+        print(f"{'PASS' if target.passed else 'FAIL'}  {target.name}  ({target.detail})")
+    passed = all(t.passed for t in targets)
+    return 1 if args.fail_on_target and not passed else 0
+
+
+def prepare_database(
+    args: argparse.Namespace,
+    common: tuple[str, ...],
+    csv_path: Path,
+    database_url: str,
+    cluster: Cluster | None,
+) -> None:
+    """Generate the orders file and migrate the empty database (neither is measured)."""
+    sizes = ("--rows", str(args.rows), "--customers", str(args.customers))
+    generation = spawn_step("generate", *common, *sizes, "--seed", str(args.seed))["seconds"]
+    size_mb = csv_path.stat().st_size / 1e6
+    print(
+        f"generated {args.rows:,} orders of {args.customers:,} customers "
+        f"({size_mb:,.1f} MB) in {generation:.2f} s (not measured): {csv_path}"
+    )
+    spawn_step("migrate", *common, *(("--reset",) if args.reset else ()))
+    where = "a fresh SQLite file" if database_url.startswith("sqlite") else database_url
+    if cluster is not None:
+        where = (
+            f"a throwaway PostgreSQL {cluster.bindir.parent.name} in {cluster.datadir} "
+            f"(fsync off; {', '.join(args.pg_setting) or 'default settings'})"
+        )
+    print(f"database: {where.split('@')[-1]} (migrated, empty)")
+
+
+def measure_steps(common: tuple[str, ...], cluster: Cluster | None) -> list[dict[str, Any]]:
+    """Run each of `STEPS` in a fresh process, adding the server's CPU on PostgreSQL."""
+    results: list[dict[str, Any]] = []
+    for step in STEPS:
+        server_before = server_cpu(cluster)
+        results.append(spawn_step(step, *common))
         if cluster is not None:
-            cluster.stop()
-        if args.keep:
-            print(f"kept {workdir}")
-        elif made_workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
-        else:
-            for path in created:
-                path.unlink(missing_ok=True)
+            results[-1]["server_cpu_seconds"] = server_cpu(cluster) - server_before
+        print(f"  {step}: {results[-1]['summary'].splitlines()[0]}", flush=True)
+    return results
+
+
+def clean_up(
+    args: argparse.Namespace,
+    cluster: Cluster | None,
+    workdir: Path,
+    *,
+    made_workdir: bool,
+    created: list[Path],
+) -> None:
+    """Stop the throwaway server and remove the work directory (or the files made in it),
+    unless `--keep`."""
+    if cluster is not None:
+        cluster.stop()
+    if args.keep:
+        print(f"kept {workdir}")
+    elif made_workdir:
+        shutil.rmtree(workdir, ignore_errors=True)
+    else:
+        for path in created:
+            path.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -107,24 +107,15 @@ def run_import(
     collecting = gc.isenabled()
     gc.disable()  # millions of short-lived tuples: the cyclic collector only slows this down
     try:
-        with ExitStack() as stack:
-            connection = stack.enter_context(engine.connect())
-            stack.enter_context(bulk_load(connection))
-            stack.enter_context(connection.begin())
-            hold_write_lock(connection)
-            hold_import_lock(connection)
-            if defer_indexes_of is not None:
-                expected = source.size // BYTES_PER_ROW_ESTIMATE
-                stack.enter_context(
-                    deferred_indexes(connection, defer_indexes_of, expected_rows=expected)
-                )
-            merge = prepare(connection, stack)
-            batches = read_ahead(source, batch_size, merge.pre_parse, reader_process=reader_process)
-            for lines, parsed, bytes_read in batches:
-                merge.handle(lines, parsed, run)
-                report.count_read(lines)
-                if progress is not None:
-                    progress(bytes_read)
+        _merge_in_one_transaction(
+            engine,
+            run,
+            prepare=prepare,
+            defer_indexes_of=defer_indexes_of,
+            reader_process=reader_process,
+            progress=progress,
+            batch_size=batch_size,
+        )
     except BaseException:
         rejects.discard()
         raise
@@ -135,6 +126,42 @@ def run_import(
     rejects.close()
     report.seconds = perf_counter() - started
     return report
+
+
+def _merge_in_one_transaction(
+    engine: Engine,
+    run: ImportRun,
+    *,
+    prepare: Callable[[Connection, ExitStack], Merge],
+    defer_indexes_of: Table | None,
+    reader_process: bool | None,
+    progress: ProgressCallback | None,
+    batch_size: int,
+) -> None:
+    """Read `run.source` and merge its batches in one transaction, committed at the end.
+
+    The transaction holds the write and import locks; the contexts `prepare` enters (and the
+    deferred indexes) are left after the last batch, before the commit.
+    """
+    source, report = run.source, run.report
+    with ExitStack() as stack:
+        connection = stack.enter_context(engine.connect())
+        stack.enter_context(bulk_load(connection))
+        stack.enter_context(connection.begin())
+        hold_write_lock(connection)
+        hold_import_lock(connection)
+        if defer_indexes_of is not None:
+            expected = source.size // BYTES_PER_ROW_ESTIMATE
+            stack.enter_context(
+                deferred_indexes(connection, defer_indexes_of, expected_rows=expected)
+            )
+        merge = prepare(connection, stack)
+        batches = read_ahead(source, batch_size, merge.pre_parse, reader_process=reader_process)
+        for lines, parsed, bytes_read in batches:
+            merge.handle(lines, parsed, run)
+            report.count_read(lines)
+            if progress is not None:
+                progress(bytes_read)
 
 
 def parse_rows(

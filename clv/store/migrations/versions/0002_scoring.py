@@ -19,7 +19,15 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _create_scoring_runs()
+    _create_customer_scores()
+    _create_customer_weekly()
+    _create_run_group_stats()
+    _reindex_orders()
 
+
+def _create_scoring_runs() -> None:
+    """The table of scoring runs and its index on (status, as_of)."""
     op.create_table(
         "scoring_runs",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -43,6 +51,9 @@ def upgrade() -> None:
     with op.batch_alter_table("scoring_runs", schema=None) as batch_op:
         batch_op.create_index("ix_scoring_runs_status_as_of", ["status", "as_of"], unique=False)
 
+
+def _create_customer_scores() -> None:
+    """Each run's score of each customer, and the indexes the reads use."""
     op.create_table(
         "customer_scores",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -88,6 +99,9 @@ def upgrade() -> None:
             "ix_customer_scores_run_value", ["run_id", "predicted_clv"], unique=False
         )
 
+
+def _create_customer_weekly() -> None:
+    """Each customer's weekly CLV and segment, indexed by customer."""
     op.create_table(
         "customer_weekly",
         sa.Column("week_end", sa.Date(), nullable=False),
@@ -98,6 +112,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("week_end", "customer_id"),
     )
     op.create_index("ix_customer_weekly_customer", "customer_weekly", ["customer_id", "week_end"])
+
+
+def _create_run_group_stats() -> None:
+    """Each run's customers and CLV per group (segment, tier, ...)."""
     op.create_table(
         "run_group_stats",
         sa.Column("run_id", sa.Integer(), nullable=False),
@@ -109,6 +127,11 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["run_id"], ["scoring_runs.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("run_id", "dimension", "name"),
     )
+
+
+def _reindex_orders() -> None:
+    """The orders' (customer, day) index gives way to one that also covers the amount, and
+    one on the day."""
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_orders_customer_day"))
         batch_op.create_index(
