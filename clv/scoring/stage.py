@@ -109,9 +109,15 @@ def _ingest(part: tuple[Path, dict[str, Column], int, int]) -> None:
 
     path, columns, start, stop = part
     path.unlink(missing_ok=True)
-    with adbc.connect(str(path)) as connection, connection.cursor() as cursor:
+    with adbc.connect(str(path), autocommit=True) as connection, connection.cursor() as cursor:
+        # a stage is scratch, read by this process only and deleted after the run (a stage
+        # of a killed run by the next one): no rollback journal, no fsync (1M customers'
+        # stage 1.25 -> 1.10 s); the pragmas are refused inside a transaction
+        cursor.execute("PRAGMA journal_mode = OFF")
+        cursor.execute("PRAGMA synchronous = OFF")
+        cursor.execute("BEGIN")
         cursor.adbc_ingest(TABLE, _batches(columns, start, stop), mode="create")
-        connection.commit()
+        cursor.execute("COMMIT")
 
 
 def _schema(part: int) -> str:
