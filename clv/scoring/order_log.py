@@ -11,9 +11,14 @@ numpy is what costs, not the database's scan:
   on connections of their own in threads (the server does the work, on both cores), all in
   the snapshot the customers were read in (`pg_export_snapshot`).
 - SQLite's pieces are read column-wise by the ADBC SQLite driver (Arrow arrays, no Python
-  object per order) in threads (the driver lets go of the GIL), each on a read-only
-  connection of its own. 1M customers / 10M orders: 11.6 s as a tuple per row in two worker
-  processes, 6.1 s in Arrow on two threads (bench_score's `summary_read`).
+  object per order), each on a read-only connection of its own, in worker processes (one
+  per core), which send back each piece's aggregates. 1M customers / 10M orders: 11.6 s as
+  a tuple per row in two worker processes, 6.1 s in Arrow on two threads (bench_score's
+  `summary_read`). Not in threads of this process: the driver has its own copy of SQLite,
+  and two copies in one process break each other's file locks (closing a file drops every
+  POSIX lock the process holds on it, https://www.sqlite.org/howtocorrupt.html, 2.2.1):
+  another process closing the store then took itself for the last one and deleted the WAL
+  this process went on committing to (tests/scoring/test_order_log.py).
 
 Below `PARALLEL_FROM` customers everything is read on the caller's connection, in one piece.
 """
@@ -22,18 +27,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, pairwise
+from multiprocessing import get_context
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 from sqlalchemy import BigInteger, Connection, Select, cast, func, literal_column, select
 
-from clv.scoring.memory import use_system_memory
-from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats
+from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats, in_key_order
+from clv.scoring.sqlite_pieces import read_sqlite_piece
 from clv.segments.scores import IntArray
 from clv.store.engine import sqlite_file
 from clv.store.tables import orders_table as orders
@@ -41,7 +46,6 @@ from clv.store.tables import orders_table as orders
 PARALLEL_FROM = 100_000  # customers from which pieces are read by workers
 PIECE_CUSTOMERS = 200_000  # customers per piece, at most
 PIECES_PER_WORKER = 4  # at least, so that both workers stay busy to the end
-BUSY_TIMEOUT_MS = 5000
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,7 @@ def int_matrix(connection: Connection, query: Select[Any], width: int) -> IntArr
 
 def _packed_sql(connection: Connection, query: Select[Any]) -> str:
     """PostgreSQL: each customer's (key, amount) rows of `query` as one bytea of big-endian
-    int8 pairs, in the query's order (checked by the reader: see `_in_key_order`)."""
+    int8 pairs, in the query's order (checked by the reader: see `in_key_order`)."""
     log = query.subquery("log")
     pair = func.int8send(log.c.k).op("||")(func.int8send(log.c.a))
     packed = select(func.string_agg(pair, literal_column("''::bytea"))).group_by(log.c.c)
@@ -90,44 +94,14 @@ def _packed_sql(connection: Connection, query: Select[Any]) -> str:
 def read_piece(connection: Connection, query: Select[Any]) -> IntArray:
     """The (key, amount) rows of `query`, sorted by key."""
     if connection.dialect.name != "postgresql":
-        return _in_key_order(int_matrix(connection, query.with_only_columns(
+        return in_key_order(int_matrix(connection, query.with_only_columns(
             *query.selected_columns[:2]), 2))  # fmt: skip
     raw: Any = connection.connection.dbapi_connection
     with raw.cursor(binary=True) as cursor:
         cursor.execute(_packed_sql(connection, query))
         data = b"".join(row[0] for row in cursor)
     pairs = np.frombuffer(data, dtype=">i8").astype(np.int64).reshape(-1, 2)
-    return _in_key_order(pairs)
-
-
-def _in_key_order(log: IntArray) -> IntArray:
-    """`log` sorted by key: as read (an index scan), or sorted here when the database chose a
-    plan that hands the rows over in another order."""
-    key = log[:, 0]
-    if key.size < 2 or bool((key[1:] >= key[:-1]).all()):
-        return log
-    return log[np.argsort(key, kind="stable")]
-
-
-def _sqlite_piece(path: str, sql: str, ids: IntArray, days: Days) -> OrderStats:
-    """A piece read column-wise (ADBC) on a read-only connection of its own, aggregated."""
-    import adbc_driver_sqlite.dbapi as adbc
-
-    use_system_memory()
-    with (
-        adbc.connect(f"file:{quote(path)}?mode=ro") as connection,
-        connection.cursor() as cursor,
-    ):
-        # wait for a lock as the sqlite3 module does (its 5 s timeout), not fail at once
-        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        cursor.execute(sql)
-        table = cursor.fetch_arrow_table()
-    if table.num_rows == 0:
-        log = np.empty((0, 2), dtype=np.int64)
-    else:
-        log = np.column_stack([np.asarray(table.column(i), dtype=np.int64) for i in range(2)])
-    log = _in_key_order(log)
-    return OrderStats.of(log, ids, full_day=days.full_day, light_day=days.light_day)
+    return in_key_order(pairs)
 
 
 def pieces(n: int, workers: int, parallel_from: int = PARALLEL_FROM) -> list[tuple[int, int]]:
@@ -209,7 +183,8 @@ def _sqlite_pieces(
         compiled = selected.compile(dialect=connection.dialect,
                                     compile_kwargs={"literal_binds": True})  # fmt: skip
         sqls.append(str(compiled))
-    with ThreadPoolExecutor(workers) as pool:
-        return list(pool.map(_sqlite_piece, [str(path)] * len(sqls), sqls,
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+        n = len(sqls)
+        return list(pool.map(read_sqlite_piece, [str(path)] * n, sqls,
                              [ids[start:stop] for start, stop in spans],
-                             [days] * len(sqls)))  # fmt: skip
+                             [days.full_day] * n, [days.light_day] * n))  # fmt: skip

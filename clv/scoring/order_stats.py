@@ -264,3 +264,12 @@ def _changes(key: IntArray) -> BoolArray:
     new[:1] = True
     np.not_equal(key[1:], key[:-1], out=new[1:])
     return new
+
+
+def in_key_order(log: IntArray) -> IntArray:
+    """`log` sorted by key: as read (an index scan), or sorted here when the database chose a
+    plan that hands the rows over in another order."""
+    key = log[:, 0]
+    if key.size < 2 or bool((key[1:] >= key[:-1]).all()):
+        return log
+    return log[np.argsort(key, kind="stable")]

@@ -3,6 +3,8 @@ own in one snapshot (PostgreSQL) gives the summaries read in one piece, to the l
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import fields
 from datetime import date, timedelta
 from itertools import pairwise
@@ -10,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import Engine
 
 from clv.ingest import import_customers, import_orders
-from clv.scoring.order_log import _in_key_order, pieces
-from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats
+from clv.scoring.order_log import pieces
+from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats, in_key_order
 from clv.scoring.summary import SummaryPair, build_summaries
 from clv.settings import Settings
 from tests.helpers import ORDER_HEADER, write_csv
@@ -87,9 +90,44 @@ def test_orders_of_customers_not_read_are_left_out_and_any_order_is_sorted() -> 
     known = [(3, 19000, 500), (3, 19010, 700), (5, 19005, 900)]
     stranger = [(4, 19003, 10_000), (9, 19004, 20_000)]
     expected = OrderStats.of(_log(known), ids, full_day=19020, light_day=19020)
-    shuffled = _in_key_order(_log([known[2], stranger[1], known[1], stranger[0], known[0]]))
+    shuffled = in_key_order(_log([known[2], stranger[1], known[1], stranger[0], known[0]]))
     got = OrderStats.of(shuffled, ids, full_day=19020, light_day=19020)
     for name in ("first", "last", "purchase_days", "bought", "net"):
         np.testing.assert_array_equal(getattr(got, name), getattr(expected, name))
     assert got.revenue_last_week == expected.revenue_last_week == 0
     np.testing.assert_array_equal(got.bought, [1200, 900])
+
+
+OTHER_PROCESS_READS = """
+import sqlite3, sys
+store = sqlite3.connect(sys.argv[1])
+print(store.execute("SELECT count(*) FROM probe").fetchone()[0])
+store.close()
+"""
+
+
+def test_reading_pieces_keeps_this_processs_sqlite_locks_for_the_other_processes(
+    engine: Engine, database_url: str, settings: Settings, tmp_path: Path
+) -> None:
+    """Two copies of SQLite in one process (the sqlite3 module's and a driver's own) must not
+    open the store: closing a file drops every POSIX lock the process holds on it
+    (https://www.sqlite.org/howtocorrupt.html, 2.2.1), so the next process to close its
+    connection took itself for the last one, checkpointed and deleted the WAL this process
+    still wrote to: its next commit was invisible to everyone else."""
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite's file locks")
+    _shop(engine, settings, tmp_path)
+    store = str(tmp_path / "clvbot.db")
+    with engine.connect() as held:  # this process's connection, open throughout
+        held.exec_driver_sql("PRAGMA wal_autocheckpoint = 0")
+        held.exec_driver_sql("CREATE TABLE probe (x INTEGER)")
+        held.commit()
+        build_summaries(held, end=date(2024, 6, 30), cutoff=date(2024, 3, 31),
+                        full_at=date(2024, 6, 30), workers=2, parallel_from=1)  # fmt: skip
+        count = [sys.executable, "-c", OTHER_PROCESS_READS, store]
+        assert subprocess.run(count, capture_output=True, text=True, check=True).stdout == "0\n"
+        assert Path(f"{store}-wal").exists()  # not deleted under this process's connection
+        held.exec_driver_sql("INSERT INTO probe VALUES (1)")
+        held.commit()
+        seen = subprocess.run(count, capture_output=True, text=True, check=True).stdout
+    assert seen == "1\n"  # the commit is where every process looks
