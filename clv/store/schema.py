@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 UPGRADE_COMMAND = "clvbot db upgrade"
-HEAD_REVISION = "0013"  # the newest migration in migrations/versions
+HEAD_REVISION = "0014"  # the newest migration in migrations/versions
 
 
 class SchemaNotCurrentError(UserFacingError, RuntimeError):

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from alembic import command
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, func, insert, inspect, select
 from sqlmodel import Session
 
 from clv.insights import current_run
@@ -21,6 +21,7 @@ from clv.store.tables import (
 )
 
 runs = scoring_runs_table
+NAME = "customer_scores"
 STARTED = datetime(2024, 7, 1, 2, tzinfo=UTC)
 
 
@@ -137,3 +138,30 @@ def test_0013_keeps_the_weekly_history_and_drops_only_its_key_to_customers(
     with engine.connect() as connection:
         rows = connection.execute(select(customer_weekly_table)).mappings().all()
     assert [dict(row) for row in rows] == [{**week, "customer_id": customer, "dormant": True}]
+
+
+def test_0014_drops_the_scores_key_to_customers_keeping_the_rows_and_the_key_to_runs(
+    engine: Engine,
+) -> None:
+    def referred() -> set[str]:
+        return {key["referred_table"] for key in inspect(engine).get_foreign_keys(NAME)}
+
+    sqlite = engine.dialect.name == "sqlite"
+    if sqlite:  # PostgreSQL's scores live in a run's partition (clv.scoring.partitions)
+        with engine.begin() as connection:
+            (customer,) = connection.execute(
+                insert(customers_table).returning(customers_table.c.id),
+                {"external_id": "c1", "opted_out": False},
+            ).one()
+            connection.execute(insert(runs).values(_run("complete", date(2024, 6, 30))))
+            connection.execute(insert(customer_scores_table).values(_scores(1, customer)))
+    assert referred() == {"scoring_runs"}
+    command.downgrade(alembic_config(engine), "0013")
+    assert referred() == {"scoring_runs", "customers"}
+    upgrade(engine)
+    assert referred() == {"scoring_runs"}
+    if sqlite:
+        assert _counts(engine)[0] == 1
+        with engine.connect() as connection:  # the table made again: its indexes are back
+            names = {i["name"] for i in inspect(connection).get_indexes(NAME)}
+        assert names == {str(index.name) for index in customer_scores_table.indexes}
