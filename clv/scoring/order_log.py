@@ -27,18 +27,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, pairwise
-from multiprocessing import get_context
 from typing import Any
 
 import numpy as np
 from sqlalchemy import BigInteger, Connection, Select, cast, func, literal_column, select
 
 from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats, in_key_order
-from clv.scoring.sqlite_pieces import read_sqlite_piece
+from clv.scoring.sqlite_pieces import read_sqlite_piece, reader_pool
 from clv.segments.scores import IntArray
 from clv.store.engine import sqlite_file
 from clv.store.tables import orders_table as orders
@@ -183,7 +182,7 @@ def _sqlite_pieces(
         compiled = selected.compile(dialect=connection.dialect,
                                     compile_kwargs={"literal_binds": True})  # fmt: skip
         sqls.append(str(compiled))
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+    with reader_pool(workers) as pool:
         n = len(sqls)
         return list(pool.map(read_sqlite_piece, [str(path)] * n, sqls,
                              [ids[start:stop] for start, stop in spans],

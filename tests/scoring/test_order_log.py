@@ -3,8 +3,11 @@ own in one snapshot (PostgreSQL) gives the summaries read in one piece, to the l
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import fields
 from datetime import date, timedelta
 from itertools import pairwise
@@ -131,3 +134,44 @@ def test_reading_pieces_keeps_this_processs_sqlite_locks_for_the_other_processes
         held.commit()
         seen = subprocess.run(count, capture_output=True, text=True, check=True).stdout
     assert seen == "1\n"  # the commit is where every process looks
+
+
+HOLD_A_POOL = """
+import os, sys, time
+from clv.scoring.sqlite_pieces import reader_pool
+
+if __name__ == "__main__":
+    pool = reader_pool(2)
+    workers = {pool.submit(os.getpid).result() for _ in range(20)}
+    print(" ".join(map(str, sorted(workers))), flush=True)
+    time.sleep(60)  # killed meanwhile
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie (exited, not yet reaped by its new parent) is gone as well
+    status = Path(f"/proc/{pid}/stat")
+    return not (status.exists() and status.read_text().split(") ")[-1].startswith("Z"))
+
+
+def test_the_readers_of_a_killed_scoring_process_end_with_it(tmp_path: Path) -> None:
+    script = tmp_path / "hold_a_pool.py"
+    script.write_text(HOLD_A_POOL)
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert workers
+        assert all(_alive(pid) for pid in workers)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        parent.kill()
