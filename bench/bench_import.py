@@ -249,6 +249,7 @@ class Target:
     name: str
     passed: bool
     detail: str
+    informational: bool = False  # shown, not a target: INFO whatever it measured
 
 
 def evaluate(results: list[dict[str, Any]], sqlite: bool, rows: int) -> list[Target]:
@@ -264,7 +265,7 @@ def evaluate(results: list[dict[str, Any]], sqlite: bool, rows: int) -> list[Tar
             targets.append(Target(name, rate >= wanted, detail))
         else:
             targets.append(
-                Target(name + " (the first import's target; informational)", True, detail)
+                Target(name + " (the first import's target)", rate >= wanted, detail, True)
             )
     for r in results:
         mb = peak_rss_mb(r["ru_maxrss"])
@@ -496,8 +497,9 @@ def benchmark(
     print()
     targets = evaluate(results, sqlite, args.rows)
     for target in targets:
-        print(f"{'PASS' if target.passed else 'FAIL'}  {target.name}  ({target.detail})")
-    passed = all(t.passed for t in targets)
+        verdict = "INFO" if target.informational else "PASS" if target.passed else "FAIL"
+        print(f"{verdict}  {target.name}  ({target.detail})")
+    passed = all(t.passed for t in targets if not t.informational)
     return 1 if args.fail_on_target and not passed else 0
 
 
