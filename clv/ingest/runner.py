@@ -6,15 +6,12 @@ Ctrl-C) nothing is: the whole import runs in one database transaction.
 
 from __future__ import annotations
 
-import ctypes
 import gc
 import multiprocessing
 import os
 import queue
-import signal
-import sys
 from collections.abc import Callable, Generator, Iterator
-from contextlib import ExitStack, suppress
+from contextlib import ExitStack
 from pathlib import Path
 from time import perf_counter
 from typing import Any, NamedTuple, TypeVar
@@ -27,6 +24,7 @@ from clv.ingest.parsing import FieldError
 from clv.ingest.report import ImportReport, Reject, RejectsWriter, StrictImportError
 from clv.ingest.source import CsvSource
 from clv.store.driver import deferred_indexes, hold_write_lock
+from clv.worker_processes import end_with_parent
 
 RowT = TypeVar("RowT")
 ProgressCallback = Callable[[int], None]
@@ -272,7 +270,7 @@ def _read_and_parse(
     It ends when the importing process `parent` does, even by `kill -9`: otherwise it would
     wait forever on the full queue, holding its memory and the files.
     """
-    _end_with_parent(parent)
+    end_with_parent(parent)  # clv.worker_processes
     try:
         source = opened.reopen()
         source.reshape = None  # the records as they are: the importing process reshapes them
@@ -287,21 +285,7 @@ def _read_and_parse(
         _hand_over(handoff, exc, parent)
 
 
-_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 _PARENT_CHECK_SECONDS = 1.0
-
-
-def _end_with_parent(parent: int) -> None:
-    """Linux: have the kernel send SIGKILL to this process when its parent dies.
-
-    (Strictly, when the parent's thread that forked it ends: `read_ahead` joins the reader
-    before it returns.) Elsewhere `_hand_over` notices the parent is gone.
-    """
-    if sys.platform.startswith("linux"):
-        with suppress(OSError, AttributeError):  # no prctl: `_hand_over` still notices
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != parent:  # the parent died between fork and prctl
-        os._exit(1)
 
 
 def _hand_over(handoff: Any, item: Any, parent: int) -> None:

@@ -13,9 +13,10 @@ numpy is what costs, not the database's scan:
 - SQLite's pieces are read column-wise by the ADBC SQLite driver (Arrow arrays, no Python
   object per order), each on a read-only connection of its own, in worker processes (one
   per core), which send back each piece's aggregates. 1M customers / 10M orders: 11.6 s as
-  a tuple per row in two worker processes, 6.1 s in Arrow on two threads (bench_score's
-  `summary_read`). Not in threads of this process: the driver has its own copy of SQLite,
-  and two copies in one process break each other's file locks (closing a file drops every
+  a tuple per row in two worker processes, 6.1 s in Arrow on two threads, about 0.3 s more
+  than that in two processes (bench_score's `summary_read`). Not in threads of this
+  process: the driver has its own copy of SQLite, and two copies in one process break each
+  other's file locks (closing a file drops every
   POSIX lock the process holds on it, https://www.sqlite.org/howtocorrupt.html, 2.2.1):
   another process closing the store then took itself for the last one and deleted the WAL
   this process went on committing to (tests/scoring/test_order_log.py).

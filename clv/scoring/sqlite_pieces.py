@@ -10,8 +10,6 @@ not the store's engine.
 from __future__ import annotations
 
 import os
-import threading
-import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from urllib.parse import quote
@@ -21,9 +19,9 @@ import numpy as np
 from clv.scoring.memory import use_system_memory
 from clv.scoring.order_stats import OrderStats, in_key_order
 from clv.segments.scores import IntArray
+from clv.worker_processes import end_with_parent
 
 BUSY_TIMEOUT_MS = 5000  # the sqlite3 module's 5 s timeout
-PARENT_CHECK_SECONDS = 0.2
 
 
 def reader_pool(workers: int) -> ProcessPoolExecutor:
@@ -31,19 +29,7 @@ def reader_pool(workers: int) -> ProcessPoolExecutor:
     that end when this process ends, however it ends (a killed run leaves no reader behind:
     multiprocessing's workers would otherwise wait for work forever)."""
     return ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
-                               initializer=exit_with_parent, initargs=(os.getpid(),))  # fmt: skip
-
-
-def exit_with_parent(parent: int) -> None:
-    """In a worker: end this process as soon as process `parent` is gone (polled, which works
-    wherever `os.getppid` does)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(PARENT_CHECK_SECONDS)
-        os._exit(1)
-
-    threading.Thread(target=watch, name="clvbot-parent-watch", daemon=True).start()
+                               initializer=end_with_parent, initargs=(os.getpid(),))  # fmt: skip
 
 
 def read_sqlite_piece(

@@ -3,7 +3,6 @@ own in one snapshot (PostgreSQL) gives the summaries read in one piece, to the l
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from clv.scoring.order_log import pieces
 from clv.scoring.order_stats import DAY_BITS, FIRST_DAY, OrderStats, in_key_order
 from clv.scoring.summary import SummaryPair, build_summaries
 from clv.settings import Settings
-from tests.helpers import ORDER_HEADER, write_csv
+from tests.helpers import ORDER_HEADER, process_running, write_csv
 
 
 def _shop(engine: Engine, settings: Settings, tmp_path: Path) -> None:
@@ -148,16 +147,7 @@ if __name__ == "__main__":
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie (exited, not yet reaped by its new parent) is gone as well
-    status = Path(f"/proc/{pid}/stat")
-    return not (status.exists() and status.read_text().split(") ")[-1].startswith("Z"))
-
-
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
 def test_the_readers_of_a_killed_scoring_process_end_with_it(tmp_path: Path) -> None:
     script = tmp_path / "hold_a_pool.py"
     script.write_text(HOLD_A_POOL)
@@ -166,12 +156,12 @@ def test_the_readers_of_a_killed_scoring_process_end_with_it(tmp_path: Path) -> 
         assert parent.stdout is not None
         workers = [int(pid) for pid in parent.stdout.readline().split()]
         assert workers
-        assert all(_alive(pid) for pid in workers)
+        assert all(process_running(pid) for pid in workers)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        while any(process_running(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in workers)
+        assert not any(process_running(pid) for pid in workers)
     finally:
         parent.kill()
