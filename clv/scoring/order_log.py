@@ -16,10 +16,10 @@ numpy is what costs, not the database's scan:
   a tuple per row in two worker processes, 6.1 s in Arrow on two threads, about 0.3 s more
   than that in two processes (bench_score's `summary_read`). Not in threads of this
   process: the driver has its own copy of SQLite, and two copies in one process break each
-  other's file locks (closing a file drops every
-  POSIX lock the process holds on it, https://www.sqlite.org/howtocorrupt.html, 2.2.1):
-  another process closing the store then took itself for the last one and deleted the WAL
-  this process went on committing to (tests/scoring/test_order_log.py).
+  other's file locks (closing a file drops every POSIX lock the process holds on it,
+  https://www.sqlite.org/howtocorrupt.html, 2.2.1): another process closing the store then
+  took itself for the last one and deleted the WAL this process went on committing to
+  (tests/scoring/test_order_log.py).
 
 Below `PARALLEL_FROM` customers everything is read on the caller's connection, in one piece.
 """
